@@ -1,0 +1,130 @@
+# hotpath build.
+#
+#   make            libhotpath.so (the Lua-free core, C ABI in csrc/hotpath.h), the Lua 5.4
+#                   module hotpath.core, and the FFI cdefs for LuaJIT
+#   make test       installs missing Debian packages, builds, runs C tests (ASan+UBSan build)
+#                   and the specs under Lua 5.4 and LuaJIT; last line "N passed, N failed"
+#   make bench      installs missing packages, builds, runs bench/ and prints the summary
+#   make asan       ASan+UBSan build of the C tests, and runs them
+#   make deps       installs the Debian packages listed in tools/deps.txt that are missing
+#   make install    used by luarocks (LUADIR, LIBDIR); install-luajit for LuaJIT/OpenResty
+#
+# Sources are found by folder: every csrc/<module>/*.c and *.cpp outside csrc/lua is core,
+# every csrc/lua/*.c is binding, every tests/c/test_*.c is one C test program.
+
+BUILD      ?= build
+CC         ?= cc
+CXX        ?= c++
+LUA_INCDIR ?= /usr/include/lua5.4
+LUA54      ?= lua5.4
+LUAJIT     ?= luajit
+BUSTED     ?= busted
+PREFIX     ?= /usr/local
+LUADIR     ?= $(PREFIX)/share/lua/5.4
+LIBDIR     ?= $(PREFIX)/lib/lua/5.4
+
+# luarocks passes CFLAGS="-O2 -fPIC" and LIBFLAG; ours are added, not replaced.
+CFLAGS     ?= -O2
+CXXFLAGS   ?= -O2
+LIBFLAG    ?= -shared
+
+WARN     := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes
+CXXWARN  := -Wall -Wextra -Wshadow -Wmissing-declarations
+# -ffp-contract=off: the kernels' outputs depend on rounding (REFERENCE.md, mandelbrot).
+COMMON   := -fPIC -fvisibility=hidden -ffp-contract=off -MMD -MP -D_GNU_SOURCE -Icsrc
+HP_CFLAGS   = -std=c11 $(WARN) $(COMMON) $(EXTRA_CFLAGS) $(CFLAGS)
+HP_CXXFLAGS = -std=c++17 $(CXXWARN) $(COMMON) $(EXTRA_CFLAGS) $(CXXFLAGS)
+LDLIBS   := -lpthread -lm
+# Modules that need a library add it here (one line each).
+-include csrc/*/libs.mk
+
+CORE_C   := $(sort $(filter-out csrc/lua/%,$(wildcard csrc/*/*.c)))
+CORE_CXX := $(sort $(filter-out csrc/lua/%,$(wildcard csrc/*/*.cpp)))
+BIND_C   := $(sort $(wildcard csrc/lua/*.c))
+TEST_C   := $(sort $(wildcard tests/c/test_*.c))
+ABI_H    := $(shell grep -l 'hotpath:abi' csrc/common/*.h) \
+            $(shell grep -l 'hotpath:abi' $(filter-out csrc/common/%,$(wildcard csrc/*/*.h)) /dev/null)
+
+CORE_O   := $(CORE_C:%.c=$(BUILD)/%.o) $(CORE_CXX:%.cpp=$(BUILD)/%.o)
+BIND_O   := $(BIND_C:%.c=$(BUILD)/lua54/%.o)
+TEST_BIN := $(TEST_C:tests/c/%.c=$(BUILD)/tests/%)
+LINKER   := $(if $(CORE_CXX),$(CXX),$(CC))
+
+# Lua 5.4 ABI present? luarocks for Lua 5.1/LuaJIT builds only the FFI parts.
+LUA_ABI  := $(shell echo LUA_VERSION_NUM | $(CC) -E -P -include lua.h -I$(LUA_INCDIR) - 2>/dev/null | tail -n 1)
+
+LIB      := $(BUILD)/libhotpath.so
+CORE_SO  := $(BUILD)/lua54/hotpath/core.so
+CDEF     := $(BUILD)/lua/hotpath/ffi/cdef.lua
+BUILDINFO = $(CC) $(shell $(CC) -dumpfullversion 2>/dev/null) $(CFLAGS) $(EXTRA_CFLAGS)
+
+.PHONY: all test bench asan tsan deps install install-luajit clean ctest specs
+all: $(LIB) $(CDEF) $(if $(filter 504,$(LUA_ABI)),$(CORE_SO))
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(HP_CFLAGS) '-DHP_BUILD_INFO="$(BUILDINFO)"' -c $< -o $@
+
+$(BUILD)/%.o: %.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(HP_CXXFLAGS) -c $< -o $@
+
+$(BUILD)/lua54/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(HP_CFLAGS) -I$(LUA_INCDIR) -c $< -o $@
+
+$(LIB): $(CORE_O)
+	$(LINKER) $(LIBFLAG) -o $@ $^ $(LDLIBS)
+
+# The 5.4 module carries its own copy of the core, so it needs no rpath to find libhotpath.so.
+$(CORE_SO): $(BIND_O) $(CORE_O)
+	@mkdir -p $(@D)
+	$(LINKER) $(LIBFLAG) -o $@ $^ $(LDLIBS)
+
+# The FFI declarations are the ABI headers themselves, less preprocessor lines.
+$(CDEF): $(ABI_H) tools/gen_cdef.sh
+	@mkdir -p $(@D)
+	sh tools/gen_cdef.sh $(ABI_H) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tests/%: tests/c/%.c $(CORE_O) tests/c/tap.h
+	@mkdir -p $(@D)
+	$(LINKER) $(filter-out -MMD -MP,$(HP_CFLAGS)) -Itests/c -o $@ $< $(CORE_O) $(LDLIBS)
+
+ctest: $(TEST_BIN)
+
+# ---- set-up ---------------------------------------------------------------------------------
+deps:
+	@sh tools/deps.sh
+
+# ---- tests ----------------------------------------------------------------------------------
+ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined -Werror
+
+test: deps
+	@$(MAKE) --no-print-directory all EXTRA_CFLAGS=-Werror
+	@$(MAKE) --no-print-directory ctest BUILD=$(BUILD)/asan EXTRA_CFLAGS="$(ASAN_FLAGS)" CFLAGS=
+	@sh tools/run_tests.sh $(BUILD)
+
+asan:
+	@$(MAKE) --no-print-directory ctest BUILD=$(BUILD)/asan EXTRA_CFLAGS="$(ASAN_FLAGS)" CFLAGS=
+	@for t in $(BUILD)/asan/tests/test_*; do $$t || exit 1; done
+
+bench: deps all
+	@$(LUA54) bin/hotpath run bench
+
+# ---- install --------------------------------------------------------------------------------
+install: all
+	mkdir -p $(DESTDIR)$(LUADIR) $(DESTDIR)$(LIBDIR)
+	cd lua && find hotpath -name '*.lua' -exec install -D -m 644 {} $(DESTDIR)$(LUADIR)/{} \;
+	install -D -m 644 $(CDEF) $(DESTDIR)$(LUADIR)/hotpath/ffi/cdef.lua
+	install -D -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libhotpath.so
+	$(if $(filter 504,$(LUA_ABI)),install -D -m 755 $(CORE_SO) $(DESTDIR)$(LIBDIR)/hotpath/core.so)
+
+# LuaJIT / OpenResty: Lua files into share/lua/5.1, libhotpath.so into lib/lua/5.1, where
+# hotpath.ffi.lib finds it through package.cpath.
+install-luajit:
+	$(MAKE) install LUA_INCDIR=/nonexistent LUADIR=$(PREFIX)/share/lua/5.1 LIBDIR=$(PREFIX)/lib/lua/5.1
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

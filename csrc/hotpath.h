@@ -1,0 +1,16 @@
+/* hotpath: the C ABI of libhotpath.so, for C programs and for LuaJIT's FFI.
+ *
+ * Conventions (DESIGN.md): every public symbol has the hp_ prefix; functions that can fail
+ * return an enum hp_status and, when errmsg is not NULL, a malloc'd message in *errmsg that
+ * the caller frees with hp_free. Handles own their state; there are no globals.
+ *
+ * Each module declares its part in its own header, marked "hotpath:abi"; the LuaJIT binding's
+ * cdefs are generated from those headers (tools/gen_cdef.sh), so they cannot drift.
+ */
+#ifndef HOTPATH_H
+#define HOTPATH_H
+#include "common/common.h"
+#include "common/digest.h"
+#include "proc/proc.h"
+#include "kernels/mandelbrot.h"
+#endif

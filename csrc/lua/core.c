@@ -1,0 +1,58 @@
+/* luaopen_hotpath_core: the Lua 5.4 C module. Every part adds its functions to one table; the
+ * LuaJIT side (lua/hotpath/ffi/core.lua) builds the same table over FFI. */
+#include "lhp.h"
+#include "common/common.h"
+
+#include <stdlib.h>
+
+__attribute__((visibility("default"))) int luaopen_hotpath_core(lua_State *L);
+
+static int guard_gc(lua_State *L)
+{
+    void **slot = lua_touserdata(L, 1);
+    if (slot && *slot) {
+        hp_free(*slot);
+        *slot = NULL;
+    }
+    return 0;
+}
+
+void **hp_lua_guard(lua_State *L)
+{
+    void **slot = lua_newuserdatauv(L, sizeof(void *), 0);
+    *slot = NULL;
+    if (luaL_newmetatable(L, "hotpath.guard")) {
+        lua_pushcfunction(L, guard_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    return slot;
+}
+
+void hp_lua_release(lua_State *L, int idx)
+{
+    void **slot = lua_touserdata(L, idx);
+    if (slot && *slot) {
+        hp_free(*slot);
+        *slot = NULL;
+    }
+}
+
+int hp_lua_fail(lua_State *L, int status, void **msg_slot)
+{
+    lua_pushnil(L);
+    lua_pushstring(L, msg_slot && *msg_slot ? (const char *)*msg_slot : hp_status_name(status));
+    lua_pushstring(L, hp_status_name(status));
+    return 3;
+}
+
+int luaopen_hotpath_core(lua_State *L)
+{
+    lua_newtable(L);
+    hp_lua_open_common(L);
+    hp_lua_open_proc(L);
+    hp_lua_open_kernels(L);
+    lua_pushliteral(L, "lua54");
+    lua_setfield(L, -2, "backend");
+    return 1;
+}

@@ -1,0 +1,25 @@
+/* Shared helpers of the Lua bindings (csrc/lua/). Bindings only marshal: they check types,
+ * call the C ABI, and turn results into Lua values. Argument validation with user-facing
+ * messages lives in the Lua layer (lua/hotpath/), which both runtimes share. */
+#ifndef HP_LHP_H
+#define HP_LHP_H
+#include <lua.h>
+#include <lauxlib.h>
+
+/* A userdata slot that frees its pointer on __gc. Create it BEFORE calling a core function that
+ * hands back malloc'd memory, and pass the slot as the out-parameter: if a later push raises
+ * (out of memory), the collector still frees the buffer. May raise (allocation). */
+void **hp_lua_guard(lua_State *L);
+
+/* Frees the guarded pointer now (the slot at stack index idx), idempotently. */
+void hp_lua_release(lua_State *L, int idx);
+
+/* Pushes nil, message, status name; returns 3. The message comes from a guard slot (may be NULL). */
+int hp_lua_fail(lua_State *L, int status, void **msg_slot);
+
+/* Module parts, each filling the table on top of the stack. */
+void hp_lua_open_common(lua_State *L);
+void hp_lua_open_proc(lua_State *L);
+void hp_lua_open_kernels(lua_State *L);
+
+#endif

@@ -1,0 +1,124 @@
+/* Binding of proc/: proc_run(spec) -> result table | nil, msg, code; rss_kb; isatty.
+ * The Lua layer (lua/hotpath/proc.lua) has validated spec and turned names into numbers. */
+#include "lhp.h"
+#include "common/common.h"
+#include "proc/proc.h"
+
+#include <string.h>
+
+static int result_gc(lua_State *L)
+{
+    hp_proc_result *r = lua_touserdata(L, 1);
+    if (r)
+        hp_proc_result_free(r);
+    return 0;
+}
+
+/* A NULL-terminated array of the strings in t[field] (a list), borrowed from that table, which
+ * stays on the stack for the duration of the call. NULL when the field is absent. */
+static const char **string_list(lua_State *L, int spec, const char *field)
+{
+    if (lua_getfield(L, spec, field) == LUA_TNIL) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    int t = lua_gettop(L);
+    lua_Integer n = luaL_len(L, t);
+    const char **v = lua_newuserdatauv(L, sizeof(char *) * (size_t)(n + 1), 0);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, t, i);
+        v[i - 1] = luaL_checkstring(L, -1);
+        lua_pop(L, 1);
+    }
+    v[n] = NULL;
+    return v; /* the list table and the array stay on the stack */
+}
+
+static lua_Integer opt_int(lua_State *L, int spec, const char *field)
+{
+    lua_getfield(L, spec, field);
+    lua_Integer v = luaL_optinteger(L, -1, 0);
+    lua_pop(L, 1);
+    return v;
+}
+
+static void set_num(lua_State *L, const char *k, double v) { lua_pushnumber(L, v); lua_setfield(L, -2, k); }
+static void set_int(lua_State *L, const char *k, lua_Integer v) { lua_pushinteger(L, v); lua_setfield(L, -2, k); }
+static void set_bool(lua_State *L, const char *k, int v) { lua_pushboolean(L, v); lua_setfield(L, -2, k); }
+static void set_str(lua_State *L, const char *k, const char *s, size_t n)
+{
+    if (!s)
+        return;
+    lua_pushlstring(L, s, n);
+    lua_setfield(L, -2, k);
+}
+
+static int l_proc_run(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    hp_proc_spec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.argv = string_list(L, 1, "argv");
+    spec.env = string_list(L, 1, "env");
+    lua_getfield(L, 1, "cwd");
+    spec.cwd = lua_tostring(L, -1);
+    lua_getfield(L, 1, "stdin");
+    spec.stdin_data = lua_tolstring(L, -1, &spec.stdin_len);
+    lua_getfield(L, 1, "timeout");
+    spec.timeout = luaL_optnumber(L, -1, 0);
+    lua_pop(L, 1);
+    spec.digest_kind = (int)opt_int(L, 1, "digest");
+    spec.keep_stdout = (size_t)opt_int(L, 1, "keep_stdout");
+    spec.keep_stderr = (size_t)opt_int(L, 1, "keep_stderr");
+    spec.report_fd = (int)opt_int(L, 1, "report_fd");
+
+    hp_proc_result *r = lua_newuserdatauv(L, sizeof *r, 0);
+    memset(r, 0, sizeof *r);
+    lua_newtable(L);
+    lua_pushcfunction(L, result_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
+    void **msg = hp_lua_guard(L);
+    int rc = hp_proc_run(&spec, r, (char **)msg);
+    if (rc != HP_OK)
+        return hp_lua_fail(L, rc, msg);
+
+    lua_createtable(L, 0, 16);
+    set_num(L, "wall", r->wall);
+    set_num(L, "user", r->user);
+    set_num(L, "sys", r->sys);
+    set_int(L, "maxrss_kb", r->maxrss_kb);
+    set_int(L, "pid", r->pid);
+    set_bool(L, "exited", r->exited);
+    set_int(L, "exit_code", r->exit_code);
+    set_int(L, "signal", r->signal);
+    set_bool(L, "timed_out", r->timed_out);
+    set_int(L, "stdout_bytes", (lua_Integer)r->stdout_bytes);
+    if (spec.digest_kind)
+        set_str(L, "digest", r->digest, strlen(r->digest));
+    set_str(L, "stdout", spec.keep_stdout ? (r->stdout_data ? r->stdout_data : "") : NULL, r->stdout_len);
+    set_str(L, "stderr", r->stderr_data ? r->stderr_data : "", r->stderr_len);
+    set_str(L, "report", spec.report_fd ? (r->report_data ? r->report_data : "") : NULL, r->report_len);
+    hp_proc_result_free(r);
+    return 1;
+}
+
+static int l_rss_kb(lua_State *L)
+{
+    lua_pushinteger(L, hp_proc_rss_kb((int)luaL_optinteger(L, 1, 0), (int)luaL_optinteger(L, 2, 0)));
+    return 1;
+}
+
+static int l_isatty(lua_State *L)
+{
+    lua_pushboolean(L, hp_isatty((int)luaL_checkinteger(L, 1)));
+    return 1;
+}
+
+void hp_lua_open_proc(lua_State *L)
+{
+    static const luaL_Reg fns[] = {
+        { "proc_run", l_proc_run }, { "rss_kb", l_rss_kb }, { "isatty", l_isatty }, { NULL, NULL },
+    };
+    luaL_setfuncs(L, fns, 0);
+}

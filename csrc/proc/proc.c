@@ -1,0 +1,392 @@
+/* Process measurement: spawn without a shell, pump stdin/stdout/stderr/report through one
+ * poll loop, enforce the time limit, reap with wait4 for the child's own rusage. */
+#include "proc/proc.h"
+#include "common/common.h"
+#include "common/digest.h"
+#include "common/error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define REPORT_MAX (1u << 20)
+#define CHUNK 65536
+
+/* ---- output sinks ------------------------------------------------------------------------- */
+
+/* Keeps either the first `limit` bytes (head) or the last `limit` bytes (tail) of a stream. */
+typedef struct sink {
+    char *data;
+    size_t len, cap, limit;
+    int tail;
+    int oom;
+} sink;
+
+static void sink_add(sink *s, const char *p, size_t n)
+{
+    if (s->limit == 0 || s->oom)
+        return;
+    if (!s->tail && s->len + n > s->limit)
+        n = s->limit - s->len;
+    if (s->len + n > s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 4096;
+        while (cap < s->len + n)
+            cap *= 2;
+        if (!s->tail && cap > s->limit)
+            cap = s->limit;
+        char *d = realloc(s->data, cap);
+        if (!d) {
+            s->oom = 1;
+            return;
+        }
+        s->data = d;
+        s->cap = cap;
+    }
+    memcpy(s->data + s->len, p, n);
+    s->len += n;
+    /* A tail sink grows to twice its limit, then slides back, so copying stays amortized. */
+    if (s->tail && s->len > 2 * s->limit) {
+        memmove(s->data, s->data + s->len - s->limit, s->limit);
+        s->len = s->limit;
+    }
+}
+
+static void sink_finish(sink *s, char **data, size_t *len)
+{
+    if (s->tail && s->len > s->limit) {
+        memmove(s->data, s->data + s->len - s->limit, s->limit);
+        s->len = s->limit;
+    }
+    *data = s->data;
+    *len = s->len;
+}
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+/* A close-on-exec pipe whose ends sit at fd >= 10, so that the child's dup2 onto 0..3 never
+ * meets a descriptor that already has the target number (dup2 onto itself keeps CLOEXEC). */
+static int pipe_high(int p[2])
+{
+    int t[2];
+    if (pipe2(t, O_CLOEXEC) != 0)
+        return -1;
+    p[0] = fcntl(t[0], F_DUPFD_CLOEXEC, 10);
+    p[1] = fcntl(t[1], F_DUPFD_CLOEXEC, 10);
+    close(t[0]);
+    close(t[1]);
+    if (p[0] < 0 || p[1] < 0) {
+        if (p[0] >= 0) close(p[0]);
+        if (p[1] >= 0) close(p[1]);
+        return -1;
+    }
+    return 0;
+}
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0) {
+        close(*fd);
+        *fd = -1;
+    }
+}
+
+/* The child's environment: ours, with spec->env's names replaced or added. Returns a malloc'd
+ * array of borrowed pointers (the strings stay owned by environ and spec). */
+static char **build_env(const char *const *extra)
+{
+    size_t n = 0, m = 0;
+    while (environ[n]) n++;
+    while (extra && extra[m]) m++;
+    char **env = malloc((n + m + 1) * sizeof *env);
+    if (!env)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *eq = strchr(environ[i], '=');
+        size_t nl = eq ? (size_t)(eq - environ[i]) : strlen(environ[i]);
+        int replaced = 0;
+        for (size_t j = 0; j < m && !replaced; j++)
+            replaced = strncmp(extra[j], environ[i], nl) == 0 && extra[j][nl] == '=';
+        if (!replaced)
+            env[k++] = environ[i];
+    }
+    for (size_t j = 0; j < m; j++)
+        env[k++] = (char *)extra[j];
+    env[k] = NULL;
+    return env;
+}
+
+static int child_exited(int pid)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0)
+        return errno == ECHILD;
+    return si.si_pid != 0;
+}
+
+/* ---- spawn -------------------------------------------------------------------------------- */
+
+/* Starts the child with its pipes in place. On success *pid is set and the child-side pipe
+ * ends are still open (the caller closes them). */
+static int spawn(const hp_proc_spec *spec, int in[2], int out[2], int err[2], int rep[2],
+                 int *pid, char **errmsg)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    char **env = build_env(spec->env);
+    if (!env)
+        return hp_err(errmsg, HP_ENOMEM, "out of memory");
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&at);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    if (err[1] >= 0)
+        posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+    else
+        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    if (rep[1] >= 0)
+        posix_spawn_file_actions_adddup2(&fa, rep[1], spec->report_fd);
+    if (spec->cwd)
+        posix_spawn_file_actions_addchdir_np(&fa, spec->cwd);
+    /* Own process group, so a timeout kills grandchildren too; default signal handling and an
+     * empty mask, whatever the embedding program (nginx ignores SIGPIPE) has set. */
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    sigdelset(&all, SIGKILL);
+    sigdelset(&all, SIGSTOP);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                  POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setpgroup(&at, 0);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setsigdefault(&at, &all);
+    pid_t p;
+    int rc = posix_spawnp(&p, spec->argv[0], &fa, &at, (char *const *)spec->argv, env);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    free(env);
+    if (rc != 0) {
+        errno = rc;
+        return hp_err_errno(errmsg, "cannot run '%s'", spec->argv[0]);
+    }
+    *pid = (int)p;
+    return HP_OK;
+}
+
+/* ---- the loop ----------------------------------------------------------------------------- */
+
+enum { S_IN, S_OUT, S_ERR, S_REP, S_PID, S_N };
+
+int hp_proc_run(const hp_proc_spec *spec, hp_proc_result *res, char **errmsg)
+{
+    memset(res, 0, sizeof *res);
+    if (!spec || !spec->argv || !spec->argv[0] || !spec->argv[0][0])
+        return hp_err(errmsg, HP_EINVAL, "argv must name a program");
+    if (spec->report_fd != 0 && (spec->report_fd < 3 || spec->report_fd > 9))
+        return hp_err(errmsg, HP_EINVAL, "report_fd must be between 3 and 9");
+
+    int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, rep[2] = { -1, -1 };
+    int rc = HP_OK;
+    if (pipe_high(in) || pipe_high(out) || (spec->keep_stderr && pipe_high(err)) ||
+        (spec->report_fd && pipe_high(rep))) {
+        rc = hp_err_errno(errmsg, "pipe");
+        goto done;
+    }
+    hp_digest dg;
+    hp_digest_init(&dg, spec->digest_kind ? spec->digest_kind : HP_DIGEST_SHA256);
+    sink so = { .limit = spec->keep_stdout };
+    sink se = { .limit = spec->keep_stderr, .tail = 1 };
+    sink sr = { .limit = spec->report_fd ? REPORT_MAX : 0 };
+
+    /* Writing to a child that stopped reading must not kill us with SIGPIPE: block it here and
+     * swallow the one we caused. */
+    sigset_t pipeset, oldmask, pending_before;
+    sigemptyset(&pipeset);
+    sigaddset(&pipeset, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipeset, &oldmask);
+    sigpending(&pending_before);
+
+    double t0 = hp_clock_monotonic();
+    int pid = 0;
+    rc = spawn(spec, in, out, err, rep, &pid, errmsg);
+    close_fd(&in[0]);
+    close_fd(&out[1]);
+    close_fd(&err[1]);
+    close_fd(&rep[1]);
+    if (rc != HP_OK) {
+        free(so.data);
+        free(se.data);
+        free(sr.data);
+        goto unmask;
+    }
+    res->pid = pid;
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    size_t in_off = 0, in_len = spec->stdin_data ? spec->stdin_len : 0;
+    if (in_len == 0)
+        close_fd(&in[1]);
+    else
+        fcntl(in[1], F_SETFL, fcntl(in[1], F_GETFL) | O_NONBLOCK);
+    double deadline = spec->timeout > 0 ? t0 + spec->timeout : 0;
+    int exited = 0, killed = 0;
+    char buf[CHUNK];
+
+    for (;;) {
+        struct pollfd pf[S_N];
+        int fds[S_N] = { in[1], out[0], err[0], rep[0], exited ? -1 : pidfd };
+        int any = 0;
+        for (int i = 0; i < S_N; i++) {
+            pf[i].fd = fds[i];
+            pf[i].events = i == S_IN ? POLLOUT : POLLIN;
+            pf[i].revents = 0;
+            any |= fds[i] >= 0 && i != S_PID;
+        }
+        if (exited && !any)
+            break;
+        int wait_ms = -1;
+        if (exited)
+            wait_ms = 0; /* only drain what is already buffered */
+        else {
+            if (pidfd < 0)
+                wait_ms = 10;
+            if (deadline && !killed) {
+                double left = deadline - hp_clock_monotonic();
+                int ms = left <= 0 ? 0 : (int)(left * 1000) + 1;
+                if (wait_ms < 0 || ms < wait_ms)
+                    wait_ms = ms;
+            }
+        }
+        int n = poll(pf, S_N, wait_ms);
+        if (n < 0 && errno != EINTR) {
+            rc = hp_err_errno(errmsg, "poll");
+            kill(-pid, SIGKILL);
+            break;
+        }
+        if (n > 0 && pf[S_IN].revents) {
+            ssize_t w = write(in[1], spec->stdin_data + in_off, in_len - in_off);
+            if (w > 0)
+                in_off += (size_t)w;
+            if ((w < 0 && errno != EAGAIN && errno != EINTR) || in_off == in_len)
+                close_fd(&in[1]); /* done, or the child closed its stdin (EPIPE) */
+        }
+        int sinks[3] = { S_OUT, S_ERR, S_REP };
+        int *ends[3] = { &out[0], &err[0], &rep[0] };
+        sink *dst[3] = { &so, &se, &sr };
+        for (int k = 0; n > 0 && k < 3; k++) {
+            if (!pf[sinks[k]].revents)
+                continue;
+            ssize_t r = read(*ends[k], buf, sizeof buf);
+            if (r > 0) {
+                sink_add(dst[k], buf, (size_t)r);
+                if (k == 0) {
+                    res->stdout_bytes += (uint64_t)r;
+                    hp_digest_update(&dg, buf, (size_t)r);
+                }
+            } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+                close_fd(ends[k]);
+            }
+        }
+        if (exited && n == 0)
+            break;
+        if (!exited)
+            exited = pidfd >= 0 ? (n > 0 && pf[S_PID].revents != 0) : child_exited(pid);
+        if (!exited && deadline && !killed && hp_clock_monotonic() >= deadline) {
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+            killed = 1;
+            res->timed_out = 1;
+        }
+    }
+
+    struct rusage ru;
+    int status = 0;
+    while (wait4(pid, &status, 0, &ru) < 0) {
+        if (errno != EINTR) {
+            memset(&ru, 0, sizeof ru);
+            if (rc == HP_OK)
+                rc = hp_err_errno(errmsg, "wait4");
+            break;
+        }
+    }
+    res->wall = hp_clock_monotonic() - t0;
+    res->user = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6;
+    res->sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+    res->maxrss_kb = ru.ru_maxrss;
+    if (WIFEXITED(status)) {
+        res->exited = 1;
+        res->exit_code = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+        res->signal = WTERMSIG(status);
+    }
+    if (spec->digest_kind)
+        hp_digest_final_hex(&dg, res->digest);
+    sink_finish(&so, &res->stdout_data, &res->stdout_len);
+    sink_finish(&se, &res->stderr_data, &res->stderr_len);
+    sink_finish(&sr, &res->report_data, &res->report_len);
+    if (pidfd >= 0)
+        close(pidfd);
+
+unmask:;
+    sigset_t pending;
+    sigpending(&pending);
+    if (sigismember(&pending, SIGPIPE) && !sigismember(&pending_before, SIGPIPE)) {
+        struct timespec zero = { 0, 0 };
+        sigtimedwait(&pipeset, NULL, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
+done:
+    close_fd(&in[0]); close_fd(&in[1]);
+    close_fd(&out[0]); close_fd(&out[1]);
+    close_fd(&err[0]); close_fd(&err[1]);
+    close_fd(&rep[0]); close_fd(&rep[1]);
+    return rc;
+}
+
+void hp_proc_result_free(hp_proc_result *res)
+{
+    if (!res)
+        return;
+    free(res->stdout_data);
+    free(res->stderr_data);
+    free(res->report_data);
+    res->stdout_data = res->stderr_data = res->report_data = NULL;
+    res->stdout_len = res->stderr_len = res->report_len = 0;
+}
+
+/* ---- memory of a running process ---------------------------------------------------------- */
+
+int64_t hp_proc_rss_kb(int pid, int which)
+{
+    char path[64];
+    if (pid == 0)
+        snprintf(path, sizeof path, "/proc/self/status");
+    else
+        snprintf(path, sizeof path, "/proc/%d/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    const char *key = which ? "VmHWM:" : "VmRSS:";
+    char line[256];
+    int64_t kb = -1;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, key, 6) == 0) {
+            kb = strtoll(line + 6, NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return kb;
+}
+
+int hp_isatty(int fd) { return isatty(fd); }

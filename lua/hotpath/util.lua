@@ -1,0 +1,46 @@
+-- Small shared helpers of the Lua layer: argument checks that raise with the argument's
+-- position (DESIGN.md: misuse raises), and the backend (C module or FFI) in use.
+local type, error, format, floor = type, error, string.format, math.floor
+
+local util = {}
+
+-- The core: the Lua 5.4 C module, or the same table over LuaJIT's FFI.
+util.core = (rawget(_G, "jit") and require "hotpath.ffi.core") or require "hotpath.core"
+
+-- Raises "bad argument #pos to 'fname' (msg)" at the caller of the API function; level
+-- counts from the function that calls argerror (default 1: that function is the API function).
+function util.argerror(pos, fname, msg, level)
+  error(format("bad argument #%d to '%s' (%s)", pos, fname, msg), 2 + (level or 1))
+end
+
+local function typename(v)
+  local t = type(v)
+  if t == "number" and v ~= v then return "nan" end
+  return t
+end
+util.typename = typename
+
+-- Checks that v is an integer in [lo, hi]; returns it as an integer-valued number.
+-- level: as for argerror.
+function util.checkint(v, pos, fname, lo, hi, what, level)
+  if type(v) ~= "number" or v ~= v or floor(v) ~= v then
+    error(format("bad argument #%d to '%s' (%s: integer expected, got %s)", pos, fname,
+      what or "value", type(v) == "number" and tostring(v) or typename(v)), 2 + (level or 1))
+  end
+  if (lo and v < lo) or (hi and v > hi) then
+    error(format("bad argument #%d to '%s' (%s must be between %s and %s, got %s)", pos, fname,
+      what or "value", format("%.17g", lo), format("%.17g", hi), format("%.17g", v)), 2 + (level or 1))
+  end
+  return v
+end
+
+-- Checks an optional options table; returns it or an empty one.
+function util.checkopts(v, pos, fname, level)
+  if v == nil then return {} end
+  if type(v) ~= "table" then
+    error(format("bad argument #%d to '%s' (options table expected, got %s)", pos, fname, typename(v)), 2 + (level or 1))
+  end
+  return v
+end
+
+return util

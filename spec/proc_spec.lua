@@ -1,0 +1,81 @@
+-- hotpath.proc: running commands in fresh processes, measured.
+local hp = require "hotpath"
+local proc = hp.proc
+
+describe("hotpath.proc.run", function()
+  local cases = {
+    { name = "exit 0", t = { "sh", "-c", "printf hi" }, ok = true, status = "exited 0", bytes = 2 },
+    { name = "exit 3", t = { "sh", "-c", "exit 3" }, ok = false, status = "exited 3", bytes = 0 },
+    { name = "signal", t = { "sh", "-c", "kill -KILL $$" }, ok = false, status = "killed by signal 9", bytes = 0 },
+    { name = "argv field", t = { argv = { "printf", "abc" } }, ok = true, status = "exited 0", bytes = 3 },
+    { name = "numbers in argv", t = { "printf", "%s", 42 }, ok = true, status = "exited 0", bytes = 2 },
+  }
+  for _, c in ipairs(cases) do
+    it("reports " .. c.name, function()
+      local r = assert(proc.run(c.t))
+      assert.are.equal(c.ok, r.ok)
+      assert.are.equal(c.status, r.status)
+      assert.are.equal(c.bytes, r.stdout_bytes)
+      assert.is_true(r.wall > 0)
+      assert.is_true(r.maxrss_kb > 0)
+    end)
+  end
+
+  it("digests stdout and feeds stdin", function()
+    local r = assert(proc.run { "cat", stdin = "hello", digest = "md5", keep_stdout = true })
+    assert.are.equal("5d41402abc4b2a76b9719d911017c592", r.digest)
+    assert.are.equal("hello", r.stdout)
+    r = assert(proc.run { "cat", stdin = "abc", digest = "sha256" })
+    assert.are.equal("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", r.digest)
+    assert.is_nil(r.stdout)
+  end)
+
+  it("keeps the tail of stderr", function()
+    local r = assert(proc.run { "sh", "-c", "echo first >&2; echo last >&2; exit 1" })
+    assert.are.equal("first\nlast\n", r.stderr)
+  end)
+
+  it("passes env and cwd", function()
+    local r = assert(proc.run { "sh", "-c", "printf '%s:%s' \"$HP_X\" \"$(pwd)\"", env = { HP_X = "y" }, cwd = "/tmp", keep_stdout = true })
+    assert.are.equal("y:/tmp", r.stdout)
+  end)
+
+  it("kills a command at its time limit", function()
+    local r = assert(proc.run { "sleep", "30", timeout = 0.2 })
+    assert.is_true(r.timed_out)
+    assert.is_false(r.ok)
+    assert.are.equal("timed out after 0.2 s", r.status)
+    assert.is_true(r.wall < 10)
+  end)
+
+  it("returns nil, message, code for a missing program", function()
+    local r, err, code = proc.run { "hotpath-no-such-program" }
+    assert.is_nil(r)
+    assert.are.equal("cannot run 'hotpath-no-such-program': No such file or directory", err)
+    assert.are.equal("system", code)
+  end)
+
+  local misuse = {
+    { nil, "bad argument #1 to 'run' (table expected, got nil)" },
+    { {}, "bad argument #1 to 'run' (argv must be a non-empty list of strings)" },
+    { { "ls", {} }, "bad argument #1 to 'run' (argv[2] must be a string, got table)" },
+    { { "" }, "bad argument #1 to 'run' (argv[1] must name a program)" },
+    { { "ls", timeout = -1 }, "bad argument #1 to 'run' (timeout must be a positive number of seconds)" },
+    { { "ls", timeout = "5" }, "bad argument #1 to 'run' (timeout must be a positive number of seconds)" },
+    { { "ls", stdin = 5 }, "bad argument #1 to 'run' (stdin must be a string)" },
+    { { "ls", env = { 1 } }, "bad argument #1 to 'run' (env must map names to strings)" },
+    { { "ls", digest = "crc" }, "bad argument #1 to 'run' (digest must be \"sha256\" or \"md5\")" },
+  }
+  for i, c in ipairs(misuse) do
+    it("raises on misuse " .. i, function()
+      local ok, err = pcall(proc.run, c[1])
+      assert.is_false(ok)
+      assert.are.equal(c[2], err)
+    end)
+  end
+
+  it("reads its own RSS", function()
+    assert.is_true(proc.rss_kb() > 0)
+    assert.is_true(proc.rss_kb(nil, true) > 0)
+  end)
+end)

@@ -26,6 +26,10 @@ function hp.digest(data, kind)
   return kind .. ":" .. core.digest(k, data)
 end
 
+-- The scenario DSL (see lua/hotpath/scenario.lua): hp.suite "name" { hp.scenario "x" {...} }.
+local scenario = require "hotpath.scenario"
+hp.suite, hp.scenario = scenario.suite, scenario.scenario
+
 -- The machine, runtime and build, as every result carries them.
 function hp.info()
   return require("hotpath.machine").info()

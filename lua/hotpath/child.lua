@@ -1,0 +1,90 @@
+-- The child side of a timed run: `<interpreter> child.lua FILE SUITE SCENARIO MODE`.
+-- Loads the scenario file afresh, runs setup untimed, records RSS, times run with the
+-- monotonic clock, verifies the output, and writes one report to fd $HOTPATH_REPORT_FD.
+-- The parent reads wall, CPU and peak RSS of this whole process from wait4.
+local hp = require "hotpath"
+local scenario = require "hotpath.scenario"
+local serial = require "hotpath.serial"
+local core = require("hotpath.util").core
+
+local clock, rss_kb = core.clock, core.rss_kb
+local type, tostring, pcall, xpcall = type, tostring, pcall, xpcall
+
+local file, si, ci, mode = arg[1], tonumber(arg[2]), tonumber(arg[3]), arg[4] or "full"
+local report = { ok = false }
+
+local function send()
+  local fd = os.getenv("HOTPATH_REPORT_FD") or "3"
+  local f = io.open("/dev/fd/" .. fd, "w")
+  if f then
+    f:write(serial.encode(report))
+    f:close()
+  else
+    io.stderr:write(serial.encode(report), "\n")
+  end
+end
+
+local function traceback(e)
+  return debug.traceback(tostring(e), 2)
+end
+
+local function main()
+  local suites, err = scenario.load_file(file)
+  if not suites then report.error = err return end
+  local s = suites[si] and suites[si].scenarios[ci]
+  if not s then report.error = "scenario not found in " .. file return end
+  local p = scenario.params(s, mode)
+  local state
+  if s.setup then
+    local t0 = clock()
+    local ok, res = xpcall(function() return s.setup(p) end, traceback)
+    if not ok then report.error = "setup raised: " .. tostring(res) return end
+    state = res
+    report.setup_s = clock() - t0
+  end
+  collectgarbage("collect")
+  report.rss_before_kb = rss_kb(0, 0)
+  local run = s.run
+  local t0 = clock()
+  local ok, out, metrics = pcall(run, p, state)
+  local t1 = clock()
+  if not ok then
+    -- no traceback through the timed call: re-raise cost is not ours to time; the message is
+    report.error = "run raised: " .. tostring(out)
+    return
+  end
+  report.run_s = t1 - t0
+  report.rss_after_kb = rss_kb(0, 0)
+  report.hwm_kb = rss_kb(0, 1)
+  if type(metrics) == "table" then
+    local m = {}
+    for k, v in pairs(metrics) do
+      if type(k) == "string" and type(v) == "number" then m[k] = v end
+    end
+    report.metrics = m
+  end
+  if type(out) == "string" then
+    report.out_bytes = #out
+    report.sha256 = hp.digest(out, "sha256")
+    report.md5 = hp.digest(out, "md5")
+  end
+  local v = scenario.verifier(s, mode)
+  if type(v) == "function" then
+    local vok, good, msg = pcall(v, out, p)
+    if not vok then report.error = "verify raised: " .. tostring(good) return end
+    if not good then report.error = "verification failed: " .. tostring(msg or "verify returned false") return end
+    report.verified = true
+  elseif type(v) == "string" then
+    if type(out) ~= "string" then
+      report.error = "run returned " .. type(out) .. ", not the output string to verify"
+      return
+    end
+    report.verified = true -- the parent compares the digest, so the message shows both
+  end
+  report.ok = true
+end
+
+local ok, err = pcall(main)
+if not ok then report.ok, report.error = false, tostring(err) end
+send()
+os.exit(report.ok and 0 or 1)

@@ -1,0 +1,206 @@
+-- The hotpath command line (bin/hotpath). main(arg) returns the exit status:
+-- 0 all good, 1 a scenario failed, 2 a usage error.
+local format, concat, ipairs = string.format, table.concat, ipairs
+local stderr, stdout = io.stderr, io.stdout
+
+local cli = {}
+
+local USAGE = [[
+usage: hotpath <command> [options]
+
+commands:
+  run [FILES|DIRS]    run scenarios (default: ./bench) and print the summary table
+  list [FILES|DIRS]   list the scenarios the files define
+  load URL            HTTP load generator (hotpath load --help)
+  serve --test T      reference HTTP server (hotpath serve --help)
+
+options:
+  -h, --help          this text (hotpath run --help: the options of run)
+  -V, --version       hotpath's version, runtime and build
+]]
+
+local RUN_USAGE = [[
+usage: hotpath run [FILES|DIRS] [options]
+
+Runs each scenario's warm-up and counted runs, each in a fresh process of this interpreter
+(lua5.4 by default; start hotpath with luajit to measure LuaJIT), verifies every output, and
+prints best, median +- spread (MAD), wall, CPU and peak RSS, and ratios to reference figures.
+
+options:
+  --filter PATTERN    only scenarios whose "suite/name" matches the Lua pattern
+  --quick             the scenarios' quick sizes
+  --runs N            counted runs per scenario (default 5, or the scenario's own)
+  --warmup N          warm-up runs per scenario (default 1, or the scenario's own)
+  --json FILE         also write every run's raw figures and the machine info to FILE
+  -h, --help          this text
+
+The exit status is 1 when a scenario fails (a run that raises, a failed verification, a
+timeout, a file that does not load), 2 for a usage error.
+]]
+
+local LIST_USAGE = [[
+usage: hotpath list [FILES|DIRS]
+
+Lists the scenarios of the files (default: ./bench) as "suite/name", with their kind.
+]]
+
+local function fail_usage(msg, cmd)
+  stderr:write("hotpath: ", msg, "\n", "see 'hotpath ", cmd and (cmd .. " ") or "", "--help'\n")
+  return 2
+end
+
+-- Parses argv against a spec { flag = "value"|"number"|"bool" }. Returns opts, positionals or
+-- nil, message.
+function cli.parse(argv, spec, first)
+  local opts, pos = {}, {}
+  local i = first or 1
+  while i <= #argv do
+    local a = argv[i]
+    if a == "--" then
+      for j = i + 1, #argv do pos[#pos + 1] = argv[j] end
+      break
+    elseif a:sub(1, 1) == "-" and a ~= "-" then
+      local name, inline = a:match("^(%-%-?[^=]+)=(.*)$")
+      name = name or a
+      local kind = spec[name]
+      if not kind then return nil, format("unknown option '%s'", name) end
+      local key = spec[name .. "#key"] or name:gsub("^%-+", "")
+      if kind == "bool" then
+        if inline then return nil, format("option '%s' takes no value", name) end
+        opts[key] = true
+      else
+        local v = inline
+        if not v then
+          i = i + 1
+          v = argv[i]
+        end
+        if v == nil then return nil, format("option '%s' needs a value", name) end
+        if kind == "number" then
+          local n = tonumber(v)
+          if not n or n < 0 or n ~= math.floor(n) then
+            return nil, format("option '%s' needs a whole number, got '%s'", name, v)
+          end
+          v = n
+        end
+        opts[key] = v
+      end
+    else
+      pos[#pos + 1] = a
+    end
+    i = i + 1
+  end
+  return opts, pos
+end
+
+local RUN_SPEC = {
+  ["--filter"] = "value", ["--quick"] = "bool", ["--runs"] = "number", ["--warmup"] = "number",
+  ["--json"] = "value", ["--help"] = "bool", ["-h"] = "bool", ["-h#key"] = "help",
+}
+
+local function default_paths(pos)
+  if #pos > 0 then return pos end
+  return { "bench" }
+end
+
+-- A live progress line on a terminal (stderr), never when piped.
+local function progress_printer()
+  local proc = require "hotpath.proc"
+  if not proc.isatty(2) then return nil end
+  local fmt = require "hotpath.report.terminal"
+  return function(event, e, info)
+    if event == "run" then
+      local last = info.last and info.last.run_s and (", last " .. fmt.seconds(info.last.run_s)) or ""
+      stderr:write(format("\r\27[K%s: %s %d/%d%s", e.id, info.warmup and "warm-up" or "run", info.index, info.total, last))
+    else
+      stderr:write("\r\27[K")
+    end
+    stderr:flush()
+  end
+end
+
+local function cmd_run(argv)
+  local opts, pos = cli.parse(argv, RUN_SPEC, 2)
+  if not opts then return fail_usage(pos, "run") end
+  if opts.help then stdout:write(RUN_USAGE) return 0 end
+  if opts.runs and opts.runs < 1 then return fail_usage("option '--runs' must be at least 1", "run") end
+  if opts.filter then
+    local ok, err = pcall(string.find, "", opts.filter)
+    if not ok then return fail_usage(format("bad --filter pattern '%s': %s", opts.filter, err), "run") end
+  end
+  local runner = require "hotpath.runner"
+  local info = require("hotpath.machine").info()
+  local run = runner.run {
+    paths = default_paths(pos), filter = opts.filter, quick = opts.quick,
+    runs = opts.runs, warmup = opts.warmup, progress = progress_printer(),
+  }
+  local options = {
+    runs = opts.runs or runner.DEFAULT_RUNS, warmup = opts.warmup or runner.DEFAULT_WARMUP,
+    quick = opts.quick or false, filter = opts.filter, paths = default_paths(pos),
+  }
+  stdout:write(require("hotpath.report.terminal").render(run, info, options), "\n")
+  if opts.json then
+    local ok, err = require("hotpath.report.json").write(opts.json, run, info, options)
+    if not ok then stderr:write("hotpath: ", err, "\n") return 1 end
+    stdout:write("raw figures: ", opts.json, "\n")
+  end
+  if #run.results == 0 and #run.errors == 0 then
+    stderr:write("hotpath: no scenario matched\n")
+    return 1
+  end
+  return run.ok and 0 or 1
+end
+
+local function cmd_list(argv)
+  local opts, pos = cli.parse(argv, { ["--help"] = "bool", ["-h"] = "bool", ["-h#key"] = "help", ["--filter"] = "value" }, 2)
+  if not opts then return fail_usage(pos, "list") end
+  if opts.help then stdout:write(LIST_USAGE) return 0 end
+  local runner = require "hotpath.runner"
+  local files, errors = runner.discover(default_paths(pos))
+  local entries, lerr = runner.collect(files, opts.filter)
+  for _, e in ipairs(lerr) do errors[#errors + 1] = e end
+  for _, e in ipairs(entries) do
+    stdout:write(format("%-40s %s\n", e.id, e.scenario.command and "command" or "lua"))
+  end
+  for _, e in ipairs(errors) do stderr:write("hotpath: ", e.error, "\n") end
+  return #errors == 0 and 0 or 1
+end
+
+local function version_text()
+  local m = require("hotpath.machine").info()
+  return format("hotpath %s (%s, %s backend)\nbuild: %s\n", m.hotpath, m.runtime, m.backend, m.build)
+end
+
+-- Subcommands that live with their module (HTTP): hotpath.<module>.cli.<name>(args).
+local function delegate(module, fn, argv)
+  local ok, m = pcall(require, module)
+  if not ok then
+    stderr:write(format("hotpath: '%s' is not available in this build (%s)\n", argv[1], tostring(m):match("^[^\n]*")))
+    return 2
+  end
+  local args = {}
+  for i = 2, #argv do args[#args + 1] = argv[i] end
+  return m[fn](args)
+end
+
+function cli.main(argv)
+  argv = argv or {}
+  local cmd = argv[1]
+  if cmd == nil or cmd == "-h" or cmd == "--help" or cmd == "help" then
+    stdout:write(USAGE)
+    return cmd == nil and 2 or 0
+  elseif cmd == "-V" or cmd == "--version" then
+    stdout:write(version_text())
+    return 0
+  elseif cmd == "run" then
+    return cmd_run(argv)
+  elseif cmd == "list" then
+    return cmd_list(argv)
+  elseif cmd == "load" or cmd == "serve" then
+    return delegate("hotpath.http.cli", cmd, argv)
+  elseif cmd:sub(1, 1) == "-" then
+    return fail_usage(format("unknown option '%s'", cmd))
+  end
+  return fail_usage(format("unknown command '%s'", cmd))
+end
+
+return cli

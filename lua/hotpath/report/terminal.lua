@@ -1,0 +1,147 @@
+-- The readable table: one block per suite, a row per scenario (best, median +- spread of the
+-- run time, process wall, CPU and peak RSS), then one line per reference figure with our
+-- ratio to it. Ratios are ours / theirs: below 1.00 we are faster (or smaller).
+local format, rep, concat, ipairs, pairs, sort = string.format, string.rep, table.concat, ipairs, pairs, table.sort
+
+local M = {}
+
+function M.seconds(s)
+  if not s then return "-" end
+  if s >= 100 then return format("%.0f s", s) end
+  if s >= 1 then return format("%.2f s", s) end
+  if s >= 1e-3 then return format("%.1f ms", s * 1e3) end
+  return format("%.1f us", s * 1e6)
+end
+
+function M.mb(kb)
+  if not kb then return "-" end
+  return format("%.1f MB", kb / 1024)
+end
+
+local function pad(s, w) return s .. rep(" ", w - #s) end
+
+local function params_text(p)
+  local keys = {}
+  for k in pairs(p or {}) do keys[#keys + 1] = k end
+  sort(keys)
+  local parts = {}
+  for _, k in ipairs(keys) do
+    local v = p[k]
+    if type(v) == "number" or type(v) == "string" or type(v) == "boolean" then
+      local s = tostring(v)
+      if #s > 20 then s = s:sub(1, 17) .. "..." end
+      parts[#parts + 1] = k .. "=" .. s
+    end
+  end
+  return concat(parts, " ")
+end
+
+local function metric_text(k, v)
+  if k:match("_ms$") then return format("%s %.3f", k, v) end
+  if v >= 1000 then return format("%s %.0f", k, v) end
+  return format("%s %.4g", k, v)
+end
+
+local COLS = { 34, 11, 20, 10, 10, 10, 10 }
+local HEAD = { "scenario", "best", "median +- spread", "wall", "cpu", "peak RSS", "RSS@run" }
+
+local function row(cells)
+  local out = {}
+  for i, c in ipairs(cells) do out[i] = pad(c, COLS[i]) end
+  return (concat(out, " "):gsub("%s+$", ""))
+end
+
+-- Lines for one scenario result.
+function M.scenario_lines(r)
+  local lines = {}
+  local name = r.name
+  local pt = params_text(r.params)
+  if pt ~= "" then name = name .. " (" .. pt .. ")" end
+  if #name > COLS[1] then
+    lines[#lines + 1] = name
+    name = ""
+  end
+  local s = r.summary or {}
+  local t = s.run_s or {}
+  if not r.ok then
+    lines[#lines + 1] = row { name, "FAILED" }
+    for l in tostring(r.error):gmatch("[^\n]+") do lines[#lines + 1] = "    " .. l end
+    return lines
+  end
+  local med = t.median and format("%s +- %.1f%%", M.seconds(t.median), t.spread_pct) or "-"
+  lines[#lines + 1] = row {
+    name, M.seconds(t.best), med, M.seconds(s.wall and s.wall.median), M.seconds(s.cpu and s.cpu.median),
+    M.mb(s.maxrss_kb and s.maxrss_kb.median), M.mb(s.rss_before_kb and s.rss_before_kb.median),
+  }
+  if t.outliers and #t.outliers > 0 then
+    lines[#lines + 1] = format("    %d outlying run(s) (beyond 3 scaled MADs of the median)", #t.outliers)
+  end
+  if not r.verified then lines[#lines + 1] = "    output not verified (the scenario has no verify)" end
+  local keys = {}
+  for k in pairs(s.metrics or {}) do keys[#keys + 1] = k end
+  sort(keys)
+  if #keys > 0 then
+    local parts = {}
+    for _, k in ipairs(keys) do parts[#parts + 1] = metric_text(k, s.metrics[k].median) end
+    lines[#lines + 1] = "    " .. concat(parts, ", ")
+  end
+  -- published figures are for the full sizes: comparing a quick run with them would mislead
+  for _, ref in ipairs(r.mode == "full" and r.reference or {}) do
+    local theirs, ratios = {}, {}
+    if ref.ms then
+      theirs[#theirs + 1] = M.seconds(ref.ms / 1e3)
+      if t.best then ratios[#ratios + 1] = format("time %.2fx", t.best * 1e3 / ref.ms) end
+    end
+    if ref.mb then
+      theirs[#theirs + 1] = format("%.1f MB", ref.mb)
+      if s.maxrss_kb and s.maxrss_kb.median then
+        ratios[#ratios + 1] = format("memory %.2fx", s.maxrss_kb.median / 1024 / ref.mb)
+      end
+    end
+    for _, k in ipairs(keys) do
+      if type(ref[k]) == "number" and ref[k] ~= 0 then
+        theirs[#theirs + 1] = metric_text(k, ref[k])
+        ratios[#ratios + 1] = format("%s %.2fx", k, s.metrics[k].median / ref[k])
+      end
+    end
+    lines[#lines + 1] = format("    vs %-28s %-26s %s", ref.name, concat(theirs, ", "), concat(ratios, "  "))
+  end
+  if r.note then
+    for l in r.note:gmatch("[^\n]+") do lines[#lines + 1] = "    note: " .. l end
+  end
+  return lines
+end
+
+-- The whole table as a string.
+function M.render(run, info, options)
+  local out = {}
+  local function add(l) out[#out + 1] = l end
+  add(format("hotpath %s on %s (%d cores), %s, %s", info.hotpath, info.cpu_model, info.cores, info.runtime, info.kernel))
+  add(format("%d counted run(s) after %d warm-up, each in a fresh process%s", options.runs, options.warmup,
+    options.quick and "; quick sizes (reference figures are for the full sizes and are not compared)" or ""))
+  local suite
+  for _, r in ipairs(run.results) do
+    if r.suite ~= suite then
+      suite = r.suite
+      add("")
+      add("[" .. suite .. "]")
+      add(row(HEAD))
+    end
+    for _, l in ipairs(M.scenario_lines(r)) do add(l) end
+  end
+  for _, e in ipairs(run.errors) do
+    add("")
+    add("FAILED to load " .. e.file .. ":")
+    add("    " .. tostring(e.error))
+  end
+  add("")
+  add("best and median: time of run() (for commands, the process wall); wall, cpu, peak RSS: the")
+  add("whole child process (wait4); RSS@run: its RSS before run(). Ratios are ours / theirs.")
+  local failed = 0
+  for _, r in ipairs(run.results) do if not r.ok then failed = failed + 1 end end
+  failed = failed + #run.errors
+  add(format("%d scenario(s), %d failed", #run.results, failed))
+  return concat(out, "\n")
+end
+
+return M

@@ -1,0 +1,147 @@
+-- bin/hotpath: commands, flags, the table, the JSON file, and the failures it must report.
+local helper = require "helper"
+local cjson = require "cjson"
+
+local FIX = "spec/fixtures/scenarios/"
+
+local function lines_of(s)
+  local t = {}
+  for l in s:gmatch("[^\n]+") do t[#t + 1] = l end
+  return t
+end
+
+local function has_line(out, pattern)
+  for _, l in ipairs(lines_of(out)) do
+    if l:find(pattern) then return true end
+  end
+  return false
+end
+
+describe("hotpath CLI", function()
+  local usage_errors = {
+    { { "run", "--bogus" }, "hotpath: unknown option '--bogus'\nsee 'hotpath run --help'\n" },
+    { { "run", "--runs" }, "hotpath: option '--runs' needs a value\nsee 'hotpath run --help'\n" },
+    { { "run", "--runs", "x" }, "hotpath: option '--runs' needs a whole number, got 'x'\nsee 'hotpath run --help'\n" },
+    { { "run", "--runs", "0" }, "hotpath: option '--runs' must be at least 1\nsee 'hotpath run --help'\n" },
+    { { "run", "--quick=yes" }, "hotpath: option '--quick' takes no value\nsee 'hotpath run --help'\n" },
+    { { "run", "--filter", "[" }, "hotpath: bad --filter pattern '[': malformed pattern (missing ']')\nsee 'hotpath run --help'\n" },
+    { { "frobnicate" }, "hotpath: unknown command 'frobnicate'\nsee 'hotpath --help'\n" },
+    { { "--frob" }, "hotpath: unknown option '--frob'\nsee 'hotpath --help'\n" },
+    { { "list", "--x" }, "hotpath: unknown option '--x'\nsee 'hotpath list --help'\n" },
+  }
+  for _, c in ipairs(usage_errors) do
+    it("rejects " .. table.concat(c[1], " ") .. " with status 2", function()
+      local r = helper.cli(c[1])
+      assert.are.equal(2, r.exit_code)
+      assert.are.equal(c[2], r.stderr)
+      assert.are.equal("", r.stdout)
+    end)
+  end
+
+  it("prints help and version", function()
+    local r = helper.cli { "--help" }
+    assert.are.equal(0, r.exit_code)
+    assert.truthy(r.stdout:find("usage: hotpath <command> [options]", 1, true))
+    r = helper.cli { "run", "--help" }
+    assert.are.equal(0, r.exit_code)
+    assert.truthy(r.stdout:find("--filter PATTERN", 1, true))
+    r = helper.cli { "--version" }
+    assert.are.equal(0, r.exit_code)
+    local runtime = rawget(_G, "jit") and "LuaJIT" or "Lua 5.4"
+    assert.truthy(r.stdout:match("^hotpath %d+%.%d+%.%d+ %(" .. runtime:gsub("%.", "%%.")))
+    assert.truthy(r.stdout:find("\nbuild: ", 1, true))
+  end)
+
+  it("with no command prints usage and fails", function()
+    local r = helper.cli {}
+    assert.are.equal(2, r.exit_code)
+    assert.truthy(r.stdout:find("usage: hotpath", 1, true))
+  end)
+
+  it("lists scenarios", function()
+    local r = helper.cli { "list", FIX .. "good.lua" }
+    assert.are.equal(0, r.exit_code)
+    assert.are.same({
+      "good/repeat                              lua",
+      "good/checked                             lua",
+      "good/echo                                command",
+    }, lines_of(r.stdout))
+  end)
+
+  it("runs passing scenarios and writes valid JSON with machine info", function()
+    local dir = helper.tmpdir()
+    local r = helper.cli { "run", FIX .. "good.lua", "--runs", "2", "--warmup", "1", "--json", dir .. "/out.json" }
+    assert.are.equal(0, r.exit_code, r.stderr)
+    assert.truthy(has_line(r.stdout, "^repeat %(n=1000%) +%d"))
+    assert.truthy(has_line(r.stdout, "^    items 1000$"))
+    assert.truthy(has_line(r.stdout, "^    vs a peer +1%.00 s, 100%.0 MB, items 500 +time %d%.%d%dx  memory %d%.%d%dx  items 2%.00x$"))
+    assert.truthy(has_line(r.stdout, "^    note: a note for the reader$"))
+    assert.truthy(has_line(r.stdout, "^3 scenario%(s%), 0 failed$"))
+    local doc = cjson.decode(helper.read(dir .. "/out.json"))
+    helper.rmdir(dir)
+    assert.is_true(doc.ok)
+    for _, k in ipairs { "cpu_model", "cores", "kernel", "runtime", "build", "governor" } do
+      assert.is_not_nil(doc.machine[k], k)
+    end
+    assert.are.equal(3, #doc.scenarios)
+    local rep = doc.scenarios[1]
+    assert.are.equal("good/repeat", rep.id)
+    assert.are.equal(3, #rep.runs)           -- 1 warm-up + 2 counted
+    assert.is_true(rep.runs[1].warmup)
+    assert.are.equal(2, rep.summary.run_s.n)
+    for _, run in ipairs(rep.runs) do
+      assert.is_true(run.ok)
+      assert.are.equal(2000, run.out_bytes)
+      assert.is_true(run.wall > 0 and run.maxrss_kb > 0 and run.rss_before_kb > 0 and run.run_s > 0)
+    end
+    assert.are.equal("command", doc.scenarios[3].kind)
+    assert.are.equal(5, doc.scenarios[3].runs[1].out_bytes)
+  end)
+
+  it("uses the quick sizes and digests with --quick", function()
+    local r = helper.cli { "run", FIX .. "good.lua", "--quick", "--runs", "1", "--warmup", "0", "--filter", "repeat" }
+    assert.are.equal(0, r.exit_code, r.stderr)
+    assert.truthy(has_line(r.stdout, "^repeat %(n=10%) +%d"))
+    assert.is_false(has_line(r.stdout, "vs a peer"))
+    assert.truthy(has_line(r.stdout, "^1 scenario%(s%), 0 failed$"))
+  end)
+
+  it("reports every kind of failure, runs the rest, and exits 1", function()
+    local r = helper.cli { "run", FIX .. "bad.lua", "--runs", "1", "--warmup", "0" }
+    assert.are.equal(1, r.exit_code)
+    local out = r.stdout
+    local expected = {
+      "^raises +FAILED$", "^    run raised: spec/fixtures/scenarios/bad%.lua:4: boom$",
+      "^mismatch +FAILED$",
+      "^    digest mismatch: expected sha256:0+, got sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad %(3 bytes of output%)$",
+      "^fine +%d",
+      "^refused +FAILED$", "^    verification failed: x is wrong$",
+      "^slow command +FAILED$", "^    timed out after 0%.3 s$",
+      "^no such command +FAILED$", "^    cannot run 'hotpath%-no%-such%-command': No such file or directory$",
+      "^exits 3 +FAILED$", "^    exited 3: bad thing$",
+      "^7 scenario%(s%), 6 failed$",
+    }
+    for _, p in ipairs(expected) do assert.truthy(has_line(out, p), p .. "\n" .. out) end
+  end)
+
+  it("reports files that do not load and still runs the others", function()
+    local r = helper.cli { "run", FIX .. "syntax.lua", FIX .. "nosuite.lua", FIX .. "good.lua", "--runs", "1", "--warmup", "0", "--filter", "checked" }
+    assert.are.equal(1, r.exit_code)
+    local out = r.stdout
+    assert.truthy(has_line(out, "^FAILED to load spec/fixtures/scenarios/syntax%.lua:$"))
+    -- the interpreter's own message: Lua 5.4 says near <eof>, LuaJIT near '<eof>'
+    assert.truthy(has_line(out, "^    spec/fixtures/scenarios/syntax%.lua:5: '}' expected %(to close '{' at line 2%) near '?<eof>'?$"))
+    assert.truthy(has_line(out, "^    spec/fixtures/scenarios/nosuite%.lua: must return a suite"))
+    assert.truthy(has_line(out, "^checked +%d"))
+    assert.truthy(has_line(out, "^1 scenario%(s%), 2 failed$"))
+  end)
+
+  it("fails on a missing path and on a filter that matches nothing", function()
+    local r = helper.cli { "run", "no/such/dir" }
+    assert.are.equal(1, r.exit_code)
+    assert.truthy(has_line(r.stdout, "^    no/such/dir: no such file or directory$"))
+    r = helper.cli { "run", FIX .. "good.lua", "--filter", "nothing-matches-this" }
+    assert.are.equal(1, r.exit_code)
+    assert.are.equal("hotpath: no scenario matched\n", r.stderr)
+  end)
+end)

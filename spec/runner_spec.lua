@@ -1,0 +1,105 @@
+-- The pieces behind `hotpath run`: the scenario DSL, statistics, the child's report format,
+-- the JSON report encoder.
+local hp = require "hotpath"
+local stats = require "hotpath.stats"
+local serial = require "hotpath.serial"
+local scenario = require "hotpath.scenario"
+local json = require "hotpath.report.json"
+local terminal = require "hotpath.report.terminal"
+
+describe("scenario DSL", function()
+  local misuse = {
+    { function() return hp.scenario "x" { run = function() end, bogus = 1 } end, "scenario 'x': unknown field 'bogus'" },
+    { function() return hp.scenario "x" { params = 5, run = function() end } end, "scenario 'x': field 'params' must be a table, got number" },
+    { function() return hp.scenario "x" {} end, "scenario 'x': exactly one of 'run' (Lua, timed in a child) or 'command' (an external program) is required" },
+    { function() return hp.scenario "x" { run = function() end, command = {} } end, "scenario 'x': exactly one of 'run' (Lua, timed in a child) or 'command' (an external program) is required" },
+    { function() return hp.scenario "x" { run = function() end, verify = "sha1:abc" } end, "scenario 'x': verify must be \"sha256:<64 hex digits>\", \"md5:<32 hex digits>\" or a function, got \"sha1:abc\"" },
+    { function() return hp.scenario "x" { run = function() end, verify = "md5:abc" } end, "scenario 'x': verify must be \"sha256:<64 hex digits>\", \"md5:<32 hex digits>\" or a function, got \"md5:abc\"" },
+    { function() return hp.scenario "x" { run = function() end, verify = { slow = "x" } } end, "scenario 'x': a verify table has the keys full and quick" },
+    { function() return hp.scenario "x" { run = function() end, reference = { { ms = 1 } } } end, "scenario 'x': reference 1 must be a table with a name" },
+    { function() return hp.scenario(5) end, "bad argument #1 to 'scenario' (name string expected)" },
+    { function() return hp.suite "s" { 1 } end, "suite 's': item 1 is not a scenario (use hp.scenario \"name\" {...})" },
+    { function() local a = hp.scenario "a" { run = print } return hp.suite "s" { a, a } end, "suite 's': two scenarios are named 'a'" },
+  }
+  for i, c in ipairs(misuse) do
+    it("rejects misuse " .. i, function()
+      local ok, err = pcall(c[1])
+      assert.is_false(ok)
+      assert.are.equal(c[2], (err:gsub("^[^:]+:%d+: ", "")))
+    end)
+  end
+
+  it("merges quick params and picks the verifier of the mode", function()
+    local s = hp.scenario "x" { params = { n = 5, m = 1 }, quick = { n = 2 }, run = print, verify = { full = "md5:" .. ("0"):rep(32) } }
+    assert.are.same({ n = 5, m = 1 }, scenario.params(s, "full"))
+    assert.are.same({ n = 2, m = 1 }, scenario.params(s, "quick"))
+    assert.are.equal("md5:" .. ("0"):rep(32), scenario.verifier(s, "full"))
+    assert.is_nil(scenario.verifier(s, "quick"))
+  end)
+end)
+
+describe("stats.summary", function()
+  local cases = {
+    { {}, { n = 0 } },
+    { { 3 }, { n = 1, best = 3, median = 3, min = 3, max = 3, mad = 0, spread_pct = 0 } },
+    { { 4, 1, 3, 2 }, { n = 4, best = 1, median = 2.5, min = 1, max = 4, mad = 1, spread_pct = 40 } },
+    { { 10, 10, 10, 10.2, 30 }, { n = 5, best = 10, median = 10, min = 10, max = 30, mad = 0, spread_pct = 0, outliers = { 5 } } },
+    { { 10, 10, 10, 11, 30 }, { n = 5, median = 10, outliers = { 4, 5 } } }, -- 10 % off a tight cluster counts
+    { { 100, 101, 99, 100, 102 }, { n = 5, best = 99, median = 100, min = 99, max = 102, mad = 1, spread_pct = 1, outliers = {} } },
+  }
+  for i, c in ipairs(cases) do
+    it("summarizes case " .. i, function()
+      local s = stats.summary(c[1])
+      for k, v in pairs(c[2]) do assert.are.same(v, s[k], k) end
+    end)
+  end
+
+  it("gives the ratio of interleaved samples", function()
+    local r, spread = stats.ratio({ 2, 4, 6 }, { 1, 2, 3 })
+    assert.are.equal(2, r)
+    assert.are.equal(0, spread)
+  end)
+end)
+
+describe("serial", function()
+  it("round-trips plain data exactly", function()
+    local v = { a = 1, b = 0.1, c = "x\n\0y", d = { true, false, 1e300, -0.5 }, [3] = "three" }
+    assert.are.same(v, serial.decode(serial.encode(v)))
+  end)
+  it("keeps nan and infinities", function()
+    local v = serial.decode(serial.encode({ 1 / 0, -1 / 0 }))
+    assert.are.equal(math.huge, v[1])
+    assert.are.equal(-math.huge, v[2])
+  end)
+  it("refuses functions and runs no code from a report", function()
+    assert.has_error(function() serial.encode({ print }) end, "serialize: cannot send a function")
+    local v, err = serial.decode("return os.exit(3)")
+    assert.is_nil(v)
+    assert.truthy(err:find("os", 1, true))
+  end)
+end)
+
+describe("report.json", function()
+  local cases = {
+    { { b = 1, a = { 1, 2 } }, '{\n  "a": [\n    1,\n    2\n  ],\n  "b": 1\n}' },
+    { { x = json.array() }, '{\n  "x": []\n}' },
+    { {}, "{}" },
+    { "q\"\\\n\1", '"q\\"\\\\\\n\\u0001"' },
+    { 0.1, "0.1" }, { 1 / 3, "0.3333333333333333" }, { 4.8, "4.8" }, { 2 ^ 53 + 2, "9007199254740994" },
+    { 0 / 0, "null" }, { true, "true" },
+  }
+  for i, c in ipairs(cases) do
+    it("encodes case " .. i, function()
+      assert.are.equal(c[2], json.encode(c[1]))
+    end)
+  end
+end)
+
+describe("report.terminal", function()
+  local cases = { { 0.0000123, "12.3 us" }, { 0.0123, "12.3 ms" }, { 1.234, "1.23 s" }, { 123.4, "123 s" }, { nil, "-" } }
+  for _, c in ipairs(cases) do
+    it("formats " .. tostring(c[1]) .. " s", function()
+      assert.are.equal(c[2], terminal.seconds(c[1]))
+    end)
+  end
+end)

@@ -1,0 +1,96 @@
+-- Installing: luarocks for Lua 5.4 (the C module), the Lua files plus libhotpath.so for
+-- LuaJIT, and embedding in nginx with the Lua module (OpenResty's way) over FFI.
+-- Each runtime proves its own install; both build from a copy of the source tree.
+local helper = require "helper"
+local proc = require("hotpath").proc
+
+local is_jit = rawget(_G, "jit") ~= nil
+
+local function sh(script, opts)
+  opts = opts or {}
+  local r = assert(proc.run { "sh", "-c", script, cwd = opts.cwd, keep_stdout = true, keep_stderr = 65536, timeout = opts.timeout or 300 })
+  return r
+end
+
+-- A copy of the source tree as git sees it (tracked and new files, not build products).
+local function source_copy()
+  local dir = helper.tmpdir()
+  local r = sh("git ls-files --cached --others --exclude-standard -z | xargs -0 cp --parents -t '" .. dir .. "'", { cwd = helper.root })
+  assert(r.ok, r.stderr)
+  return dir
+end
+
+describe("install", function()
+  if not is_jit then
+    it("luarocks make --tree installs a working rock for Lua 5.4", function()
+      local src, tree = source_copy(), helper.tmpdir()
+      finally(function() helper.rmdir(src) helper.rmdir(tree) end)
+      local r = sh("luarocks make --tree '" .. tree .. "' hotpath-scm-1.rockspec", { cwd = src })
+      assert.is_true(r.ok, r.stdout .. r.stderr)
+      assert.truthy(r.stdout:find("hotpath scm-1 is now installed in " .. tree, 1, true))
+      -- from any directory, with the paths luarocks prints
+      r = sh("eval \"$(luarocks --tree '" .. tree .. "' path)\" && cd / && lua5.4 -e '" ..
+        "local hp = require \"hotpath\"; io.write(hp.backend, \" \", hp.digest(hp.kernels.mandelbrot(200), \"md5\"))'", { cwd = src })
+      assert.are.equal("lua54 md5:cc65e64bd553ed18896de1dfe7fae3e5", r.stdout, r.stderr)
+      r = sh("cd / && '" .. tree .. "/bin/hotpath' --version")
+      assert.is_true(r.ok, r.stderr)
+      assert.truthy(r.stdout:match("^hotpath %d+%.%d+%.%d+ %(Lua 5%.4, lua54 backend%)\n"))
+    end)
+  else
+    it("make install-luajit installs the Lua files and libhotpath.so for LuaJIT", function()
+      local src, prefix = source_copy(), helper.tmpdir()
+      finally(function() helper.rmdir(src) helper.rmdir(prefix) end)
+      local r = sh("make install-luajit PREFIX='" .. prefix .. "' BUILD=build/lj", { cwd = src })
+      assert.is_true(r.ok, r.stdout .. r.stderr)
+      r = sh("cd / && LUA_PATH='" .. prefix .. "/share/lua/5.1/?.lua;" .. prefix .. "/share/lua/5.1/?/init.lua;;' " ..
+        "LUA_CPATH='" .. prefix .. "/lib/lua/5.1/?.so;;' luajit -e '" ..
+        "local hp = require \"hotpath\"; io.write(hp.backend, \" \", hp.digest(hp.kernels.mandelbrot(200), \"md5\"))'")
+      assert.are.equal("luajit-ffi md5:cc65e64bd553ed18896de1dfe7fae3e5", r.stdout, r.stderr)
+    end)
+
+    it("embeds in nginx with the Lua module through FFI", function()
+      local src, prefix = source_copy(), helper.tmpdir()
+      finally(function() helper.rmdir(src) helper.rmdir(prefix) end)
+      assert.is_true(sh("make install-luajit PREFIX='" .. prefix .. "' BUILD=build/lj", { cwd = src }).ok)
+      local ng = prefix .. "/nginx"
+      -- started as root, nginx's worker runs as nobody: it must be able to read the install
+      assert.is_true(sh("chmod 755 '" .. prefix .. "' && mkdir -p '" .. ng .. "/logs' '" .. ng .. "/conf'").ok)
+      local body
+      for attempt = 1, 5 do
+        local port = 20000 + (os.time() * 7919 + attempt * 104729) % 40000
+        helper.write(ng .. "/conf/nginx.conf", ([[
+load_module /usr/lib/nginx/modules/ndk_http_module.so;
+load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
+worker_processes 1;
+error_log logs/error.log;
+pid logs/nginx.pid;
+events { worker_connections 64; }
+http {
+  access_log off;
+  lua_package_path "PREFIX/share/lua/5.1/?.lua;PREFIX/share/lua/5.1/?/init.lua;;";
+  lua_package_cpath "PREFIX/lib/lua/5.1/?.so;;";
+  server {
+    listen 127.0.0.1:PORT;
+    location /t {
+      content_by_lua_block {
+        local hp = require "hotpath"
+        ngx.print(hp.backend, " ", hp.digest(hp.kernels.mandelbrot(200), "md5"))
+      }
+    }
+  }
+}
+]]):gsub("PREFIX", prefix):gsub("PORT", tostring(port)))
+        local start = sh("nginx -p '" .. ng .. "' -c conf/nginx.conf")
+        if start.ok then
+          local r = sh("curl -s --max-time 10 http://127.0.0.1:" .. port .. "/t; " ..
+            "nginx -p '" .. ng .. "' -c conf/nginx.conf -s stop; sleep 0.2")
+          body = r.stdout
+          break
+        end
+        assert.truthy(start.stderr:find("Address already in use", 1, true), start.stderr)
+      end
+      local log = sh("cat '" .. ng .. "/logs/error.log'").stdout
+      assert.are.equal("luajit-ffi md5:cc65e64bd553ed18896de1dfe7fae3e5", body, log)
+    end)
+  end
+end)

@@ -74,7 +74,7 @@ function M.scenario_lines(r)
     M.mb(s.maxrss_kb and s.maxrss_kb.median), M.mb(s.rss_before_kb and s.rss_before_kb.median),
   }
   if t.outliers and #t.outliers > 0 then
-    lines[#lines + 1] = format("    %d outlying run(s) (beyond 3 scaled MADs of the median)", #t.outliers)
+    lines[#lines + 1] = format("    %d outlying run(s): more than 3 scaled MADs and 5 %% from the median", #t.outliers)
   end
   if not r.verified then lines[#lines + 1] = "    output not verified (the scenario has no verify)" end
   local keys = {}

@@ -21,7 +21,7 @@ return hp.suite "cpu" {
     params = { n = 5000 }, quick = { n = 1000 },
     command = function(p, ctx) return { "luajit", ctx.dir .. "/programs/mandelbrot.lua", p.n } end,
     verify = MANDELBROT,
-    runs = 3,
+    baseline = "mandelbrot",
     reference = {
       { name = "Rust, published", ms = 246, mb = 4.8 },
       { name = "Go, published", ms = 2666, mb = 7.7 },

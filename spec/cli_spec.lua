@@ -76,6 +76,7 @@ describe("hotpath CLI", function()
     assert.truthy(has_line(r.stdout, "^    items 1000$"))
     assert.truthy(has_line(r.stdout, "^    vs a peer +1%.00 s, 100%.0 MB, items 500 +time %d%.%d%dx  memory %d%.%d%dx  items 2%.00x$"))
     assert.truthy(has_line(r.stdout, "^    note: a note for the reader$"))
+    assert.truthy(has_line(r.stdout, "^    vs repeat: %d+%.%d%dx %+%- %d+%.%d%% %(median ratio of interleaved pairs of runs%)$"))
     assert.truthy(has_line(r.stdout, "^3 scenario%(s%), 0 failed$"))
     local doc = cjson.decode(helper.read(dir .. "/out.json"))
     helper.rmdir(dir)
@@ -95,6 +96,15 @@ describe("hotpath CLI", function()
       assert.is_true(run.wall > 0 and run.maxrss_kb > 0 and run.rss_before_kb > 0 and run.run_s > 0)
     end
     assert.are.equal("command", doc.scenarios[3].kind)
+    -- interleaved: all warm-ups, then round 1 of each scenario, then round 2 of each
+    local order = {}
+    for si, sc in ipairs(doc.scenarios) do
+      for ri, run in ipairs(sc.runs) do order[#order + 1] = { run.started, si .. "." .. ri } end
+    end
+    table.sort(order, function(a, b) return a[1] < b[1] end)
+    local seq = {}
+    for i, o in ipairs(order) do seq[i] = o[2] end
+    assert.are.same({ "1.1", "2.1", "3.1", "1.2", "2.2", "3.2", "1.3", "2.3", "3.3" }, seq)
     assert.are.equal(5, doc.scenarios[3].runs[1].out_bytes)
   end)
 

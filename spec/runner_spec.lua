@@ -20,6 +20,7 @@ describe("scenario DSL", function()
     { function() return hp.scenario(5) end, "bad argument #1 to 'scenario' (name string expected)" },
     { function() return hp.suite "s" { 1 } end, "suite 's': item 1 is not a scenario (use hp.scenario \"name\" {...})" },
     { function() local a = hp.scenario "a" { run = print } return hp.suite "s" { a, a } end, "suite 's': two scenarios are named 'a'" },
+    { function() return hp.suite "s" { hp.scenario "a" { run = print, baseline = "b" } } end, "suite 's': scenario 'a' has baseline 'b', which is not in the suite" },
   }
   for i, c in ipairs(misuse) do
     it("rejects misuse " .. i, function()

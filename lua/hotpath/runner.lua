@@ -7,6 +7,7 @@ local scenario = require "hotpath.scenario"
 local serial = require "hotpath.serial"
 local stats = require "hotpath.stats"
 local proc = require "hotpath.proc"
+local clock = require("hotpath.util").core.clock
 
 local type, pairs, ipairs, format, tostring = type, pairs, ipairs, string.format, tostring
 local sort, concat = table.sort, table.concat
@@ -210,52 +211,108 @@ function runner.summarize(runs)
   return sum
 end
 
--- Runs one entry: warm-up runs, then counted runs; stops at the first failing run.
--- progress(event, entry, info) is called before each run and at the end.
-function runner.run_entry(e, opts, ctx)
+-- Prepares the result record of an entry (and runs a command scenario's setup, untimed).
+local function prepare(e, opts, ctx)
   local s = e.scenario
   local mode = opts.quick and "quick" or "full"
-  local nruns = opts.runs or s.runs or runner.DEFAULT_RUNS
-  local nwarm = opts.warmup or s.warmup or runner.DEFAULT_WARMUP
   local res = {
     id = e.id, suite = e.suite, name = s.name, file = e.file, mode = mode,
     kind = s.command and "command" or "lua", params = scenario.params(s, mode),
-    reference = s.reference, note = s.note, runs = {}, ok = true,
+    reference = s.reference, note = s.note, baseline = s.baseline, runs = {}, ok = true,
     verified = s.verify ~= nil and scenario.verifier(s, mode) ~= nil,
   }
-  local rctx = { interpreter = ctx.interpreter, child = ctx.child, env = ctx.env }
+  local plan = {
+    e = e, res = res, mode = mode,
+    nruns = opts.runs or s.runs or runner.DEFAULT_RUNS,
+    nwarm = opts.warmup or s.warmup or runner.DEFAULT_WARMUP,
+    rctx = { interpreter = ctx.interpreter, child = ctx.child, env = ctx.env },
+  }
   if s.command and s.setup then
     local ok, st = pcall(s.setup, res.params)
     if not ok then
       res.ok, res.error = false, "setup raised: " .. tostring(st)
-      return res
     end
-    rctx.state = st
+    plan.rctx.state = st
   end
-  local total = nwarm + nruns
-  for i = 1, total do
-    local warm = i <= nwarm
-    if opts.progress then
-      opts.progress("run", e, { index = i, total = total, warmup = warm, last = res.runs[#res.runs] })
-    end
-    local rec = s.command and run_command(e, mode, rctx) or run_lua(e, mode, rctx)
-    rec.warmup = warm or nil
-    res.runs[#res.runs + 1] = rec
-    if not rec.ok then
-      res.ok, res.error = false, rec.error or "failed"
-      break
-    end
+  return plan
+end
+
+-- Runs run number i of a plan (warm-up runs first); a failing run fails the scenario.
+local function step(plan, i, opts)
+  local e, res = plan.e, plan.res
+  local warm = i <= plan.nwarm
+  if opts.progress then
+    opts.progress("run", e, { index = i, total = plan.nwarm + plan.nruns, warmup = warm, last = res.runs[#res.runs] })
   end
+  local started = clock()
+  local rec = e.scenario.command and run_command(e, plan.mode, plan.rctx) or run_lua(e, plan.mode, plan.rctx)
+  rec.started = started -- monotonic seconds: shows the interleaving order in the JSON
+  rec.warmup = warm or nil
+  res.runs[#res.runs + 1] = rec
+  if not rec.ok then
+    res.ok, res.error = false, rec.error or "failed"
+  end
+end
+
+local function counted_runs(res)
   local counted = {}
   for _, r in ipairs(res.runs) do
     if not r.warmup and r.ok then counted[#counted + 1] = r end
   end
-  res.summary = runner.summarize(counted)
-  if opts.progress then opts.progress("done", e, res) end
-  return res
+  return counted
 end
 
--- Runs everything. opts: paths, filter, quick, runs, warmup, progress.
+-- Runs the scenarios of one suite interleaved: every scenario's warm-up runs, then round after
+-- round one counted run of each (A B A B ...), so that a machine's slow minute hits all of them
+-- alike. A scenario stops at its first failing run.
+function runner.run_group(entries, opts, ctx)
+  local plans, rounds = {}, 0
+  for i, e in ipairs(entries) do
+    plans[i] = prepare(e, opts, ctx)
+    local n = plans[i].nwarm + plans[i].nruns
+    if n > rounds then rounds = n end
+  end
+  -- warm-up runs of all first, then counted rounds
+  local order = {}
+  for _, warm in ipairs { true, false } do
+    for r = 1, rounds do
+      for _, plan in ipairs(plans) do
+        local i = warm and r or plan.nwarm + r
+        if (warm and r <= plan.nwarm) or (not warm and r <= plan.nruns) then
+          order[#order + 1] = { plan, i }
+        end
+      end
+    end
+  end
+  for _, o in ipairs(order) do
+    if o[1].res.ok then step(o[1], o[2], opts) end
+  end
+  local results, by_name = {}, {}
+  for i, plan in ipairs(plans) do
+    local res = plan.res
+    res.summary = runner.summarize(counted_runs(res))
+    if opts.progress then opts.progress("done", plan.e, res) end
+    results[i] = res
+    by_name[res.name] = res
+  end
+  -- ratios to a baseline scenario of the same suite, from the interleaved pairs of runs
+  for _, res in ipairs(results) do
+    local base = res.baseline and by_name[res.baseline]
+    if base and res.ok and base.ok then
+      local a, b = column(counted_runs(res), "run_s"), column(counted_runs(base), "run_s")
+      local ratio, spread = stats.ratio(a, b)
+      if ratio then res.vs_baseline = { name = base.name, ratio = ratio, spread_pct = spread } end
+    end
+  end
+  return results
+end
+
+-- Runs one entry alone (see run_group).
+function runner.run_entry(e, opts, ctx)
+  return runner.run_group({ e }, opts, ctx)[1]
+end
+
+-- Runs everything, suite by suite. opts: paths, filter, quick, runs, warmup, progress.
 -- Returns { results = {...}, errors = {...}, ok = bool }.
 function runner.run(opts)
   local files, errors = runner.discover(opts.paths)
@@ -264,10 +321,17 @@ function runner.run(opts)
   local child = package.searchpath("hotpath.child", package.path)
   local ctx = { interpreter = runner.interpreter(), child = child, env = child_env() }
   local results, ok = {}, #errors == 0
-  for _, e in ipairs(entries) do
-    local res = runner.run_entry(e, opts, ctx)
-    results[#results + 1] = res
-    ok = ok and res.ok
+  local i = 1
+  while i <= #entries do
+    local group, key = {}, entries[i].file .. "#" .. entries[i].si
+    while entries[i] and entries[i].file .. "#" .. entries[i].si == key do
+      group[#group + 1] = entries[i]
+      i = i + 1
+    end
+    for _, res in ipairs(runner.run_group(group, opts, ctx)) do
+      results[#results + 1] = res
+      ok = ok and res.ok
+    end
   end
   return { results = results, errors = errors, ok = ok, files = files, entries = #entries }
 end

@@ -8,7 +8,8 @@
 --       verify = "sha256:<hex>" | "md5:<hex>" | function(output, p) return ok, msg end
 --                | { full = "sha256:..", quick = "sha256:.." },
 --       reference = { { name = "Rust, published", ms = 246, mb = 4.8 }, ... },
---       note = "shown with the results", timeout = 120,
+--       note = "shown with the results", timeout = 120, runs = 5, warmup = 1,
+--       baseline = "other scenario of the suite",  -- also show the ratio of medians to it
 --     },
 --     hp.scenario "mandelbrot, plain Lua" {           -- an external command instead of run
 --       command = function(p, ctx, state) return { "luajit", ctx.dir .. "/prog.lua", p.n }, stdin end,
@@ -28,7 +29,7 @@ M.SCENARIO, M.SUITE = SCENARIO, SUITE
 local FIELDS = {
   params = "table", quick = "table", setup = "function", run = "function", command = "function|table",
   verify = "string|function|table", reference = "table", note = "string", timeout = "number",
-  runs = "number", warmup = "number", stdin = "string|function",
+  runs = "number", warmup = "number", stdin = "string|function", baseline = "string",
 }
 
 local function check_verify(v, where)
@@ -91,6 +92,11 @@ function M.suite(name)
       end
       if seen[s.name] then error(format("suite '%s': two scenarios are named '%s'", name, s.name), 2) end
       seen[s.name] = true
+    end
+    for _, s in ipairs(list) do
+      if s.baseline and not seen[s.baseline] then
+        error(format("suite '%s': scenario '%s' has baseline '%s', which is not in the suite", name, s.name, s.baseline), 2)
+      end
     end
     return setmetatable({ name = name, scenarios = list }, SUITE)
   end

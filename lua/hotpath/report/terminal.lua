@@ -77,6 +77,10 @@ function M.scenario_lines(r)
     lines[#lines + 1] = format("    %d outlying run(s): more than 3 scaled MADs and 5 %% from the median", #t.outliers)
   end
   if not r.verified then lines[#lines + 1] = "    output not verified (the scenario has no verify)" end
+  if r.vs_baseline then
+    local b = r.vs_baseline
+    lines[#lines + 1] = format("    vs %s: %.2fx +- %.1f%% (median ratio of interleaved pairs of runs)", b.name, b.ratio, b.spread_pct)
+  end
   local keys = {}
   for k in pairs(s.metrics or {}) do keys[#keys + 1] = k end
   sort(keys)

@@ -1,6 +1,7 @@
 /* JSON text writer: an append-only byte buffer with RFC 8259 string escaping and shortest
- * round-trip number text. Plain C, internal to the core (the encoder and the HTTP server use
- * it); not part of the FFI ABI, so it carries no ABI marker.
+ * round-trip number text. Plain C (the encoders and the HTTP server use it). The writer's
+ * struct and functions are declared in json/json.h, which exports them for LuaJIT's encoder;
+ * this header adds the inline helpers and is what C code includes.
  *
  * Memory: the writer starts on the caller's buffer (which may be NULL with cap 0) and moves
  * onto the heap when that is full; hp_jw_free releases the heap copy, if any. An allocation
@@ -15,22 +16,11 @@
 extern "C" {
 #endif
 
-typedef struct hp_jw { char *buf; size_t len, cap; int heap; int oom; } hp_jw;
-
-/* Starts a writer on the caller's buffer (may be NULL/0); grows onto the heap when full. */
-void hp_jw_init(hp_jw *w, char *buf, size_t cap);
-void hp_jw_free(hp_jw *w);                    /* frees heap storage, if any */
-void hp_jw_raw(hp_jw *w, const char *s, size_t n);
-void hp_jw_string(hp_jw *w, const char *s, size_t n);   /* quoted, RFC 8259 escaping */
-void hp_jw_number(hp_jw *w, double d);        /* shortest text that round-trips */
-/* (integral values of magnitude <= 2^53 are written as integers: "100", not "1e2";
- * NaN and infinities as null, see hp_json_dtoa) */
-void hp_jw_integer(hp_jw *w, int64_t i);
-
-/* Added beyond the contract. */
-
-/* Makes room for n more bytes; returns 0 on success, -1 (and sets oom) on failure. */
-int hp_jw_reserve(hp_jw *w, size_t n);
+/* The writer type and functions are declared in json/json.h (exported for the FFI encoder):
+ *   typedef struct hp_jw { char *buf; size_t len, cap; int heap; int oom; } hp_jw;
+ *   hp_jw_init, hp_jw_free, hp_jw_raw, hp_jw_string, hp_jw_number, hp_jw_integer,
+ *   hp_jw_reserve, hp_jw_detach, hp_json_dtoa. */
+#include "json/json.h"
 
 /* Appends one byte. */
 static inline void hp_jw_char(hp_jw *w, char c)

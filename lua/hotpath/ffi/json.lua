@@ -223,7 +223,7 @@ return function(core)
           v ~= v and "NaN" or v > 0 and "inf" or "-inf"), 0)
       end
       jw_raw(w, "null", 4)
-    elseif floor(v) == v and v >= -TWO53 and v <= TWO53 then
+    elseif floor(v) == v and v >= -TWO53 and v <= TWO53 and (v ~= 0 or 1 / v > 0) then
       jw_integer(w, v)
     else
       jw_number(w, v)

@@ -1,0 +1,362 @@
+/* The simdjson shim: parser handles, the flat record stream, lazy node access.
+ *
+ * The only C++ of the project. Everything crossing into C is extern "C" (json.h) and every
+ * entry point catches all exceptions (std::bad_alloc from the record vector, anything
+ * simdjson might throw) and turns them into a status. Nodes are indices into simdjson's DOM
+ * tape (simdjson::internal::tape_ref, public in 3.0.1); the tape is pre-order, so the record
+ * stream is one linear pass over it. Nothing here calls the Lua API.
+ */
+extern "C" {
+#include "json/json.h"
+#include "json/validate.h"
+#include "common/common.h"
+#include "common/error.h"
+}
+
+#include <simdjson.h>
+
+#include <cstring>
+#include <new>
+#include <vector>
+
+using simdjson::internal::tape_ref;
+using simdjson::internal::tape_type;
+
+static_assert(sizeof(hp_json_rec) == 16, "hp_json_rec is 16 bytes in the FFI cdef");
+static_assert(offsetof(hp_json_rec, type) == 0, "hp_json_rec.type");
+static_assert(offsetof(hp_json_rec, n) == 4, "hp_json_rec.n");
+static_assert(offsetof(hp_json_rec, v) == 8, "hp_json_rec.v");
+static_assert(sizeof(((hp_json_rec *)0)->v) == 8, "hp_json_rec.v is 8 bytes");
+
+struct hp_json_parser {
+    simdjson::dom::parser dom;
+    std::vector<hp_json_rec> recs;
+    uint64_t gen = 0;        /* generation of the current document */
+    bool live = false;       /* a document is current */
+    unsigned max_depth = HP_JSON_DEFAULT_DEPTH;
+};
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+static int parse_error(const char *s, size_t len, unsigned max_depth, simdjson::error_code ec,
+                       char **errmsg)
+{
+    if (ec == simdjson::MEMALLOC)
+        return hp_err(errmsg, HP_ENOMEM, "out of memory parsing %zu bytes of JSON", len);
+    if (ec == simdjson::CAPACITY)
+        return hp_err(errmsg, HP_ELIMIT, "JSON document of %zu bytes is beyond simdjson's 4 GB limit", len);
+    size_t off;
+    const char *what;
+    if (hp_json_locate_error(s, len, max_depth, &off, &what)) {
+        if (strcmp(what, "nesting too deep") == 0)
+            return hp_err(errmsg, HP_ELIMIT, "nesting deeper than %u at byte %zu", max_depth, off);
+        if (off < len && (strcmp(what, "unexpected character") == 0 ||
+                          strcmp(what, "trailing content after the document") == 0)) {
+            unsigned char ch = (unsigned char)s[off];
+            if (ch >= 0x20 && ch < 0x7f)
+                return hp_err(errmsg, HP_EPARSE, "%s '%c' at byte %zu", what, ch, off);
+            return hp_err(errmsg, HP_EPARSE, "%s (byte 0x%02x) at byte %zu", what, ch, off);
+        }
+        return hp_err(errmsg, HP_EPARSE, "%s at byte %zu", what, off);
+    }
+    return hp_err(errmsg, HP_EPARSE, "invalid JSON: %s", simdjson::error_message(ec));
+}
+
+static int stale(char **errmsg)
+{
+    return hp_err(errmsg, HP_EINVAL,
+                  "JSON document used after its parser parsed another document");
+}
+
+static bool valid_node(const hp_json_parser *p, uint64_t gen, size_t node)
+{
+    return p->live && gen == p->gen && node >= 1 &&
+           node < (size_t)(p->dom.doc.tape[0] & simdjson::internal::JSON_VALUE_MASK);
+}
+
+/* Element/pair count of the container at node (tape counts saturate at 2^24 - 1). */
+static uint32_t count_of(const simdjson::dom::document *doc, size_t node)
+{
+    tape_ref t(doc, node);
+    uint32_t n = t.scope_count();
+    if (n < 0xFFFFFF)
+        return n;
+    bool obj = t.tape_ref_type() == tape_type::START_OBJECT;
+    size_t end = t.matching_brace_index() - 1, i = node + 1;
+    n = 0;
+    while (i < end) {
+        if (obj)
+            i++;
+        i = tape_ref(doc, i).after_element();
+        n++;
+    }
+    return n;
+}
+
+/* The record of the value at node (containers: type and count). */
+static void record(const simdjson::dom::document *doc, size_t node, hp_json_rec *r)
+{
+    tape_ref t(doc, node);
+    r->n = 0;
+    r->v.u = 0;
+    switch (t.tape_ref_type()) {
+    case tape_type::START_ARRAY: r->type = HP_JSON_ARRAY; r->n = count_of(doc, node); break;
+    case tape_type::START_OBJECT: r->type = HP_JSON_OBJECT; r->n = count_of(doc, node); break;
+    case tape_type::STRING:
+        r->type = HP_JSON_STRING;
+        r->n = t.get_string_length();
+        r->v.s = t.get_c_str();
+        break;
+    case tape_type::INT64: r->type = HP_JSON_INT; r->v.i = t.next_tape_value<int64_t>(); break;
+    case tape_type::UINT64: r->type = HP_JSON_UINT; r->v.u = t.next_tape_value<uint64_t>(); break;
+    case tape_type::DOUBLE: r->type = HP_JSON_DOUBLE; r->v.d = t.next_tape_value<double>(); break;
+    case tape_type::TRUE_VALUE: r->type = HP_JSON_TRUE; break;
+    case tape_type::FALSE_VALUE: r->type = HP_JSON_FALSE; break;
+    default: r->type = HP_JSON_NULL; break;
+    }
+}
+
+/* Appends the records of the subtree at node; depth-checks against max_depth (simdjson's own
+ * limit is a safety net one level looser). Returns HP_OK or HP_ELIMIT (depth, with *deep_at
+ * set to the tape index). May throw std::bad_alloc (caught by the callers). */
+static int flatten(hp_json_parser *p, size_t node, unsigned max_depth)
+{
+    const simdjson::dom::document *doc = &p->dom.doc;
+    const uint64_t *tape = doc->tape.get();
+    size_t end = tape_ref(doc, node).after_element();
+    p->recs.clear();
+    p->recs.reserve(end - node);
+    unsigned depth = 0;
+    for (size_t i = node; i < end;) {
+        uint64_t w = tape[i];
+        char c = (char)(w >> 56);
+        if (c == ']' || c == '}') {
+            depth--;
+            i++;
+            continue;
+        }
+        hp_json_rec r;
+        record(doc, i, &r);
+        p->recs.push_back(r);
+        if (c == '[' || c == '{') {
+            if (++depth > max_depth)
+                return HP_ELIMIT;
+            i++;
+        } else if (c == 'l' || c == 'u' || c == 'd') {
+            i += 2;
+        } else {
+            i++;
+        }
+    }
+    return HP_OK;
+}
+
+static int depth_error(const char *s, size_t len, unsigned max_depth, char **errmsg)
+{
+    size_t off = 0;
+    const char *what;
+    hp_json_locate_error(s, len, max_depth, &off, &what);
+    return hp_err(errmsg, HP_ELIMIT, "nesting deeper than %u at byte %zu", max_depth, off);
+}
+
+/* ---- the C ABI ---------------------------------------------------------------------------- */
+
+extern "C" hp_json_parser *hp_json_parser_new(void)
+{
+    try {
+        return new hp_json_parser();
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+extern "C" void hp_json_parser_free(hp_json_parser *p)
+{
+    delete p;   /* destructors of simdjson and std::vector do not throw */
+}
+
+extern "C" int hp_json_parse(hp_json_parser *p, const char *s, size_t len, unsigned max_depth,
+                             uint64_t *gen, char **errmsg)
+{
+    if (!p || (!s && len))
+        return hp_err(errmsg, HP_EINVAL, "hp_json_parse: NULL parser or input");
+    if (max_depth == 0)
+        max_depth = HP_JSON_DEFAULT_DEPTH;
+    if (max_depth > HP_JSON_MAX_DEPTH)
+        return hp_err(errmsg, HP_EINVAL, "max_depth %u is above %d", max_depth, (int)HP_JSON_MAX_DEPTH);
+    p->live = false;
+    p->gen++;
+    try {
+        const char *body = s;
+        size_t blen = len;
+        if (len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
+            body += 3;
+            blen -= 3;
+        }
+        /* simdjson counts a scalar inside the deepest container as a level: allow one more
+         * and check the exact container depth ourselves (flatten, hp_json_locate_error). */
+        if (p->dom.max_depth() != (size_t)max_depth + 1 || p->dom.capacity() < blen) {
+            size_t cap = blen > p->dom.capacity() ? blen : p->dom.capacity();
+            auto ec = p->dom.allocate(cap < 64 ? 64 : cap, (size_t)max_depth + 1);
+            if (ec)
+                return parse_error(s, len, max_depth, ec, errmsg);
+        }
+        simdjson::dom::element root;
+        auto ec = p->dom.parse(body, blen, true).get(root);
+        if (ec)
+            return parse_error(s, len, max_depth, ec, errmsg);
+        p->live = true;
+        p->max_depth = max_depth;
+        *gen = p->gen;
+        return HP_OK;
+    } catch (const std::bad_alloc &) {
+        return hp_err(errmsg, HP_ENOMEM, "out of memory parsing JSON");
+    } catch (...) {
+        return hp_err(errmsg, HP_EPARSE, "invalid JSON (simdjson raised an exception)");
+    }
+}
+
+extern "C" int hp_json_flatten(hp_json_parser *p, uint64_t gen, size_t node,
+                               const hp_json_rec **recs, size_t *nrecs, char **errmsg)
+{
+    if (!p || !valid_node(p, gen, node))
+        return stale(errmsg);
+    try {
+        /* A subtree is never deeper than its document, which parse already bounded. */
+        if (flatten(p, node, HP_JSON_MAX_DEPTH + 1) != HP_OK)
+            return hp_err(errmsg, HP_ELIMIT, "nesting too deep");
+        *recs = p->recs.data();
+        *nrecs = p->recs.size();
+        return HP_OK;
+    } catch (...) {
+        return hp_err(errmsg, HP_ENOMEM, "out of memory flattening a JSON document");
+    }
+}
+
+extern "C" int hp_json_decode(hp_json_parser *p, const char *s, size_t len, unsigned max_depth,
+                              const hp_json_rec **recs, size_t *nrecs, char **errmsg)
+{
+    uint64_t gen;
+    int rc = hp_json_parse(p, s, len, max_depth, &gen, errmsg);
+    if (rc != HP_OK)
+        return rc;
+    try {
+        if (flatten(p, 1, p->max_depth) != HP_OK) {
+            p->live = false;
+            return depth_error(s, len, p->max_depth, errmsg);
+        }
+        *recs = p->recs.data();
+        *nrecs = p->recs.size();
+        return HP_OK;
+    } catch (...) {
+        p->live = false;
+        return hp_err(errmsg, HP_ENOMEM, "out of memory decoding JSON");
+    }
+}
+
+extern "C" int hp_json_node(hp_json_parser *p, uint64_t gen, size_t node, hp_json_rec *out,
+                            char **errmsg)
+{
+    if (!p || !valid_node(p, gen, node))
+        return stale(errmsg);
+    record(&p->dom.doc, node, out);
+    return HP_OK;
+}
+
+/* Compares the pointer token (with ~0 and ~1 escapes) to a key of klen bytes. */
+static bool token_eq(const char *tok, size_t tlen, const char *key, size_t klen)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < tlen; i++, k++) {
+        char ch = tok[i];
+        if (ch == '~')
+            ch = tok[++i] == '0' ? '~' : '/';
+        if (k >= klen || key[k] != ch)
+            return false;
+    }
+    return k == klen;
+}
+
+extern "C" int hp_json_pointer(hp_json_parser *p, uint64_t gen, size_t node, const char *ptr,
+                               size_t len, size_t *out, char **errmsg)
+{
+    if (!p || !valid_node(p, gen, node))
+        return stale(errmsg);
+    if (len && ptr[0] != '/')
+        return hp_err(errmsg, HP_EINVAL, "JSON pointer must be empty or start with '/'");
+    for (size_t i = 0; i < len; i++)
+        if (ptr[i] == '~' && (i + 1 >= len || (ptr[i + 1] != '0' && ptr[i + 1] != '1')))
+            return hp_err(errmsg, HP_EINVAL, "invalid '~' escape at byte %zu of the JSON pointer", i);
+    const simdjson::dom::document *doc = &p->dom.doc;
+    size_t cur = node, pos = 0;
+    while (pos < len) {
+        const char *tok = ptr + pos + 1;
+        const char *slash = (const char *)memchr(tok, '/', len - pos - 1);
+        size_t tlen = slash ? (size_t)(slash - tok) : len - pos - 1;
+        pos += 1 + tlen;
+        tape_ref t(doc, cur);
+        tape_type ty = t.tape_ref_type();
+        size_t end = ty == tape_type::START_ARRAY || ty == tape_type::START_OBJECT
+                         ? t.matching_brace_index() - 1 : 0;
+        size_t found = 0;
+        if (ty == tape_type::START_OBJECT) {
+            for (size_t i = cur + 1; i < end;) {
+                tape_ref k(doc, i);
+                if (token_eq(tok, tlen, k.get_c_str(), k.get_string_length())) {
+                    found = i + 1;
+                    break;
+                }
+                i = tape_ref(doc, i + 1).after_element();
+            }
+        } else if (ty == tape_type::START_ARRAY) {
+            /* Decimal index without leading zeros ("-" names the end: nothing). */
+            bool ok = tlen > 0 && tlen < 12 && !(tlen > 1 && tok[0] == '0');
+            size_t idx = 0;
+            for (size_t i = 0; ok && i < tlen; i++) {
+                ok = tok[i] >= '0' && tok[i] <= '9';
+                idx = idx * 10 + (size_t)(tok[i] - '0');
+            }
+            if (ok) {
+                size_t i = cur + 1;
+                while (i < end && idx > 0) {
+                    i = tape_ref(doc, i).after_element();
+                    idx--;
+                }
+                if (i < end)
+                    found = i;
+            }
+        }
+        if (!found) {
+            *out = 0;
+            return HP_OK;
+        }
+        cur = found;
+    }
+    *out = cur;
+    return HP_OK;
+}
+
+extern "C" int hp_json_next(hp_json_parser *p, uint64_t gen, size_t node, size_t *cursor,
+                            size_t *key, size_t *child)
+{
+    if (!p || !valid_node(p, gen, node))
+        return -1;
+    const simdjson::dom::document *doc = &p->dom.doc;
+    tape_ref t(doc, node);
+    tape_type ty = t.tape_ref_type();
+    if (ty != tape_type::START_ARRAY && ty != tape_type::START_OBJECT)
+        return -1;
+    size_t end = t.matching_brace_index() - 1;
+    size_t i = *cursor ? *cursor : node + 1;
+    if (i >= end)
+        return 0;
+    if (ty == tape_type::START_OBJECT) {
+        *key = i;
+        i++;
+    } else {
+        *key = 0;
+    }
+    *child = i;
+    *cursor = tape_ref(doc, i).after_element();
+    return 1;
+}

@@ -1,0 +1,107 @@
+/* hotpath:abi
+ * JSON on simdjson: a parser handle, full decode into a flat record stream, and lazy access
+ * to a parsed document by node (RFC 6901 pointers, children, subtrees).
+ * Read by LuaJIT's ffi.cdef (see tools/gen_cdef.sh): no macros in declarations.
+ *
+ * Memory and lifetime: a parser owns one document at a time. Every hp_json_parse returns a
+ * new generation number; node functions take the generation their document was parsed in
+ * and fail with HP_EINVAL ("document ... reused") when the parser has parsed since, so a
+ * stale document can never read freed memory. Records and string pointers handed out are
+ * owned by the parser and valid until its next parse or flatten call. A failed parse leaves
+ * the parser usable. Parsers are not thread-safe: one per Lua state (or thread).
+ */
+#ifndef HP_JSON_H
+#define HP_JSON_H
+#include <stddef.h>
+#include <stdint.h>
+#pragma GCC visibility push(default)
+
+enum hp_json_type {
+    HP_JSON_NONE = 0,     /* not found (pointer lookups) */
+    HP_JSON_NULL = 1,
+    HP_JSON_FALSE = 2,
+    HP_JSON_TRUE = 3,
+    HP_JSON_INT = 4,      /* v.i: a signed 64-bit integer */
+    HP_JSON_UINT = 5,     /* v.u: an integer above INT64_MAX */
+    HP_JSON_DOUBLE = 6,   /* v.d */
+    HP_JSON_STRING = 7,   /* v.s, n bytes (NUL-terminated, may contain NUL) */
+    HP_JSON_ARRAY = 8,    /* n elements follow (records) */
+    HP_JSON_OBJECT = 9    /* n key/value pairs follow: a STRING record, then the value */
+};
+
+enum {
+    HP_JSON_DEFAULT_DEPTH = 1000,
+    HP_JSON_MAX_DEPTH = 100000   /* the largest max_depth accepted */
+};
+
+/* One value of the flat, pre-order record stream (16 bytes; checked by static_assert). */
+typedef struct hp_json_rec {
+    uint32_t type;      /* enum hp_json_type */
+    uint32_t n;         /* string length, or element / pair count */
+    union {
+        int64_t i;
+        uint64_t u;
+        double d;
+        const char *s;
+    } v;
+} hp_json_rec;
+
+typedef struct hp_json_parser hp_json_parser;
+
+/* A new parser, or NULL when out of memory. Never raises. */
+hp_json_parser *hp_json_parser_new(void);
+
+/* Frees the parser and everything it handed out. NULL is fine. */
+void hp_json_parser_free(hp_json_parser *p);
+
+/* Parses len bytes at s (strict RFC 8259; a leading UTF-8 byte order mark is skipped) with
+ * at most max_depth nested arrays/objects (0: HP_JSON_DEFAULT_DEPTH). On success stores the
+ * document's generation in *gen; its root node is 1. On failure returns HP_EPARSE (message:
+ * what and the byte offset), HP_ELIMIT (too deep or too large) or HP_ENOMEM; the parser stays
+ * usable and no document is current. The input need not outlive the call. */
+int hp_json_parse(hp_json_parser *p, const char *s, size_t len, unsigned max_depth,
+                  uint64_t *gen, char **errmsg);
+
+/* The subtree at node as records (node's record first), in *recs (owned by the parser, valid
+ * until its next parse or flatten) and their number in *nrecs. */
+int hp_json_flatten(hp_json_parser *p, uint64_t gen, size_t node, const hp_json_rec **recs,
+                    size_t *nrecs, char **errmsg);
+
+/* parse + flatten of the root in one call (the decode path). */
+int hp_json_decode(hp_json_parser *p, const char *s, size_t len, unsigned max_depth,
+                   const hp_json_rec **recs, size_t *nrecs, char **errmsg);
+
+/* The value at node: its type and scalar value (arrays and objects: the count in n). */
+int hp_json_node(hp_json_parser *p, uint64_t gen, size_t node, hp_json_rec *out, char **errmsg);
+
+/* Resolves the RFC 6901 pointer (ptr, len bytes; "" is node itself) from node. *out is the
+ * node found, or 0 when the pointer names nothing. HP_EINVAL for a malformed pointer or a
+ * stale document. */
+int hp_json_pointer(hp_json_parser *p, uint64_t gen, size_t node, const char *ptr, size_t len,
+                    size_t *out, char **errmsg);
+
+/* Iterates the children of an array or object node. *cursor starts at 0. Each call stores
+ * the next child's node in *child (and, for objects, its key's node in *key, else 0) and
+ * returns 1, or returns 0 at the end; -1 on a stale document or a scalar node. */
+int hp_json_next(hp_json_parser *p, uint64_t gen, size_t node, size_t *cursor, size_t *key,
+                 size_t *child);
+
+/* ---- the JSON text writer (contract in json/writer.h) ---- */
+
+typedef struct hp_jw { char *buf; size_t len, cap; int heap; int oom; } hp_jw;
+
+/* Starts a writer on the caller's buffer (may be NULL/0); grows onto the heap when full. */
+void hp_jw_init(hp_jw *w, char *buf, size_t cap);
+void hp_jw_free(hp_jw *w);                    /* frees heap storage, if any */
+void hp_jw_raw(hp_jw *w, const char *s, size_t n);
+void hp_jw_string(hp_jw *w, const char *s, size_t n);   /* quoted, RFC 8259 escaping */
+void hp_jw_number(hp_jw *w, double d);        /* shortest text that round-trips */
+/* (integral values of magnitude <= 2^53 are written as integers: "100", not "1e2";
+ * NaN and infinities as null, see hp_json_dtoa) */
+void hp_jw_integer(hp_jw *w, int64_t i);
+
+/* Makes room for n more bytes; returns 0 on success, -1 (and sets oom) on failure. */
+int hp_jw_reserve(hp_jw *w, size_t n);
+
+#pragma GCC visibility pop
+#endif

@@ -1,0 +1,328 @@
+-- LuaJIT: binding of json/ into the core table, the same functions as csrc/lua/ljson.c.
+-- Decode: the shim hands back a flat pre-counted record stream (hp_json_rec, 16 bytes) and
+-- Lua builds the tables iteratively with table.new. Encode: a Lua walker over the exported
+-- C writer (hp_jw_*), which does the escaping and number text.
+local ffi = require "ffi"
+local C = require "hotpath.ffi.lib"
+local tnew = require "table.new"
+
+local ffi_new, ffi_string, ffi_gc, ffi_cast = ffi.new, ffi.string, ffi.gc, ffi.cast
+local tonumber, type, error, pairs, next, setmetatable, getmetatable =
+  tonumber, type, error, pairs, next, setmetatable, getmetatable
+local rawget, pcall, require = rawget, pcall, require
+local tostring, sort, format, huge = tostring, table.sort, string.format, math.huge
+
+return function(core)
+  local fail = core._fail
+  local J = {}
+  core.json = J
+  J.null = ffi_cast("void *", nil)   -- compares equal to cjson.null / ngx.null (NULL lightuserdata)
+  do
+    -- A true NULL light userdata cannot be made through FFI: take ngx.null (OpenResty) or
+    -- cjson.null (the same value); without either, a NULL cdata (== nil, but not identical).
+    local ngx_null = rawget(_G, "ngx") and ngx.null
+    if ngx_null then J.null = ngx_null
+    else
+      local ok, cjson = pcall(require, "cjson")
+      if ok and type(cjson) == "table" and cjson.null then J.null = cjson.null end
+    end
+  end
+  local NULL = J.null
+  local array_mt = { __jsontype = "array" }
+  J.array_mt = array_mt
+  J.max_depth_limit = C.HP_JSON_MAX_DEPTH
+
+  local function new_parser()
+    local p = C.hp_json_parser_new()
+    if p == nil then error("out of memory creating a JSON parser", 2) end
+    return ffi_gc(p, C.hp_json_parser_free)
+  end
+  J.parser = new_parser
+  J.default_parser = new_parser()
+
+  local recsp, np, errp, genp = ffi_new("const hp_json_rec *[1]"), ffi_new("size_t[1]"),
+    ffi_new("char *[1]"), ffi_new("uint64_t[1]")
+  local recp = ffi_new("hp_json_rec[1]")
+  local outp, curp, keyp, childp = ffi_new("size_t[1]"), ffi_new("size_t[1]"),
+    ffi_new("size_t[1]"), ffi_new("size_t[1]")
+
+  local TWO53 = 9007199254740992
+  local function bigint(x, mode, unsigned)
+    if mode == 2 then return unsigned and tonumber(x.v.u) or tonumber(x.v.i) end
+    if mode == 1 then
+      local s = tostring(unsigned and x.v.u or x.v.i)
+      return (s:gsub("U?LL$", ""))
+    end
+    return unsigned and ffi_new("uint64_t", x.v.u) or ffi_new("int64_t", x.v.i)
+  end
+
+  -- Builds the value of n records at r. Iterative: open containers in explicit stacks.
+  -- yield/chunk: call yield() every chunk records (the records must then belong to a parser
+  -- no one else uses meanwhile: the caller passes a private one).
+  local function build(r, n, mt, mode, yield, chunk)
+    local T, L, O, I, K = {}, {}, {}, {}, {}
+    local depth, i, nextyield = 0, 0, chunk or huge
+    while true do
+      if i >= nextyield then yield(); nextyield = i + chunk end
+      local x = r[i]
+      i = i + 1
+      local ty, v = x.type, nil
+      if ty >= 8 then
+        local cnt = x.n
+        if ty == 8 then
+          v = tnew(cnt, 0)
+          if mt then setmetatable(v, array_mt) end
+        else
+          v = tnew(0, cnt)
+        end
+        if cnt > 0 then
+          depth = depth + 1
+          T[depth], L[depth], I[depth] = v, cnt, 1
+          if ty == 9 then
+            O[depth] = true
+            local k = r[i]
+            K[depth] = ffi_string(k.v.s, k.n)
+            i = i + 1
+          else
+            O[depth] = false
+          end
+          goto continue
+        end
+      elseif ty == 7 then v = ffi_string(x.v.s, x.n)
+      elseif ty == 4 then
+        v = tonumber(x.v.i)
+        if v >= TWO53 or v <= -TWO53 then v = bigint(x, mode, false) end
+      elseif ty == 6 then v = x.v.d
+      elseif ty == 1 then v = NULL
+      elseif ty == 3 then v = true
+      elseif ty == 2 then v = false
+      else v = bigint(x, mode, true)
+      end
+      while true do
+        if depth == 0 then return v end
+        local t = T[depth]
+        if O[depth] then t[K[depth]] = v
+        else
+          local ix = I[depth]
+          t[ix] = v
+          I[depth] = ix + 1
+        end
+        local left = L[depth] - 1
+        if left > 0 then
+          L[depth] = left
+          if O[depth] then
+            local k = r[i]
+            K[depth] = ffi_string(k.v.s, k.n)
+            i = i + 1
+          end
+          break
+        end
+        T[depth] = nil
+        v = t
+        depth = depth - 1
+      end
+      ::continue::
+    end
+  end
+
+  function J.decode(p, s, depth, mt, mode, yield, chunk)
+    if yield then p = new_parser() end
+    local rc = C.hp_json_decode(p, s, #s, depth or 0, recsp, np, errp)
+    if rc ~= 0 then return fail(rc, errp) end
+    local v = build(recsp[0], tonumber(np[0]), mt, mode or 0, yield, chunk)
+    if yield then C.hp_json_parser_free(ffi_gc(p, nil)) end
+    return v
+  end
+
+  function J.parse(p, s, depth)
+    local rc = C.hp_json_parse(p, s, #s, depth or 0, genp, errp)
+    if rc ~= 0 then return fail(rc, errp) end
+    return genp[0]   -- uint64 cdata: compared by value in the C calls
+  end
+
+  local function raise(rc)
+    local _, msg = fail(rc, errp)
+    error(msg, 3)
+  end
+
+  -- kind, value, count of a node (containers: value is the node).
+  local function push_node(p, g, node)
+    local rc = C.hp_json_node(p, g, node, recp, errp)
+    if rc ~= 0 then raise(rc) end
+    local x = recp[0]
+    local ty = x.type
+    if ty >= 8 then return ty, node, x.n end
+    if ty == 7 then return 7, ffi_string(x.v.s, x.n), x.n end
+    if ty == 4 then
+      local v = tonumber(x.v.i)
+      if v >= TWO53 or v <= -TWO53 then v = bigint(x, 0, false) end
+      return 4, v, 0
+    end
+    if ty == 6 then return 6, x.v.d, 0 end
+    if ty == 1 then return 1, NULL, 0 end
+    if ty == 2 then return 2, false, 0 end
+    if ty == 3 then return 3, true, 0 end
+    return 5, bigint(x, 0, true), 0
+  end
+
+  function J.get(p, g, node, ptr)
+    if ptr and #ptr > 0 then
+      local rc = C.hp_json_pointer(p, g, node, ptr, #ptr, outp, errp)
+      if rc ~= 0 then raise(rc) end
+      node = outp[0]
+      if node == 0 then return 0 end
+    end
+    return push_node(p, g, node)
+  end
+
+  function J.next(p, g, node, cursor)
+    curp[0] = cursor or 0
+    local r = C.hp_json_next(p, g, node, curp, keyp, childp)
+    if r < 0 then
+      if C.hp_json_node(p, g, node, recp, nil) ~= 0 then
+        error("JSON document used after its parser parsed another document", 2)
+      end
+      error("JSON value is not an array or object", 2)
+    end
+    if r == 0 then return nil end
+    local key = false
+    if keyp[0] ~= 0 then
+      C.hp_json_node(p, g, keyp[0], recp, nil)
+      key = ffi_string(recp[0].v.s, recp[0].n)
+    end
+    return tonumber(curp[0]), key, push_node(p, g, childp[0])
+  end
+
+  function J.materialize(p, g, node, mt, mode)
+    local rc = C.hp_json_flatten(p, g, node, recsp, np, errp)
+    if rc ~= 0 then raise(rc) end
+    return build(recsp[0], tonumber(np[0]), mt, mode or 0)
+  end
+
+  -- ---- encoder ------------------------------------------------------------------------------
+  local w = ffi_gc(ffi_new("hp_jw[1]"), function(x) C.hp_jw_free(x) end)
+  C.hp_jw_init(w, nil, 0)
+  local jw_raw, jw_string, jw_number, jw_integer = C.hp_jw_raw, C.hp_jw_string, C.hp_jw_number, C.hp_jw_integer
+  local floor = math.floor
+  local path = {}
+  local o_sort, o_indent, o_empty, o_depth, o_nan
+
+  local encode_value
+
+  local function newline(depth)
+    if o_indent > 0 then
+      local s = "\n" .. string.rep(" ", depth * o_indent)
+      jw_raw(w, s, #s)
+    end
+  end
+
+  local function number(v)
+    if v ~= v or v == huge or v == -huge then
+      if not o_nan then
+        error(format("cannot encode %s as JSON (allow_nan = true writes null)",
+          v ~= v and "NaN" or v > 0 and "inf" or "-inf"), 0)
+      end
+      jw_raw(w, "null", 4)
+    elseif floor(v) == v and v >= -TWO53 and v <= TWO53 and (v ~= 0 or 1 / v > 0) then
+      jw_integer(w, v)
+    else
+      jw_number(w, v)
+    end
+  end
+
+  local function key(k)
+    local kt = type(k)
+    if kt == "string" then jw_string(w, k, #k)
+    elseif kt == "number" then
+      if k ~= k or k == huge or k == -huge then error("cannot encode a NaN or infinite table key as JSON", 0) end
+      local s = (floor(k) == k and k >= -TWO53 and k <= TWO53) and format("%d", k) or format("%.17g", k)
+      jw_string(w, s, #s)
+    else
+      error("cannot encode a table key of type " .. kt .. " as JSON", 0)
+    end
+    if o_indent > 0 then jw_raw(w, ": ", 2) else jw_raw(w, ":", 1) end
+  end
+
+  local function encode_table(t, depth)
+    if depth >= o_depth then error(format("cannot encode tables nested deeper than %d as JSON", o_depth), 0) end
+    for i = 1, depth do
+      if path[i] == t then error("cannot encode a table that contains itself (cycle) as JSON", 0) end
+    end
+    path[depth + 1] = t
+    local n, count, array = #t, 0, true
+    for k in next, t do
+      count = count + 1
+      if array and (type(k) ~= "number" or k < 1 or k > n or floor(k) ~= k) then array = false end
+    end
+    if count == 0 then array = getmetatable(t) == array_mt or o_empty
+    elseif count ~= n then array = false end
+    if array then
+      jw_raw(w, "[", 1)
+      for i = 1, n do
+        if i > 1 then jw_raw(w, ",", 1) end
+        if o_indent > 0 then newline(depth + 1) end
+        encode_value(t[i], depth + 1)
+      end
+      if n > 0 and o_indent > 0 then newline(depth) end
+      jw_raw(w, "]", 1)
+    else
+      jw_raw(w, "{", 1)
+      local first = true
+      if o_sort then
+        local keys = {}
+        for k in next, t do
+          local kt = type(k)
+          if kt ~= "string" and kt ~= "number" then error("cannot encode a table key of type " .. kt .. " as JSON", 0) end
+          keys[#keys + 1] = k
+        end
+        sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+        for j = 1, #keys do
+          if not first then jw_raw(w, ",", 1) end
+          first = false
+          if o_indent > 0 then newline(depth + 1) end
+          local k = keys[j]
+          key(k)
+          encode_value(t[k], depth + 1)
+        end
+      else
+        for k, v in next, t do
+          if not first then jw_raw(w, ",", 1) end
+          first = false
+          if o_indent > 0 then newline(depth + 1) end
+          key(k)
+          encode_value(v, depth + 1)
+        end
+      end
+      if not first and o_indent > 0 then newline(depth) end
+      jw_raw(w, "}", 1)
+    end
+    path[depth + 1] = nil
+  end
+
+  encode_value = function(v, depth)
+    local t = type(v)
+    if t == "string" then jw_string(w, v, #v)
+    elseif t == "number" then number(v)
+    elseif t == "table" then encode_table(v, depth)
+    elseif t == "boolean" then
+      if v then jw_raw(w, "true", 4) else jw_raw(w, "false", 5) end
+    elseif v == nil or v == NULL then jw_raw(w, "null", 4)
+    elseif t == "cdata" and ffi.istype("int64_t", v) then
+      jw_integer(w, v)
+    else
+      error("cannot encode a " .. (t == "userdata" and "userdata" or t) .. " as JSON", 0)
+    end
+  end
+
+  function J.encode(v, sorted, indent, empty_array, max_depth, allow_nan)
+    o_sort, o_indent, o_empty, o_depth, o_nan = sorted, indent or 0, empty_array, max_depth or 1000, allow_nan
+    local x = w[0]
+    x.len, x.oom = 0, 0
+    for i = #path, 1, -1 do path[i] = nil end
+    encode_value(v, 0)
+    if x.oom ~= 0 then C.hp_jw_free(w); error("out of memory encoding JSON", 0) end
+    local s = x.buf ~= nil and ffi_string(x.buf, x.len) or ""
+    if x.cap > 1048576 then C.hp_jw_free(w) end
+    return s
+  end
+end

@@ -1,0 +1,202 @@
+-- hotpath.json: JSON on simdjson. decode/encode like lua-cjson (decode raises; json.safe
+-- returns nil, msg), lazy documents (json.parse + RFC 6901 pointers), one parser per Lua
+-- state for decode and one for parse, so a parse never invalidates a decode and vice versa.
+local util = require "hotpath.util"
+local cj = util.core.json
+
+local type, error, setmetatable, tostring = type, error, setmetatable, tostring
+local argerror, checkint, typename = util.argerror, util.checkint, util.typename
+local c_decode, c_parse, c_get, c_next, c_mat, c_encode =
+  cj.decode, cj.parse, cj.get, cj.next, cj.materialize, cj.encode
+
+local json = {
+  null = cj.null,            -- the NULL light userdata: identical to cjson.null and ngx.null
+  array_mt = cj.array_mt,    -- tables with this metatable encode as arrays (even when empty)
+  max_depth_limit = cj.max_depth_limit,
+}
+
+local decode_parser = cj.parser()      -- per Lua state (this module is loaded per state)
+local parse_parser = cj.default_parser
+
+local DEPTH = 1000
+local BIGINT = { cdata = 0, string = 1, float = 2 }
+
+local function depth_of(opts, pos, fname)
+  local d = opts.max_depth
+  if d == nil then return DEPTH end
+  d = checkint(d, pos, fname, 1, cj.max_depth_limit, "max_depth", 3)
+  return d
+end
+
+local function decode_opts(opts, fname)
+  if type(opts) ~= "table" then argerror(2, fname, "options table expected, got " .. typename(opts), 2) end
+  local bi = opts.bigint
+  if bi ~= nil and not BIGINT[bi] then
+    argerror(2, fname, "bigint must be \"cdata\", \"string\" or \"float\"", 2)
+  end
+  return depth_of(opts, 2, fname), opts.array_mt and true or false, BIGINT[bi or "cdata"]
+end
+
+-- decode(s [, opts]) -> value; raises "msg" on malformed input (like cjson.decode).
+-- opts: max_depth (default 1000), array_mt (arrays get json.array_mt),
+-- bigint ("cdata" | "string" | "float": LuaJIT integers beyond +-2^53).
+function json.decode(s, opts)
+  if type(s) ~= "string" then argerror(1, "decode", "string expected, got " .. typename(s)) end
+  local v, err
+  if opts == nil then
+    v, err = c_decode(decode_parser, s, DEPTH, false, 0)
+  else
+    local d, mt, bi = decode_opts(opts, "decode")
+    v, err = c_decode(decode_parser, s, d, mt, bi)
+  end
+  if v == nil then error(err, 0) end
+  return v
+end
+
+-- ---- encode --------------------------------------------------------------------------------
+
+local EMPTY = { object = false, array = true }
+
+-- encode(value [, opts]) -> string. opts: sort_keys, indent (spaces, 0..16), empty_table
+-- ("object" (default) | "array"), max_depth (default 1000), allow_nan (NaN/inf -> null).
+-- Raises on cycles, functions, userdata, NaN/inf and too deep nesting.
+function json.encode(v, opts)
+  if opts == nil then return c_encode(v, false, 0, false, DEPTH, false) end
+  if type(opts) ~= "table" then argerror(2, "encode", "options table expected, got " .. typename(opts)) end
+  local indent = opts.indent
+  if indent == nil or indent == false then indent = 0
+  elseif indent == true then indent = 2
+  else indent = checkint(indent, 2, "encode", 0, 16, "indent") end
+  local et = opts.empty_table
+  if et ~= nil and EMPTY[et] == nil then argerror(2, "encode", "empty_table must be \"object\" or \"array\"") end
+  local d = opts.max_depth == nil and DEPTH or checkint(opts.max_depth, 2, "encode", 1, 10000, "max_depth")
+  local s = c_encode(v, opts.sort_keys and true or false, indent, EMPTY[et or "object"], d,
+    opts.allow_nan and true or false)
+  return s
+end
+
+-- ---- lazy documents ------------------------------------------------------------------------
+
+local Node = {}
+Node.__index = Node
+Node.__name = "hotpath.json.document"
+
+local KIND = { "null", "boolean", "boolean", "integer", "integer", "number", "string", "array", "object" }
+
+-- A node (the document root or a container inside it): parser, generation, node, input.
+local function node(parent, n)
+  return setmetatable({ _p = parent._p, _g = parent._g, _n = n, _src = parent._src, _mt = parent._mt }, Node)
+end
+
+-- The value of a kind/value pair: scalars as Lua values, containers as nodes.
+local function value(self, kind, v)
+  if kind >= 8 then return node(self, v) end
+  return v
+end
+
+local function checkptr(ptr, fname)
+  if ptr == nil then return "" end
+  if type(ptr) ~= "string" then argerror(1, fname, "JSON pointer string expected, got " .. typename(ptr), 2) end
+  return ptr
+end
+
+-- doc:at(ptr) -> the value at the RFC 6901 pointer (a node for arrays/objects), or nil.
+function Node:at(ptr)
+  local kind, v = c_get(self._p, self._g, self._n, checkptr(ptr, "at"))
+  if kind == 0 then return nil end
+  if kind >= 8 then return node(self, v) end
+  return v
+end
+
+-- doc:type(ptr) -> "object" | "array" | "string" | "integer" | "number" | "boolean" | "null" | nil
+function Node:type(ptr)
+  local kind = c_get(self._p, self._g, self._n, checkptr(ptr, "type"))
+  return KIND[kind]
+end
+
+local function typed(fname, ok)
+  return function(self, ptr)
+    local kind, v = c_get(self._p, self._g, self._n, checkptr(ptr, fname))
+    if kind == 0 then return nil, "no value at " .. tostring(ptr) end
+    if not ok[kind] then return nil, KIND[kind] .. " at " .. tostring(ptr) .. ", " .. fname .. " expected" end
+    return v
+  end
+end
+-- Typed getters: the value, or nil, msg when absent or of another type.
+Node.string = typed("string", { [7] = true })
+Node.integer = typed("integer", { [4] = true, [5] = true })
+Node.number = typed("number", { [4] = true, [5] = true, [6] = true })
+Node.boolean = typed("boolean", { [2] = true, [3] = true })
+
+-- doc:len(ptr) -> element / member count of an array or object, nil otherwise.
+function Node:len(ptr)
+  local kind, _, n = c_get(self._p, self._g, self._n, checkptr(ptr, "len"))
+  if kind == 8 or kind == 9 then return n end
+  return nil
+end
+
+-- doc:decode(ptr) -> the subtree as Lua tables (materialized), or nil when absent.
+function Node:decode(ptr)
+  local kind, v = c_get(self._p, self._g, self._n, checkptr(ptr, "decode"))
+  if kind == 0 then return nil end
+  if kind < 8 then return v end
+  return c_mat(self._p, self._g, v, self._mt, 0)
+end
+
+-- for k, v in doc:pairs(ptr): keys (objects) or 1-based indices (arrays); containers as nodes.
+function Node:pairs(ptr)
+  local kind, n = c_get(self._p, self._g, self._n, checkptr(ptr, "pairs"))
+  if kind ~= 8 and kind ~= 9 then error("JSON value at " .. tostring(ptr or "") .. " is not an array or object", 2) end
+  local cursor, i = 0, 0
+  return function()
+    local cur, key, k2, v = c_next(self._p, self._g, n, cursor)
+    if not cur then return nil end
+    cursor, i = cur, i + 1
+    return key or i, value(self, k2, v)
+  end
+end
+Node.ipairs = Node.pairs
+
+local function parse(fname, s, opts)
+  if type(s) ~= "string" then argerror(1, fname, "string expected, got " .. typename(s), 2) end
+  local p, d, mt = parse_parser, DEPTH, false
+  if opts ~= nil then
+    if type(opts) ~= "table" then argerror(2, fname, "options table expected, got " .. typename(opts), 2) end
+    d = depth_of(opts, 2, fname)
+    mt = opts.array_mt and true or false
+    if opts.parser ~= nil then p = opts.parser end
+  end
+  local g, err, code = c_parse(p, s, d)
+  if not g then return nil, err, code end
+  return setmetatable({ _p = p, _g = g, _n = 1, _src = s, _mt = mt }, Node)
+end
+
+-- parse(s [, opts]) -> document (raises on malformed input). The document keeps s alive and
+-- is valid until the next parse on the same parser: opts.parser = json.parser() gives
+-- documents that live side by side.
+function json.parse(s, opts)
+  local doc, err = parse("parse", s, opts)
+  if not doc then error(err, 0) end
+  return doc
+end
+
+-- A new parser, for documents that must stay valid across other parses.
+function json.parser() return cj.parser() end
+
+-- json.safe: the same functions returning nil, msg, code instead of raising on bad input.
+json.safe = {
+  decode = function(s, opts)
+    if type(s) ~= "string" then argerror(1, "decode", "string expected, got " .. typename(s)) end
+    local d, mt, bi = DEPTH, false, 0
+    if opts ~= nil then d, mt, bi = decode_opts(opts, "decode") end
+    return c_decode(decode_parser, s, d, mt, bi)
+  end,
+  parse = function(s, opts) return parse("parse", s, opts) end,
+  encode = function(v, opts)
+    local ok, s = pcall(json.encode, v, opts)
+    if ok then return s end
+    return nil, s, "invalid"
+  end,
+}
+
+return json

@@ -1,0 +1,243 @@
+-- hotpath.json: decode, errors with offsets, lazy documents, encode, round trips (both runtimes).
+local json = require "hotpath.json"
+local null = json.null
+local jit = rawget(_G, "jit")
+
+local function canon(v) return json.encode(v, { sort_keys = true }) end
+
+describe("hotpath.json.decode", function()
+  local valid = {
+    { '{"a":[1,2,{"b":null}],"c":"x"}', '{"a":[1,2,{"b":null}],"c":"x"}' },
+    { '[]', '{}' }, { '{}', '{}' }, { ' [ 1 , 2 ] ', '[1,2]' },
+    { '"\\"\\\\\\/\\b\\f\\n\\r\\t"', '"\\"\\\\/\\b\\f\\n\\r\\t"' },
+    { '"\\u00e9\\u20ac"', '"\xc3\xa9\xe2\x82\xac"' },
+    { '"\\ud83d\\ude00"', '"\xf0\x9f\x98\x80"' },                 -- surrogate pair
+    { '[-9223372036854775808,9223372036854775807]', jit and '[-9223372036854775808,9223372036854775807]' or '[-9223372036854775808,9223372036854775807]' },
+    { '[1e2,-0.5,5e-324,1.7976931348623157e308]', '[100,-0.5,5e-324,1.7976931348623157e308]' },
+    { '\239\187\191[1]', '[1]' },                                  -- BOM is skipped
+    { 'true', 'true' }, { 'null', 'null' },
+  }
+  for i, c in ipairs(valid) do
+    it("decodes valid document " .. i, function()
+      assert.are.equal(c[2], canon(json.decode(c[1])))
+    end)
+  end
+
+  it("gives exact 64-bit integers", function()
+    local t = json.decode("[9007199254740993,-9007199254740993]")
+    if jit then
+      assert.are.equal("9007199254740993LL", tostring(t[1]))
+      assert.are.equal("-9007199254740993LL", tostring(t[2]))
+      assert.are.equal("9007199254740993", json.decode("[9007199254740993]", { bigint = "string" })[1])
+      assert.are.equal(9007199254740992, json.decode("[9007199254740993]", { bigint = "float" })[1])
+    else
+      assert.are.equal(9007199254740993, t[1])
+      assert.are.equal("integer", math.type(t[1]))
+      assert.are.equal("float", math.type(json.decode("1.0")))
+    end
+  end)
+
+  it("decodes null as the NULL light userdata shared with cjson", function()
+    local v = json.decode("[null]")[1]
+    assert.are.equal(null, v)
+    local ok, cjson = pcall(require, "cjson")
+    if ok then assert.are.equal(cjson.null, v) end
+  end)
+
+  it("sets the array metatable on request, so empty arrays round-trip", function()
+    local t = json.decode('{"a":[]}', { array_mt = true })
+    assert.are.equal(json.array_mt, getmetatable(t.a))
+    assert.are.equal('{"a":[]}', json.encode(t))
+    assert.are.equal('{"a":{}}', json.encode(json.decode('{"a":[]}')))
+  end)
+
+  local invalid = {
+    { "", "empty document at byte 0" },
+    { "   ", "empty document at byte 3" },
+    { "[1] x", "trailing content after the document 'x' at byte 4" },
+    { "[1,]", "unexpected character ']' at byte 3" },
+    { '{"a":1,}', "object key (string) expected at byte 7" },
+    { "[01]", "invalid number (leading zero) at byte 1" },
+    { "[1.]", "invalid number (digit expected after '.') at byte 1" },
+    { "[-]", "invalid number at byte 1" },
+    { "[1e400]", "number out of the double range at byte 1" },
+    { "123456789012345678901234", "integer out of the 64-bit range at byte 0" },
+    { '["a\1"]', "unescaped control character in string at byte 3" },
+    { '["\255"]', "invalid UTF-8 at byte 2" },
+    { '["\237\160\128"]', "invalid UTF-8 at byte 2" },            -- encoded surrogate
+    { '["\\x"]', "invalid escape in string at byte 2" },
+    { '"\\ud800"', "lone high surrogate in string at byte 1" },
+    { '"\\udc00"', "lone low surrogate in string at byte 1" },
+    { '"abc', "unterminated string at byte 0" },
+    { "nul", "invalid literal at byte 0" },
+    { "[1", "unexpected end of input at byte 2" },
+    { '{"a" 1}', "':' expected at byte 5" },
+    { "[1 2]", "',' or ']' expected at byte 3" },
+    { "\239\187\191", "empty document at byte 3" },
+    { string.rep("[", 1001) .. string.rep("]", 1001), "nesting deeper than 1000 at byte 1000" },
+  }
+  for i, c in ipairs(invalid) do
+    it("rejects invalid document " .. i .. " with its offset", function()
+      local ok, err = pcall(json.decode, c[1])
+      assert.is_false(ok)
+      assert.are.equal(c[2], err)
+      local v, msg = json.safe.decode(c[1])
+      assert.is_nil(v)
+      assert.are.equal(c[2], msg)
+    end)
+  end
+
+  it("stays usable after a failed parse", function()
+    for _ = 1, 3 do
+      assert.is_nil(json.safe.decode("[1,"))
+      assert.are.equal(2, json.decode("[1,2]")[2])
+    end
+  end)
+
+  it("handles deep nesting up to max_depth without crashing", function()
+    local deep = string.rep("[", 1000) .. string.rep("]", 1000)
+    local t = json.decode(deep)
+    for _ = 1, 999 do t = t[1] end
+    assert.are.same({}, t)
+    local d = 20000
+    local s = string.rep('{"a":', d) .. "1" .. string.rep("}", d)
+    assert.are.equal(1, (function() local x = json.decode(s, { max_depth = d }) for _ = 1, d do x = x.a end return x end)())
+    assert.is_nil(json.safe.decode(s, { max_depth = d - 1 }))
+  end)
+
+  it("decodes huge strings", function()
+    local big = string.rep("abc\\n", 300000)
+    assert.are.equal(string.rep("abc\n", 300000), json.decode('"' .. big .. '"'))
+  end)
+
+  it("raises on misuse", function()
+    local ok, err = pcall(json.decode, 5)
+    assert.are.equal("bad argument #1 to 'decode' (string expected, got number)", err:match("bad argument.*"))
+    ok, err = pcall(json.decode, "1", { max_depth = 0 })
+    assert.is_false(ok)
+    assert.truthy(err:find("max_depth must be between 1 and 100000", 1, true))
+  end)
+end)
+
+describe("hotpath.json.parse (lazy)", function()
+  local src = '{"status":"ok","total":256,"items":[{"id":1,"name":"a","tags":["x","y"],' ..
+    '"metadata":{"k":1.5}},{"id":2,"name":"b~/c","tags":[],"metadata":{}}],"a/b":1,"m~n":2}'
+
+  it("reads by RFC 6901 pointer with typed getters", function()
+    local doc = json.parse(src)
+    assert.are.equal("ok", doc:at("/status"))
+    assert.are.equal(256, doc:integer("/total"))
+    assert.are.equal("b~/c", doc:string("/items/1/name"))
+    assert.are.equal(1.5, doc:number("/items/0/metadata/k"))
+    assert.are.equal(1, doc:at("/a~1b"))
+    assert.are.equal(2, doc:at("/m~0n"))
+    assert.is_nil(doc:at("/items/2"))
+    assert.is_nil(doc:at("/items/01"))
+    assert.is_nil(doc:at("/items/-"))
+    assert.is_nil(doc:at("/nope"))
+    local v, msg = doc:integer("/status")
+    assert.is_nil(v)
+    assert.are.equal("string at /status, integer expected", msg)
+    assert.are.equal("array", doc:type("/items"))
+    assert.are.equal(2, doc:len("/items"))
+    assert.are.equal(5, doc:len())
+  end)
+
+  it("iterates and materializes subtrees", function()
+    local doc = json.parse(src)
+    local names = {}
+    for i, item in doc:pairs("/items") do names[i] = item:at("/name") end
+    assert.are.same({ "a", "b~/c" }, names)
+    assert.are.equal('{"id":1,"metadata":{"k":1.5},"name":"a","tags":["x","y"]}', canon(doc:decode("/items/0")))
+    assert.are.equal(canon(json.decode(src)), canon(doc:decode()))
+  end)
+
+  it("raises a clear error when used after its parser was reused", function()
+    local doc = json.parse(src)
+    json.parse("[1]")
+    local ok, err = pcall(doc.at, doc, "/total")
+    assert.is_false(ok)
+    assert.truthy(err:find("JSON document used after its parser parsed another document", 1, true))
+    local p = json.parser()
+    local d1 = json.parse(src, { parser = p })
+    json.parse("[2]")
+    json.decode("[3]")
+    assert.are.equal(256, d1:at("/total"))
+  end)
+
+  it("reports bad input like decode", function()
+    local ok, err = pcall(json.parse, "[1,")
+    assert.are.equal("unexpected end of input at byte 3", err)
+    assert.is_nil((json.safe.parse("{")))
+    local ok2, err2 = pcall(json.parse("[1]").at, json.parse("[1]"), "x")
+    assert.is_false(ok2)
+    assert.truthy(err2:find("JSON pointer must be empty or start with '/'", 1, true))
+  end)
+end)
+
+describe("hotpath.json.encode", function()
+  local cases = {
+    { "x\"\\\n\1", '"x\\"\\\\\\n\\u0001"' }, { 1.5, "1.5" }, { 0.1, "0.1" }, { 100, "100" },
+    { { 1, 2, 3 }, "[1,2,3]" }, { {}, "{}" }, { { a = null }, '{"a":null}' }, { true, "true" },
+    { { [1] = 1, [3] = 3 }, '{"1":1,"3":3}' }, { 1e300, "1e300" }, { -0.0, "-0" },
+  }
+  for i, c in ipairs(cases) do
+    it("encodes case " .. i, function() assert.are.equal(c[2], json.encode(c[1], { sort_keys = true })) end)
+  end
+
+  it("sorts keys and indents", function()
+    assert.are.equal('{\n  "a": [\n    1,\n    2\n  ],\n  "b": {}\n}',
+      json.encode({ b = {}, a = { 1, 2 } }, { sort_keys = true, indent = 2 }))
+    assert.are.equal('{"a":[]}', json.encode({ a = {} }, { empty_table = "array" }))
+    assert.are.equal('[]', json.encode(setmetatable({}, json.array_mt)))
+  end)
+
+  local bad = {
+    { function() end, "cannot encode a function as JSON" },
+    { { 0 / 0 }, "cannot encode NaN as JSON (allow_nan = true writes null)" },
+    { { math.huge }, "cannot encode inf as JSON (allow_nan = true writes null)" },
+    { io.stdout, "cannot encode a userdata as JSON" },
+    { { [true] = 1 }, "cannot encode a table key of type boolean as JSON" },
+  }
+  for i, c in ipairs(bad) do
+    it("raises on unencodable value " .. i, function()
+      local ok, err = pcall(json.encode, c[1])
+      assert.is_false(ok)
+      assert.truthy(err:find(c[2], 1, true), err)
+    end)
+  end
+
+  it("raises on cycles and depth", function()
+    local t = {}
+    t[1] = { t }
+    local ok, err = pcall(json.encode, t)
+    assert.truthy(err:find("cannot encode a table that contains itself (cycle) as JSON", 1, true))
+    local d = {}
+    for _ = 1, 20 do d = { d } end
+    ok, err = pcall(json.encode, d, { max_depth = 10 })
+    assert.truthy(err:find("cannot encode tables nested deeper than 10 as JSON", 1, true))
+    assert.are.equal("null", json.encode(0 / 0, { allow_nan = true }))
+  end)
+
+  it("round-trips generated values: decode(encode(x)) == x", function()
+    local seed = 12345
+    local function rnd(n) seed = (seed * 1103515245 + 12345) % 2147483648 return seed % n end
+    local function gen(depth)
+      local k = rnd(depth > 3 and 5 or 7)
+      if k == 0 then return rnd(2000000) - 1000000
+      elseif k == 1 then return (rnd(2000000) - 1000000) / 7
+      elseif k == 2 then local s = {} for i = 1, rnd(12) do s[i] = string.char(rnd(256)) end
+        return (table.concat(s):gsub("[\128-\255]", "\195\169"))
+      elseif k == 3 then return rnd(2) == 1
+      elseif k == 4 then return null
+      elseif k == 5 then local t = {} for i = 1, rnd(5) do t[i] = gen(depth + 1) end return t
+      else local t = {} for i = 1, rnd(5) do t["k" .. rnd(100)] = gen(depth + 1) end return t end
+    end
+    for _ = 1, 300 do
+      local x = gen(0)
+      local s = json.encode(x, { sort_keys = true })
+      assert.are.equal(s, json.encode(json.decode(s), { sort_keys = true }))
+      if type(x) == "table" and next(x) then assert.are.same(x, json.decode(s)) end
+    end
+  end)
+end)

@@ -81,8 +81,12 @@ $(CORE_SO): $(BIND_O) $(CORE_O)
 	@mkdir -p $(@D)
 	$(LINKER) $(LIBFLAG) -o $@ $^ $(LDLIBS)
 
-# The FFI declarations are the ABI headers themselves, less preprocessor lines.
-$(CDEF): $(ABI_H) tools/gen_cdef.sh
+# The FFI declarations are the ABI headers themselves, less preprocessor lines. The list of
+# headers is kept in a file that changes only when the list does, so adding a header rebuilds.
+ABI_LIST := $(BUILD)/abi-headers.txt
+$(shell mkdir -p $(BUILD) && echo '$(ABI_H)' | cmp -s - $(ABI_LIST) || echo '$(ABI_H)' > $(ABI_LIST))
+
+$(CDEF): $(ABI_H) $(ABI_LIST) tools/gen_cdef.sh
 	@mkdir -p $(@D)
 	sh tools/gen_cdef.sh $(ABI_H) > $@.tmp && mv $@.tmp $@
 

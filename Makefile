@@ -88,7 +88,7 @@ $(CDEF): $(ABI_H) tools/gen_cdef.sh
 
 $(BUILD)/tests/%: tests/c/%.c $(CORE_O) tests/c/tap.h
 	@mkdir -p $(@D)
-	$(LINKER) $(filter-out -MMD -MP,$(HP_CFLAGS)) -Itests/c -o $@ $< $(CORE_O) $(LDLIBS)
+	$(LINKER) $(filter-out -MMD -MP,$(HP_CFLAGS)) -Itests/c -o $@ -x c $< -x none $(CORE_O) $(LDLIBS)
 
 ctest: $(TEST_BIN)
 

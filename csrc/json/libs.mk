@@ -1,0 +1,2 @@
+# json/: the simdjson shim (Debian's libsimdjson 3.0.1).
+LDLIBS += -lsimdjson

@@ -1,0 +1,168 @@
+/* JSON text writer (see writer.h). */
+#include "json/writer.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+void hp_jw_init(hp_jw *w, char *buf, size_t cap)
+{
+    w->buf = buf;
+    w->len = 0;
+    w->cap = buf ? cap : 0;
+    w->heap = 0;
+    w->oom = 0;
+}
+
+void hp_jw_free(hp_jw *w)
+{
+    if (w->heap)
+        free(w->buf);
+    w->buf = NULL;
+    w->len = w->cap = 0;
+    w->heap = 0;
+}
+
+int hp_jw_reserve(hp_jw *w, size_t n)
+{
+    if (w->oom)
+        return -1;
+    if (w->cap - w->len >= n)
+        return 0;
+    if (n > SIZE_MAX / 2 - w->len) {
+        w->oom = 1;
+        return -1;
+    }
+    size_t need = w->len + n, cap = w->cap ? w->cap : 256;
+    while (cap < need)
+        cap *= 2;
+    char *p;
+    if (w->heap) {
+        p = realloc(w->buf, cap);
+    } else {
+        p = malloc(cap);
+        if (p && w->len)
+            memcpy(p, w->buf, w->len);
+    }
+    if (!p) {
+        w->oom = 1;
+        return -1;
+    }
+    w->buf = p;
+    w->cap = cap;
+    w->heap = 1;
+    return 0;
+}
+
+void hp_jw_raw(hp_jw *w, const char *s, size_t n)
+{
+    if (hp_jw_reserve(w, n) != 0)
+        return;
+    if (n)
+        memcpy(w->buf + w->len, s, n);
+    w->len += n;
+}
+
+/* 0: byte copied as is; otherwise the letter of its two-character escape, or 'u' for \u00XX.
+ * RFC 8259 section 7: '"', '\\' and the control characters U+0000..U+001F must be escaped. */
+static const char esc[256] = {
+    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'b', 't', 'n', 'u', 'f', 'r', 'u', 'u',
+    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
+    0, 0, '"', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '\\', 0, 0, 0,
+};
+
+void hp_jw_string(hp_jw *w, const char *s, size_t n)
+{
+    /* Reserve for the common case (nothing to escape); each escape then makes room for
+     * itself and the rest, so a small caller buffer is used whenever the text fits. */
+    if (n > SIZE_MAX / 8 || hp_jw_reserve(w, n + 2) != 0) {
+        w->oom = 1;
+        return;
+    }
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    w->buf[w->len++] = '"';
+    while (p < end) {
+        const unsigned char *run = p;
+        while (p < end && !esc[*p])
+            p++;
+        if (p > run) {
+            memcpy(w->buf + w->len, run, (size_t)(p - run));
+            w->len += (size_t)(p - run);
+        }
+        if (p == end)
+            break;
+        /* 6 bytes of escape at most, the unescaped rest, and the closing quote. */
+        if (hp_jw_reserve(w, 6 + (size_t)(end - p - 1) + 1) != 0)
+            return;
+        char e = esc[*p], *o = w->buf + w->len;
+        *o++ = '\\';
+        if (e == 'u') {
+            memcpy(o, "u00", 3);
+            o[3] = hex[*p >> 4];
+            o[4] = hex[*p & 15];
+            o += 5;
+        } else {
+            *o++ = e;
+        }
+        w->len = (size_t)(o - w->buf);
+        p++;
+    }
+    w->buf[w->len++] = '"';
+}
+
+void hp_jw_number(hp_jw *w, double d)
+{
+    /* Integral values below 2^53 are exact as integers, and their digits are never longer
+     * than the exponent form. */
+    if (d >= -9007199254740992.0 && d <= 9007199254740992.0 && d == (double)(int64_t)d &&
+        !(d == 0 && signbit(d))) {
+        hp_jw_integer(w, (int64_t)d);
+        return;
+    }
+    if (hp_jw_reserve(w, 32) != 0)
+        return;
+    w->len += hp_json_dtoa(w->buf + w->len, d);
+}
+
+void hp_jw_integer(hp_jw *w, int64_t i)
+{
+    if (hp_jw_reserve(w, 21) != 0)
+        return;
+    char tmp[21];
+    char *e = tmp + sizeof tmp, *p = e;
+    /* Work on the unsigned magnitude so INT64_MIN needs no special case. */
+    uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (i < 0)
+        *--p = '-';
+    memcpy(w->buf + w->len, p, (size_t)(e - p));
+    w->len += (size_t)(e - p);
+}
+
+char *hp_jw_detach(hp_jw *w, size_t *len)
+{
+    char *out = NULL;
+    if (!w->oom && hp_jw_reserve(w, 1) == 0) {
+        w->buf[w->len] = '\0';
+        if (w->heap) {
+            out = w->buf;
+            w->heap = 0;
+            w->buf = NULL;
+        } else {
+            out = malloc(w->len + 1);
+            if (out)
+                memcpy(out, w->buf, w->len + 1);
+        }
+        if (out && len)
+            *len = w->len;
+    }
+    hp_jw_free(w);
+    w->oom = 0;
+    return out;
+}

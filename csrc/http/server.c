@@ -82,8 +82,8 @@ static int out_add(sconn *c, const char *s, size_t n)
     return 0;
 }
 
-/* Appends the test's response (200) to c's output. */
-static int respond(sthread *t, sconn *c, int keep_alive)
+/* Appends the test's response (200) to c's output; HEAD gets the headers only. */
+static int respond(sthread *t, sconn *c, int keep_alive, int head)
 {
     char body[128];
     size_t blen;
@@ -103,7 +103,8 @@ static int respond(sthread *t, sconn *c, int keep_alive)
         return -1;
     out_add(c, t->head, t->head_len);
     out_add(c, mid, (size_t)m);
-    out_add(c, body, blen);
+    if (!head)
+        out_add(c, body, blen);
     return 0;
 }
 
@@ -143,8 +144,8 @@ static int value_has(const char *v, size_t n, const char *tok)
 }
 
 /* Parses the request at the front of [p, p+n). Returns its total length (head and body),
- * 0 if incomplete, -1 if malformed. Sets *keep_alive. */
-static long parse_request(const char *p, size_t n, int *keep_alive)
+ * 0 if incomplete, -1 if malformed. Sets *keep_alive and *head (the method is HEAD). */
+static long parse_request(const char *p, size_t n, int *keep_alive, int *head)
 {
     const char *end = memmem(p, n, "\r\n\r\n", 4);
     if (!end)
@@ -159,6 +160,7 @@ static long parse_request(const char *p, size_t n, int *keep_alive)
     if (minor != 0 && minor != 1)
         return -1;
     *keep_alive = minor == 1;
+    *head = ll > 5 && memcmp(p, "HEAD ", 5) == 0;
     uint64_t clen = 0;
     const char *h = eol + 1;
     while (h < end) {
@@ -276,8 +278,8 @@ static void on_readable(sthread *t, sconn *c)
     refresh_date(t);
     size_t off = 0;
     while (off < c->inlen && !c->closing) {
-        int keep = 1;
-        long r = parse_request(c->in + off, c->inlen - off, &keep);
+        int keep = 1, head = 0;
+        long r = parse_request(c->in + off, c->inlen - off, &keep, &head);
         if (r == 0)
             break;
         if (r < 0) {
@@ -285,7 +287,7 @@ static void on_readable(sthread *t, sconn *c)
             off = c->inlen;
             break;
         }
-        if (respond(t, c, keep) != 0) {
+        if (respond(t, c, keep, head) != 0) {
             conn_free(c);
             return;
         }

@@ -109,15 +109,30 @@ local function shape(raw, o)
   }
 end
 
-local function header_block(h, fname)
+-- Misuse found while validating load options: raised by http.load at its caller.
+local MISUSE = {}
+local function misuse(msg) error({ [MISUSE] = msg }) end
+
+-- An integer in [lo, hi], with util.checkint's messages.
+local function count(v, _, _, lo, hi, what)
+  if type(v) ~= "number" or v ~= v or floor(v) ~= v then
+    misuse(format("%s: integer expected, got %s", what, type(v) == "number" and tostring(v) or typename(v)))
+  end
+  if v < lo or v > hi then
+    misuse(format("%s must be between %s and %s, got %s", what, format("%.17g", lo), format("%.17g", hi), format("%.17g", v)))
+  end
+  return v
+end
+
+local function header_block(h)
   if h == nil then return nil end
-  if type(h) ~= "table" then argerror(1, fname, "headers must be a table") end
+  if type(h) ~= "table" then misuse("headers must be a table") end
   local lines = {}
   for k, v in pairs(h) do
     local line
     if type(k) == "number" then line = v else line = tostring(k) .. ": " .. tostring(v) end
     if type(line) ~= "string" or not line:match("^[^%s:]+:[^\r\n]*$") then
-      argerror(1, fname, "headers must be Name = value pairs or \"Name: value\" strings")
+      misuse("headers must be Name = value pairs or \"Name: value\" strings")
     end
     lines[#lines + 1] = line .. "\r\n"
   end
@@ -125,9 +140,9 @@ local function header_block(h, fname)
   return concat(lines)
 end
 
-local function checkpos(v, fname, what)
+local function checkpos(v, what)
   if type(v) ~= "number" or not (v > 0) or v == math.huge then
-    argerror(1, fname, format("%s must be a positive number, got %s", what, type(v) == "number" and tostring(v) or typename(v)))
+    misuse(format("%s must be a positive number, got %s", what, type(v) == "number" and tostring(v) or typename(v)))
   end
   return v
 end
@@ -135,41 +150,41 @@ end
 -- Validates load options into the binding's spec and a description of the run.
 local function load_spec(o)
   local fname = "load"
-  if type(o) ~= "table" then argerror(1, fname, "options table expected, got " .. typename(o)) end
+  if type(o) ~= "table" then misuse("options table expected, got " .. typename(o)) end
   local url = o.url
-  if type(url) ~= "string" then argerror(1, fname, "url must be a string") end
+  if type(url) ~= "string" then misuse("url must be a string") end
   local u, uerr = http.parse_url(url)
   if not u then return nil, uerr end
-  local threads = checkint(o.threads or 1, 1, fname, 1, 256, "threads", 3)
-  local connections = checkint(o.connections or 10 * threads, 1, fname, threads, 100000, "connections", 3)
-  local pipeline = checkint(o.pipeline or 1, 1, fname, 1, 1024, "pipeline", 3)
+  local threads = count(o.threads or 1, 1, fname, 1, 256, "threads")
+  local connections = count(o.connections or 10 * threads, 1, fname, threads, 100000, "connections")
+  local pipeline = count(o.pipeline or 1, 1, fname, 1, 1024, "pipeline")
   local method = o.method or "GET"
-  if type(method) ~= "string" or not method:match("^%u+$") then argerror(1, fname, "method must be an upper-case word") end
-  if o.body ~= nil and type(o.body) ~= "string" then argerror(1, fname, "body must be a string") end
+  if type(method) ~= "string" or not method:match("^%u+$") then misuse("method must be an upper-case word") end
+  if o.body ~= nil and type(o.body) ~= "string" then misuse("body must be a string") end
   local timeout = http.seconds(o.timeout or 2)
-  if not timeout then argerror(1, fname, "timeout must be a duration") end
-  checkpos(timeout, fname, "timeout")
-  if o.on_tick ~= nil and type(o.on_tick) ~= "function" then argerror(1, fname, "on_tick must be a function") end
+  if not timeout then misuse("timeout must be a duration") end
+  checkpos(timeout, "timeout")
+  if o.on_tick ~= nil and type(o.on_tick) ~= "function" then misuse("on_tick must be a function") end
   local tick = http.seconds(o.tick or 1)
-  if not tick or tick < 0.01 then argerror(1, fname, "tick must be at least 10 ms") end
+  if not tick or tick < 0.01 then misuse("tick must be at least 10 ms") end
   local requests = 0
-  if o.requests ~= nil then requests = checkint(o.requests, 1, fname, 1, 2 ^ 53, "requests", 3) end
+  if o.requests ~= nil then requests = count(o.requests, 1, fname, 1, 2 ^ 53, "requests") end
 
   local phases, mode = {}, "closed"
   if o.phases ~= nil then
     if o.rate ~= nil or o.duration ~= nil or o.requests ~= nil then
-      argerror(1, fname, "phases cannot be combined with rate, duration or requests")
+      misuse("phases cannot be combined with rate, duration or requests")
     end
     if type(o.phases) ~= "table" or #o.phases == 0 or #o.phases > 31 then
-      argerror(1, fname, "phases must be a list of 1 to 31 { rate = r, seconds = s }")
+      misuse("phases must be a list of 1 to 31 { rate = r, seconds = s }")
     end
     for i, p in ipairs(o.phases) do
-      if type(p) ~= "table" then argerror(1, fname, format("phases[%d] must be a table", i)) end
+      if type(p) ~= "table" then misuse(format("phases[%d] must be a table", i)) end
       local rate, secs = p.rate or p[1], http.seconds(p.seconds or p.duration or p[2])
       if type(rate) ~= "number" or rate < 0 or rate ~= rate or rate >= 1e9 then
-        argerror(1, fname, format("phases[%d]: rate must be a number >= 0", i))
+        misuse(format("phases[%d]: rate must be a number >= 0", i))
       end
-      if not secs or not (secs > 0) then argerror(1, fname, format("phases[%d]: seconds must be positive", i)) end
+      if not secs or not (secs > 0) then misuse(format("phases[%d]: seconds must be positive", i)) end
       phases[i] = { rate = rate, duration = secs }
       if rate > 0 then mode = "rate" end
     end
@@ -177,23 +192,23 @@ local function load_spec(o)
     local d = o.duration
     if d ~= nil then
       d = http.seconds(d)
-      if not d then argerror(1, fname, "duration must be a number of seconds or a string like \"3s\"") end
-      checkpos(d, fname, "duration")
+      if not d then misuse("duration must be a number of seconds or a string like \"3s\"") end
+      checkpos(d, "duration")
     end
-    if requests > 0 and o.rate ~= nil then argerror(1, fname, "requests cannot be combined with rate") end
+    if requests > 0 and o.rate ~= nil then misuse("requests cannot be combined with rate") end
     if requests > 0 then d = d or 3600 else d = d or 10 end
     local rate = o.rate or 0
-    if o.rate ~= nil then checkpos(rate, fname, "rate"); mode = "rate" end
+    if o.rate ~= nil then checkpos(rate, "rate"); mode = "rate" end
     phases[1] = { rate = rate, duration = d }
   end
   local warmup = false
   if o.warmup ~= nil and o.warmup ~= 0 then
     local w = http.seconds(o.warmup)
-    if not w or not (w > 0) then argerror(1, fname, "warmup must be a positive duration") end
+    if not w or not (w > 0) then misuse("warmup must be a positive duration") end
     table.insert(phases, 1, { rate = phases[1].rate, duration = w })
     warmup = true
   end
-  local request, rerr, rcode = core.http_request(method, u.target, u.authority, header_block(o.headers, fname), o.body)
+  local request, rerr, rcode = core.http_request(method, u.target, u.authority, header_block(o.headers), o.body)
   if not request then return nil, rerr, rcode end
   return {
     host = u.host, port = u.port, request = request, head = method == "HEAD", threads = threads,
@@ -206,7 +221,11 @@ end
 
 -- load(opts): see the top of this file.
 function http.load(o)
-  local spec, desc, code = load_spec(o)
+  local ok, spec, desc, code = pcall(load_spec, o)
+  if not ok then
+    if type(spec) == "table" and spec[MISUSE] then error(format("bad argument #1 to 'load' (%s)", spec[MISUSE]), 2) end
+    error(spec, 0)
+  end
   if not spec then return nil, desc, code or "invalid" end
   local run, err, ecode = core.http_load_start(spec)
   if not run then return nil, err, ecode end
@@ -232,7 +251,7 @@ end
 
 local function check_test(test, fname)
   local t = http.TESTS[test]
-  if not t then argerror(1, fname, "test must be \"plaintext\" or \"json\"") end
+  if not t then util.argerror(1, fname, "test must be \"plaintext\" or \"json\"", 2) end
   return t
 end
 
@@ -241,8 +260,8 @@ end
 function http.serve(o)
   if type(o) ~= "table" then argerror(1, "serve", "options table expected, got " .. typename(o)) end
   local t = check_test(o.test, "serve")
-  checkint(o.port, 1, "serve", 1, 65535, "port", 2)
-  checkint(o.threads or 1, 1, "serve", 1, 1024, "threads", 2)
+  checkint(o.port, 1, "serve", 1, 65535, "port")
+  checkint(o.threads or 1, 1, "serve", 1, 1024, "threads")
   local d = o.duration and http.seconds(o.duration) or 0
   return core.http_serve(t, o.port, o.threads or 1, d, o.host)
 end
@@ -284,10 +303,10 @@ end
 -- ends by itself after duration seconds, and with this process.
 function http.start(o)
   local fname = "start"
-  o = util.checkopts(o, 1, fname, 1)
+  o = util.checkopts(o, 1, fname)
   local port = o.port or core.http_free_port()
-  checkint(port, 1, fname, 1, 65535, "port", 2)
-  local threads = checkint(o.threads or 1, 1, fname, 1, 1024, "threads", 2)
+  checkint(port, 1, fname, 1, 65535, "port")
+  local threads = checkint(o.threads or 1, 1, fname, 1, 1024, "threads")
   local duration = http.seconds(o.duration or 60)
   if not duration or not (duration > 0) then argerror(1, fname, "duration must be a positive duration") end
   local pid, err, code

@@ -22,6 +22,7 @@
 enum { C_CLOSED = 0, C_CONNECTING, C_OPEN };
 enum { RBUF = 65536, MAXEV = 256 };
 static const uint64_t MS = 1000000;
+static const uint64_t SPIN = 100000; /* ns of busy polling before a scheduled send */
 
 typedef struct slot {          /* one request in flight */
     uint64_t intended, sent;
@@ -501,6 +502,10 @@ static void run(loop *L)
         if (!L->closed_loop && L->next_send < wake)
             wake = L->next_send;
         uint64_t dt = wake > now ? wake - now : 0;
+        /* A send is due: sleep until SPIN before it, then poll without sleeping, so the send
+         * leaves on time instead of a timer wake-up late (tens of microseconds when idle). */
+        if (!L->closed_loop && wake == L->next_send)
+            dt = dt > SPIN ? dt - SPIN : 0;
         int n;
         if (use_pwait2) {
             struct timespec ts = { (time_t)(dt / 1000000000u), (long)(dt % 1000000000u) };

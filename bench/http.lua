@@ -71,7 +71,7 @@ local scenarios = {
   },
 }
 
-local ok, nginx = pcall(require, "bench.nginx")
+local ok, nginx = pcall(require, "hotpath.http.nginx")
 if ok and nginx.which("nginx") then
   scenarios[#scenarios + 1] = hp.scenario "plaintext, nginx 1 worker, pipeline 16" {
     params = { seconds = SECONDS, connections = 256, pipeline = 16 },

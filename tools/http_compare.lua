@@ -9,7 +9,7 @@ package.path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. root .. "/
 package.cpath = root .. "/build/lua54/?.so;" .. package.cpath
 local hp = require "hotpath"
 local http = hp.http
-local nginx = require "bench.nginx"
+local nginx = require "hotpath.http.nginx"
 
 local rounds = tonumber(arg[1]) or 3
 local secs = tonumber(arg[2]) or 5

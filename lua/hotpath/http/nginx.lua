@@ -1,6 +1,6 @@
--- Helper for the HTTP scenarios: an nginx (Debian package) with one worker serving the
--- TechEmpower plaintext response on 127.0.0.1, in a private prefix under /tmp. Not a scenario
--- file itself (it returns no suite).
+-- hotpath.http.nginx: an nginx (Debian package) with one worker serving the
+-- TechEmpower plaintext response on 127.0.0.1, in a private prefix under /tmp, as a peer for
+-- the HTTP scenarios (bench/http.lua) and tools/http_compare.lua.
 local http = require "hotpath.http"
 
 local M = {}

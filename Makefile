@@ -58,7 +58,7 @@ CORE_SO  := $(BUILD)/lua54/hotpath/core.so
 CDEF     := $(BUILD)/lua/hotpath/ffi/cdef.lua
 BUILDINFO = $(CC) $(shell $(CC) -dumpfullversion 2>/dev/null) $(CFLAGS) $(EXTRA_CFLAGS)
 
-.PHONY: all test bench asan tsan deps install install-luajit clean ctest specs
+.PHONY: all test bench asan tsan tsan-http deps install install-luajit clean ctest specs
 all: $(LIB) $(CDEF) $(if $(filter 504,$(LUA_ABI)),$(CORE_SO))
 
 $(BUILD)/%.o: %.c
@@ -111,6 +111,13 @@ test: deps
 asan:
 	@$(MAKE) --no-print-directory ctest BUILD=$(BUILD)/asan EXTRA_CFLAGS="$(ASAN_FLAGS)" CFLAGS=
 	@for t in $(BUILD)/asan/tests/test_*; do $$t || exit 1; done
+
+# ThreadSanitizer run of the load generator's test (threads, atomics, the wait condition);
+# the lead folds this into `make tsan`.
+TSAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=thread -Werror
+tsan-http:
+	@$(MAKE) --no-print-directory $(BUILD)/tsan/tests/test_http_load BUILD=$(BUILD)/tsan EXTRA_CFLAGS="$(TSAN_FLAGS)" CFLAGS=
+	@TSAN_OPTIONS=halt_on_error=1 $(BUILD)/tsan/tests/test_http_load
 
 bench: deps all
 	@$(LUA54) bin/hotpath run bench

@@ -14,4 +14,5 @@
 #include "proc/proc.h"
 #include "kernels/mandelbrot.h"
 #include "json/json.h"
+#include "http/http.h"
 #endif

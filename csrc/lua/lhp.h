@@ -22,5 +22,6 @@ void hp_lua_open_common(lua_State *L);
 void hp_lua_open_proc(lua_State *L);
 void hp_lua_open_kernels(lua_State *L);
 void hp_lua_open_json(lua_State *L);
+void hp_lua_open_http(lua_State *L);
 
 #endif

@@ -1,0 +1,33 @@
+/* hotpath:abi
+ * Reference HTTP servers for the TechEmpower plaintext and json tests: epoll, N threads each
+ * with its own SO_REUSEPORT listener, keep-alive, pipelining (the responses to one read go out
+ * in one write), Server and Date headers (Date refreshed every second), Content-Length.
+ */
+#ifndef HP_HTTP_SERVER_H
+#define HP_HTTP_SERVER_H
+#pragma GCC visibility push(default)
+
+enum {
+    HP_SERVER_PLAINTEXT = 1,   /* "Hello, World!", text/plain */
+    HP_SERVER_JSON = 2,        /* {"message":"Hello, World!"} serialized per request */
+    HP_SERVER_RESET = 3,       /* test aid: accepts, reads a request, resets the connection */
+    HP_SERVER_STALL = 4        /* test aid: accepts and reads, never answers */
+};
+
+typedef struct hp_server_spec {
+    const char *host;     /* address to listen on; NULL: "127.0.0.1" */
+    int port;             /* 1..65535 */
+    int test;             /* HP_SERVER_* */
+    int threads;          /* >= 1 */
+    double duration;      /* seconds after which the server returns by itself; <= 0: never */
+    int ready_fd;         /* >= 0: one byte is written there once every listener is bound,
+                             then it is closed; -1: none */
+} hp_server_spec;
+
+/* Serves until duration passes (or forever). Blocks the calling thread; starts
+ * spec->threads - 1 more threads. HP_ESYS with "bind 127.0.0.1:8080: Address already in use"
+ * style messages when a listener cannot be set up. */
+int hp_server_run(const hp_server_spec *spec, char **errmsg);
+
+#pragma GCC visibility pop
+#endif

@@ -1,0 +1,339 @@
+/* Binding of http/: load runs (a handle with wait/stop/finish), request building, the
+ * reference server (blocking, for `hotpath serve`), background server processes, memory
+ * samples. The Lua layer (lua/hotpath/http.lua) has validated every argument. */
+#include "lhp.h"
+#include "common/common.h"
+#include "http/child.h"
+#include "http/load.h"
+#include "http/memory.h"
+#include "http/request.h"
+#include "http/server.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define LOAD_MT "hotpath.http.load"
+
+typedef struct lload {
+    hp_load *l;
+} lload;
+
+static void set_num(lua_State *L, const char *k, double v) { lua_pushnumber(L, v); lua_setfield(L, -2, k); }
+static void set_int(lua_State *L, const char *k, uint64_t v) { lua_pushinteger(L, (lua_Integer)v); lua_setfield(L, -2, k); }
+
+static double num_field(lua_State *L, int t, const char *k, double dflt)
+{
+    lua_getfield(L, t, k);
+    double v = luaL_optnumber(L, -1, dflt);
+    lua_pop(L, 1);
+    return v;
+}
+
+/* ---- load runs ------------------------------------------------------------------------------ */
+
+static int load_gc(lua_State *L)
+{
+    lload *u = luaL_checkudata(L, 1, LOAD_MT);
+    if (u->l) {
+        hp_load_free(u->l); /* stops and joins: blocks at most one loop tick */
+        u->l = NULL;
+    }
+    return 0;
+}
+
+static lload *check_open(lua_State *L)
+{
+    lload *u = luaL_checkudata(L, 1, LOAD_MT);
+    if (!u->l)
+        luaL_error(L, "attempt to use a finished load run");
+    return u;
+}
+
+/* http_load_start(spec) -> handle | nil, msg, code */
+static int l_load_start(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    hp_load_spec s;
+    memset(&s, 0, sizeof s);
+    hp_load_phase ph[HP_LOAD_MAX_PHASES];
+    lua_getfield(L, 1, "host");
+    s.host = luaL_checkstring(L, -1);
+    size_t rlen;
+    lua_getfield(L, 1, "request");
+    const char *req = luaL_checklstring(L, -1, &rlen);
+    s.port = (int)num_field(L, 1, "port", 0);
+    s.threads = (int)num_field(L, 1, "threads", 1);
+    s.connections = (int)num_field(L, 1, "connections", 1);
+    s.pipeline = (int)num_field(L, 1, "pipeline", 1);
+    s.requests = (uint64_t)num_field(L, 1, "requests", 0);
+    s.timeout = num_field(L, 1, "timeout", 2);
+    lua_getfield(L, 1, "head");
+    s.head = lua_toboolean(L, -1);
+    lua_getfield(L, 1, "warmup");
+    s.warmup = lua_toboolean(L, -1);
+    lua_getfield(L, 1, "phases");
+    luaL_checktype(L, -1, LUA_TTABLE);
+    int pt = lua_gettop(L);
+    lua_Integer np = luaL_len(L, pt);
+    if (np < 1 || np > HP_LOAD_MAX_PHASES)
+        return luaL_error(L, "between 1 and %d phases expected", HP_LOAD_MAX_PHASES);
+    for (lua_Integer i = 1; i <= np; i++) {
+        lua_rawgeti(L, pt, i);
+        ph[i - 1].rate = num_field(L, -1, "rate", 0);
+        ph[i - 1].duration = num_field(L, -1, "duration", 0);
+        lua_pop(L, 1);
+    }
+    s.phases = ph;
+    s.nphases = (int)np;
+
+    lload *u = lua_newuserdatauv(L, sizeof *u, 0);
+    u->l = NULL;
+    luaL_setmetatable(L, LOAD_MT);
+    s.request = req; /* copied by hp_load_start */
+    s.request_len = rlen;
+    void **msg = hp_lua_guard(L);
+    int rc = hp_load_start(&s, &u->l, (char **)msg);
+    if (rc != HP_OK)
+        return hp_lua_fail(L, rc, msg);
+    lua_pop(L, 1);
+    return 1;
+}
+
+/* handle:wait(seconds) -> done, progress */
+static int l_load_wait(lua_State *L)
+{
+    lload *u = check_open(L);
+    double w = luaL_optnumber(L, 2, 0);
+    hp_load_progress pg;
+    int done = hp_load_wait(u->l, w, &pg);
+    lua_pushboolean(L, done);
+    lua_createtable(L, 0, 4);
+    set_num(L, "elapsed", pg.elapsed);
+    set_int(L, "phase", (uint64_t)pg.phase + 1);
+    set_int(L, "requests", pg.requests);
+    set_int(L, "errors", pg.errors);
+    return 2;
+}
+
+static int l_load_stop(lua_State *L)
+{
+    lload *u = check_open(L);
+    hp_load_stop(u->l);
+    return 0;
+}
+
+static void push_latency(lua_State *L, const char *k, const hp_load_latency *x)
+{
+    lua_createtable(L, 0, 10);
+    set_int(L, "count", x->count);
+    set_num(L, "min", x->min);
+    set_num(L, "mean", x->mean);
+    set_num(L, "stdev", x->stdev);
+    set_num(L, "p50", x->p50);
+    set_num(L, "p90", x->p90);
+    set_num(L, "p99", x->p99);
+    set_num(L, "p99_9", x->p999);
+    set_num(L, "p99_99", x->p9999);
+    set_num(L, "max", x->max);
+    lua_setfield(L, -2, k);
+}
+
+static void push_phase(lua_State *L, const hp_load_phase_result *p)
+{
+    lua_createtable(L, 0, 12);
+    set_num(L, "rate", p->rate);
+    set_num(L, "duration", p->duration);
+    set_int(L, "sent", p->sent);
+    set_int(L, "requests", p->requests);
+    set_int(L, "errors", p->errors);
+    set_int(L, "bytes", p->bytes);
+    set_int(L, "backlog_max", p->backlog_max);
+    set_int(L, "late", p->late);
+    push_latency(L, "latency", &p->latency);
+    push_latency(L, "service", &p->service);
+}
+
+/* handle:finish() -> raw result table (joins the threads; the handle is spent) */
+static int l_load_finish(lua_State *L)
+{
+    lload *u = check_open(L);
+    hp_load_result *r = lua_newuserdatauv(L, sizeof *r, 0); /* collected with the stack */
+    void **msg = hp_lua_guard(L);
+    int rc = hp_load_finish(u->l, r, (char **)msg);
+    hp_load_free(u->l);
+    u->l = NULL;
+    if (rc != HP_OK)
+        return hp_lua_fail(L, rc, msg);
+    lua_createtable(L, 0, 16);
+    set_num(L, "wall", r->wall);
+    set_num(L, "user", r->user);
+    set_num(L, "sys", r->sys);
+    set_int(L, "connects", r->connects);
+    set_int(L, "refused", r->refused);
+    set_int(L, "reset", r->reset);
+    set_int(L, "closed", r->closed);
+    set_int(L, "timeouts", r->timeouts);
+    set_int(L, "parse_errors", r->parse_errors);
+    set_int(L, "connect_errors", r->connect_errors);
+    lua_pushstring(L, r->first_error);
+    lua_setfield(L, -2, "first_error");
+    lua_newtable(L);
+    for (int s = 100; s < 600; s++)
+        if (r->status[s]) {
+            lua_pushinteger(L, (lua_Integer)r->status[s]);
+            lua_rawseti(L, -2, s);
+        }
+    lua_setfield(L, -2, "status");
+    lua_createtable(L, r->nphases, 0);
+    for (int i = 0; i < r->nphases; i++) {
+        push_phase(L, &r->phases[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "phases");
+    push_phase(L, &r->total);
+    lua_setfield(L, -2, "total");
+    return 1;
+}
+
+/* ---- the rest ------------------------------------------------------------------------------- */
+
+/* http_request(method, target, host, headers|nil, body|nil) -> bytes | nil, msg, code */
+static int l_request(lua_State *L)
+{
+    const char *method = luaL_checkstring(L, 1);
+    const char *target = luaL_checkstring(L, 2);
+    const char *host = luaL_checkstring(L, 3);
+    const char *headers = luaL_optstring(L, 4, NULL);
+    size_t blen = 0;
+    const char *body = luaL_optlstring(L, 5, NULL, &blen);
+    void **out = hp_lua_guard(L);
+    void **msg = hp_lua_guard(L);
+    size_t len;
+    int rc = hp_http_request_build(method, target, host, headers, body, blen, (char **)out, &len, (char **)msg);
+    if (rc != HP_OK)
+        return hp_lua_fail(L, rc, msg);
+    lua_pushlstring(L, *out, len);
+    return 1;
+}
+
+/* http_serve(test, port, threads, duration, host|nil) -> true | nil, msg, code (blocks) */
+static int l_serve(lua_State *L)
+{
+    hp_server_spec s = { NULL, 0, 0, 1, 0, -1 };
+    s.test = (int)luaL_checkinteger(L, 1);
+    s.port = (int)luaL_checkinteger(L, 2);
+    s.threads = (int)luaL_optinteger(L, 3, 1);
+    s.duration = luaL_optnumber(L, 4, 0);
+    s.host = luaL_optstring(L, 5, NULL);
+    void **msg = hp_lua_guard(L);
+    int rc = hp_server_run(&s, (char **)msg);
+    if (rc != HP_OK)
+        return hp_lua_fail(L, rc, msg);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int l_child_serve(lua_State *L)
+{
+    int pid;
+    void **msg = hp_lua_guard(L);
+    int rc = hp_child_serve((int)luaL_checkinteger(L, 1), (int)luaL_checkinteger(L, 2),
+                            (int)luaL_optinteger(L, 3, 1), luaL_optnumber(L, 4, 0), &pid, (char **)msg);
+    if (rc != HP_OK)
+        return hp_lua_fail(L, rc, msg);
+    lua_pushinteger(L, pid);
+    return 1;
+}
+
+static int l_child_spawn(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_Integer n = luaL_len(L, 1);
+    const char **argv = lua_newuserdatauv(L, sizeof(char *) * (size_t)(n + 1), 0);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, 1, i);
+        argv[i - 1] = luaL_checkstring(L, -1);
+        lua_pop(L, 1); /* the strings stay alive in the argument table */
+    }
+    argv[n] = NULL;
+    int pid;
+    void **msg = hp_lua_guard(L);
+    int rc = hp_child_spawn(argv, lua_toboolean(L, 2), &pid, (char **)msg);
+    if (rc != HP_OK)
+        return hp_lua_fail(L, rc, msg);
+    lua_pushinteger(L, pid);
+    return 1;
+}
+
+static int l_child_wait_port(lua_State *L)
+{
+    void **msg = hp_lua_guard(L);
+    int rc = hp_child_wait_port((int)luaL_checkinteger(L, 1), (int)luaL_checkinteger(L, 2),
+                                luaL_checknumber(L, 3), (char **)msg);
+    if (rc != HP_OK)
+        return hp_lua_fail(L, rc, msg);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int l_child_stop(lua_State *L)
+{
+    lua_pushinteger(L, hp_child_stop((int)luaL_checkinteger(L, 1), luaL_optnumber(L, 2, 2)));
+    return 1;
+}
+
+static int l_free_port(lua_State *L)
+{
+    lua_pushinteger(L, hp_free_port());
+    return 1;
+}
+
+static int l_mem_read(lua_State *L)
+{
+    hp_mem_sample m;
+    void **msg = hp_lua_guard(L);
+    int rc = hp_mem_read((int)luaL_optinteger(L, 1, 0), &m, (char **)msg);
+    if (rc != HP_OK)
+        return hp_lua_fail(L, rc, msg);
+    lua_createtable(L, 0, 3);
+    set_int(L, "rss_kb", (uint64_t)m.rss_kb);
+    set_int(L, "hwm_kb", (uint64_t)m.hwm_kb);
+    if (m.pss_kb >= 0)
+        set_int(L, "pss_kb", (uint64_t)m.pss_kb);
+    return 1;
+}
+
+static int l_mem_reset_peak(lua_State *L)
+{
+    void **msg = hp_lua_guard(L);
+    int rc = hp_mem_reset_peak((int)luaL_optinteger(L, 1, 0), (char **)msg);
+    if (rc != HP_OK)
+        return hp_lua_fail(L, rc, msg);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+void hp_lua_open_http(lua_State *L)
+{
+    if (luaL_newmetatable(L, LOAD_MT)) {
+        static const luaL_Reg m[] = {
+            { "wait", l_load_wait }, { "stop", l_load_stop }, { "finish", l_load_finish }, { NULL, NULL },
+        };
+        lua_newtable(L);
+        luaL_setfuncs(L, m, 0);
+        lua_setfield(L, -2, "__index");
+        lua_pushcfunction(L, load_gc);
+        lua_setfield(L, -2, "__gc");
+        lua_pushcfunction(L, load_gc);
+        lua_setfield(L, -2, "__close");
+    }
+    lua_pop(L, 1);
+    static const luaL_Reg fns[] = {
+        { "http_load_start", l_load_start }, { "http_request", l_request }, { "http_serve", l_serve },
+        { "http_child_serve", l_child_serve }, { "http_child_spawn", l_child_spawn },
+        { "http_child_wait_port", l_child_wait_port }, { "http_child_stop", l_child_stop },
+        { "http_free_port", l_free_port }, { "http_mem_read", l_mem_read },
+        { "http_mem_reset_peak", l_mem_reset_peak }, { NULL, NULL },
+    };
+    luaL_setfuncs(L, fns, 0);
+}

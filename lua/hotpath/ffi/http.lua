@@ -1,0 +1,157 @@
+-- LuaJIT: binding of http/ into the core table, the same functions as csrc/lua/lhttp.c.
+-- Only marshalling; lua/hotpath/http.lua validates.
+local ffi = require "ffi"
+local C = require "hotpath.ffi.lib"
+
+local ffi_new, ffi_string, ffi_gc = ffi.new, ffi.string, ffi.gc
+local tonumber, setmetatable, error = tonumber, setmetatable, error
+
+return function(core)
+  local fail = core._fail
+
+  -- A load run: the hp_load handle and the request bytes it reads, kept alive together.
+  local Load = {}
+  Load.__index = Load
+
+  local function free_run(self)
+    if self.h ~= nil then
+      C.hp_load_free(ffi_gc(self.h, nil))
+      self.h = nil
+    end
+  end
+  Load.__gc = free_run
+  Load.__close = free_run
+  local function check_open(self)
+    if self.h == nil then error("attempt to use a finished load run", 3) end
+  end
+
+  function core.http_load_start(t)
+    local n = #t.phases
+    local ph = ffi_new("hp_load_phase[?]", n)
+    for i = 1, n do
+      ph[i - 1].rate = t.phases[i].rate or 0
+      ph[i - 1].duration = t.phases[i].duration or 0
+    end
+    local s = ffi_new("hp_load_spec")
+    s.host = t.host
+    s.port = t.port or 0
+    s.request, s.request_len = t.request, #t.request  -- copied by hp_load_start
+    s.head = t.head and 1 or 0
+    s.threads = t.threads or 1
+    s.connections = t.connections or 1
+    s.pipeline = t.pipeline or 1
+    s.phases, s.nphases = ph, n
+    s.warmup = t.warmup and 1 or 0
+    s.requests = t.requests or 0
+    s.timeout = t.timeout or 2
+    local out, errp = ffi_new("hp_load *[1]"), ffi_new("char *[1]")
+    local rc = C.hp_load_start(s, out, errp)
+    if rc ~= 0 then return fail(rc, errp) end
+    -- the cdata's finalizer frees the run if the table is dropped unfinished
+    return setmetatable({ h = ffi_gc(out[0], C.hp_load_free) }, Load)
+  end
+
+  local pg = ffi_new("hp_load_progress")
+  function Load:wait(seconds)
+    check_open(self)
+    local done = C.hp_load_wait(self.h, seconds or 0, pg) ~= 0
+    return done, { elapsed = pg.elapsed, phase = pg.phase + 1, requests = tonumber(pg.requests),
+      errors = tonumber(pg.errors) }
+  end
+
+  function Load:stop()
+    check_open(self)
+    C.hp_load_stop(self.h)
+  end
+
+  local function latency(x)
+    return { count = tonumber(x.count), min = x.min, mean = x.mean, stdev = x.stdev, p50 = x.p50,
+      p90 = x.p90, p99 = x.p99, p99_9 = x.p999, p99_99 = x.p9999, max = x.max }
+  end
+  local function phase(p)
+    return { rate = p.rate, duration = p.duration, sent = tonumber(p.sent),
+      requests = tonumber(p.requests), errors = tonumber(p.errors), bytes = tonumber(p.bytes),
+      backlog_max = tonumber(p.backlog_max), late = tonumber(p.late),
+      latency = latency(p.latency), service = latency(p.service) }
+  end
+
+  function Load:finish()
+    check_open(self)
+    local r = ffi_new("hp_load_result")
+    local errp = ffi_new("char *[1]")
+    local rc = C.hp_load_finish(self.h, r, errp)
+    free_run(self)
+    if rc ~= 0 then return fail(rc, errp) end
+    local res = { wall = r.wall, user = r.user, sys = r.sys, connects = tonumber(r.connects),
+      refused = tonumber(r.refused), reset = tonumber(r.reset), closed = tonumber(r.closed),
+      timeouts = tonumber(r.timeouts), parse_errors = tonumber(r.parse_errors),
+      connect_errors = tonumber(r.connect_errors), first_error = ffi_string(r.first_error),
+      status = {}, phases = {}, total = phase(r.total) }
+    for s = 100, 599 do
+      local c = tonumber(r.status[s])
+      if c > 0 then res.status[s] = c end
+    end
+    for i = 0, r.nphases - 1 do res.phases[i + 1] = phase(r.phases[i]) end
+    return res
+  end
+
+  function core.http_request(method, target, host, headers, body)
+    local out, len, errp = ffi_new("char *[1]"), ffi_new("size_t[1]"), ffi_new("char *[1]")
+    local rc = C.hp_http_request_build(method, target, host, headers, body, body and #body or 0, out, len, errp)
+    if rc ~= 0 then return fail(rc, errp) end
+    local s = ffi_string(out[0], len[0])
+    C.hp_free(out[0])
+    return s
+  end
+
+  function core.http_serve(test, port, threads, duration, host)
+    local s = ffi_new("hp_server_spec")
+    s.host, s.port, s.test, s.threads, s.duration, s.ready_fd = host, port, test, threads or 1, duration or 0, -1
+    local errp = ffi_new("char *[1]")
+    local rc = C.hp_server_run(s, errp)
+    if rc ~= 0 then return fail(rc, errp) end
+    return true
+  end
+
+  function core.http_child_serve(test, port, threads, duration)
+    local pid, errp = ffi_new("int[1]"), ffi_new("char *[1]")
+    local rc = C.hp_child_serve(test, port, threads or 1, duration or 0, pid, errp)
+    if rc ~= 0 then return fail(rc, errp) end
+    return pid[0]
+  end
+
+  function core.http_child_spawn(argv, keep_output)
+    local arr = ffi_new("const char *[?]", #argv + 1)
+    for i = 1, #argv do arr[i - 1] = argv[i] end
+    local pid, errp = ffi_new("int[1]"), ffi_new("char *[1]")
+    local rc = C.hp_child_spawn(arr, keep_output and 1 or 0, pid, errp)
+    if rc ~= 0 then return fail(rc, errp) end
+    return pid[0]
+  end
+
+  function core.http_child_wait_port(pid, port, timeout)
+    local errp = ffi_new("char *[1]")
+    local rc = C.hp_child_wait_port(pid, port, timeout, errp)
+    if rc ~= 0 then return fail(rc, errp) end
+    return true
+  end
+
+  function core.http_child_stop(pid, timeout) return C.hp_child_stop(pid, timeout or 2) end
+  function core.http_free_port() return C.hp_free_port() end
+
+  function core.http_mem_read(pid)
+    local m, errp = ffi_new("hp_mem_sample"), ffi_new("char *[1]")
+    local rc = C.hp_mem_read(pid or 0, m, errp)
+    if rc ~= 0 then return fail(rc, errp) end
+    local t = { rss_kb = tonumber(m.rss_kb), hwm_kb = tonumber(m.hwm_kb) }
+    if m.pss_kb >= 0 then t.pss_kb = tonumber(m.pss_kb) end
+    return t
+  end
+
+  function core.http_mem_reset_peak(pid)
+    local errp = ffi_new("char *[1]")
+    local rc = C.hp_mem_reset_peak(pid or 0, errp)
+    if rc ~= 0 then return fail(rc, errp) end
+    return true
+  end
+end

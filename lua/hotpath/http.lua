@@ -1,0 +1,360 @@
+-- hotpath.http: an HTTP load generator and reference servers, for measuring web services on
+-- this machine.
+--
+--   local r, err, code = hotpath.http.load{
+--     url = "http://127.0.0.1:8080/plaintext",
+--     connections = 64, threads = 1,
+--     duration = 5,            -- seconds, or "5s", "500ms", "1m"   (closed loop)
+--     requests = 100000,       -- instead of duration: stop after this many responses
+--     rate = 1000,             -- constant rate (open model), requests per second
+--     phases = { { rate = 1000, seconds = 10 }, { 5000, 5 } },  -- rate 0: closed loop
+--     warmup = 1,              -- seconds run first and left out of the results
+--     pipeline = 16, method = "GET", headers = { ["X-A"] = "1" }, body = "...",
+--     timeout = 2,             -- seconds per request
+--     on_tick = function(progress) end, tick = 1,  -- every tick seconds, never per request
+--   }
+--
+-- r is JSON-ready: rps, requests, duration, latency (microseconds: p50, p90, p99, p99_9,
+-- p99_99, max, min, mean, stdev; from the intended send time in constant-rate mode), service
+-- (from the actual send), errors by class, status counts, cpu (the generator's own), phases.
+-- Bad URLs, refused connections and unreachable hosts return nil, message, code; misuse raises.
+local util = require "hotpath.util"
+local core = util.core
+
+local type, pairs, ipairs, tostring, tonumber = type, pairs, ipairs, tostring, tonumber
+local format, concat, sort, floor = string.format, table.concat, table.sort, math.floor
+local typename, checkint = util.typename, util.checkint
+
+local http = {}
+
+http.TESTS = { plaintext = 1, json = 2, reset = 3, stall = 4 }
+
+local function argerror(pos, fname, msg) util.argerror(pos, fname, msg, 2) end
+
+-- parse_url(url) -> { host, port, target, authority } | nil, message
+function http.parse_url(url)
+  if type(url) ~= "string" then return nil, "URL must be a string" end
+  local rest = url:match("^[hH][tT][tT][pP]://(.*)$")
+  if not rest then
+    if url:match("^%a[%w+.-]*://") then return nil, format("unsupported URL scheme in '%s' (http:// only)", url) end
+    return nil, format("bad URL '%s' (http://host[:port]/path expected)", url)
+  end
+  local authority, target = rest:match("^([^/?#]*)(.*)$")
+  if target == "" then target = "/" end
+  if target:sub(1, 1) == "?" then target = "/" .. target end
+  target = target:gsub("#.*$", "")
+  if target:find("[%s%c]") then return nil, format("bad URL '%s' (spaces in the path)", url) end
+  if authority:find("@", 1, true) then return nil, format("bad URL '%s' (user info not supported)", url) end
+  local host, port = authority:match("^%[([%x:.]+)%]:?(%d*)$")
+  if not host then host, port = authority:match("^([^:]+):?(%d*)$") end
+  if not host or host == "" then return nil, format("bad URL '%s' (no host)", url) end
+  if authority:sub(-1) == ":" then return nil, format("bad URL '%s' (empty port)", url) end
+  port = port ~= "" and tonumber(port) or 80
+  if port < 1 or port > 65535 then return nil, format("bad URL '%s' (port out of range)", url) end
+  return { host = host, port = port, target = target, authority = authority }
+end
+
+-- seconds(v) -> number of seconds from 5, "5", "5s", "500ms", "2m", "1h", or nil
+function http.seconds(v)
+  if type(v) == "number" then return v == v and v or nil end
+  if type(v) ~= "string" then return nil end
+  local n, unit = v:match("^%s*([%d.]+)%s*(%a*)%s*$")
+  n = tonumber(n)
+  if not n then return nil end
+  local mult = ({ [""] = 1, s = 1, ms = 1e-3, us = 1e-6, m = 60, h = 3600 })[unit]
+  return mult and n * mult or nil
+end
+
+local function latency_of(x)
+  return { count = x.count, min = x.min, mean = x.mean, stdev = x.stdev, p50 = x.p50, p90 = x.p90,
+    p99 = x.p99, p99_9 = x.p99_9, p99_99 = x.p99_99, max = x.max }
+end
+
+local function phase_of(p)
+  return { rate = p.rate, duration = p.duration, sent = p.sent, requests = p.requests,
+    rps = p.duration > 0 and p.requests / p.duration or 0, errors = p.errors, bytes = p.bytes,
+    backlog_max = p.backlog_max, late = p.late, latency = latency_of(p.latency),
+    service = latency_of(p.service) }
+end
+
+-- The JSON-ready result from the binding's raw one.
+local function shape(raw, o)
+  local t = raw.total
+  local status, non2xx = {}, 0
+  for code, n in pairs(raw.status) do
+    status[tostring(code)] = n
+    if code < 200 or code > 299 then non2xx = non2xx + n end
+  end
+  local phases = {}
+  for i, p in ipairs(raw.phases) do phases[i] = phase_of(p) end
+  local cpu = raw.user + raw.sys
+  return {
+    url = o.url, threads = o.threads, connections = o.connections, pipeline = o.pipeline,
+    mode = o.mode, rate = o.rate,
+    duration = t.duration, requests = t.requests, sent = t.sent,
+    rps = t.duration > 0 and t.requests / t.duration or 0,
+    bytes = t.bytes, bytes_per_sec = t.duration > 0 and t.bytes / t.duration or 0,
+    latency = latency_of(t.latency), service = latency_of(t.service),
+    backlog_max = t.backlog_max, late = t.late,
+    status = status,
+    errors = { total = raw.refused + raw.reset + raw.closed + raw.timeouts + raw.parse_errors + raw.connect_errors,
+      lost = t.errors, refused = raw.refused, reset = raw.reset, closed = raw.closed,
+      timeout = raw.timeouts, parse = raw.parse_errors, connect = raw.connect_errors, non2xx = non2xx },
+    connects = raw.connects,
+    cpu = { user = raw.user, sys = raw.sys, total = cpu,
+      us_per_request = t.requests > 0 and cpu / t.requests * 1e6 or 0 },
+    wall = raw.wall,
+    phases = phases,
+    first_error = raw.first_error ~= "" and raw.first_error or nil,
+  }
+end
+
+-- Misuse found while validating load options: raised by http.load at its caller.
+local MISUSE = {}
+local function misuse(msg) error({ [MISUSE] = msg }) end
+
+-- An integer in [lo, hi], with util.checkint's messages.
+local function count(v, _, _, lo, hi, what)
+  if type(v) ~= "number" or v ~= v or floor(v) ~= v then
+    misuse(format("%s: integer expected, got %s", what, type(v) == "number" and tostring(v) or typename(v)))
+  end
+  if v < lo or v > hi then
+    misuse(format("%s must be between %s and %s, got %s", what, format("%.17g", lo), format("%.17g", hi), format("%.17g", v)))
+  end
+  return v
+end
+
+local function header_block(h)
+  if h == nil then return nil end
+  if type(h) ~= "table" then misuse("headers must be a table") end
+  local lines = {}
+  for k, v in pairs(h) do
+    local line
+    if type(k) == "number" then line = v else line = tostring(k) .. ": " .. tostring(v) end
+    if type(line) ~= "string" or not line:match("^[^%s:]+:[^\r\n]*$") then
+      misuse("headers must be Name = value pairs or \"Name: value\" strings")
+    end
+    lines[#lines + 1] = line .. "\r\n"
+  end
+  sort(lines)
+  return concat(lines)
+end
+
+local function checkpos(v, what)
+  if type(v) ~= "number" or not (v > 0) or v == math.huge then
+    misuse(format("%s must be a positive number, got %s", what, type(v) == "number" and tostring(v) or typename(v)))
+  end
+  return v
+end
+
+-- Validates load options into the binding's spec and a description of the run.
+local function load_spec(o)
+  local fname = "load"
+  if type(o) ~= "table" then misuse("options table expected, got " .. typename(o)) end
+  local url = o.url
+  if type(url) ~= "string" then misuse("url must be a string") end
+  local u, uerr = http.parse_url(url)
+  if not u then return nil, uerr end
+  local threads = count(o.threads or 1, 1, fname, 1, 256, "threads")
+  local connections = count(o.connections or 10 * threads, 1, fname, threads, 100000, "connections")
+  local pipeline = count(o.pipeline or 1, 1, fname, 1, 1024, "pipeline")
+  local method = o.method or "GET"
+  if type(method) ~= "string" or not method:match("^%u+$") then misuse("method must be an upper-case word") end
+  if o.body ~= nil and type(o.body) ~= "string" then misuse("body must be a string") end
+  local timeout = http.seconds(o.timeout or 2)
+  if not timeout then misuse("timeout must be a duration") end
+  checkpos(timeout, "timeout")
+  if o.on_tick ~= nil and type(o.on_tick) ~= "function" then misuse("on_tick must be a function") end
+  local tick = http.seconds(o.tick or 1)
+  if not tick or tick < 0.01 then misuse("tick must be at least 10 ms") end
+  local requests = 0
+  if o.requests ~= nil then requests = count(o.requests, 1, fname, 1, 2 ^ 53, "requests") end
+
+  local phases, mode = {}, "closed"
+  if o.phases ~= nil then
+    if o.rate ~= nil or o.duration ~= nil or o.requests ~= nil then
+      misuse("phases cannot be combined with rate, duration or requests")
+    end
+    if type(o.phases) ~= "table" or #o.phases == 0 or #o.phases > 31 then
+      misuse("phases must be a list of 1 to 31 { rate = r, seconds = s }")
+    end
+    for i, p in ipairs(o.phases) do
+      if type(p) ~= "table" then misuse(format("phases[%d] must be a table", i)) end
+      local rate, secs = p.rate or p[1], http.seconds(p.seconds or p.duration or p[2])
+      if type(rate) ~= "number" or rate < 0 or rate ~= rate or rate >= 1e9 then
+        misuse(format("phases[%d]: rate must be a number >= 0", i))
+      end
+      if not secs or not (secs > 0) then misuse(format("phases[%d]: seconds must be positive", i)) end
+      phases[i] = { rate = rate, duration = secs }
+      if rate > 0 then mode = "rate" end
+    end
+  else
+    local d = o.duration
+    if d ~= nil then
+      d = http.seconds(d)
+      if not d then misuse("duration must be a number of seconds or a string like \"3s\"") end
+      checkpos(d, "duration")
+    end
+    if requests > 0 and o.rate ~= nil then misuse("requests cannot be combined with rate") end
+    if requests > 0 then d = d or 3600 else d = d or 10 end
+    local rate = o.rate or 0
+    if o.rate ~= nil then checkpos(rate, "rate"); mode = "rate" end
+    phases[1] = { rate = rate, duration = d }
+  end
+  local warmup = false
+  if o.warmup ~= nil and o.warmup ~= 0 then
+    local w = http.seconds(o.warmup)
+    if not w or not (w > 0) then misuse("warmup must be a positive duration") end
+    table.insert(phases, 1, { rate = phases[1].rate, duration = w })
+    warmup = true
+  end
+  local request, rerr, rcode = core.http_request(method, u.target, u.authority, header_block(o.headers), o.body)
+  if not request then return nil, rerr, rcode end
+  return {
+    host = u.host, port = u.port, request = request, head = method == "HEAD", threads = threads,
+    connections = connections, pipeline = pipeline, phases = phases, warmup = warmup,
+    requests = requests, timeout = timeout,
+  }, { url = url, threads = threads, connections = connections, pipeline = pipeline, mode = mode,
+    rate = mode == "rate" and #phases == 1 + (warmup and 1 or 0) and phases[#phases].rate or nil,
+    on_tick = o.on_tick, tick = tick }
+end
+
+-- load(opts): see the top of this file.
+function http.load(o)
+  local ok, spec, desc, code = pcall(load_spec, o)
+  if not ok then
+    if type(spec) == "table" and spec[MISUSE] then error(format("bad argument #1 to 'load' (%s)", spec[MISUSE]), 2) end
+    error(spec, 0)
+  end
+  if not spec then return nil, desc, code or "invalid" end
+  local run, err, ecode = core.http_load_start(spec)
+  if not run then return nil, err, ecode end
+  local on_tick, tick = desc.on_tick, desc.tick
+  while true do
+    local done, progress = run:wait(on_tick and tick or 1)
+    if done then break end
+    if on_tick then
+      local ok, e = pcall(on_tick, progress)
+      if not ok then
+        run:stop()
+        run:finish()
+        error(e, 0)
+      end
+    end
+  end
+  local raw, ferr, fcode = run:finish()
+  if not raw then return nil, ferr, fcode end
+  return shape(raw, desc)
+end
+
+-- ---- servers ----------------------------------------------------------------------------------
+
+local function check_test(test, fname)
+  local t = http.TESTS[test]
+  if not t then util.argerror(1, fname, "test must be \"plaintext\" or \"json\"", 2) end
+  return t
+end
+
+-- serve{ test = "plaintext"|"json", port = P, threads = 1, duration = nil, host = "127.0.0.1" }:
+-- runs the reference server in this process until duration passes (forever without one).
+function http.serve(o)
+  if type(o) ~= "table" then argerror(1, "serve", "options table expected, got " .. typename(o)) end
+  local t = check_test(o.test, "serve")
+  checkint(o.port, 1, "serve", 1, 65535, "port")
+  checkint(o.threads or 1, 1, "serve", 1, 1024, "threads")
+  local d = o.duration and http.seconds(o.duration) or 0
+  return core.http_serve(t, o.port, o.threads or 1, d, o.host)
+end
+
+local Server = {}
+Server.__index = Server
+
+-- Stops the server process (SIGTERM, then SIGKILL after 2 s) and reaps it; idempotent.
+function Server:stop()
+  if self.pid then
+    core.http_child_stop(self.pid, 2)
+    self.pid = nil
+  end
+  return true
+end
+Server.__gc = Server.stop
+Server.__close = Server.stop
+
+function Server:memory()
+  if not self.pid then error("attempt to use a stopped server", 2) end
+  return core.http_mem_read(self.pid)
+end
+
+-- The interpreter running this code, for starting a fresh one.
+local function interpreter()
+  local a = rawget(_G, "arg")
+  local i, prog = -1, nil
+  while a and a[i] do prog = a[i]; i = i - 1 end
+  if prog and (prog:match("lua") or prog:match("jit")) then return prog end
+  return rawget(_G, "jit") and "luajit" or "lua5.4"
+end
+
+-- start{ test = "plaintext", port = nil (a free one), threads = 1, duration = 60,
+--        process = "fresh" | "fork", command = {argv...} }
+-- Starts a server in the background on 127.0.0.1 and returns once it accepts connections:
+-- a handle with pid, port, url, stop(), memory(). "fresh" (default) starts a new interpreter
+-- running the reference server (its memory is the server's alone); "fork" forks this process
+-- from C; command starts any program (use {port} in its arguments for the port). The server
+-- ends by itself after duration seconds, and with this process.
+function http.start(o)
+  local fname = "start"
+  o = util.checkopts(o, 1, fname)
+  local port = o.port or core.http_free_port()
+  checkint(port, 1, fname, 1, 65535, "port")
+  local threads = checkint(o.threads or 1, 1, fname, 1, 1024, "threads")
+  local duration = http.seconds(o.duration or 60)
+  if not duration or not (duration > 0) then argerror(1, fname, "duration must be a positive duration") end
+  local pid, err, code
+  if o.command then
+    if type(o.command) ~= "table" or #o.command == 0 then argerror(1, fname, "command must be a list of strings") end
+    local argv = {}
+    for i, a in ipairs(o.command) do argv[i] = (tostring(a):gsub("{port}", tostring(port))) end
+    pid, err, code = core.http_child_spawn(argv, o.output)
+  else
+    local t = check_test(o.test or "plaintext", fname)
+    if o.process == "fork" then
+      pid, err, code = core.http_child_serve(t, port, threads, duration)
+    elseif o.process == nil or o.process == "fresh" then
+      local boot = format("package.path=%q package.cpath=%q os.exit(require('hotpath.http.cli').serve{'--test',%q,'--port','%d','--threads','%d','--duration','%g'})",
+        package.path, package.cpath, o.test or "plaintext", port, threads, duration)
+      pid, err, code = core.http_child_spawn({ o.runtime or interpreter(), "-e", boot }, o.output)
+    else
+      argerror(1, fname, "process must be \"fresh\" or \"fork\"")
+    end
+  end
+  if not pid then return nil, err, code end
+  local ok, werr, wcode = core.http_child_wait_port(pid, port, o.wait or 10)
+  if not ok then
+    core.http_child_stop(pid, 1)
+    return nil, werr, wcode
+  end
+  local s = setmetatable({ pid = pid, port = port, url = format("http://127.0.0.1:%d/", port) }, Server)
+  if rawget(_G, "newproxy") then -- LuaJIT: tables have no __gc; a proxy stops the server
+    local proxy = newproxy(true)
+    getmetatable(proxy).__gc = function() s:stop() end
+    s._proxy = proxy
+  end
+  return s
+end
+
+-- free_port() -> a TCP port on 127.0.0.1 that was free a moment ago
+function http.free_port() return core.http_free_port() end
+
+-- memory(pid) -> { rss_kb, hwm_kb, pss_kb } | nil, message, code
+function http.memory(pid)
+  checkint(pid or 0, 1, "memory", 0, 2 ^ 31, "pid")
+  return core.http_mem_read(pid or 0)
+end
+
+-- reset_peak(pid): resets the process's peak RSS (VmHWM), so a phase's peak can be read alone.
+function http.reset_peak(pid)
+  checkint(pid, 1, "reset_peak", 1, 2 ^ 31, "pid")
+  return core.http_mem_reset_peak(pid)
+end
+
+return http

@@ -1,0 +1,289 @@
+-- The `hotpath load` and `hotpath serve` subcommands. Each function takes the arguments after
+-- the subcommand's name and returns an exit status (0 ok, 1 failure, 2 usage error); output
+-- goes to stdout, errors to stderr.
+local http = require "hotpath.http"
+
+local format, concat, floor, tonumber = string.format, table.concat, math.floor, tonumber
+local stdout, stderr = io.stdout, io.stderr
+
+local cli = {}
+
+local LOAD_HELP = [[
+usage: hotpath load URL [options]
+  -c, --connections N   connections to keep open (default 10)
+  -t, --threads N       load threads (default 1)
+  -d, --duration T      test duration: 10, 3s, 500ms, 1m (default 10s)
+  -n, --requests N      stop after N responses instead of a duration
+  -R, --rate R          constant rate, requests/second (open model; latency from the
+                        intended send time, corrected for coordinated omission)
+      --pipeline N      requests in flight per connection (default 1)
+      --warmup T        run T first and leave it out of the results
+      --timeout T       per-request timeout (default 2s)
+  -m, --method M        request method (default GET)
+  -H, --header "N: v"   add a request header (repeatable)
+      --body S          request body
+      --json FILE       also write the full result as JSON to FILE ("-": stdout only)
+  -h, --help            this text
+Traffic goes only to the URL given.]]
+
+local SERVE_HELP = [[
+usage: hotpath serve --test plaintext|json [--port P] [--threads N] [--duration T] [--host H]
+  Runs a reference server (TechEmpower plaintext or json rules) in this process until
+  stopped (SIGTERM/SIGINT) or until --duration passes. Default port 8080, host 127.0.0.1.]]
+
+local function err(msg)
+  stderr:write("hotpath: ", msg, "\n")
+end
+
+-- Parses argv against a table of flags: name -> { key, takes_value, repeatable }.
+local function getopt(argv, flags, positional_max)
+  local o, pos = {}, {}
+  local i = 1
+  while i <= #argv do
+    local a = argv[i]
+    local name, inline = a:match("^(%-%-[%w-]+)=(.*)$")
+    name = name or a
+    local f = flags[name]
+    if f then
+      local v = true
+      if f[2] then
+        v = inline or argv[i + 1]
+        if v == nil then return nil, format("option %s needs a value", name) end
+        if not inline then i = i + 1 end
+      end
+      if f[3] then
+        o[f[1]] = o[f[1]] or {}
+        local list = o[f[1]]
+        list[#list + 1] = v
+      else
+        o[f[1]] = v
+      end
+    elseif a:sub(1, 1) == "-" and a ~= "-" then
+      return nil, format("unknown option '%s'", a)
+    else
+      pos[#pos + 1] = a
+      if #pos > positional_max then return nil, format("unexpected argument '%s'", a) end
+    end
+    i = i + 1
+  end
+  return o, pos
+end
+
+local function count(v, name, lo)
+  local n = tonumber(v)
+  if not n or n ~= floor(n) or n < (lo or 1) then return nil, format("%s must be a whole number >= %d, got '%s'", name, lo or 1, tostring(v)) end
+  return n
+end
+
+-- Latency in microseconds, as wrk prints it.
+local function lat(us)
+  if us >= 1e6 then return format("%.2fs", us / 1e6) end
+  if us >= 1e3 then return format("%.2fms", us / 1e3) end
+  return format("%.2fus", us)
+end
+
+local function si(n)
+  if n >= 1e9 then return format("%.2fG", n / 1e9) end
+  if n >= 1e6 then return format("%.2fM", n / 1e6) end
+  if n >= 1e3 then return format("%.2fk", n / 1e3) end
+  return format("%.2f", n)
+end
+
+local function bytes(n)
+  if n >= 2 ^ 30 then return format("%.2fGB", n / 2 ^ 30) end
+  if n >= 2 ^ 20 then return format("%.2fMB", n / 2 ^ 20) end
+  if n >= 2 ^ 10 then return format("%.2fKB", n / 2 ^ 10) end
+  return format("%dB", n)
+end
+
+-- The wrk-like report of a load result.
+function cli.report(r, out)
+  out = out or stdout
+  local L = r.latency
+  local w = function(...) out:write(format(...)) end
+  w("  %d threads and %d connections%s\n", r.threads, r.connections,
+    r.pipeline > 1 and format(", pipeline %d", r.pipeline) or "")
+  w("  Thread Stats   Avg      Stdev     Max\n")
+  w("    Latency   %9s %9s %9s\n", lat(L.mean), lat(L.stdev), lat(L.max))
+  w("  Latency Distribution%s\n", r.mode == "rate" and " (from intended send; corrected)" or "")
+  for _, p in ipairs { { "50%", L.p50 }, { "90%", L.p90 }, { "99%", L.p99 }, { "99.9%", L.p99_9 }, { "99.99%", L.p99_99 } } do
+    w("  %7s %9s\n", p[1], lat(p[2]))
+  end
+  if r.mode == "rate" then
+    local S = r.service
+    w("  Service time (from actual send): 50%% %s  99%% %s  max %s; backlog max %d, late sends %d\n",
+      lat(S.p50), lat(S.p99), lat(S.max), r.backlog_max, r.late)
+  end
+  if #r.phases > 1 then
+    for i, p in ipairs(r.phases) do
+      w("  phase %d: %s for %.2fs: %d requests, %.1f/s, p50 %s, p99 %s, max %s\n", i,
+        p.rate > 0 and format("%g/s", p.rate) or "closed loop", p.duration, p.requests, p.rps,
+        lat(p.latency.p50), lat(p.latency.p99), lat(p.latency.max))
+    end
+  end
+  w("  %d requests in %.2fs, %s read\n", r.requests, r.duration, bytes(r.bytes))
+  local e = r.errors
+  if e.total > 0 then
+    w("  Socket errors: connect %d, refused %d, reset %d, closed %d, timeout %d, parse %d\n",
+      e.connect, e.refused, e.reset, e.closed, e.timeout, e.parse)
+  end
+  if e.non2xx > 0 then
+    local codes = {}
+    for code, n in pairs(r.status) do
+      if code:sub(1, 1) ~= "2" then codes[#codes + 1] = format("%s: %d", code, n) end
+    end
+    table.sort(codes)
+    w("  Non-2xx or 3xx responses: %d (%s)\n", e.non2xx, concat(codes, ", "))
+  end
+  if r.first_error then w("  First error: %s\n", r.first_error) end
+  w("Requests/sec: %10.2f\n", r.rps)
+  w("Transfer/sec: %10s\n", bytes(floor(r.bytes_per_sec)))
+  w("Generator CPU: %.2fs user, %.2fs sys, %.2f us/request\n", r.cpu.user, r.cpu.sys, r.cpu.us_per_request)
+end
+
+-- Minimal JSON for the result (numbers, strings, booleans, nested tables; sorted keys).
+local function to_json(v, out)
+  local t = type(v)
+  if t == "table" then
+    if #v > 0 or next(v) == nil and getmetatable(v) == "array" then
+      out[#out + 1] = "["
+      for i, x in ipairs(v) do
+        if i > 1 then out[#out + 1] = "," end
+        to_json(x, out)
+      end
+      out[#out + 1] = "]"
+    else
+      local keys = {}
+      for k in pairs(v) do keys[#keys + 1] = tostring(k) end
+      table.sort(keys)
+      out[#out + 1] = "{"
+      for i, k in ipairs(keys) do
+        if i > 1 then out[#out + 1] = "," end
+        out[#out + 1] = format("%q:", k)
+        local x = v[k]
+        if x == nil then x = v[tonumber(k)] end
+        to_json(x, out)
+      end
+      out[#out + 1] = "}"
+    end
+  elseif t == "string" then
+    out[#out + 1] = '"' .. v:gsub('[%c"\\]', function(c) return format("\\u%04x", c:byte()) end) .. '"'
+  elseif t == "number" then
+    if v ~= v or v == math.huge or v == -math.huge then out[#out + 1] = "null"
+    elseif v == floor(v) and v > -2 ^ 53 and v < 2 ^ 53 then out[#out + 1] = format("%d", v)
+    else out[#out + 1] = format("%.17g", v) end
+  elseif t == "boolean" then
+    out[#out + 1] = tostring(v)
+  else
+    out[#out + 1] = "null"
+  end
+end
+cli.to_json = function(v) local out = {} to_json(v, out) return concat(out) end
+
+local LOAD_FLAGS = {
+  ["-c"] = { "connections", true }, ["--connections"] = { "connections", true },
+  ["-t"] = { "threads", true }, ["--threads"] = { "threads", true },
+  ["-d"] = { "duration", true }, ["--duration"] = { "duration", true },
+  ["-n"] = { "requests", true }, ["--requests"] = { "requests", true },
+  ["-R"] = { "rate", true }, ["--rate"] = { "rate", true },
+  ["--pipeline"] = { "pipeline", true }, ["--warmup"] = { "warmup", true },
+  ["--timeout"] = { "timeout", true }, ["-m"] = { "method", true }, ["--method"] = { "method", true },
+  ["-H"] = { "headers", true, true }, ["--header"] = { "headers", true, true },
+  ["--body"] = { "body", true }, ["--json"] = { "json", true },
+  ["-h"] = { "help" }, ["--help"] = { "help" },
+}
+
+function cli.load(argv)
+  local o, pos = getopt(argv or {}, LOAD_FLAGS, 1)
+  if not o then err(pos .. " (see hotpath load --help)") return 2 end
+  if o.help then stdout:write(LOAD_HELP, "\n") return 0 end
+  if #pos == 0 then err("load: URL expected (see hotpath load --help)") return 2 end
+  local opts = { url = pos[1], method = o.method, body = o.body }
+  local e
+  for _, k in ipairs { "connections", "threads", "pipeline", "requests" } do
+    if o[k] then
+      opts[k], e = count(o[k], "--" .. k)
+      if not opts[k] then err(e) return 2 end
+    end
+  end
+  for _, k in ipairs { "duration", "warmup", "timeout" } do
+    if o[k] then
+      opts[k] = http.seconds(o[k])
+      if not opts[k] or not (opts[k] > 0) then err(format("--%s must be a duration like 3s or 500ms, got '%s'", k, o[k])) return 2 end
+    end
+  end
+  if o.rate then
+    opts.rate = tonumber(o.rate)
+    if not opts.rate or not (opts.rate > 0) then err(format("--rate must be a positive number, got '%s'", o.rate)) return 2 end
+  end
+  if opts.threads and not opts.connections then opts.connections = 10 * opts.threads end
+  if o.headers then
+    opts.headers = {}
+    for i, h in ipairs(o.headers) do
+      if not h:match("^[^%s:]+:") then err(format("bad header '%s' (\"Name: value\" expected)", h)) return 2 end
+      opts.headers[i] = h
+    end
+  end
+  local ok, r, msg = pcall(http.load, opts)
+  if not ok then
+    err((tostring(r):gsub("^bad argument #1 to 'load' %((.*)%)$", "%1")))
+    return 2
+  end
+  if not r then err(msg) return 1 end
+  if o.json ~= "-" then
+    stdout:write(format("Running %s test @ %s\n", r.mode == "rate" and format("%.2fs %g req/s", r.duration, r.rate or 0)
+      or format("%.2fs", r.duration), r.url))
+    cli.report(r)
+  end
+  if o.json then
+    local text = cli.to_json(r) .. "\n"
+    if o.json == "-" then
+      stdout:write(text)
+    else
+      local f, ferr = io.open(o.json, "w")
+      if not f then err(ferr) return 1 end
+      f:write(text)
+      f:close()
+    end
+  end
+  return 0
+end
+
+local SERVE_FLAGS = {
+  ["--test"] = { "test", true }, ["--port"] = { "port", true }, ["-p"] = { "port", true },
+  ["--threads"] = { "threads", true }, ["-t"] = { "threads", true },
+  ["--duration"] = { "duration", true }, ["--host"] = { "host", true },
+  ["-h"] = { "help" }, ["--help"] = { "help" },
+}
+
+function cli.serve(argv)
+  local o, pos = getopt(argv or {}, SERVE_FLAGS, 0)
+  if not o then err(pos .. " (see hotpath serve --help)") return 2 end
+  if o.help then stdout:write(SERVE_HELP, "\n") return 0 end
+  if o.test ~= "plaintext" and o.test ~= "json" then
+    err(format("serve: --test must be plaintext or json%s", o.test and format(", got '%s'", o.test) or ""))
+    return 2
+  end
+  local port, threads, e = 8080, 1, nil
+  if o.port then
+    port, e = count(o.port, "--port")
+    if not port or port > 65535 then err(e or "--port must be between 1 and 65535") return 2 end
+  end
+  if o.threads then
+    threads, e = count(o.threads, "--threads")
+    if not threads or threads > 1024 then err(e or "--threads must be between 1 and 1024") return 2 end
+  end
+  local duration
+  if o.duration then
+    duration = http.seconds(o.duration)
+    if not duration or not (duration > 0) then err(format("--duration must be a duration like 30s, got '%s'", o.duration)) return 2 end
+  end
+  stdout:write(format("serving %s on http://%s:%d/ with %d thread%s%s\n", o.test, o.host or "127.0.0.1", port,
+    threads, threads == 1 and "" or "s", duration and format(" for %gs", duration) or ""))
+  stdout:flush()
+  local ok, msg = http.serve { test = o.test, port = port, threads = threads, duration = duration, host = o.host }
+  if not ok then err(msg) return 1 end
+  return 0
+end
+
+return cli

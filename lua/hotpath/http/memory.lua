@@ -1,0 +1,60 @@
+-- hotpath.http.memory: a server's memory over a load run. Samples RSS and PSS of a process
+-- (from /proc, see csrc/http/memory.c) under a label (the phase), and summarizes each label:
+-- first sample, median (steady state), min, max (peak) and swing (max - min), in KiB.
+--
+--   local w = require("hotpath.http.memory").watch(pid)
+--   w:sample("startup")
+--   http.load{ ..., tick = 0.1, on_tick = function(p) w:sample(names[p.phase]) end }
+--   w:summary()  --> { startup = { n, first, median, min, max, swing, pss_median, ... }, ... }
+local util = require "hotpath.util"
+local core = util.core
+
+local sort, floor = table.sort, math.floor
+
+local M = {}
+
+local Watch = {}
+Watch.__index = Watch
+
+-- watch(pid) -> a sampler of that process
+function M.watch(pid)
+  util.checkint(pid, 1, "watch", 1, 2 ^ 31, "pid")
+  return setmetatable({ pid = pid, order = {}, rss = {}, pss = {} }, Watch)
+end
+
+-- Takes one sample under label; returns it, or nil, message when the process is gone.
+function Watch:sample(label)
+  local m, err = core.http_mem_read(self.pid)
+  if not m then return nil, err end
+  if not self.rss[label] then
+    self.order[#self.order + 1] = label
+    self.rss[label], self.pss[label] = {}, {}
+  end
+  local r, p = self.rss[label], self.pss[label]
+  r[#r + 1] = m.rss_kb
+  p[#p + 1] = m.pss_kb or m.rss_kb
+  return m
+end
+
+local function stats(list)
+  local s = {}
+  for i, v in ipairs(list) do s[i] = v end
+  sort(s)
+  local n = #s
+  local med = n % 2 == 1 and s[(n + 1) / 2] or (s[n / 2] + s[n / 2 + 1]) / 2
+  return { n = n, first = list[1], median = med, min = s[1], max = s[n], swing = s[n] - s[1] }
+end
+
+-- Per label: RSS statistics (KiB), and pss_median / pss_max.
+function Watch:summary()
+  local out = { labels = self.order }
+  for _, label in ipairs(self.order) do
+    local st = stats(self.rss[label])
+    local ps = stats(self.pss[label])
+    st.pss_median, st.pss_max = ps.median, ps.max
+    out[label] = st
+  end
+  return out
+end
+
+return M

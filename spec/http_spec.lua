@@ -1,0 +1,246 @@
+-- hotpath.http: the load generator against the reference servers, on 127.0.0.1 with free
+-- ports and bounded durations. Every server started here is stopped in the same test.
+local hp = require "hotpath"
+local helper = require "helper"
+local http = hp.http
+
+-- Response sizes of the reference servers: the Date header has a fixed length, so every
+-- response of a test is the same number of bytes.
+local PLAINTEXT_BYTES = #"HTTP/1.1 200 OK\r\nServer: hotpath\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, World!"
+local JSON_BYTES = #"HTTP/1.1 200 OK\r\nServer: hotpath\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Type: application/json\r\nContent-Length: 27\r\n\r\n{\"message\":\"Hello, World!\"}"
+
+local function with_server(opts, f)
+  local s = assert(http.start(opts))
+  local ok, err = pcall(f, s)
+  s:stop()
+  if not ok then error(err, 0) end
+end
+
+describe("hotpath.http.parse_url", function()
+  local good = {
+    { "http://127.0.0.1:8080/plaintext", "127.0.0.1", 8080, "/plaintext", "127.0.0.1:8080" },
+    { "http://localhost", "localhost", 80, "/", "localhost" },
+    { "HTTP://h:1?q=1#frag", "h", 1, "/?q=1", "h:1" },
+    { "http://[::1]:9000/a/b", "::1", 9000, "/a/b", "[::1]:9000" },
+  }
+  for _, c in ipairs(good) do
+    it("parses " .. c[1], function()
+      local u = assert(http.parse_url(c[1]))
+      assert.are.same({ host = c[2], port = c[3], target = c[4], authority = c[5] }, u)
+    end)
+  end
+  local bad = {
+    { "https://x/", "unsupported URL scheme in 'https://x/' (http:// only)" },
+    { "127.0.0.1:80", "bad URL '127.0.0.1:80' (http://host[:port]/path expected)" },
+    { "http://:80/", "bad URL 'http://:80/' (no host)" },
+    { "http://h:99999/", "bad URL 'http://h:99999/' (port out of range)" },
+    { "http://h:/", "bad URL 'http://h:/' (empty port)" },
+    { "http://u@h/", "bad URL 'http://u@h/' (user info not supported)" },
+    { "http://h/a b", "bad URL 'http://h/a b' (spaces in the path)" },
+  }
+  for _, c in ipairs(bad) do
+    it("rejects " .. c[1], function()
+      local u, err = http.parse_url(c[1])
+      assert.is_nil(u)
+      assert.are.equal(c[2], err)
+    end)
+  end
+end)
+
+describe("hotpath.http.seconds", function()
+  for _, c in ipairs { { 5, 5 }, { "5", 5 }, { "3s", 3 }, { "500ms", 0.5 }, { "2m", 120 }, { "1h", 3600 }, { "x", nil }, { "5d", nil } } do
+    it("reads " .. tostring(c[1]), function() assert.are.equal(c[2], http.seconds(c[1])) end)
+  end
+end)
+
+describe("hotpath.http.load", function()
+  local misuse = {
+    { nil, "bad argument #1 to 'load' (options table expected, got nil)" },
+    { {}, "bad argument #1 to 'load' (url must be a string)" },
+    { { url = "http://h/", connections = 0 }, "bad argument #1 to 'load' (connections must be between 1 and 100000, got 0)" },
+    { { url = "http://h/", threads = 2, connections = 1 }, "bad argument #1 to 'load' (connections must be between 2 and 100000, got 1)" },
+    { { url = "http://h/", pipeline = 1.5 }, "bad argument #1 to 'load' (pipeline: integer expected, got 1.5)" },
+    { { url = "http://h/", duration = "soon" }, "bad argument #1 to 'load' (duration must be a number of seconds or a string like \"3s\")" },
+    { { url = "http://h/", rate = -1 }, "bad argument #1 to 'load' (rate must be a positive number, got -1)" },
+    { { url = "http://h/", phases = {} }, "bad argument #1 to 'load' (phases must be a list of 1 to 31 { rate = r, seconds = s })" },
+    { { url = "http://h/", phases = { { 10, 1 } }, rate = 5 }, "bad argument #1 to 'load' (phases cannot be combined with rate, duration or requests)" },
+    { { url = "http://h/", phases = { { -1, 1 } } }, "bad argument #1 to 'load' (phases[1]: rate must be a number >= 0)" },
+    { { url = "http://h/", method = "get" }, "bad argument #1 to 'load' (method must be an upper-case word)" },
+    { { url = "http://h/", headers = { "bad" } }, "bad argument #1 to 'load' (headers must be Name = value pairs or \"Name: value\" strings)" },
+    { { url = "http://h/", on_tick = 5 }, "bad argument #1 to 'load' (on_tick must be a function)" },
+    { { url = "http://h/", requests = 10, rate = 5 }, "bad argument #1 to 'load' (requests cannot be combined with rate)" },
+  }
+  for i, c in ipairs(misuse) do
+    it("raises on misuse " .. i, function()
+      local ok, err = pcall(http.load, c[1])
+      assert.is_false(ok)
+      assert.are.equal(c[2], err)
+    end)
+  end
+
+  it("returns nil, message, code for a bad URL and a closed port", function()
+    local r, err, code = http.load { url = "ftp://x/" }
+    assert.is_nil(r)
+    assert.are.equal("unsupported URL scheme in 'ftp://x/' (http:// only)", err)
+    assert.are.equal("invalid", code)
+    local port = http.free_port()
+    local t0 = hp.clock()
+    r, err, code = http.load { url = "http://127.0.0.1:" .. port .. "/", duration = 5 }
+    assert.is_nil(r)
+    assert.are.equal("connect to 127.0.0.1:" .. port .. ": Connection refused", err)
+    assert.are.equal("system", code)
+    assert.is_true(hp.clock() - t0 < 1)
+  end)
+
+  it("counts every response exactly, closed loop and pipelined", function()
+    with_server({ test = "plaintext", process = "fork", threads = 2, duration = 30 }, function(s)
+      local r = assert(http.load { url = s.url, requests = 3000, connections = 8, threads = 2 })
+      assert.are.equal(3000, r.requests)
+      assert.are.same({ ["200"] = 3000 }, r.status)
+      assert.are.equal(0, r.errors.total)
+      assert.are.equal(3000 * PLAINTEXT_BYTES, r.bytes)
+      assert.are.equal("closed", r.mode)
+      assert.is_true(r.latency.p50 > 0 and r.latency.p50 <= r.latency.p99 and r.latency.p99 <= r.latency.max)
+      assert.is_true(r.cpu.total >= 0 and r.rps > 0)
+      r = assert(http.load { url = s.url, requests = 8000, connections = 4, pipeline = 16 })
+      assert.are.equal(8000, r.requests)
+      assert.are.equal(8000 * PLAINTEXT_BYTES, r.bytes)
+      assert.are.equal(16, r.pipeline)
+    end)
+  end)
+
+  it("holds a constant rate within 1 % and reports phases", function()
+    with_server({ test = "plaintext", process = "fork", duration = 30 }, function(s)
+      local r = assert(http.load { url = s.url, rate = 1000, duration = 1, connections = 8, warmup = 0.2 })
+      assert.are.equal("rate", r.mode)
+      assert.is_true(math.abs(r.sent - 1000) <= 10, "sent " .. r.sent)
+      assert.is_true(math.abs(r.rps - 1000) <= 10, "rps " .. r.rps)
+      assert.are.equal(1, #r.phases)
+      r = assert(http.load { url = s.url, phases = { { rate = 500, seconds = 0.4 }, { 1500, "400ms" } }, connections = 8 })
+      assert.are.equal(2, #r.phases)
+      assert.is_true(math.abs(r.phases[1].sent - 200) <= 2, "phase 1 sent " .. r.phases[1].sent)
+      assert.is_true(math.abs(r.phases[2].sent - 600) <= 6, "phase 2 sent " .. r.phases[2].sent)
+      assert.are.equal(r.phases[1].requests + r.phases[2].requests, r.requests)
+    end)
+  end)
+
+  it("calls on_tick between waits, and stops when it raises", function()
+    with_server({ test = "plaintext", process = "fork", duration = 30 }, function(s)
+      local ticks = {}
+      local r = assert(http.load { url = s.url, duration = 0.5, connections = 2, tick = 0.1,
+        on_tick = function(p) ticks[#ticks + 1] = p end })
+      assert.is_true(#ticks >= 3 and #ticks <= 6, #ticks .. " ticks")
+      assert.are.equal(1, ticks[1].phase)
+      assert.is_true(ticks[#ticks].requests > 0 and ticks[#ticks].requests <= r.requests)
+      local t0 = hp.clock()
+      local ok, err = pcall(http.load, { url = s.url, duration = 10, tick = 0.05, on_tick = function() error("enough") end })
+      assert.is_false(ok)
+      assert.matches("enough", err)
+      assert.is_true(hp.clock() - t0 < 2)
+    end)
+  end)
+
+  it("sends the method, headers and body it is given", function()
+    with_server({ test = "plaintext", process = "fork", duration = 30 }, function(s)
+      local r = assert(http.load { url = s.url, requests = 100, connections = 1, method = "POST",
+        headers = { ["X-Test"] = "1", "Accept: */*" }, body = "payload" })
+      assert.are.same({ ["200"] = 100 }, r.status)
+      r = assert(http.load { url = s.url, requests = 100, connections = 1, method = "HEAD" })
+      assert.are.equal(100, r.requests) -- HEAD: the parser expects no body after the headers
+    end)
+  end)
+
+  it("counts resets and timeouts by class, and never hangs", function()
+    with_server({ test = "reset", process = "fork", duration = 30 }, function(s)
+      local r = assert(http.load { url = s.url, duration = 0.3, connections = 2 })
+      assert.are.equal(0, r.requests)
+      assert.is_true(r.errors.reset > 0)
+      assert.matches("Connection reset by peer", r.first_error)
+    end)
+    with_server({ test = "stall", process = "fork", duration = 30 }, function(s)
+      local t0 = hp.clock()
+      local r = assert(http.load { url = s.url, duration = 0.5, connections = 3, timeout = 0.1 })
+      assert.is_true(hp.clock() - t0 < 2)
+      assert.are.equal(0, r.requests)
+      assert.is_true(r.errors.timeout >= 3)
+      assert.are.equal("timeout: no response from 127.0.0.1:" .. s.port .. " within 0.1 s", r.first_error)
+    end)
+  end)
+end)
+
+describe("hotpath.http servers", function()
+  it("runs the json server in a fresh interpreter, measurable alone", function()
+    with_server({ test = "json", duration = 30 }, function(s)
+      local r = assert(http.load { url = s.url .. "json", requests = 500, connections = 4 })
+      assert.are.same({ ["200"] = 500 }, r.status)
+      assert.are.equal(500 * JSON_BYTES, r.bytes)
+      local m = assert(s:memory())
+      assert.is_true(m.rss_kb > 0 and m.hwm_kb >= m.rss_kb and m.pss_kb > 0)
+    end)
+  end)
+
+  it("raises on misuse of start and serve", function()
+    local ok, err = pcall(http.start, { test = "xml" })
+    assert.are.equal("bad argument #1 to 'start' (test must be \"plaintext\" or \"json\")", err)
+    ok, err = pcall(http.start, { process = "thread" })
+    assert.are.equal("bad argument #1 to 'start' (process must be \"fresh\" or \"fork\")", err)
+    ok, err = pcall(http.serve, { test = "json", port = 0 })
+    assert.is_false(ok)
+    assert.are.equal("bad argument #1 to 'serve' (port must be between 1 and 65535, got 0)", err)
+  end)
+
+  it("reads process memory and rejects a missing pid", function()
+    local m = assert(http.memory(0))
+    assert.is_true(m.rss_kb > 0)
+    local r, err, code = http.memory(2 ^ 31 - 2)
+    assert.is_nil(r)
+    assert.are.equal("read /proc/2147483646/status: No such file or directory", err)
+    assert.are.equal("system", code)
+  end)
+end)
+
+describe("hotpath load / serve commands", function()
+  local function run(args, timeout)
+    local argv = { helper.lua, helper.root .. "/tools/http.lua" }
+    for _, a in ipairs(args) do argv[#argv + 1] = a end
+    return assert(hp.proc.run { argv = argv, keep_stdout = true, timeout = timeout or 20 })
+  end
+
+  it("prints help and rejects bad flags", function()
+    local r = run { "load", "--help" }
+    assert.are.equal(0, r.exit_code)
+    assert.matches("^usage: hotpath load URL", r.stdout)
+    r = run { "load", "http://127.0.0.1:1/", "--bogus" }
+    assert.are.equal(2, r.exit_code)
+    assert.are.equal("hotpath: unknown option '--bogus' (see hotpath load --help)\n", r.stderr)
+    r = run { "load", "http://127.0.0.1:1/", "-c", "x" }
+    assert.are.equal("hotpath: --connections must be a whole number >= 1, got 'x'\n", r.stderr)
+    r = run { "serve", "--test", "xml" }
+    assert.are.equal(2, r.exit_code)
+    assert.are.equal("hotpath: serve: --test must be plaintext or json, got 'xml'\n", r.stderr)
+    r = run { "serve", "--help" }
+    assert.matches("^usage: hotpath serve", r.stdout)
+  end)
+
+  it("prints a wrk-like report and JSON", function()
+    with_server({ test = "plaintext", process = "fork", duration = 30 }, function(s)
+      local r = run { "load", s.url, "-c", "4", "-d", "300ms" }
+      assert.are.equal(0, r.exit_code, r.stderr)
+      assert.matches("Running 0%.30s test @ " .. s.url:gsub("%p", "%%%0"), r.stdout)
+      assert.matches("\n  1 threads and 4 connections\n", r.stdout)
+      assert.matches("\nRequests/sec: +%d+%.%d%d\n", r.stdout)
+      r = run { "load", s.url, "-n", "100", "-c", "2", "--json", "-" }
+      assert.are.equal(0, r.exit_code, r.stderr)
+      assert.matches('^{.*"requests":100,.*"status":{"200":100}', r.stdout)
+    end)
+    local r = run { "load", "http://127.0.0.1:" .. http.free_port() .. "/", "-d", "1s" }
+    assert.are.equal(1, r.exit_code)
+    assert.matches("^hotpath: connect to 127%.0%.0%.1:%d+: Connection refused\n$", r.stderr)
+  end)
+
+  it("serves until its duration passes", function()
+    local r = run({ "serve", "--test", "plaintext", "--port", tostring(http.free_port()), "--duration", "0.2s" })
+    assert.are.equal(0, r.exit_code, r.stderr)
+    assert.matches("^serving plaintext on http://127%.0%.0%.1:%d+/ with 1 thread for 0%.2s\n$", r.stdout)
+  end)
+end)

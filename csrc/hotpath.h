@@ -13,4 +13,12 @@
 #include "common/digest.h"
 #include "proc/proc.h"
 #include "kernels/mandelbrot.h"
+#include "kernels/binarytrees.h"
+#include "kernels/fannkuch_redux.h"
+#include "kernels/fasta.h"
+#include "kernels/knucleotide.h"
+#include "kernels/reverse_complement.h"
+#include "kernels/nbody.h"
+#include "kernels/spectral_norm.h"
+#include "kernels/pidigits.h"
 #endif

@@ -13,4 +13,5 @@
 #include "common/digest.h"
 #include "proc/proc.h"
 #include "kernels/mandelbrot.h"
+#include "pool/pool.h"
 #endif

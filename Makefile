@@ -108,6 +108,12 @@ asan:
 	@$(MAKE) --no-print-directory ctest BUILD=$(BUILD)/asan EXTRA_CFLAGS="$(ASAN_FLAGS)" CFLAGS=
 	@for t in $(BUILD)/asan/tests/test_*; do $$t || exit 1; done
 
+# The pool's C tests under ThreadSanitizer (must be clean: TSan exits non-zero on a report).
+TSAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=thread -Werror
+tsan:
+	@$(MAKE) --no-print-directory $(BUILD)/tsan/tests/test_pool BUILD=$(BUILD)/tsan EXTRA_CFLAGS="$(TSAN_FLAGS)" CFLAGS=
+	@TSAN_OPTIONS=halt_on_error=1:exitcode=66 $(BUILD)/tsan/tests/test_pool
+
 bench: deps all
 	@$(LUA54) bin/hotpath run bench
 

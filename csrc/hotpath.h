@@ -13,6 +13,7 @@
 #include "common/digest.h"
 #include "proc/proc.h"
 #include "kernels/mandelbrot.h"
+#include "pool/pool.h"
 #include "kernels/binarytrees.h"
 #include "kernels/fannkuch_redux.h"
 #include "kernels/fasta.h"

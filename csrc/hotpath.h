@@ -15,4 +15,13 @@
 #include "kernels/mandelbrot.h"
 #include "json/json.h"
 #include "http/http.h"
+#include "pool/pool.h"
+#include "kernels/binarytrees.h"
+#include "kernels/fannkuch_redux.h"
+#include "kernels/fasta.h"
+#include "kernels/knucleotide.h"
+#include "kernels/reverse_complement.h"
+#include "kernels/nbody.h"
+#include "kernels/spectral_norm.h"
+#include "kernels/pidigits.h"
 #endif

@@ -1,18 +1,53 @@
--- hotpath.kernels: outputs byte-identical to the reference programs.
+-- hotpath.kernels: outputs byte-identical to the reference programs, identical for every
+-- thread count, limits named in errors. Cross-checks use the independent plain-Lua programs
+-- in bench/programs/ and outputs that follow from the definitions.
 local hp = require "hotpath"
+local helper = require "helper"
 local K = hp.kernels
-local reference_mandelbrot = assert(loadfile("bench/programs/mandelbrot.lua"))("mandelbrot")
 local unpack = table.unpack or unpack
 
-local function lua_mandelbrot(n)
-  local parts = {}
-  reference_mandelbrot(n, function(s) parts[#parts + 1] = s end)
-  return table.concat(parts)
+local function program(name)
+  local run = assert(loadfile("bench/programs/" .. name .. ".lua"))(name)
+  return function(arg)
+    local parts = {}
+    run(arg, function(s) parts[#parts + 1] = s end)
+    return table.concat(parts)
+  end
+end
+local lua_mandelbrot = program "mandelbrot"
+local lua_fannkuch = program "fannkuch_redux"
+local lua_fasta = program "fasta"
+local lua_knucleotide = program "knucleotide"
+local lua_revcomp = program "reverse_complement"
+local lua_nbody = program "nbody"
+local lua_spectral = program "spectral_norm"
+
+local function fixture(name) return helper.read("spec/fixtures/kernels/" .. name) end
+
+-- every kernel gives one output whatever the thread count
+local function same_for_all_threads(fn, arg)
+  local one = fn(arg, { threads = 1 })
+  for _, t in ipairs { 2, 3, 7 } do
+    assert.are.equal(one, fn(arg, { threads = t }))
+  end
+  assert.are.equal(one, fn(arg))
+  return one
+end
+
+-- misuse cases: { args, message }
+local function raises(fname, cases)
+  for i, c in ipairs(cases) do
+    it("raises on bad input " .. i .. " (" .. c[2]:match("%((.*)%)") .. ")", function()
+      local ok, err = pcall(K[fname], unpack(c[1]))
+      assert.is_false(ok)
+      assert.are.equal(c[2], err)
+    end)
+  end
 end
 
 describe("hotpath.kernels.mandelbrot", function()
   -- widths that are and are not multiples of 8, and the edges 0 and 1
-  for _, n in ipairs { 0, 1, 2, 7, 8, 9, 63, 100, 201 } do
+  for _, n in ipairs { 0, 1, 2, 7, 8, 9, 15, 17, 63, 100, 201 } do
     it("matches the plain-Lua reference program for n = " .. n, function()
       assert.are.equal(lua_mandelbrot(n), K.mandelbrot(n))
     end)
@@ -29,24 +64,247 @@ describe("hotpath.kernels.mandelbrot", function()
   end)
 
   it("is identical for every thread count", function()
-    local one = K.mandelbrot(123, { threads = 1 })
-    assert.are.equal(one, K.mandelbrot(123, { threads = 2 }))
-    assert.are.equal(one, K.mandelbrot(123, { threads = 3 }))
+    same_for_all_threads(K.mandelbrot, 123)
+    same_for_all_threads(K.mandelbrot, 1000)
   end)
 
-  local misuse = {
+  raises("mandelbrot", {
     { { -1 }, "bad argument #1 to 'mandelbrot' (n must be between 0 and 32768, got -1)" },
     { { 40000 }, "bad argument #1 to 'mandelbrot' (n must be between 0 and 32768, got 40000)" },
     { { 2.5 }, "bad argument #1 to 'mandelbrot' (n: integer expected, got 2.5)" },
     { { "10" }, "bad argument #1 to 'mandelbrot' (n: integer expected, got string)" },
     { { 10, 5 }, "bad argument #2 to 'mandelbrot' (options table expected, got number)" },
     { { 10, { threads = 0 } }, "bad argument #2 to 'mandelbrot' (threads must be between 1 and 1024, got 0)" },
-  }
-  for i, c in ipairs(misuse) do
-    it("raises on bad input " .. i, function()
-      local ok, err = pcall(K.mandelbrot, unpack(c[1]))
-      assert.is_false(ok)
-      assert.are.equal(c[2], err)
+    { { 10, { threads = 1.5 } }, "bad argument #2 to 'mandelbrot' (threads: integer expected, got 1.5)" },
+  })
+end)
+
+describe("hotpath.kernels.binarytrees", function()
+  -- the checks follow from the definition: a perfect tree of depth d has 2^(d+1) - 1 nodes
+  local function expected(n)
+    local maxd = math.max(6, n)
+    local lines = { ("stretch tree of depth %d\t check: %d\n"):format(maxd + 1, 2 ^ (maxd + 2) - 1) }
+    for d = 4, maxd, 2 do
+      local iters = 2 ^ (maxd - d + 4)
+      lines[#lines + 1] = ("%d\t trees of depth %d\t check: %d\n"):format(iters, d, iters * (2 ^ (d + 1) - 1))
+    end
+    lines[#lines + 1] = ("long lived tree of depth %d\t check: %d\n"):format(maxd, 2 ^ (maxd + 1) - 1)
+    return table.concat(lines)
+  end
+
+  for _, n in ipairs { 0, 1, 6, 7, 10, 13 } do
+    it("prints the reference output for n = " .. n, function()
+      assert.are.equal(expected(n), K.binarytrees(n))
     end)
   end
+
+  it("prints the published output for n = 10", function()
+    assert.are.equal(fixture("binarytrees-10.txt"), K.binarytrees(10))
+  end)
+
+  it("is identical for every thread count", function()
+    same_for_all_threads(K.binarytrees, 12)
+  end)
+
+  it("raises on a NaN size", function() -- Lua 5.4 prints NaN as "-nan", LuaJIT as "nan"
+    local ok, err = pcall(K.binarytrees, 0 / 0)
+    assert.is_false(ok)
+    assert.truthy(err:match("^bad argument #1 to 'binarytrees' %(n: integer expected, got %-?nan%)$"))
+  end)
+
+  raises("binarytrees", {
+    { { 40 }, "bad argument #1 to 'binarytrees' (n must be between 0 and 21, got 40)" },
+    { { -1 }, "bad argument #1 to 'binarytrees' (n must be between 0 and 21, got -1)" },
+    { { 1e300 }, "bad argument #1 to 'binarytrees' (n must be between 0 and 21, got 1.0000000000000001e+300)" },
+    { {}, "bad argument #1 to 'binarytrees' (n: integer expected, got nil)" },
+  })
+end)
+
+describe("hotpath.kernels.fannkuch_redux", function()
+  it("prints 228 and Pfannkuchen(7) = 16 for n = 7", function()
+    assert.are.equal("228\nPfannkuchen(7) = 16\n", K.fannkuch_redux(7))
+  end)
+
+  it("prints the published output for n = 10", function()
+    assert.are.equal("73196\nPfannkuchen(10) = 38\n", K.fannkuch_redux(10))
+  end)
+
+  for n = 0, 8 do
+    it("matches the plain-Lua reference program for n = " .. n, function()
+      assert.are.equal(lua_fannkuch(n), K.fannkuch_redux(n))
+    end)
+  end
+
+  it("is identical for every thread count", function()
+    assert.are.equal("8629\nPfannkuchen(9) = 30\n", same_for_all_threads(K.fannkuch_redux, 9))
+  end)
+
+  raises("fannkuch_redux", {
+    { { 20 }, "bad argument #1 to 'fannkuch_redux' (n must be between 0 and 12, got 20)" },
+    { { 13 }, "bad argument #1 to 'fannkuch_redux' (n must be between 0 and 12, got 13)" },
+    { { -3 }, "bad argument #1 to 'fannkuch_redux' (n must be between 0 and 12, got -3)" },
+    { { 7.5 }, "bad argument #1 to 'fannkuch_redux' (n: integer expected, got 7.5)" },
+  })
+end)
+
+describe("hotpath.kernels.fasta", function()
+  -- lengths that end mid-line and on a line end, and the edges 0 and 1
+  for _, n in ipairs { 0, 1, 2, 12, 20, 59, 60, 61, 1000 } do
+    it("matches the plain-Lua reference program for n = " .. n, function()
+      assert.are.equal(lua_fasta(n), K.fasta(n))
+    end)
+  end
+
+  it("prints the stored output for n = 1000", function()
+    assert.are.equal(fixture("fasta-1000.txt"), K.fasta(1000))
+  end)
+
+  it("ignores the thread count", function()
+    same_for_all_threads(K.fasta, 777)
+  end)
+
+  raises("fasta", {
+    { { -1 }, "bad argument #1 to 'fasta' (n must be between 0 and 25000000, got -1)" },
+    { { 1e9 }, "bad argument #1 to 'fasta' (n must be between 0 and 25000000, got 1000000000)" },
+    { { true }, "bad argument #1 to 'fasta' (n: integer expected, got boolean)" },
+  })
+end)
+
+describe("hotpath.kernels.knucleotide", function()
+  for _, n in ipairs { 1, 4, 100, 1000, 10000 } do
+    it("matches the plain-Lua reference program on fasta " .. n, function()
+      local text = K.fasta(n)
+      assert.are.equal(lua_knucleotide(text), K.knucleotide(text))
+    end)
+  end
+
+  it("prints the stored output on fasta 1000", function()
+    assert.are.equal(fixture("knucleotide-1000.txt"), K.knucleotide(K.fasta(1000)))
+  end)
+
+  it("counts k-mers that span line breaks and reads either case", function()
+    local text = ">ONE\nTTTT\n>THREE x\nggt\nAtt\nTTAATTTATAGT\n>FOUR\nGGTGGT\n"
+    local out = K.knucleotide(text)
+    assert.are.equal(lua_knucleotide(text), out)
+    assert.truthy(out:find("\n1\tGGTATTTTAATTTATAGT\n", 1, true))
+    assert.truthy(out:find("\n1\tGGT\n", 1, true))
+  end)
+
+  it("prints no frequency lines for a sequence shorter than the k-mers", function()
+    assert.are.equal("\n\n0\tGGT\n0\tGGTA\n0\tGGTATT\n0\tGGTATTTTAATT\n0\tGGTATTTTAATTTATAGT\n",
+      K.knucleotide(">THREE\n"))
+    assert.are.equal("G 100.000\n\n\n0\tGGT\n0\tGGTA\n0\tGGTATT\n0\tGGTATTTTAATT\n0\tGGTATTTTAATTTATAGT\n",
+      K.knucleotide(">THREE\ng"))
+  end)
+
+  it("is identical for every thread count", function()
+    same_for_all_threads(K.knucleotide, K.fasta(30000))
+  end)
+
+  it("returns nil, msg, code on malformed input", function()
+    local out, msg, code = K.knucleotide(">ONE\nACGT\n")
+    assert.is_nil(out)
+    assert.are.equal('knucleotide: no ">THREE" header in the input', msg)
+    assert.are.equal("parse", code)
+    out, msg, code = K.knucleotide(">THREE\nACGT\nACXT\n")
+    assert.is_nil(out)
+    assert.are.equal("knucleotide: unexpected byte 0x58 at offset 14", msg)
+    assert.are.equal("parse", code)
+  end)
+
+  raises("knucleotide", {
+    { { 12 }, "bad argument #1 to 'knucleotide' (fasta text (string) expected, got number)" },
+    { { ">THREE\n", { threads = -1 } }, "bad argument #2 to 'knucleotide' (threads must be between 1 and 1024, got -1)" },
+  })
+end)
+
+describe("hotpath.kernels.reverse_complement", function()
+  for _, n in ipairs { 0, 1, 7, 20, 1000 } do
+    it("matches the plain-Lua reference program on fasta " .. n, function()
+      local text = K.fasta(n)
+      assert.are.equal(lua_revcomp(text), K.reverse_complement(text))
+    end)
+  end
+
+  it("prints the stored output on fasta 1000", function()
+    assert.are.equal(fixture("revcomp-1000.txt"), K.reverse_complement(K.fasta(1000)))
+  end)
+
+  local odd = {
+    ">a\nACGTUMRWSYKVHDBN\nacgtumrwsykvhdbn\n",        -- every code, both cases
+    ">no trailing newline\nACG",                          -- last line unterminated
+    ">empty\n>long line\n" .. ("ACGTTGCA"):rep(40) .. "\n", -- empty record; a 320-letter line
+    "junk before\n>x\nAC\r\nGT\r\n",                      -- text before the first header; CRLF
+    "", "no header at all\n",
+  }
+  for i, text in ipairs(odd) do
+    it("matches the plain-Lua reference program on odd input " .. i, function()
+      assert.are.equal(lua_revcomp(text), K.reverse_complement(text))
+    end)
+  end
+
+  it("is identical for every thread count", function()
+    same_for_all_threads(K.reverse_complement, K.fasta(120000))
+  end)
+end)
+
+describe("hotpath.kernels.nbody", function()
+  it("prints the published output for n = 1000", function()
+    assert.are.equal("-0.169075164\n-0.169087605\n", K.nbody(1000))
+  end)
+  for _, n in ipairs { 0, 1, 2, 10, 3000 } do
+    it("matches the plain-Lua reference program for n = " .. n, function()
+      assert.are.equal(lua_nbody(n), same_for_all_threads(K.nbody, n))
+    end)
+  end
+  raises("nbody", {
+    { { -5 }, "bad argument #1 to 'nbody' (n must be between 0 and 1000000000, got -5)" },
+    { { 2 ^ 40 }, "bad argument #1 to 'nbody' (n must be between 0 and 1000000000, got 1099511627776)" },
+  })
+end)
+
+describe("hotpath.kernels.spectral_norm", function()
+  it("prints the published output for n = 100", function()
+    assert.are.equal("1.274219991\n", K.spectral_norm(100))
+  end)
+  it("prints 1 for the 1 x 1 matrix", function()
+    assert.are.equal("1.000000000\n", K.spectral_norm(1))
+  end)
+  for _, n in ipairs { 1, 2, 3, 5, 10, 77 } do
+    it("matches the plain-Lua reference program for n = " .. n, function()
+      assert.are.equal(lua_spectral(n), K.spectral_norm(n))
+    end)
+  end
+  it("prints not-a-number for n = 0, as the reference program does", function()
+    assert.truthy(K.spectral_norm(0):match("^%-?nan\n$"))
+  end)
+  it("is identical for every thread count", function()
+    assert.are.equal(lua_spectral(555), same_for_all_threads(K.spectral_norm, 555))
+  end)
+  raises("spectral_norm", {
+    { { 100000 }, "bad argument #1 to 'spectral_norm' (n must be between 0 and 32768, got 100000)" },
+  })
+end)
+
+describe("hotpath.kernels.pidigits", function()
+  local PI = "31415926535897932384626433832795028841971693993751058209749445923078164062862089986280348253421170679"
+  local function expected(n)
+    local lines = {}
+    for i = 1, n, 10 do
+      local d = PI:sub(i, math.min(i + 9, n))
+      lines[#lines + 1] = d .. (" "):rep(10 - #d) .. "\t:" .. math.min(i + 9, n) .. "\n"
+    end
+    return table.concat(lines)
+  end
+  it("prints the published output for n = 27", function()
+    assert.are.equal("3141592653\t:10\n5897932384\t:20\n6264338   \t:27\n", K.pidigits(27))
+  end)
+  for _, n in ipairs { 0, 1, 9, 10, 11, 100 } do
+    it("prints the digits of pi for n = " .. n, function()
+      assert.are.equal(expected(n), same_for_all_threads(K.pidigits, n))
+    end)
+  end
+  raises("pidigits", {
+    { { 1e6 }, "bad argument #1 to 'pidigits' (n must be between 0 and 100000, got 1000000)" },
+  })
 end)

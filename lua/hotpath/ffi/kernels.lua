@@ -6,7 +6,8 @@ local ffi_new, ffi_string = ffi.new, ffi.string
 
 return function(core)
   local fail = core._fail
-  core.kernels = core.kernels or {}
+  local K = core.kernels or {}
+  core.kernels = K
 
   -- Result of a kernel entry f(args..., char **out, size_t *len, char **errmsg): its output.
   local function kernel_output(rc, outp, lenp, errp)
@@ -17,9 +18,32 @@ return function(core)
   end
   core._kernel_output = kernel_output
 
-  function core.kernels.mandelbrot(n, threads)
-    local outp, lenp, errp = ffi_new("char *[1]"), ffi_new("size_t[1]"), ffi_new("char *[1]")
-    return kernel_output(C.hp_mandelbrot(n, threads or 0, outp, lenp, errp), outp, lenp, errp)
+  -- kernel(n [, threads]) over hp_<name>(int n, int threads, ...)
+  local function size_kernel(name, limit)
+    local fn = C["hp_" .. name]
+    K[name] = function(n, threads)
+      local outp, lenp, errp = ffi_new("char *[1]"), ffi_new("size_t[1]"), ffi_new("char *[1]")
+      return kernel_output(fn(n, threads or 0, outp, lenp, errp), outp, lenp, errp)
+    end
+    K[name .. "_max_n"] = limit
   end
-  core.kernels.mandelbrot_max_n = C.HP_MANDELBROT_MAX_N
+
+  -- kernel(text [, threads]) over hp_<name>(const char *, size_t, int threads, ...)
+  local function text_kernel(name)
+    local fn = C["hp_" .. name]
+    K[name] = function(text, threads)
+      local outp, lenp, errp = ffi_new("char *[1]"), ffi_new("size_t[1]"), ffi_new("char *[1]")
+      return kernel_output(fn(text, #text, threads or 0, outp, lenp, errp), outp, lenp, errp)
+    end
+  end
+
+  size_kernel("binarytrees", C.HP_BINARYTREES_MAX_N)
+  size_kernel("fannkuch_redux", C.HP_FANNKUCH_REDUX_MAX_N)
+  size_kernel("fasta", C.HP_FASTA_MAX_N)
+  size_kernel("mandelbrot", C.HP_MANDELBROT_MAX_N)
+  size_kernel("nbody", C.HP_NBODY_MAX_N)
+  size_kernel("pidigits", C.HP_PIDIGITS_MAX_N)
+  size_kernel("spectral_norm", C.HP_SPECTRAL_NORM_MAX_N)
+  text_kernel("knucleotide")
+  text_kernel("reverse_complement")
 end

@@ -1,0 +1,17 @@
+/* hotpath:abi
+ * fannkuch-redux (Benchmarks Game): pancake flips over all permutations of 0..N-1.
+ */
+#ifndef HP_FANNKUCH_REDUX_H
+#define HP_FANNKUCH_REDUX_H
+#include <stddef.h>
+#pragma GCC visibility push(default)
+
+enum { HP_FANNKUCH_REDUX_MAX_N = 12 };
+
+/* Returns "<checksum>\nPfannkuchen(N) = <max flips>\n" in *out (malloc'd; free with hp_free).
+ * threads <= 0: all CPUs. HP_ELIMIT when n is outside 0..HP_FANNKUCH_REDUX_MAX_N (13 would
+ * take minutes, 20 days). Never raises; CPU-bound. */
+int hp_fannkuch_redux(int n, int threads, char **out, size_t *out_len, char **errmsg);
+
+#pragma GCC visibility pop
+#endif

@@ -1,0 +1,107 @@
+/* spectral-norm: u = 1; ten times v = AtA u, u = AtA v; then sqrt(u.v / v.v). Each product
+ * row is a dot product over j, computed in a fixed order of 4-wide partial sums whatever the
+ * thread count, and rows are ranges the pool hands out (one fork-join per product, 40 in
+ * all). A(i, j) is computed, not stored: 1 / ((i+j)(i+j+1)/2 + i + 1) in doubles, exact for
+ * these integers, so N up to the limit cannot overflow. N = 0 prints the reference's nan. */
+#include "kernels/spectral_norm.h"
+#include "kernels/kpar.h"
+#include "common/common.h"
+#include "common/error.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef double v4df __attribute__((vector_size(32)));
+
+typedef struct sn_ctx {
+    int n;
+    int transpose; /* 0: out = A in, 1: out = At in */
+    const double *in;
+    double *out;
+} sn_ctx;
+
+/* Rows [begin, end) of A in (or At in). The denominators of row i along j grow by
+ * (i + j + 1) + 1 each step, so they are carried in a vector instead of multiplied out. */
+__attribute__((target_clones("avx2", "default"))) static int sn_rows(void *vctx, int64_t begin, int64_t end, int worker)
+{
+    (void)worker;
+    const sn_ctx *c = vctx;
+    int n = c->n;
+    for (int i = (int)begin; i < (int)end; i++) {
+        v4df acc = { 0, 0, 0, 0 };
+        int j = 0;
+        double di = (double)i;
+        for (; j + 4 <= n; j += 4) {
+            v4df jj = { (double)j, (double)j + 1, (double)j + 2, (double)j + 3 };
+            v4df s = di + jj;
+            v4df d = c->transpose ? s * (s + 1) * 0.5 + jj + 1 : s * (s + 1) * 0.5 + di + 1;
+            v4df u = { c->in[j], c->in[j + 1], c->in[j + 2], c->in[j + 3] };
+            acc += u / d;
+        }
+        double sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+        for (; j < n; j++) {
+            double s = di + j;
+            double d = c->transpose ? s * (s + 1) * 0.5 + j + 1 : s * (s + 1) * 0.5 + di + 1;
+            sum += c->in[j] / d;
+        }
+        c->out[i] = sum;
+    }
+    return HP_OK;
+}
+
+static int mul(int threads, int n, int transpose, const double *in, double *out, char **errmsg)
+{
+    sn_ctx c = { .n = n, .transpose = transpose, .in = in, .out = out };
+    int64_t chunk = n / (8 * threads) + 1;
+    return hp_kpar_for(n >= 256 ? threads : 1, 0, n, chunk, sn_rows, &c, errmsg);
+}
+
+/* out = At A in, through tmp. */
+static int ata(int threads, int n, const double *in, double *tmp, double *out, char **errmsg)
+{
+    int rc = mul(threads, n, 0, in, tmp, errmsg);
+    return rc != HP_OK ? rc : mul(threads, n, 1, tmp, out, errmsg);
+}
+
+int hp_spectral_norm(int n, int threads, char **out, size_t *out_len, char **errmsg)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (n < 0 || n > HP_SPECTRAL_NORM_MAX_N)
+        return hp_err(errmsg, HP_ELIMIT, "spectral_norm: n must be between 0 and %d, got %d",
+                      HP_SPECTRAL_NORM_MAX_N, n);
+    threads = hp_kpar_threads(threads);
+    size_t sz = (size_t)(n ? n : 1);
+    double *u = malloc(sz * sizeof(double)), *v = malloc(sz * sizeof(double)),
+           *t = malloc(sz * sizeof(double));
+    char *buf = malloc(64);
+    int rc = HP_OK;
+    if (!u || !v || !t || !buf) {
+        rc = hp_err(errmsg, HP_ENOMEM, "spectral_norm: out of memory");
+        goto done;
+    }
+    for (int i = 0; i < n; i++)
+        u[i] = 1.0;
+    for (int it = 0; it < 10 && rc == HP_OK; it++) {
+        rc = ata(threads, n, u, t, v, errmsg);
+        if (rc == HP_OK)
+            rc = ata(threads, n, v, t, u, errmsg);
+    }
+    if (rc != HP_OK)
+        goto done;
+    double vbv = 0, vv = 0;
+    for (int i = 0; i < n; i++) {
+        vbv += u[i] * v[i];
+        vv += v[i] * v[i];
+    }
+    *out_len = (size_t)snprintf(buf, 64, "%0.9f\n", sqrt(vbv / vv));
+    *out = buf;
+    buf = NULL;
+done:
+    free(u);
+    free(v);
+    free(t);
+    free(buf);
+    return rc;
+}

@@ -1,0 +1,497 @@
+/* The threaded pool (see pool.h): persistent workers, jobs claimed in chunks with one atomic
+ * fetch_add, participants counted under one mutex taken per join/leave (not per chunk).
+ *
+ * Invariants (all under pool->mu unless atomic):
+ *   - a job is in the queue from submit until done; workers only join queued jobs that still
+ *     have unclaimed chunks and a free worker slot;
+ *   - a participant leaves only after a failed claim (the job is exhausted: cursor >= end or
+ *     stop set), or early when its wait deadline passed (it returns its slot);
+ *   - so "exhausted and no participant" means every claimed chunk returned: the job is done,
+ *     and from then on nothing but its owner touches it;
+ *   - the pool's memory lives while the owner or a job holds a reference (refs).
+ */
+#include "pool/pool.h"
+#include "common/common.h"
+#include "common/error.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct hp_job {
+    hp_pool *pool;
+    hp_job *next;               /* queue link (under mu) */
+    int64_t begin, end, chunk;
+    _Atomic int64_t cursor;     /* next unclaimed index */
+    atomic_int stop;            /* cancelled, or failed with fail_fast */
+    hp_chunk_fn fn;
+    void *ctx;
+    int fail_fast;
+    /* under pool->mu */
+    int queued, done, participants;
+    int nfree;                  /* free worker slots, in slots[0..nfree) */
+    int status;
+    int64_t fail_index;
+    char *msg;
+    int slots[];
+};
+
+struct hp_pool {
+    pthread_mutex_t mu;
+    pthread_cond_t wake;        /* workers: a job was queued, or the pool closes */
+    pthread_cond_t done_cv;     /* waiters: some job finished */
+    atomic_int refs;            /* owner + jobs not yet freed */
+    int threads;                /* workers including the waiting caller */
+    int started;                /* background threads running (under mu) */
+    int start_tried;
+    int closed;
+    hp_job *head, *tail;        /* queued jobs, FIFO */
+    pthread_t *tids;
+};
+
+/* ---- helpers --------------------------------------------------------------------------------- */
+
+static void pool_unref(hp_pool *pool)
+{
+    if (atomic_fetch_sub_explicit(&pool->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    pthread_cond_destroy(&pool->wake);
+    pthread_cond_destroy(&pool->done_cv);
+    pthread_mutex_destroy(&pool->mu);
+    free(pool->tids);
+    free(pool);
+}
+
+static int exhausted(const hp_job *job)
+{
+    return atomic_load_explicit(&job->stop, memory_order_relaxed) ||
+           atomic_load_explicit(&job->cursor, memory_order_relaxed) >= job->end;
+}
+
+static void unlink_job(hp_pool *pool, hp_job *job)
+{
+    hp_job **pp = &pool->head;
+    hp_job *prev = NULL;
+    while (*pp && *pp != job) {
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    if (*pp) {
+        *pp = job->next;
+        if (pool->tail == job)
+            pool->tail = prev;
+    }
+    job->next = NULL;
+    job->queued = 0;
+}
+
+/* Under mu: marks the job done when nothing is left to run and nobody runs it. */
+static void try_finish(hp_job *job)
+{
+    if (job->done || job->participants > 0 || !exhausted(job))
+        return;
+    job->done = 1;
+    if (job->queued)
+        unlink_job(job->pool, job);
+    pthread_cond_broadcast(&job->pool->done_cv);
+}
+
+/* Records a chunk's failure (takes msg). Without fail_fast the lowest index wins, so that the
+ * reported failure does not depend on scheduling. */
+static void record_failure(hp_job *job, int rc, int64_t index, char *msg)
+{
+    hp_pool *pool = job->pool;
+    pthread_mutex_lock(&pool->mu);
+    /* after a cancel, failures of interrupted chunks are not news: the job stays cancelled */
+    int take = job->status == HP_OK ||
+               (!job->fail_fast && job->status != HP_ECANCELED && index < job->fail_index);
+    if (take) {
+        free(job->msg);
+        job->status = rc;
+        job->fail_index = index;
+        job->msg = msg;
+        msg = NULL;
+    }
+    if (job->fail_fast)
+        atomic_store_explicit(&job->stop, 1, memory_order_relaxed);
+    pthread_mutex_unlock(&pool->mu);
+    free(msg);
+}
+
+/* Claims and runs chunks until the job is exhausted or (deadline > 0) the clock passes it.
+ * Returns 1 if it stopped for the deadline. Called without mu. */
+static int run_chunks(hp_job *job, int slot, double deadline)
+{
+    const int64_t chunk = job->chunk, end = job->end;
+    for (;;) {
+        if (atomic_load_explicit(&job->stop, memory_order_relaxed))
+            return 0;
+        int64_t b = atomic_fetch_add_explicit(&job->cursor, chunk, memory_order_relaxed);
+        if (b >= end)
+            return 0;
+        int64_t e = end - b > chunk ? b + chunk : end;
+        int64_t fail_index = b;
+        char *msg = NULL;
+        int rc = job->fn(job->ctx, job, b, e, slot, &fail_index, &msg);
+        if (rc != HP_OK)
+            record_failure(job, rc, fail_index, msg);
+        else
+            free(msg);
+        if (deadline > 0 && hp_clock_monotonic() >= deadline)
+            return 1;
+    }
+}
+
+/* Under mu: takes a worker slot in the job if it has work left; -1 if not. */
+static int join_job(hp_job *job)
+{
+    if (job->done || job->nfree == 0 || exhausted(job))
+        return -1;
+    job->participants++;
+    return job->slots[--job->nfree];
+}
+
+/* Under mu (re-taken by the caller): leaves the job, giving the slot back if work is left. */
+static void leave_job(hp_job *job, int slot)
+{
+    job->participants--;
+    if (!exhausted(job))
+        job->slots[job->nfree++] = slot;
+    try_finish(job);
+}
+
+/* ---- workers --------------------------------------------------------------------------------- */
+
+static void *worker_main(void *arg)
+{
+    hp_pool *pool = arg;
+    pthread_mutex_lock(&pool->mu);
+    while (!pool->closed) {
+        hp_job *job = pool->head;
+        int slot = -1;
+        for (; job; job = job->next)
+            if ((slot = join_job(job)) >= 0)
+                break;
+        if (!job) {
+            pthread_cond_wait(&pool->wake, &pool->mu);
+            continue;
+        }
+        pthread_mutex_unlock(&pool->mu);
+        run_chunks(job, slot, 0);
+        pthread_mutex_lock(&pool->mu);
+        leave_job(job, slot);
+    }
+    pthread_mutex_unlock(&pool->mu);
+    return NULL;
+}
+
+/* Under mu: starts the background threads once. A thread that cannot start leaves the pool
+ * smaller; the waiting caller still runs every job. */
+static void start_workers(hp_pool *pool)
+{
+    if (pool->start_tried)
+        return;
+    pool->start_tried = 1;
+    for (int i = 0; i < pool->threads - 1; i++) {
+        if (pthread_create(&pool->tids[i], NULL, worker_main, pool) != 0)
+            break;
+        pool->started++;
+    }
+}
+
+/* ---- pool ------------------------------------------------------------------------------------ */
+
+int hp_pool_new(hp_pool **out, int threads, char **errmsg)
+{
+    *out = NULL;
+    if (threads <= 0)
+        threads = hp_cpu_count();
+    if (threads > HP_POOL_MAX_THREADS)
+        return hp_err(errmsg, HP_EINVAL, "pool: threads must be between 1 and %d, got %d",
+                      HP_POOL_MAX_THREADS, threads);
+    hp_pool *pool = calloc(1, sizeof *pool);
+    if (!pool || !(pool->tids = calloc((size_t)threads, sizeof *pool->tids))) {
+        free(pool);
+        return hp_err(errmsg, HP_ENOMEM, "pool: out of memory");
+    }
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&pool->mu, NULL);
+    pthread_cond_init(&pool->wake, NULL);
+    pthread_cond_init(&pool->done_cv, &ca);
+    pthread_condattr_destroy(&ca);
+    atomic_init(&pool->refs, 1);
+    pool->threads = threads;
+    *out = pool;
+    return HP_OK;
+}
+
+void hp_pool_close(hp_pool *pool)
+{
+    if (!pool)
+        return;
+    pthread_mutex_lock(&pool->mu);
+    if (pool->closed) {
+        pthread_mutex_unlock(&pool->mu);
+        return;
+    }
+    pool->closed = 1;
+    for (hp_job *job = pool->head, *next; job; job = next) {
+        next = job->next;
+        atomic_store_explicit(&job->stop, 1, memory_order_relaxed);
+        if (job->status == HP_OK)
+            job->status = HP_ECANCELED;
+        try_finish(job);
+    }
+    pthread_cond_broadcast(&pool->wake);
+    int started = pool->started;
+    pthread_mutex_unlock(&pool->mu);
+    for (int i = 0; i < started; i++)
+        pthread_join(pool->tids[i], NULL);
+}
+
+void hp_pool_free(hp_pool *pool)
+{
+    if (!pool)
+        return;
+    hp_pool_close(pool);
+    pool_unref(pool);
+}
+
+int hp_pool_threads(const hp_pool *pool) { return pool->threads; }
+
+int hp_pool_closed(const hp_pool *pool)
+{
+    hp_pool *p = (hp_pool *)pool;
+    pthread_mutex_lock(&p->mu);
+    int closed = p->closed;
+    pthread_mutex_unlock(&p->mu);
+    return closed;
+}
+
+int hp_pool_started(const hp_pool *pool)
+{
+    hp_pool *p = (hp_pool *)pool;
+    pthread_mutex_lock(&p->mu);
+    int started = p->started;
+    pthread_mutex_unlock(&p->mu);
+    return started;
+}
+
+/* ---- jobs ------------------------------------------------------------------------------------ */
+
+/* Builds a job; with caller_slot non-NULL the caller joins it before it is published (so a
+ * parallel_for always has the caller among its workers). */
+static int submit(hp_pool *pool, int64_t begin, int64_t end, int64_t chunk, int threads,
+                  int fail_fast, hp_chunk_fn fn, void *ctx, hp_job **out, int *caller_slot,
+                  char **errmsg)
+{
+    *out = NULL;
+    if (!fn)
+        return hp_err(errmsg, HP_EINVAL, "pool: no chunk function");
+    if (end < begin)
+        return hp_err(errmsg, HP_EINVAL, "pool: reversed range [%lld, %lld)", (long long)begin,
+                      (long long)end);
+    if (end - begin > ((int64_t)1 << 52) || begin < -((int64_t)1 << 60) ||
+        end > ((int64_t)1 << 60))
+        return hp_err(errmsg, HP_ELIMIT, "pool: range [%lld, %lld) too large", (long long)begin,
+                      (long long)end);
+    int workers = threads <= 0 || threads > pool->threads ? pool->threads : threads;
+    if (chunk <= 0) {
+        /* ~32 chunks a worker: the tail a late chunk leaves idle stays ~1/64 of the run */
+        chunk = (end - begin) / ((int64_t)workers * 32);
+        if (chunk < 1)
+            chunk = 1;
+    }
+    hp_job *job = calloc(1, sizeof *job + (size_t)workers * sizeof(int));
+    if (!job)
+        return hp_err(errmsg, HP_ENOMEM, "pool: out of memory");
+    job->pool = pool;
+    job->begin = begin;
+    job->end = end;
+    job->chunk = chunk;
+    atomic_init(&job->cursor, begin);
+    atomic_init(&job->stop, 0);
+    job->fn = fn;
+    job->ctx = ctx;
+    job->fail_fast = fail_fast;
+    job->nfree = workers;
+    for (int i = 0; i < workers; i++)
+        job->slots[i] = workers - 1 - i; /* slot 0 is handed out first */
+
+    pthread_mutex_lock(&pool->mu);
+    if (pool->closed) {
+        pthread_mutex_unlock(&pool->mu);
+        free(job);
+        return hp_err(errmsg, HP_EINVAL, "pool: the pool is closed");
+    }
+    atomic_fetch_add_explicit(&pool->refs, 1, memory_order_relaxed);
+    if (caller_slot)
+        *caller_slot = join_job(job);
+    if (exhausted(job)) {
+        try_finish(job);
+    } else {
+        job->queued = 1;
+        if (pool->tail)
+            pool->tail->next = job;
+        else
+            pool->head = job;
+        pool->tail = job;
+        start_workers(pool);
+        int wake = job->nfree < pool->started ? job->nfree : pool->started;
+        for (int i = 0; i < wake; i++)
+            pthread_cond_signal(&pool->wake);
+    }
+    pthread_mutex_unlock(&pool->mu);
+    *out = job;
+    return HP_OK;
+}
+
+int hp_pool_submit(hp_pool *pool, int64_t begin, int64_t end, int64_t chunk, int threads,
+                   int fail_fast, hp_chunk_fn fn, void *ctx, hp_job **out, char **errmsg)
+{
+    return submit(pool, begin, end, chunk, threads, fail_fast, fn, ctx, out, NULL, errmsg);
+}
+
+int hp_job_wait(hp_job *job, double timeout, int help)
+{
+    hp_pool *pool = job->pool;
+    double deadline = timeout >= 0 ? hp_clock_monotonic() + timeout : 0;
+    if (timeout == 0)
+        deadline = -1; /* poll: neither help nor sleep */
+    pthread_mutex_lock(&pool->mu);
+    if (help && deadline >= 0) {
+        int slot = join_job(job);
+        if (slot >= 0) {
+            pthread_mutex_unlock(&pool->mu);
+            run_chunks(job, slot, deadline);
+            pthread_mutex_lock(&pool->mu);
+            leave_job(job, slot);
+        }
+    }
+    int rc = HP_OK;
+    if (deadline > 0 || deadline < 0) {
+        struct timespec ts;
+        double d = deadline < 0 ? hp_clock_monotonic() : deadline;
+        ts.tv_sec = (time_t)d;
+        ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        while (!job->done)
+            if (pthread_cond_timedwait(&pool->done_cv, &pool->mu, &ts) == ETIMEDOUT)
+                break;
+        if (!job->done)
+            rc = HP_ETIMEDOUT;
+    } else {
+        while (!job->done)
+            pthread_cond_wait(&pool->done_cv, &pool->mu);
+    }
+    pthread_mutex_unlock(&pool->mu);
+    return rc;
+}
+
+int hp_job_done(hp_job *job)
+{
+    pthread_mutex_lock(&job->pool->mu);
+    int done = job->done;
+    pthread_mutex_unlock(&job->pool->mu);
+    return done;
+}
+
+void hp_job_cancel(hp_job *job)
+{
+    pthread_mutex_lock(&job->pool->mu);
+    if (!job->done) {
+        atomic_store_explicit(&job->stop, 1, memory_order_relaxed);
+        if (job->status == HP_OK)
+            job->status = HP_ECANCELED;
+        try_finish(job);
+    }
+    pthread_mutex_unlock(&job->pool->mu);
+}
+
+int hp_job_stopped(const hp_job *job)
+{
+    return atomic_load_explicit(&job->stop, memory_order_relaxed);
+}
+
+int hp_job_status(hp_job *job, int64_t *index, const char **msg)
+{
+    pthread_mutex_lock(&job->pool->mu);
+    int status = job->status;
+    if (index)
+        *index = job->fail_index;
+    if (msg)
+        *msg = job->msg;
+    pthread_mutex_unlock(&job->pool->mu);
+    return status;
+}
+
+void hp_job_free(hp_job *job)
+{
+    if (!job)
+        return;
+    hp_pool *pool = job->pool;
+    hp_job_cancel(job);
+    pthread_mutex_lock(&pool->mu);
+    while (!job->done)
+        pthread_cond_wait(&pool->done_cv, &pool->mu);
+    pthread_mutex_unlock(&pool->mu);
+    free(job->msg);
+    free(job);
+    pool_unref(pool);
+}
+
+/* ---- fork-join ------------------------------------------------------------------------------- */
+
+struct range_ctx {
+    hp_range_fn fn;
+    void *ctx;
+};
+
+static int range_chunk(void *ctx, hp_job *job, int64_t begin, int64_t end, int worker,
+                       int64_t *fail_index, char **errmsg)
+{
+    (void)job;
+    struct range_ctx *rc = ctx;
+    int status = rc->fn(rc->ctx, begin, end, worker);
+    if (status != HP_OK) {
+        *fail_index = begin;
+        hp_err(errmsg, status, "chunk [%lld, %lld) failed: %s", (long long)begin,
+               (long long)end, hp_status_name(status));
+    }
+    return status;
+}
+
+int hp_pool_parallel_for(hp_pool *pool, int64_t begin, int64_t end, int64_t chunk, int threads,
+                         hp_range_fn fn, void *ctx, char **errmsg)
+{
+    if (!fn)
+        return hp_err(errmsg, HP_EINVAL, "pool: no chunk function");
+    struct range_ctx rc = { fn, ctx };
+    hp_job *job;
+    int slot = -1;
+    int status = submit(pool, begin, end, chunk, threads, 1, range_chunk, &rc, &job, &slot,
+                        errmsg);
+    if (status != HP_OK)
+        return status;
+    if (slot >= 0) {
+        run_chunks(job, slot, 0);
+        pthread_mutex_lock(&pool->mu);
+        leave_job(job, slot);
+        pthread_mutex_unlock(&pool->mu);
+    }
+    hp_job_wait(job, -1, 1);
+    const char *msg = NULL;
+    status = hp_job_status(job, NULL, &msg);
+    if (status != HP_OK)
+        hp_err(errmsg, status, "%s", msg ? msg : hp_status_name(status));
+    hp_job_free(job);
+    return status;
+}

@@ -1,0 +1,89 @@
+/* hotpath:abi
+ * The threaded pool: persistent workers (started lazily, sleeping when idle) that run jobs, a
+ * job being a range [begin, end) cut into chunks that participants claim with one atomic
+ * fetch_add each (no lock and no malloc per task or per chunk).
+ *
+ * Two ways in:
+ *   - hp_pool_parallel_for: fork-join for C code (the kernels); the caller participates and
+ *     the call returns when every chunk ran.
+ *   - hp_pool_submit + hp_job_*: an asynchronous job (the Lua batches of tasks.c and the Lua
+ *     bindings); whoever waits on it participates until the chunks run out.
+ * Read by LuaJIT's ffi.cdef: no macros in declarations.
+ */
+#ifndef HP_POOL_H
+#define HP_POOL_H
+#include <stdint.h>
+#pragma GCC visibility push(default)
+
+typedef struct hp_pool hp_pool; /* opaque */
+typedef struct hp_job hp_job;   /* opaque: one submitted range */
+
+enum { HP_POOL_MAX_THREADS = 1024 };
+
+/* Chunk callback: processes [begin, end); worker is 0..threads-1 (the calling thread is one of
+ * them). Returns HP_OK or a status; the first failure stops the remaining chunks. */
+typedef int (*hp_range_fn)(void *ctx, int64_t begin, int64_t end, int worker);
+
+/* The general chunk callback of a job: as hp_range_fn, plus the job (for hp_job_stopped, which
+ * long chunks poll) and, on failure, the index that failed (default: begin) and a malloc'd
+ * message in *errmsg (may stay NULL). `worker` is unique among the job's participants at any
+ * moment (per-worker scratch indexed by it needs no lock). */
+typedef int (*hp_chunk_fn)(void *ctx, hp_job *job, int64_t begin, int64_t end, int worker,
+                           int64_t *fail_index, char **errmsg);
+
+/* A pool of `threads` workers (<= 0: one per online CPU), the thread that waits on a job being
+ * one of them, so threads - 1 background threads start on the first job. Never raises. */
+int hp_pool_new(hp_pool **out, int threads, char **errmsg);
+
+/* Cancels the jobs not yet finished and joins the workers; the handle stays valid (submits then
+ * fail with HP_EINVAL) until hp_pool_free. Jobs still held by their owner stay valid. Blocks
+ * until running chunks return (native chunks poll hp_job_stopped). Idempotent. */
+void hp_pool_close(hp_pool *pool);
+
+/* hp_pool_close, then releases the handle; memory a job still references stays until the last
+ * job is released. NULL is fine. */
+void hp_pool_free(hp_pool *pool);
+
+int hp_pool_threads(const hp_pool *pool);
+int hp_pool_closed(const hp_pool *pool);
+/* Background threads started so far (0 until the first job: they start lazily). */
+int hp_pool_started(const hp_pool *pool);
+
+/* Runs fn over [begin, end) in chunks of `chunk` items (<= 0: automatic), on at most `threads`
+ * workers (<= 0: all of the pool's), the caller participating; blocks until every chunk ran.
+ * Returns the first failing chunk's status (its message in *errmsg). */
+int hp_pool_parallel_for(hp_pool *pool, int64_t begin, int64_t end, int64_t chunk, int threads,
+                         hp_range_fn fn, void *ctx, char **errmsg);
+
+/* Submits a job over [begin, end) (chunk and threads as for parallel_for) and returns at once;
+ * background workers start on it, and hp_job_wait makes the caller participate. fail_fast: the
+ * first failure stops the chunks not yet claimed (otherwise every chunk runs and the failure
+ * with the lowest index is kept). ctx must stay valid until the job is done. The caller owns
+ * *out and releases it with hp_job_free. Never raises; HP_EINVAL on a closed pool. */
+int hp_pool_submit(hp_pool *pool, int64_t begin, int64_t end, int64_t chunk, int threads,
+                   int fail_fast, hp_chunk_fn fn, void *ctx, hp_job **out, char **errmsg);
+
+/* Participates in the job (when help is non-zero) until its chunks run out or the deadline
+ * passes, then sleeps until it is done. timeout < 0: no deadline. HP_OK once the job is done
+ * (whatever its outcome: see hp_job_status), HP_ETIMEDOUT if the deadline passed first. */
+int hp_job_wait(hp_job *job, double timeout, int help);
+
+/* 1 once every participant left and no chunk is left to run (a done job touches nothing). */
+int hp_job_done(hp_job *job);
+
+/* Stops the chunks not yet claimed; running chunks finish (or poll hp_job_stopped). The job's
+ * status becomes HP_ECANCELED unless a failure came first. Never blocks on running chunks. */
+void hp_job_cancel(hp_job *job);
+
+/* Non-zero once the job was cancelled or failed with fail_fast: chunks may poll it (cheap). */
+int hp_job_stopped(const hp_job *job);
+
+/* Outcome of a done job: HP_OK, the failing chunk's status (*index: its failing index, *msg:
+ * its message, owned by the job, may be NULL) or HP_ECANCELED. */
+int hp_job_status(hp_job *job, int64_t *index, const char **msg);
+
+/* Cancels the job if it is not done, waits until no participant uses it, and releases it. */
+void hp_job_free(hp_job *job);
+
+#pragma GCC visibility pop
+#endif

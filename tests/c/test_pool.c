@@ -1,0 +1,217 @@
+/* The pool's C API: fork-join results for every thread count and chunk size, worker indexes,
+ * failures, asynchronous jobs (wait, timeout, cancel), and closing with work in flight.
+ * Also run under ThreadSanitizer by `make tsan`. */
+#include "common/common.h"
+#include "common/error.h"
+#include "pool/pool.h"
+#include "tap.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+/* ---- fork-join ------------------------------------------------------------------------------- */
+
+struct sum_ctx {
+    int64_t partial[64];  /* per worker: no lock needed */
+    atomic_int bad_worker;
+    int threads;
+    unsigned char *seen;  /* each index exactly once */
+    int64_t base;
+};
+
+static int sum_chunk(void *ctx, int64_t begin, int64_t end, int worker)
+{
+    struct sum_ctx *c = ctx;
+    if (worker < 0 || worker >= c->threads)
+        atomic_store(&c->bad_worker, 1);
+    for (int64_t i = begin; i < end; i++) {
+        c->partial[worker] += i;
+        c->seen[i - c->base]++;
+    }
+    return HP_OK;
+}
+
+static void check_sum(hp_pool *pool, int64_t begin, int64_t end, int64_t chunk, int threads)
+{
+    struct sum_ctx c = { .threads = threads > 0 ? threads : hp_pool_threads(pool), .base = begin };
+    atomic_init(&c.bad_worker, 0);
+    c.seen = calloc((size_t)(end - begin) + 1, 1);
+    char *err = NULL;
+    int rc = hp_pool_parallel_for(pool, begin, end, chunk, threads, sum_chunk, &c, &err);
+    int64_t total = 0, want = 0;
+    for (int i = 0; i < 64; i++)
+        total += c.partial[i];
+    for (int64_t i = begin; i < end; i++)
+        want += i;
+    int once = 1;
+    for (int64_t i = 0; i < end - begin; i++)
+        once &= c.seen[i] == 1;
+    char what[160];
+    snprintf(what, sizeof what, "parallel_for [%lld, %lld) chunk %lld threads %d on %d: sum, each index once, worker ids",
+             (long long)begin, (long long)end, (long long)chunk, threads, hp_pool_threads(pool));
+    CHECK(rc == HP_OK && err == NULL && total == want && once && !atomic_load(&c.bad_worker), what);
+    free(c.seen);
+    hp_free(err);
+}
+
+static int fail_chunk(void *ctx, int64_t begin, int64_t end, int worker)
+{
+    (void)worker;
+    atomic_int *ran = ctx;
+    atomic_fetch_add(ran, 1);
+    return begin <= 500 && 500 < end ? HP_EFAILED : HP_OK;
+}
+
+/* ---- asynchronous jobs ----------------------------------------------------------------------- */
+
+struct slow_ctx {
+    atomic_int ran;
+    atomic_int release; /* chunks spin-sleep until set (or the job is stopped) */
+};
+
+static void nap(void)
+{
+    struct timespec ts = { 0, 200000 };
+    nanosleep(&ts, NULL);
+}
+
+static int slow_chunk(void *ctx, hp_job *job, int64_t begin, int64_t end, int worker,
+                      int64_t *fail_index, char **errmsg)
+{
+    (void)begin; (void)end; (void)worker; (void)fail_index; (void)errmsg;
+    struct slow_ctx *c = ctx;
+    while (!atomic_load(&c->release) && !hp_job_stopped(job))
+        nap();
+    atomic_fetch_add(&c->ran, 1);
+    return HP_OK;
+}
+
+static int odd_fails(void *ctx, hp_job *job, int64_t begin, int64_t end, int worker,
+                     int64_t *fail_index, char **errmsg)
+{
+    (void)ctx; (void)job; (void)worker;
+    for (int64_t i = begin; i < end; i++)
+        if (i % 7 == 3) {
+            *fail_index = i;
+            return hp_err(errmsg, HP_EFAILED, "index %lld failed", (long long)i);
+        }
+    return HP_OK;
+}
+
+int main(void)
+{
+    hp_pool *pool = NULL;
+    char *err = NULL;
+
+    CHECK(hp_pool_new(&pool, 0, &err) == HP_OK && hp_pool_threads(pool) == hp_cpu_count(),
+          "threads <= 0: one per online CPU");
+    CHECK(hp_pool_started(pool) == 0, "workers start lazily (none before the first job)");
+    hp_pool_free(pool);
+
+    CHECK(hp_pool_new(&pool, 5000, &err) == HP_EINVAL && pool == NULL && err != NULL,
+          "too many threads: HP_EINVAL with a message");
+    hp_free(err);
+    err = NULL;
+
+    int counts[] = { 1, 2, 3, 8 };
+    for (int t = 0; t < 4; t++) {
+        hp_pool_new(&pool, counts[t], NULL);
+        check_sum(pool, 0, 100000, 0, 0);
+        check_sum(pool, 0, 1000, 1, 0);
+        check_sum(pool, -50, 77, 13, 0);
+        check_sum(pool, 5, 6, 0, 0);
+        check_sum(pool, 0, 999, 1000, 0);
+        check_sum(pool, 0, 10007, 3, 1);
+        check_sum(pool, 0, 10007, 0, 2);
+        CHECK(hp_pool_started(pool) == counts[t] - 1, "threads - 1 background workers started");
+        hp_pool_free(pool);
+    }
+
+    hp_pool_new(&pool, 3, NULL);
+    check_sum(pool, 10, 10, 0, 0);
+    struct sum_ctx dummy = { .threads = 3 };
+    CHECK(hp_pool_parallel_for(pool, 10, 5, 0, 0, sum_chunk, &dummy, &err) == HP_EINVAL && err,
+          "reversed range: HP_EINVAL");
+    CHECK_STR(err, "pool: reversed range [10, 5)", "reversed range message");
+    hp_free(err);
+    err = NULL;
+
+    atomic_int ran;
+    atomic_init(&ran, 0);
+    int rc = hp_pool_parallel_for(pool, 0, 100000, 10, 0, fail_chunk, &ran, &err);
+    CHECK(rc == HP_EFAILED, "a failing chunk's status is returned");
+    CHECK_STR(err, "chunk [500, 510) failed: failed", "failing chunk's message");
+    CHECK(atomic_load(&ran) < 10000, "the first failure stops the remaining chunks");
+    hp_free(err);
+    err = NULL;
+
+    /* asynchronous: wait timeout, then release, then done */
+    struct slow_ctx sc;
+    atomic_init(&sc.ran, 0);
+    atomic_init(&sc.release, 0);
+    hp_job *job = NULL;
+    CHECK(hp_pool_submit(pool, 0, 6, 1, 0, 0, slow_chunk, &sc, &job, &err) == HP_OK, "submit");
+    CHECK(hp_job_done(job) == 0, "a blocked job is not done");
+    CHECK(hp_job_wait(job, 0.05, 0) == HP_ETIMEDOUT, "wait with a timeout times out");
+    CHECK(hp_job_wait(job, 0, 1) == HP_ETIMEDOUT, "wait(0) polls");
+    atomic_store(&sc.release, 1);
+    CHECK(hp_job_wait(job, 10, 1) == HP_OK && hp_job_done(job), "released job finishes");
+    CHECK(hp_job_status(job, NULL, NULL) == HP_OK && atomic_load(&sc.ran) == 6, "every chunk ran");
+    hp_job_free(job);
+
+    /* cancel: chunks see the flag */
+    atomic_init(&sc.ran, 0);
+    atomic_init(&sc.release, 0);
+    hp_pool_submit(pool, 0, 1000, 1, 0, 0, slow_chunk, &sc, &job, NULL);
+    hp_job_cancel(job);
+    CHECK(hp_job_wait(job, 10, 1) == HP_OK, "a cancelled job finishes");
+    CHECK(hp_job_status(job, NULL, NULL) == HP_ECANCELED, "status HP_ECANCELED");
+    CHECK(atomic_load(&sc.ran) < 1000, "cancel stops the chunks not yet claimed");
+    hp_job_free(job);
+
+    /* failure with the lowest index, every chunk run; fail_fast stops early */
+    for (int ff = 0; ff < 2; ff++) {
+        hp_pool_submit(pool, 0, 1000, 4, 0, ff, odd_fails, NULL, &job, NULL);
+        hp_job_wait(job, -1, 1);
+        int64_t index = -1;
+        const char *msg = NULL;
+        int st = hp_job_status(job, &index, &msg);
+        if (!ff) {
+            CHECK(st == HP_EFAILED && index == 3, "failure with the lowest index is kept");
+            CHECK_STR(msg, "index 3 failed", "its message");
+        } else {
+            CHECK(st == HP_EFAILED && index % 7 == 3, "fail_fast: a failure is kept");
+        }
+        hp_job_free(job);
+    }
+
+    /* close with work in flight: never blocks forever, the job stays valid after free */
+    atomic_init(&sc.ran, 0);
+    atomic_init(&sc.release, 0);
+    hp_pool_submit(pool, 0, 100, 1, 0, 0, slow_chunk, &sc, &job, NULL);
+    nap();
+    hp_pool_free(pool);
+    CHECK(hp_job_done(job) && hp_job_status(job, NULL, NULL) == HP_ECANCELED,
+          "closing the pool cancels the job in flight");
+    hp_job_free(job);
+
+    /* a job freed while running: cancel, then wait until no participant uses it */
+    hp_pool_new(&pool, 2, NULL);
+    atomic_init(&sc.release, 0);
+    hp_pool_submit(pool, 0, 100, 1, 0, 0, slow_chunk, &sc, &job, NULL);
+    nap();
+    hp_job_free(job);
+    CHECK(1, "freeing a running job returns");
+    CHECK(hp_pool_submit(pool, 0, 0, 0, 0, 0, slow_chunk, &sc, &job, NULL) == HP_OK &&
+              hp_job_done(job), "an empty job is done at once");
+    hp_job_free(job);
+    hp_pool_close(pool);
+    CHECK(hp_pool_closed(pool), "closed");
+    CHECK(hp_pool_submit(pool, 0, 5, 0, 0, 0, slow_chunk, &sc, &job, &err) == HP_EINVAL,
+          "submit on a closed pool: HP_EINVAL");
+    CHECK_STR(err, "pool: the pool is closed", "closed message");
+    hp_free(err);
+    hp_pool_free(pool);
+    return tap_done();
+}

@@ -106,6 +106,7 @@ ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 test: deps
 	@$(MAKE) --no-print-directory all EXTRA_CFLAGS=-Werror
 	@$(MAKE) --no-print-directory ctest BUILD=$(BUILD)/asan EXTRA_CFLAGS="$(ASAN_FLAGS)" CFLAGS=
+	@$(MAKE) --no-print-directory $(TSAN_TESTS) BUILD=$(BUILD)/tsan EXTRA_CFLAGS="$(TSAN_FLAGS)" CFLAGS=
 	@sh tools/run_tests.sh $(BUILD)
 
 asan:
@@ -114,7 +115,7 @@ asan:
 
 # The threaded parts' C tests (pool, load generator) under ThreadSanitizer; TSan exits
 # non-zero on a report, so a clean run is the pass.
-TSAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=thread -Werror
+TSAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=thread -Werror -DHP_NO_CLONES
 TSAN_TESTS := $(filter $(patsubst %,$(BUILD)/tsan/tests/%,test_pool test_http_load),$(TEST_C:tests/c/%.c=$(BUILD)/tsan/tests/%))
 tsan:
 	@$(MAKE) --no-print-directory $(TSAN_TESTS) BUILD=$(BUILD)/tsan EXTRA_CFLAGS="$(TSAN_FLAGS)" CFLAGS=

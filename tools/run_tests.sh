@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs every test of the project and prints one closing line "N passed, N failed":
-#   - the C tests (ASan+UBSan build in $BUILD/asan/tests/), each a TAP program;
+#   - the C tests (ASan+UBSan build in $BUILD/asan/tests/), each a TAP program, and the
+#     threaded ones again under ThreadSanitizer ($BUILD/tsan/tests/);
 #   - the busted specs under Lua 5.4 and under LuaJIT, in TAP form.
 # A test program that crashes or prints no plan counts as one failure.
 set -u
@@ -24,19 +25,24 @@ count() {
     grep -a -A 12 '^not ok ' "$1" | head -80
 }
 
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
-export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-for t in "$BUILD"/asan/tests/test_*; do
-    [ -x "$t" ] || continue
-    name=$(basename "$t")
-    state=ok
-    "$t" > "$log/$name.tap" 2> "$log/$name.err" || state=crashed
-    # a failing CHECK already shows as "not ok"; a crash shows as no plan
-    [ "$state" = crashed ] && grep -aq '^not ok' "$log/$name.tap" && state=ok
-    [ "$state" = crashed ] && cat "$log/$name.err" | tail -30
-    count "$log/$name.tap" "$state" "C $name"
-done
-unset ASAN_OPTIONS UBSAN_OPTIONS
+# ctests DIR LABEL: runs every test program in DIR.
+ctests() {
+    for t in "$1"/test_*; do
+        [ -x "$t" ] || continue
+        name=$(basename "$t")
+        state=ok
+        "$t" > "$log/$name.$2.tap" 2> "$log/$name.$2.err" || state=crashed
+        # a failing CHECK already shows as "not ok"; a crash or a sanitizer report does not
+        [ "$state" = crashed ] && grep -aq '^not ok' "$log/$name.$2.tap" && state=ok
+        [ "$state" = crashed ] && tail -30 "$log/$name.$2.err"
+        count "$log/$name.$2.tap" "$state" "C ($2) $name"
+    done
+}
+
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctests "$BUILD/asan/tests" asan
+# the threaded parts again under ThreadSanitizer (make test builds test_pool, test_http_load)
+TSAN_OPTIONS=halt_on_error=1:exitcode=66 ctests "$BUILD/tsan/tests" tsan
 
 export HOTPATH_BUILD="$here/$BUILD"
 for rt in lua5.4 luajit; do

@@ -7,6 +7,15 @@
 
 /* Same shape as the pool's hp_range_fn: handles [begin, end) as worker `worker`
  * (0 <= worker < the resolved thread count); returns HP_OK or a status. */
+/* Function multi-versioning: target_clones dispatches through an ifunc resolver that the
+ * dynamic loader runs before any sanitizer runtime has started, which crashes TSan builds.
+ * Sanitizer builds define HP_NO_CLONES and keep only the default version. */
+#ifdef HP_NO_CLONES
+#define HP_TARGET_CLONES(...)
+#else
+#define HP_TARGET_CLONES(...) __attribute__((target_clones(__VA_ARGS__)))
+#endif
+
 typedef int (*hp_kpar_fn)(void *ctx, int64_t begin, int64_t end, int worker);
 
 /* The thread count a kernel will use: threads <= 0 means all CPUs. At least 1. */

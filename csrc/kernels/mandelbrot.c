@@ -35,7 +35,7 @@ typedef struct mb_ctx {
 } mb_ctx;
 
 /* Rows [begin, end). */
-__attribute__((target_clones("avx512f", "avx2", "default"))) static int mb_rows(void *vctx, int64_t begin, int64_t end,
+HP_TARGET_CLONES("avx512f", "avx2", "default") static int mb_rows(void *vctx, int64_t begin, int64_t end,
                                                                              int worker)
 {
     (void)worker;

@@ -23,7 +23,7 @@ typedef struct sn_ctx {
 
 /* Rows [begin, end) of A in (or At in). The denominators of row i along j grow by
  * (i + j + 1) + 1 each step, so they are carried in a vector instead of multiplied out. */
-__attribute__((target_clones("avx2", "default"))) static int sn_rows(void *vctx, int64_t begin, int64_t end, int worker)
+HP_TARGET_CLONES("avx2", "default") static int sn_rows(void *vctx, int64_t begin, int64_t end, int worker)
 {
     (void)worker;
     const sn_ctx *c = vctx;

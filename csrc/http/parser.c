@@ -2,6 +2,7 @@
  * Lines complete in the input are read in place; a line split across reads is gathered in
  * p->line first, so a response may arrive one byte at a time. */
 #include "http/parser.h"
+#include "http/text.h"
 
 #include <string.h>
 
@@ -40,34 +41,6 @@ static int fail(hp_http_parser *p, const char *why)
     return HP_HTTP_ERROR;
 }
 
-static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
-
-/* Case-insensitive: does [s, s+n) equal the lowercase literal name? */
-static int name_is(const char *s, size_t n, const char *name)
-{
-    size_t k = strlen(name);
-    if (n != k)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (lower((unsigned char)s[i]) != name[i])
-            return 0;
-    return 1;
-}
-
-/* Does the comma-separated header value contain the token (case-insensitive)? */
-static int has_token(const char *v, size_t n, const char *tok)
-{
-    size_t k = strlen(tok);
-    for (size_t i = 0; i + k <= n; i++) {
-        size_t j = 0;
-        while (j < k && lower((unsigned char)v[i + j]) == tok[j])
-            j++;
-        if (j == k)
-            return 1;
-    }
-    return 0;
-}
-
 static int parse_u64(const char *s, size_t n, int base, uint64_t *out)
 {
     uint64_t v = 0;
@@ -76,7 +49,7 @@ static int parse_u64(const char *s, size_t n, int base, uint64_t *out)
         i++;
     size_t start = i;
     for (; i < n; i++) {
-        int c = lower((unsigned char)s[i]), d;
+        int c = hp_http_lower((unsigned char)s[i]), d;
         if (c >= '0' && c <= '9')
             d = c - '0';
         else if (base == 16 && c >= 'a' && c <= 'f')
@@ -154,9 +127,9 @@ static int on_line(hp_http_parser *p, const char *s, size_t n)
         size_t nl = (size_t)(colon - s);
         const char *v = colon + 1;
         size_t vl = n - nl - 1;
-        switch (lower((unsigned char)s[0])) {
+        switch (hp_http_lower((unsigned char)s[0])) {
         case 'c':
-            if (name_is(s, nl, "content-length")) {
+            if (hp_http_name_is(s, nl, "content-length")) {
                 uint64_t len;
                 if (parse_u64(v, vl, 10, &len) != 0)
                     return fail(p, "bad Content-Length");
@@ -164,16 +137,16 @@ static int on_line(hp_http_parser *p, const char *s, size_t n)
                     return fail(p, "conflicting Content-Length");
                 p->has_length = 1;
                 p->remaining = len;
-            } else if (name_is(s, nl, "connection")) {
-                if (has_token(v, vl, "close"))
+            } else if (hp_http_name_is(s, nl, "connection")) {
+                if (hp_http_has_token(v, vl, "close"))
                     p->keep_alive = 0;
-                else if (has_token(v, vl, "keep-alive"))
+                else if (hp_http_has_token(v, vl, "keep-alive"))
                     p->keep_alive = 1;
             }
             break;
         case 't':
-            if (name_is(s, nl, "transfer-encoding")) {
-                if (!has_token(v, vl, "chunked"))
+            if (hp_http_name_is(s, nl, "transfer-encoding")) {
+                if (!hp_http_has_token(v, vl, "chunked"))
                     return fail(p, "unsupported Transfer-Encoding");
                 p->chunked = 1;
             }

@@ -3,6 +3,7 @@
 #include "http/server.h"
 #include "http/httpdate.h"
 #include "http/body.h"
+#include "http/text.h"
 #include "common/common.h"
 #include "common/error.h"
 
@@ -15,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -121,28 +121,6 @@ static void respond_error(sthread *t, sconn *c, int code, const char *reason)
 
 /* ---- requests ------------------------------------------------------------------------------- */
 
-static int lower(int ch) { return ch >= 'A' && ch <= 'Z' ? ch + 32 : ch; }
-
-static int header_is(const char *s, size_t n, const char *name)
-{
-    size_t k = strlen(name);
-    if (n != k)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (lower((unsigned char)s[i]) != name[i])
-            return 0;
-    return 1;
-}
-
-static int value_has(const char *v, size_t n, const char *tok)
-{
-    size_t k = strlen(tok);
-    for (size_t i = 0; i + k <= n; i++)
-        if (strncasecmp(v + i, tok, k) == 0)
-            return 1;
-    return 0;
-}
-
 /* Parses the request at the front of [p, p+n). Returns its total length (head and body),
  * 0 if incomplete, -1 if malformed. Sets *keep_alive and *head (the method is HEAD). */
 static long parse_request(const char *p, size_t n, int *keep_alive, int *head)
@@ -172,12 +150,12 @@ static long parse_request(const char *p, size_t n, int *keep_alive, int *head)
         size_t nl = (size_t)(colon - h);
         const char *v = colon + 1;
         size_t vl = hl - nl - 1;
-        if (header_is(h, nl, "connection")) {
-            if (value_has(v, vl, "close"))
+        if (hp_http_name_is(h, nl, "connection")) {
+            if (hp_http_has_token(v, vl, "close"))
                 *keep_alive = 0;
-            else if (value_has(v, vl, "keep-alive"))
+            else if (hp_http_has_token(v, vl, "keep-alive"))
                 *keep_alive = 1;
-        } else if (header_is(h, nl, "content-length")) {
+        } else if (hp_http_name_is(h, nl, "content-length")) {
             char *q;
             while (vl && (*v == ' ' || *v == '\t'))
                 v++, vl--;
@@ -185,7 +163,7 @@ static long parse_request(const char *p, size_t n, int *keep_alive, int *head)
             if (q == v || x > IN_MAX)
                 return -1;
             clen = x;
-        } else if (header_is(h, nl, "transfer-encoding")) {
+        } else if (hp_http_name_is(h, nl, "transfer-encoding")) {
             return -1; /* chunked request bodies are not part of these tests */
         }
         h = e + 1;

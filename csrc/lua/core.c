@@ -46,6 +46,10 @@ int hp_lua_fail(lua_State *L, int status, void **msg_slot)
     return 3;
 }
 
+void hp_lua_setnum(lua_State *L, const char *k, double v) { lua_pushnumber(L, v); lua_setfield(L, -2, k); }
+void hp_lua_setint(lua_State *L, const char *k, lua_Integer v) { lua_pushinteger(L, v); lua_setfield(L, -2, k); }
+void hp_lua_setbool(lua_State *L, const char *k, int v) { lua_pushboolean(L, v); lua_setfield(L, -2, k); }
+
 int luaopen_hotpath_core(lua_State *L)
 {
     lua_newtable(L);

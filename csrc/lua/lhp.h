@@ -17,6 +17,11 @@ void hp_lua_release(lua_State *L, int idx);
 /* Pushes nil, message, status name; returns 3. The message comes from a guard slot (may be NULL). */
 int hp_lua_fail(lua_State *L, int status, void **msg_slot);
 
+/* t[k] = v for the table on top of the stack (result tables of the bindings). May raise (memory). */
+void hp_lua_setnum(lua_State *L, const char *k, double v);
+void hp_lua_setint(lua_State *L, const char *k, lua_Integer v);
+void hp_lua_setbool(lua_State *L, const char *k, int v);
+
 /* Module parts, each filling the table on top of the stack. */
 void hp_lua_open_common(lua_State *L);
 void hp_lua_open_proc(lua_State *L);

@@ -18,8 +18,6 @@ typedef struct lload {
     hp_load *l;
 } lload;
 
-static void set_num(lua_State *L, const char *k, double v) { lua_pushnumber(L, v); lua_setfield(L, -2, k); }
-static void set_int(lua_State *L, const char *k, uint64_t v) { lua_pushinteger(L, (lua_Integer)v); lua_setfield(L, -2, k); }
 
 static double num_field(lua_State *L, int t, const char *k, double dflt)
 {
@@ -108,10 +106,10 @@ static int l_load_wait(lua_State *L)
     int done = hp_load_wait(u->l, w, &pg);
     lua_pushboolean(L, done);
     lua_createtable(L, 0, 4);
-    set_num(L, "elapsed", pg.elapsed);
-    set_int(L, "phase", (uint64_t)pg.phase + 1);
-    set_int(L, "requests", pg.requests);
-    set_int(L, "errors", pg.errors);
+    hp_lua_setnum(L, "elapsed", pg.elapsed);
+    hp_lua_setint(L, "phase", (lua_Integer)pg.phase + 1);
+    hp_lua_setint(L, "requests", (lua_Integer)pg.requests);
+    hp_lua_setint(L, "errors", (lua_Integer)pg.errors);
     return 2;
 }
 
@@ -125,30 +123,30 @@ static int l_load_stop(lua_State *L)
 static void push_latency(lua_State *L, const char *k, const hp_load_latency *x)
 {
     lua_createtable(L, 0, 10);
-    set_int(L, "count", x->count);
-    set_num(L, "min", x->min);
-    set_num(L, "mean", x->mean);
-    set_num(L, "stdev", x->stdev);
-    set_num(L, "p50", x->p50);
-    set_num(L, "p90", x->p90);
-    set_num(L, "p99", x->p99);
-    set_num(L, "p99_9", x->p999);
-    set_num(L, "p99_99", x->p9999);
-    set_num(L, "max", x->max);
+    hp_lua_setint(L, "count", (lua_Integer)x->count);
+    hp_lua_setnum(L, "min", x->min);
+    hp_lua_setnum(L, "mean", x->mean);
+    hp_lua_setnum(L, "stdev", x->stdev);
+    hp_lua_setnum(L, "p50", x->p50);
+    hp_lua_setnum(L, "p90", x->p90);
+    hp_lua_setnum(L, "p99", x->p99);
+    hp_lua_setnum(L, "p99_9", x->p999);
+    hp_lua_setnum(L, "p99_99", x->p9999);
+    hp_lua_setnum(L, "max", x->max);
     lua_setfield(L, -2, k);
 }
 
 static void push_phase(lua_State *L, const hp_load_phase_result *p)
 {
     lua_createtable(L, 0, 12);
-    set_num(L, "rate", p->rate);
-    set_num(L, "duration", p->duration);
-    set_int(L, "sent", p->sent);
-    set_int(L, "requests", p->requests);
-    set_int(L, "errors", p->errors);
-    set_int(L, "bytes", p->bytes);
-    set_int(L, "backlog_max", p->backlog_max);
-    set_int(L, "late", p->late);
+    hp_lua_setnum(L, "rate", p->rate);
+    hp_lua_setnum(L, "duration", p->duration);
+    hp_lua_setint(L, "sent", (lua_Integer)p->sent);
+    hp_lua_setint(L, "requests", (lua_Integer)p->requests);
+    hp_lua_setint(L, "errors", (lua_Integer)p->errors);
+    hp_lua_setint(L, "bytes", (lua_Integer)p->bytes);
+    hp_lua_setint(L, "backlog_max", (lua_Integer)p->backlog_max);
+    hp_lua_setint(L, "late", (lua_Integer)p->late);
     push_latency(L, "latency", &p->latency);
     push_latency(L, "service", &p->service);
 }
@@ -165,16 +163,16 @@ static int l_load_finish(lua_State *L)
     if (rc != HP_OK)
         return hp_lua_fail(L, rc, msg);
     lua_createtable(L, 0, 16);
-    set_num(L, "wall", r->wall);
-    set_num(L, "user", r->user);
-    set_num(L, "sys", r->sys);
-    set_int(L, "connects", r->connects);
-    set_int(L, "refused", r->refused);
-    set_int(L, "reset", r->reset);
-    set_int(L, "closed", r->closed);
-    set_int(L, "timeouts", r->timeouts);
-    set_int(L, "parse_errors", r->parse_errors);
-    set_int(L, "connect_errors", r->connect_errors);
+    hp_lua_setnum(L, "wall", r->wall);
+    hp_lua_setnum(L, "user", r->user);
+    hp_lua_setnum(L, "sys", r->sys);
+    hp_lua_setint(L, "connects", (lua_Integer)r->connects);
+    hp_lua_setint(L, "refused", (lua_Integer)r->refused);
+    hp_lua_setint(L, "reset", (lua_Integer)r->reset);
+    hp_lua_setint(L, "closed", (lua_Integer)r->closed);
+    hp_lua_setint(L, "timeouts", (lua_Integer)r->timeouts);
+    hp_lua_setint(L, "parse_errors", (lua_Integer)r->parse_errors);
+    hp_lua_setint(L, "connect_errors", (lua_Integer)r->connect_errors);
     lua_pushstring(L, r->first_error);
     lua_setfield(L, -2, "first_error");
     lua_newtable(L);
@@ -296,10 +294,10 @@ static int l_mem_read(lua_State *L)
     if (rc != HP_OK)
         return hp_lua_fail(L, rc, msg);
     lua_createtable(L, 0, 3);
-    set_int(L, "rss_kb", (uint64_t)m.rss_kb);
-    set_int(L, "hwm_kb", (uint64_t)m.hwm_kb);
+    hp_lua_setint(L, "rss_kb", (lua_Integer)(uint64_t)m.rss_kb);
+    hp_lua_setint(L, "hwm_kb", (lua_Integer)(uint64_t)m.hwm_kb);
     if (m.pss_kb >= 0)
-        set_int(L, "pss_kb", (uint64_t)m.pss_kb);
+        hp_lua_setint(L, "pss_kb", (lua_Integer)(uint64_t)m.pss_kb);
     return 1;
 }
 

@@ -42,9 +42,6 @@ static lua_Integer opt_int(lua_State *L, int spec, const char *field)
     return v;
 }
 
-static void set_num(lua_State *L, const char *k, double v) { lua_pushnumber(L, v); lua_setfield(L, -2, k); }
-static void set_int(lua_State *L, const char *k, lua_Integer v) { lua_pushinteger(L, v); lua_setfield(L, -2, k); }
-static void set_bool(lua_State *L, const char *k, int v) { lua_pushboolean(L, v); lua_setfield(L, -2, k); }
 static void set_str(lua_State *L, const char *k, const char *s, size_t n)
 {
     if (!s)
@@ -84,16 +81,16 @@ static int l_proc_run(lua_State *L)
         return hp_lua_fail(L, rc, msg);
 
     lua_createtable(L, 0, 16);
-    set_num(L, "wall", r->wall);
-    set_num(L, "user", r->user);
-    set_num(L, "sys", r->sys);
-    set_int(L, "maxrss_kb", r->maxrss_kb);
-    set_int(L, "pid", r->pid);
-    set_bool(L, "exited", r->exited);
-    set_int(L, "exit_code", r->exit_code);
-    set_int(L, "signal", r->signal);
-    set_bool(L, "timed_out", r->timed_out);
-    set_int(L, "stdout_bytes", (lua_Integer)r->stdout_bytes);
+    hp_lua_setnum(L, "wall", r->wall);
+    hp_lua_setnum(L, "user", r->user);
+    hp_lua_setnum(L, "sys", r->sys);
+    hp_lua_setint(L, "maxrss_kb", r->maxrss_kb);
+    hp_lua_setint(L, "pid", r->pid);
+    hp_lua_setbool(L, "exited", r->exited);
+    hp_lua_setint(L, "exit_code", r->exit_code);
+    hp_lua_setint(L, "signal", r->signal);
+    hp_lua_setbool(L, "timed_out", r->timed_out);
+    hp_lua_setint(L, "stdout_bytes", (lua_Integer)r->stdout_bytes);
     if (spec.digest_kind)
         set_str(L, "digest", r->digest, strlen(r->digest));
     set_str(L, "stdout", spec.keep_stdout ? (r->stdout_data ? r->stdout_data : "") : NULL, r->stdout_len);

@@ -201,7 +201,7 @@ end)
 
 describe("hotpath load / serve commands", function()
   local function run(args, timeout)
-    local argv = { helper.lua, helper.root .. "/tools/http.lua" }
+    local argv = { helper.lua, helper.root .. "/bin/hotpath" }
     for _, a in ipairs(args) do argv[#argv + 1] = a end
     return assert(hp.proc.run { argv = argv, keep_stdout = true, timeout = timeout or 20 })
   end

@@ -36,7 +36,7 @@ local function wrk(url, c)
 end
 
 local function ours(url, c, extra)
-  local argv = { lua, root .. "/tools/http.lua", "load", url, "-t", "1", "-c", tostring(c), "-d", secs .. "s", "--json", "-" }
+  local argv = { lua, root .. "/bin/hotpath", "load", url, "-t", "1", "-c", tostring(c), "-d", secs .. "s", "--json", "-" }
   for _, a in ipairs(extra or {}) do argv[#argv + 1] = a end
   local r = assert(hp.proc.run { argv = argv, keep_stdout = true, timeout = secs + 30 })
   assert(r.ok, r.stderr)

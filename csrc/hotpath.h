@@ -14,4 +14,5 @@
 #include "proc/proc.h"
 #include "kernels/mandelbrot.h"
 #include "pool/pool.h"
+#include "pool/tasks.h"
 #endif

@@ -21,5 +21,6 @@ int hp_lua_fail(lua_State *L, int status, void **msg_slot);
 void hp_lua_open_common(lua_State *L);
 void hp_lua_open_proc(lua_State *L);
 void hp_lua_open_kernels(lua_State *L);
+void hp_lua_open_pool(lua_State *L);
 
 #endif

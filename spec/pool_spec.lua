@@ -120,12 +120,71 @@ describe("hotpath.pool", function()
     end)
   end
 
+  describe("Lua-function tasks", function()
+    local pool
+    before_each(function() pool = P.new { threads = 2 } end)
+    after_each(function() pool:close() end)
+
+    it("run in worker states with copied values", function()
+      local r = pool:map(function(n)
+        local a, b = 0, 1
+        for _ = 1, n do a, b = b, a + b end
+        return a
+      end, mod30(3000)):wait()
+      for i = 1, 3000 do assert.are.equal(fib((i - 1) % 30), r[i]) end
+      local t = pool:map(function(x)
+        return { x.a * 2, s = x.s:upper(), ok = not x.flag, nested = { x.a } }
+      end, { { a = 1, s = "x", flag = true }, { a = 2, s = "y" } }):wait()
+      assert.are.same({ { 2, s = "X", ok = false, nested = { 1 } }, { 4, s = "Y", ok = true, nested = { 2 } } }, t)
+      assert.are.equal(333833500, pool:map(function(x) return x * x end, P.range(1, 1000)):sum())
+      assert.are.equal(1, pool:map(function(x) return x * x end, P.range(1, 1000)):min())
+      assert.are.same({ true, false, 1.5, "s" }, pool:map(function(x) return x end, { true, false, 1.5, "s" }):wait())
+      assert.are.same({ "nil", "nil" }, pool:map(function(x) local v = x.v return type(v) end, { {}, {} }):wait())
+    end)
+
+    it("report the lowest failing task with its index", function()
+      local r, msg, index = pool:map(function(x)
+        if x % 4 == 3 then error("bad " .. x, 0) end
+        return x
+      end, P.range(1, 100)):wait()
+      assert.is_nil(r)
+      assert.are.equal("task 3: bad 3", msg)
+      assert.are.equal(3, index)
+      local _, msg2, index2 = pool:map(function() return print end, { 1 }):wait()
+      assert.are.equal("task 1: result: cannot copy function", msg2)
+      assert.are.equal(1, index2)
+    end)
+
+    it("can be cancelled while running", function()
+      local f = pool:map(function()
+        local t = os.clock() + 0.3
+        while os.clock() < t do end
+        return 1
+      end, { 1, 2, 3, 4, 5, 6, 7, 8 }, { chunk = 1 })
+      f:cancel()
+      assert.are.equal("cancelled", select(2, f:wait()))
+    end)
+
+    it("reject upvalues other than _ENV, naming them, and uncopyable inputs", function()
+      local up = 1
+      local ok, err = pcall(pool.map, pool, function() return up end, { 1 })
+      assert.is_false(ok)
+      assert.are.equal("bad argument #1 to 'map' (function has upvalue 'up' (only _ENV; pass values as inputs))", err)
+      ok, err = pcall(pool.map, pool, print, { 1 })
+      assert.are.equal("bad argument #1 to 'map' (a Lua function expected)", err)
+      ok, err = pcall(pool.map, pool, function(x) return x end, { 1, print })
+      assert.are.equal("bad argument #2 to 'map' (inputs[2]: cannot copy function)", err)
+      ok, err = pcall(pool.map, pool, function(x) return x end, { setmetatable({}, {}) })
+      assert.are.equal("bad argument #2 to 'map' (inputs[1]: cannot copy a table with a metatable)", err)
+    end)
+  end)
+
   it("starts workers lazily and has a default pool", function()
     local p = P.new { threads = 3 }
     assert.are.equal(3, p:threads())
     assert.are.equal(0, p:started())
     p:map("noop", P.range(1, 10)):wait()
-    assert.are.equal(2, p:started())
+    assert.are.equal(3, p:started())
     p:close()
     assert.are.equal(P.default(), P.default())
     assert.are.equal(require("hotpath.util").core.cpu_count(), P.default():threads())

@@ -6,6 +6,7 @@
  * raised here but returned as (false, message) so that the Lua layer raises it against the
  * right argument, and so that no C memory is live when it does. */
 #include "lhp.h"
+#include "ltasks.h"
 #include "common/common.h"
 #include "pool/pool.h"
 #include "pool/tasks.h"
@@ -18,7 +19,7 @@
 typedef struct { hp_pool *pool; } lpool;
 typedef struct { hp_batch *b; } lbatch;
 
-static hp_pool *checkpool(lua_State *L, int idx)
+hp_pool *hp_lua_checkpool(lua_State *L, int idx)
 {
     lpool *p = luaL_checkudata(L, idx, POOL_MT);
     if (!p->pool)
@@ -52,13 +53,13 @@ static int l_pool_new(lua_State *L)
 
 static int l_pool_threads(lua_State *L)
 {
-    lua_pushinteger(L, hp_pool_threads(checkpool(L, 1)));
+    lua_pushinteger(L, hp_pool_threads(hp_lua_checkpool(L, 1)));
     return 1;
 }
 
 static int l_pool_started(lua_State *L)
 {
-    lua_pushinteger(L, hp_pool_started(checkpool(L, 1)));
+    lua_pushinteger(L, hp_pool_started(hp_lua_checkpool(L, 1)));
     return 1;
 }
 
@@ -111,7 +112,7 @@ static int inputs_type(lua_State *L, int t, lua_Integer n, size_t *bytes)
  * a started batch, or nil, msg, code (unknown kind, closed pool), or false, msg (bad element). */
 static int l_pool_map(lua_State *L)
 {
-    hp_pool *pool = checkpool(L, 1);
+    hp_pool *pool = hp_lua_checkpool(L, 1);
     hp_batch_spec sp;
     memset(&sp, 0, sizeof sp);
     sp.kind = luaL_checkstring(L, 2);
@@ -264,6 +265,7 @@ void hp_lua_open_pool(lua_State *L)
     lua_pop(L, 1);
     lua_newtable(L);
     luaL_setfuncs(L, fns, 0);
+    hp_lua_open_ltasks(L);
     lua_pushstring(L, hp_task_kinds());
     lua_setfield(L, -2, "kinds");
     lua_setfield(L, -2, "pool");

@@ -193,14 +193,16 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* Under mu: starts the background threads once. A thread that cannot start leaves the pool
- * smaller; the waiting caller still runs every job. */
+/* Under mu: starts the background threads once: `threads` of them, so that asynchronous jobs
+ * run whole in the background (a waiter with a timeout never gets stuck in a long task); a
+ * parallel_for uses threads - 1 of them plus its caller. A thread that cannot start leaves the
+ * pool smaller; a waiter that helps still runs every job. */
 static void start_workers(hp_pool *pool)
 {
     if (pool->start_tried)
         return;
     pool->start_tried = 1;
-    for (int i = 0; i < pool->threads - 1; i++) {
+    for (int i = 0; i < pool->threads; i++) {
         if (pthread_create(&pool->tids[i], NULL, worker_main, pool) != 0)
             break;
         pool->started++;

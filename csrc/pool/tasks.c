@@ -184,7 +184,7 @@ int hp_batch_start(hp_batch *b, char **errmsg)
 
 int hp_batch_wait(hp_batch *b, double timeout)
 {
-    return b->job ? hp_job_wait(b->job, timeout, 1) : HP_OK;
+    return b->job ? hp_job_wait(b->job, timeout, 0) : HP_OK;
 }
 
 int hp_batch_done(hp_batch *b) { return b->job ? hp_job_done(b->job) : 1; }

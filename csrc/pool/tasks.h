@@ -80,7 +80,8 @@ int hp_batch_set_string(hp_batch *b, int64_t k, const char *s, size_t len);
 /* Submits the batch to its pool; returns at once. */
 int hp_batch_start(hp_batch *b, char **errmsg);
 
-/* As hp_job_wait (the caller participates): HP_OK once done, HP_ETIMEDOUT. */
+/* As hp_job_wait without help (the background workers run the batch, so a timeout is kept
+ * even when a task runs long): HP_OK once done, HP_ETIMEDOUT. */
 int hp_batch_wait(hp_batch *b, double timeout);
 int hp_batch_done(hp_batch *b);
 void hp_batch_cancel(hp_batch *b);

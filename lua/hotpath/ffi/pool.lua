@@ -135,6 +135,20 @@ return function(core)
 
   -- Lua-function tasks under LuaJIT need worker Lua states: a small C module built against
   -- LuaJIT's headers (csrc/lua/ltasks.c, shared with the 5.4 binding) provides them.
+  -- Found on package.cpath (installed), else in the build tree beside lua/.
   local ok, lt = pcall(require, "hotpath.ltasks_jit")
-  if ok then P.lua_ops = lt.ops(P) end
+  if not ok then
+    local here = debug.getinfo(1, "S").source:match("^@(.*)/hotpath/ffi/pool%.lua$")
+    local open = here and package.loadlib(here .. "/../build/luajit/hotpath/ltasks_jit.so", "luaopen_hotpath_ltasks_jit")
+    if open then ok, lt = true, open() end
+  end
+  if ok then
+    local uintptr = ffi.typeof("uintptr_t")
+    local lmap = lt.map
+    local ops = {}
+    for k, v in pairs(lt) do ops[k] = v end
+    -- the C module takes the pool as its address (it cannot read FFI cdata)
+    function ops.map(h, ...) return lmap(tonumber(ffi.cast(uintptr, h)), ...) end
+    P.lua_ops = ops
+  end
 end

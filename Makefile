@@ -58,8 +58,22 @@ CORE_SO  := $(BUILD)/lua54/hotpath/core.so
 CDEF     := $(BUILD)/lua/hotpath/ffi/cdef.lua
 BUILDINFO = $(CC) $(shell $(CC) -dumpfullversion 2>/dev/null) $(CFLAGS) $(EXTRA_CFLAGS)
 
+# Lua-function tasks under LuaJIT: csrc/lua/ltasks.c again, against LuaJIT's headers, as the
+# C module hotpath.ltasks_jit linked to libhotpath.so (found beside it: $ORIGIN/.. installed,
+# $ORIGIN/../.. in the build tree).
+LUAJIT_INCDIR ?= /usr/include/luajit-2.1
+JIT_SO   := $(if $(wildcard $(LUAJIT_INCDIR)/lua.h),$(BUILD)/luajit/hotpath/ltasks_jit.so)
+
 .PHONY: all test bench asan tsan deps install install-luajit clean ctest specs
-all: $(LIB) $(CDEF) $(if $(filter 504,$(LUA_ABI)),$(CORE_SO))
+all: $(LIB) $(CDEF) $(if $(filter 504,$(LUA_ABI)),$(CORE_SO)) $(JIT_SO)
+
+$(BUILD)/luajit/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(HP_CFLAGS) -DHP_LTASKS_JIT -I$(LUAJIT_INCDIR) -c $< -o $@
+
+$(BUILD)/luajit/hotpath/ltasks_jit.so: $(BUILD)/luajit/csrc/lua/ltasks.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LIBFLAG) -o $@ $< -L$(BUILD) -lhotpath -Wl,-rpath,'$$ORIGIN/..' -Wl,-rpath,'$$ORIGIN/../..' $(LDLIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)

@@ -24,4 +24,5 @@
 #include "kernels/nbody.h"
 #include "kernels/spectral_norm.h"
 #include "kernels/pidigits.h"
+#include "pool/tasks.h"
 #endif

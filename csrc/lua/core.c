@@ -58,6 +58,7 @@ int luaopen_hotpath_core(lua_State *L)
     hp_lua_open_kernels(L);
     hp_lua_open_json(L);
     hp_lua_open_http(L);
+    hp_lua_open_pool(L);
     lua_pushliteral(L, "lua54");
     lua_setfield(L, -2, "backend");
     return 1;

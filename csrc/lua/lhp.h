@@ -28,5 +28,6 @@ void hp_lua_open_proc(lua_State *L);
 void hp_lua_open_kernels(lua_State *L);
 void hp_lua_open_json(lua_State *L);
 void hp_lua_open_http(lua_State *L);
+void hp_lua_open_pool(lua_State *L);
 
 #endif

@@ -11,6 +11,8 @@
  *   - the pool's memory lives while the owner or a job holds a reference (refs).
  */
 #include "pool/pool.h"
+#include "pool/kinds.h"
+#include "pool/tasks.h"
 #include "common/common.h"
 #include "common/error.h"
 
@@ -50,6 +52,8 @@ struct hp_pool {
     int closed;
     hp_job *head, *tail;        /* queued jobs, FIFO */
     pthread_t *tids;
+    struct kind { char name[64]; hp_kind_fn fn; void *kctx; int type; } *kinds; /* under mu */
+    int nkinds;
 };
 
 /* ---- helpers --------------------------------------------------------------------------------- */
@@ -62,6 +66,7 @@ static void pool_unref(hp_pool *pool)
     pthread_cond_destroy(&pool->done_cv);
     pthread_mutex_destroy(&pool->mu);
     free(pool->tids);
+    free(pool->kinds);
     free(pool);
 }
 
@@ -188,14 +193,16 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* Under mu: starts the background threads once. A thread that cannot start leaves the pool
- * smaller; the waiting caller still runs every job. */
+/* Under mu: starts the background threads once: `threads` of them, so that asynchronous jobs
+ * run whole in the background (a waiter with a timeout never gets stuck in a long task); a
+ * parallel_for uses threads - 1 of them plus its caller. A thread that cannot start leaves the
+ * pool smaller; a waiter that helps still runs every job. */
 static void start_workers(hp_pool *pool)
 {
     if (pool->start_tried)
         return;
     pool->start_tried = 1;
-    for (int i = 0; i < pool->threads - 1; i++) {
+    for (int i = 0; i < pool->threads; i++) {
         if (pthread_create(&pool->tids[i], NULL, worker_main, pool) != 0)
             break;
         pool->started++;
@@ -280,6 +287,51 @@ int hp_pool_started(const hp_pool *pool)
     int started = p->started;
     pthread_mutex_unlock(&p->mu);
     return started;
+}
+
+/* ---- kinds registered on the pool ----------------------------------------------------------- */
+
+int hp_pool_register_kind(hp_pool *pool, const char *name, hp_kind_fn fn, void *kctx,
+                          int result_type, char **errmsg)
+{
+    if (!name || !*name || strlen(name) >= sizeof pool->kinds[0].name)
+        return hp_err(errmsg, HP_EINVAL, "pool: kind name must be 1 to 63 bytes");
+    if (!fn || (result_type != HP_VAL_INT && result_type != HP_VAL_FLOAT))
+        return hp_err(errmsg, HP_EINVAL, "pool: kind '%s' needs a function and a result type", name);
+    pthread_mutex_lock(&pool->mu);
+    int i = 0;
+    while (i < pool->nkinds && strcmp(pool->kinds[i].name, name) != 0)
+        i++;
+    if (i == pool->nkinds) {
+        struct kind *k = realloc(pool->kinds, (size_t)(i + 1) * sizeof *k);
+        if (!k) {
+            pthread_mutex_unlock(&pool->mu);
+            return hp_err(errmsg, HP_ENOMEM, "pool: out of memory");
+        }
+        pool->kinds = k;
+        pool->nkinds++;
+        strcpy(k[i].name, name);
+    }
+    pool->kinds[i].fn = fn;
+    pool->kinds[i].kctx = kctx;
+    pool->kinds[i].type = result_type;
+    pthread_mutex_unlock(&pool->mu);
+    return HP_OK;
+}
+
+int hp_pool_find_kind(hp_pool *pool, const char *name, hp_kind_fn *fn, void **kctx, int *type)
+{
+    int found = 0;
+    pthread_mutex_lock(&pool->mu);
+    for (int i = 0; i < pool->nkinds && !found; i++)
+        if (strcmp(pool->kinds[i].name, name) == 0) {
+            *fn = pool->kinds[i].fn;
+            *kctx = pool->kinds[i].kctx;
+            *type = pool->kinds[i].type;
+            found = 1;
+        }
+    pthread_mutex_unlock(&pool->mu);
+    return found;
 }
 
 /* ---- jobs ------------------------------------------------------------------------------------ */

@@ -31,8 +31,8 @@ typedef int (*hp_range_fn)(void *ctx, int64_t begin, int64_t end, int worker);
 typedef int (*hp_chunk_fn)(void *ctx, hp_job *job, int64_t begin, int64_t end, int worker,
                            int64_t *fail_index, char **errmsg);
 
-/* A pool of `threads` workers (<= 0: one per online CPU), the thread that waits on a job being
- * one of them, so threads - 1 background threads start on the first job. Never raises. */
+/* A pool of `threads` workers (<= 0: one per online CPU). `threads` background threads start on
+ * the first job; a parallel_for runs on threads - 1 of them plus its caller. Never raises. */
 int hp_pool_new(hp_pool **out, int threads, char **errmsg);
 
 /* Cancels the jobs not yet finished and joins the workers; the handle stays valid (submits then
@@ -56,7 +56,7 @@ int hp_pool_parallel_for(hp_pool *pool, int64_t begin, int64_t end, int64_t chun
                          hp_range_fn fn, void *ctx, char **errmsg);
 
 /* Submits a job over [begin, end) (chunk and threads as for parallel_for) and returns at once;
- * background workers start on it, and hp_job_wait makes the caller participate. fail_fast: the
+ * background workers run it (hp_job_wait with help also makes the caller participate). fail_fast: the
  * first failure stops the chunks not yet claimed (otherwise every chunk runs and the failure
  * with the lowest index is kept). ctx must stay valid until the job is done. The caller owns
  * *out and releases it with hp_job_free. Never raises; HP_EINVAL on a closed pool. */

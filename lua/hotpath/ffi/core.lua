@@ -34,7 +34,7 @@ function core.digest(kind, s)
 end
 
 -- Each part of the core adds its functions (one file per C module, as in csrc/lua/).
-for _, part in ipairs { "proc", "kernels", "json", "http" } do
+for _, part in ipairs { "proc", "kernels", "json", "http", "pool" } do
   require("hotpath.ffi." .. part)(core)
 end
 

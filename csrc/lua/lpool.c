@@ -1,0 +1,272 @@
+/* Binding of pool/ for Lua 5.4: pool handles and native batches (futures). Only marshalling:
+ * the Lua layer (lua/hotpath/pool.lua) validates arguments and shapes the API; the LuaJIT side
+ * is lua/hotpath/ffi/pool.lua. Lua-function batches are in ltasks.c.
+ *
+ * Handles are born closed (NULL) and their __gc is idempotent. A bad input element is not
+ * raised here but returned as (false, message) so that the Lua layer raises it against the
+ * right argument, and so that no C memory is live when it does. */
+#include "lhp.h"
+#include "ltasks.h"
+#include "common/common.h"
+#include "pool/pool.h"
+#include "pool/tasks.h"
+
+#include <string.h>
+
+#define POOL_MT "hotpath.pool"
+#define BATCH_MT "hotpath.batch"
+
+typedef struct { hp_pool *pool; } lpool;
+typedef struct { hp_batch *b; } lbatch;
+
+hp_pool *hp_lua_checkpool(lua_State *L, int idx)
+{
+    lpool *p = luaL_checkudata(L, idx, POOL_MT);
+    if (!p->pool)
+        luaL_error(L, "pool is closed");
+    return p->pool;
+}
+
+/* ---- pools ----------------------------------------------------------------------------------- */
+
+static int pool_gc(lua_State *L)
+{
+    lpool *p = luaL_checkudata(L, 1, POOL_MT);
+    hp_pool_free(p->pool); /* cancels and joins; jobs still held keep its memory */
+    p->pool = NULL;
+    return 0;
+}
+
+static int l_pool_new(lua_State *L)
+{
+    int threads = (int)luaL_optinteger(L, 1, 0);
+    lpool *p = lua_newuserdatauv(L, sizeof *p, 0);
+    p->pool = NULL;
+    luaL_setmetatable(L, POOL_MT);
+    void **msg = hp_lua_guard(L);
+    int rc = hp_pool_new(&p->pool, threads, (char **)msg);
+    if (rc != HP_OK)
+        return hp_lua_fail(L, rc, msg);
+    lua_pop(L, 1);
+    return 1;
+}
+
+static int l_pool_threads(lua_State *L)
+{
+    lua_pushinteger(L, hp_pool_threads(hp_lua_checkpool(L, 1)));
+    return 1;
+}
+
+static int l_pool_started(lua_State *L)
+{
+    lua_pushinteger(L, hp_pool_started(hp_lua_checkpool(L, 1)));
+    return 1;
+}
+
+/* ---- native batches -------------------------------------------------------------------------- */
+
+static hp_batch *checkbatch(lua_State *L, int idx)
+{
+    lbatch *b = luaL_checkudata(L, idx, BATCH_MT);
+    if (!b->b)
+        luaL_error(L, "future is released");
+    return b->b;
+}
+
+static int batch_gc(lua_State *L)
+{
+    lbatch *b = luaL_checkudata(L, 1, BATCH_MT);
+    hp_batch_free(b->b);
+    b->b = NULL;
+    return 0;
+}
+
+/* The type of a table's elements 1..n (all integers, any float, or strings), or 0 with a
+ * message about the first bad element pushed. */
+static int inputs_type(lua_State *L, int t, lua_Integer n, size_t *bytes)
+{
+    int type = HP_VAL_INT;
+    *bytes = 0;
+    for (lua_Integer k = 1; k <= n; k++) {
+        int lt = lua_rawgeti(L, t, k);
+        int et = lt == LUA_TNUMBER ? (lua_isinteger(L, -1) ? HP_VAL_INT : HP_VAL_FLOAT)
+                 : lt == LUA_TSTRING ? HP_VAL_STRING : HP_VAL_NONE;
+        if (et == HP_VAL_STRING)
+            *bytes += lua_rawlen(L, -1);
+        lua_pop(L, 1);
+        int mixed = k > 1 && ((et == HP_VAL_STRING) != (type == HP_VAL_STRING));
+        if (et == HP_VAL_NONE || mixed) {
+            lua_pushfstring(L, "inputs[%I]: %s expected, got %s", k,
+                            k == 1 || type != HP_VAL_STRING ? (mixed ? "number" : "number or string")
+                                                             : "string",
+                            lua_typename(L, lt));
+            return 0;
+        }
+        if (k == 1 || et == HP_VAL_FLOAT)
+            type = et;
+    }
+    return type;
+}
+
+/* map(pool, kind, inputs|nil, first, count, step, chunk, threads, fail_fast, keep_results):
+ * a started batch, or nil, msg, code (unknown kind, closed pool), or false, msg (bad element). */
+static int l_pool_map(lua_State *L)
+{
+    hp_pool *pool = hp_lua_checkpool(L, 1);
+    hp_batch_spec sp;
+    memset(&sp, 0, sizeof sp);
+    sp.kind = luaL_checkstring(L, 2);
+    int has_table = lua_istable(L, 3);
+    if (has_table) {
+        sp.count = (int64_t)lua_rawlen(L, 3);
+        sp.input_type = inputs_type(L, 3, sp.count, &sp.string_bytes);
+        if (sp.input_type == 0) {
+            lua_pushboolean(L, 0);
+            lua_insert(L, -2);
+            return 2;
+        }
+    } else {
+        sp.is_range = 1;
+        sp.input_type = HP_VAL_INT;
+        sp.first = luaL_checkinteger(L, 4);
+        sp.count = luaL_checkinteger(L, 5);
+        sp.step = luaL_checkinteger(L, 6);
+    }
+    sp.chunk = luaL_optinteger(L, 7, 0);
+    sp.threads = (int)luaL_optinteger(L, 8, 0);
+    sp.fail_fast = lua_toboolean(L, 9);
+    sp.keep_results = lua_isnoneornil(L, 10) ? 1 : lua_toboolean(L, 10);
+
+    lbatch *ud = lua_newuserdatauv(L, sizeof *ud, 0);
+    ud->b = NULL;
+    luaL_setmetatable(L, BATCH_MT);
+    int ud_idx = lua_gettop(L);
+    void **msg = hp_lua_guard(L);
+    int rc = hp_batch_new(pool, &sp, &ud->b, (char **)msg);
+    if (rc != HP_OK)
+        return hp_lua_fail(L, rc, msg);
+    hp_batch *b = ud->b;
+    if (has_table) {
+        int64_t *ints = hp_batch_ints(b);
+        double *floats = hp_batch_floats(b);
+        for (lua_Integer k = 1; k <= (lua_Integer)sp.count; k++) {
+            lua_rawgeti(L, 3, k);
+            if (ints)
+                ints[k - 1] = (int64_t)lua_tointeger(L, -1);
+            else if (floats)
+                floats[k - 1] = (double)lua_tonumber(L, -1);
+            else {
+                size_t len;
+                const char *s = lua_tolstring(L, -1, &len);
+                hp_batch_set_string(b, k - 1, s, len);
+            }
+            lua_pop(L, 1);
+        }
+    }
+    rc = hp_batch_start(b, (char **)msg);
+    if (rc != HP_OK)
+        return hp_lua_fail(L, rc, msg);
+    lua_settop(L, ud_idx);
+    return 1;
+}
+
+/* wait(batch, timeout): true once done, false on timeout. The caller participates. */
+static int l_batch_wait(lua_State *L)
+{
+    hp_batch *b = checkbatch(L, 1);
+    double timeout = luaL_optnumber(L, 2, -1);
+    lua_pushboolean(L, hp_batch_wait(b, timeout) == HP_OK);
+    return 1;
+}
+
+static int l_batch_done(lua_State *L)
+{
+    lua_pushboolean(L, hp_batch_done(checkbatch(L, 1)));
+    return 1;
+}
+
+static int l_batch_cancel(lua_State *L)
+{
+    hp_batch_cancel(checkbatch(L, 1));
+    return 0;
+}
+
+/* status(batch) of a done batch: true, or nil, msg, index (1-based), code. */
+static int l_batch_status(lua_State *L)
+{
+    int64_t index = 0;
+    const char *msg = NULL;
+    int rc = hp_batch_status(checkbatch(L, 1), &index, &msg);
+    if (rc == HP_OK) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    lua_pushnil(L);
+    lua_pushstring(L, msg ? msg : rc == HP_ECANCELED ? "cancelled" : hp_status_name(rc));
+    if (rc == HP_ECANCELED)
+        lua_pushnil(L);
+    else
+        lua_pushinteger(L, (lua_Integer)index + 1);
+    lua_pushstring(L, hp_status_name(rc));
+    return 4;
+}
+
+/* results(batch) of a done, successful batch: the array (nil if results were not kept). */
+static int l_batch_results(lua_State *L)
+{
+    hp_batch *b = checkbatch(L, 1);
+    int64_t n = hp_batch_count(b);
+    const int64_t *ir = hp_batch_int_results(b);
+    const double *dr = hp_batch_float_results(b);
+    if (!ir && !dr)
+        return 0;
+    lua_createtable(L, n > 0x7fffffff ? 0x7fffffff : (int)n, 0);
+    for (int64_t k = 0; k < n; k++) {
+        if (ir)
+            lua_pushinteger(L, (lua_Integer)ir[k]);
+        else
+            lua_pushnumber(L, (lua_Number)dr[k]);
+        lua_rawseti(L, -2, (lua_Integer)k + 1);
+    }
+    return 1;
+}
+
+/* reduce(batch, op): the sum, min or max of a done, successful batch (nil: min/max of none). */
+static int l_batch_reduce(lua_State *L)
+{
+    hp_batch *b = checkbatch(L, 1);
+    hp_task_out out;
+    if (!hp_batch_reduce(b, (int)luaL_checkinteger(L, 2), &out))
+        return 0;
+    if (hp_batch_result_type(b) == HP_VAL_INT)
+        lua_pushinteger(L, (lua_Integer)out.i);
+    else
+        lua_pushnumber(L, (lua_Number)out.d);
+    return 1;
+}
+
+void hp_lua_open_pool(lua_State *L)
+{
+    static const luaL_Reg fns[] = {
+        { "pool_new", l_pool_new }, { "pool_close", pool_gc }, { "pool_threads", l_pool_threads },
+        { "pool_started", l_pool_started }, { "pool_map", l_pool_map },
+        { "batch_wait", l_batch_wait }, { "batch_done", l_batch_done },
+        { "batch_cancel", l_batch_cancel }, { "batch_status", l_batch_status },
+        { "batch_results", l_batch_results }, { "batch_reduce", l_batch_reduce },
+        { "batch_free", batch_gc }, { NULL, NULL },
+    };
+    luaL_newmetatable(L, POOL_MT);
+    lua_pushcfunction(L, pool_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+    luaL_newmetatable(L, BATCH_MT);
+    lua_pushcfunction(L, batch_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+    lua_newtable(L);
+    luaL_setfuncs(L, fns, 0);
+    hp_lua_open_ltasks(L);
+    lua_pushstring(L, hp_task_kinds());
+    lua_setfield(L, -2, "kinds");
+    lua_setfield(L, -2, "pool");
+}

@@ -1,0 +1,572 @@
+/* Lua-function tasks: pool:map(fn, inputs) runs fn in Lua states owned by the batch, one per
+ * worker slot (created by the worker on its first chunk, never one per task). fn travels as
+ * bytecode (lua_dump) and may have no upvalue but _ENV; inputs and results are copied through
+ * a flat byte encoding (nil, booleans, numbers, strings, plain tables), so no worker ever
+ * touches the caller's lua_State, and the caller's state is not touched while workers run.
+ *
+ * Compiled twice: into the Lua 5.4 module (hotpath.core, with lpool.c) and, with
+ * HP_LTASKS_JIT, against LuaJIT's headers into hotpath.ltasks_jit (linked to libhotpath.so);
+ * under LuaJIT the pool handle arrives as its address (a number) from the FFI side.
+ *
+ * Cancel: the job stops handing out chunks, and running tasks are interrupted by a count hook
+ * installed on the workers' states only then (lua_sethook is safe to call from another thread). */
+#include "ltasks.h"
+#include "common/common.h"
+#include "pool/pool.h"
+#include "pool/tasks.h"
+
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LBATCH_MT "hotpath.lbatch"
+enum { MAX_DEPTH = 64 };
+
+#if LUA_VERSION_NUM >= 503
+#define newud(L, size) lua_newuserdatauv(L, size, 0)
+#define objlen lua_rawlen
+#define dump(L, w, ud) lua_dump(L, w, ud, 0)
+#else
+#define newud(L, size) lua_newuserdata(L, size)
+#define objlen lua_objlen
+#define dump(L, w, ud) lua_dump(L, w, ud)
+#define lua_absindex(L, i) ((i) > 0 || (i) <= LUA_REGISTRYINDEX ? (i) : lua_gettop(L) + (i) + 1)
+#endif
+
+/* ---- value encoding -------------------------------------------------------------------------- */
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+    int oom;
+} buf;
+
+static void put(buf *b, const void *src, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 256;
+        while (cap < b->len + n)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, src, n);
+    b->len += n;
+}
+
+static void put_tag(buf *b, char t) { put(b, &t, 1); }
+
+/* Encodes the value at idx; on an uncopyable value returns its description in why. Never
+ * raises (uses only non-raising API calls besides lua_next on a valid table). */
+static int encode(lua_State *L, int idx, buf *b, int depth, const char **why)
+{
+    idx = lua_absindex(L, idx);
+    switch (lua_type(L, idx)) {
+    case LUA_TNIL: put_tag(b, 'n'); return 1;
+    case LUA_TBOOLEAN: put_tag(b, lua_toboolean(L, idx) ? 't' : 'f'); return 1;
+    case LUA_TNUMBER: {
+#if LUA_VERSION_NUM >= 503
+        if (lua_isinteger(L, idx)) {
+            int64_t v = (int64_t)lua_tointeger(L, idx);
+            put_tag(b, 'i');
+            put(b, &v, sizeof v);
+            return 1;
+        }
+#endif
+        double d = (double)lua_tonumber(L, idx);
+        put_tag(b, 'd');
+        put(b, &d, sizeof d);
+        return 1;
+    }
+    case LUA_TSTRING: {
+        size_t len;
+        const char *s = lua_tolstring(L, idx, &len);
+        put_tag(b, 's');
+        put(b, &len, sizeof len);
+        put(b, s, len);
+        return 1;
+    }
+    case LUA_TTABLE:
+        if (depth >= MAX_DEPTH) {
+            *why = "a table nested too deeply (or a cycle)";
+            return 0;
+        }
+        if (lua_getmetatable(L, idx)) {
+            lua_pop(L, 1);
+            *why = "a table with a metatable";
+            return 0;
+        }
+        put_tag(b, '{');
+        lua_pushnil(L);
+        while (lua_next(L, idx)) {
+            if (!encode(L, -2, b, depth + 1, why) || !encode(L, -1, b, depth + 1, why)) {
+                lua_pop(L, 2);
+                return 0;
+            }
+            lua_pop(L, 1);
+        }
+        put_tag(b, '}');
+        return 1;
+    default:
+        *why = lua_typename(L, lua_type(L, idx));
+        return 0;
+    }
+}
+
+/* Pushes the value encoded at *p (advancing it). May raise only on memory errors. */
+static void decode(lua_State *L, const char **p)
+{
+    char t = *(*p)++;
+    switch (t) {
+    case 'n': lua_pushnil(L); break;
+    case 't': lua_pushboolean(L, 1); break;
+    case 'f': lua_pushboolean(L, 0); break;
+    case 'i': {
+        int64_t v;
+        memcpy(&v, *p, sizeof v);
+        *p += sizeof v;
+        lua_pushinteger(L, (lua_Integer)v);
+        break;
+    }
+    case 'd': {
+        double d;
+        memcpy(&d, *p, sizeof d);
+        *p += sizeof d;
+        lua_pushnumber(L, (lua_Number)d);
+        break;
+    }
+    case 's': {
+        size_t len;
+        memcpy(&len, *p, sizeof len);
+        *p += sizeof len;
+        lua_pushlstring(L, *p, len);
+        *p += len;
+        break;
+    }
+    case '{':
+        lua_checkstack(L, 4);
+        lua_newtable(L);
+        while (**p != '}') {
+            decode(L, p);
+            decode(L, p);
+            lua_rawset(L, -3);
+        }
+        (*p)++;
+        break;
+    default: lua_pushnil(L); break;
+    }
+}
+
+/* ---- batches --------------------------------------------------------------------------------- */
+
+typedef struct {
+    _Atomic(lua_State *) L; /* created and used by the worker holding this slot */
+    int fn_ref;
+    buf out;
+} slot;
+
+typedef struct {
+    hp_job *job;
+    char *code;
+    size_t code_len;
+    int is_range;
+    int64_t first, step, count;
+    buf in;
+    size_t *in_off;     /* count offsets into in.p */
+    int32_t *res_slot;  /* per task: slot whose buffer holds the result */
+    size_t *res_off;
+    slot *slots;
+    int nslots;
+} lbatch;
+
+typedef struct { lbatch *b; } lbatch_ud;
+
+static void cancel_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    lua_sethook(L, NULL, 0, 0);
+    luaL_error(L, "cancelled");
+}
+
+static int writer(lua_State *L, const void *p, size_t sz, void *ud)
+{
+    (void)L;
+    put(ud, p, sz);
+    return ((buf *)ud)->oom;
+}
+
+/* The worker's Lua state for this slot, with the function loaded (in the registry). */
+static lua_State *slot_state(lbatch *b, int w, char **errmsg)
+{
+    slot *s = &b->slots[w];
+    lua_State *L = atomic_load(&s->L);
+    if (L)
+        return L;
+    L = luaL_newstate();
+    if (!L) {
+        *errmsg = strdup("cannot create a Lua state");
+        return NULL;
+    }
+    luaL_openlibs(L);
+    if (luaL_loadbuffer(L, b->code, b->code_len, "=task") != 0) {
+        const char *m = lua_tostring(L, -1);
+        *errmsg = strdup(m ? m : "cannot load the task function");
+        lua_close(L);
+        return NULL;
+    }
+    s->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    atomic_store(&s->L, L);
+    return L;
+}
+
+static int fail_task(int64_t k, const char *what, const char *detail, char **errmsg)
+{
+    size_t n = strlen(what) + strlen(detail) + 48;
+    *errmsg = malloc(n);
+    if (*errmsg)
+        snprintf(*errmsg, n, "task %lld: %s%s", (long long)(k + 1), what, detail);
+    return HP_EFAILED;
+}
+
+static int lchunk(void *ctx, hp_job *job, int64_t begin, int64_t end, int w,
+                  int64_t *fail_index, char **errmsg)
+{
+    lbatch *b = ctx;
+    char *lm = NULL;
+    lua_State *L = slot_state(b, w, &lm);
+    if (!L) {
+        *fail_index = begin;
+        int rc = fail_task(begin, "", lm ? lm : "out of memory", errmsg);
+        free(lm);
+        return rc;
+    }
+    slot *s = &b->slots[w];
+    int status = HP_OK;
+    for (int64_t k = begin; k < end; k++) {
+        if (hp_job_stopped(job))
+            break;
+        lua_settop(L, 0);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, s->fn_ref);
+        if (b->is_range) {
+#if LUA_VERSION_NUM >= 503
+            lua_pushinteger(L, (lua_Integer)(b->first + k * b->step));
+#else
+            lua_pushnumber(L, (lua_Number)(b->first + k * b->step));
+#endif
+        } else {
+            const char *p = b->in.p + b->in_off[k];
+            decode(L, &p);
+        }
+        int rc = lua_pcall(L, 1, 1, 0);
+        const char *why = NULL;
+        size_t mark = s->out.len;
+        if (rc == 0 && encode(L, -1, &s->out, 0, &why)) {
+            b->res_slot[k] = w;
+            b->res_off[k] = mark;
+            continue;
+        }
+        s->out.len = mark;
+        if (status == HP_OK) {
+            *fail_index = k;
+            if (rc != 0) {
+                const char *m = lua_tostring(L, -1);
+                status = fail_task(k, "", m ? m : "error object is not a string", errmsg);
+            } else {
+                status = fail_task(k, "result: cannot copy ", why, errmsg);
+            }
+        }
+        if (hp_job_stopped(job))
+            break;
+    }
+    lua_settop(L, 0);
+    if (s->out.oom && status == HP_OK) {
+        *fail_index = begin;
+        status = fail_task(begin, "", "out of memory for results", errmsg);
+    }
+    return status;
+}
+
+static void lbatch_free(lbatch *b)
+{
+    if (!b)
+        return;
+    hp_job_free(b->job); /* cancels and waits until no worker uses the states */
+    for (int w = 0; w < b->nslots; w++) {
+        lua_State *L = atomic_load(&b->slots[w].L);
+        if (L)
+            lua_close(L);
+        free(b->slots[w].out.p);
+    }
+    free(b->slots);
+    free(b->code);
+    free(b->in.p);
+    free(b->in_off);
+    free(b->res_slot);
+    free(b->res_off);
+    free(b);
+}
+
+static lbatch *checklb(lua_State *L, int idx)
+{
+    lbatch_ud *u = luaL_checkudata(L, idx, LBATCH_MT);
+    if (!u->b)
+        luaL_error(L, "future is released");
+    return u->b;
+}
+
+static int lb_gc(lua_State *L)
+{
+    lbatch_ud *u = luaL_checkudata(L, 1, LBATCH_MT);
+    lbatch_free(u->b);
+    u->b = NULL;
+    return 0;
+}
+
+/* prepare(fn): fn's bytecode, or nil and why it cannot travel. */
+static int l_prepare(lua_State *L)
+{
+    if (lua_type(L, 1) != LUA_TFUNCTION || lua_iscfunction(L, 1)) {
+        lua_pushnil(L);
+        lua_pushstring(L, "a Lua function expected");
+        return 2;
+    }
+    for (int i = 1;; i++) {
+        const char *name = lua_getupvalue(L, 1, i);
+        if (!name)
+            break;
+        lua_pop(L, 1);
+        if (strcmp(name, "_ENV") != 0) {
+            lua_pushnil(L);
+            lua_pushfstring(L, "function has upvalue '%s' (only _ENV; pass values as inputs)",
+                            *name ? name : "?");
+            return 2;
+        }
+    }
+    buf b = { 0 };
+    lua_settop(L, 1);
+    int rc = dump(L, writer, &b);
+    if (rc != 0 || b.oom) {
+        free(b.p);
+        lua_pushnil(L);
+        lua_pushstring(L, "cannot dump the function");
+        return 2;
+    }
+    lua_pushlstring(L, b.p ? b.p : "", b.len);
+    free(b.p);
+    return 1;
+}
+
+#ifdef HP_LTASKS_JIT
+static hp_pool *pool_arg(lua_State *L, int idx)
+{
+    return (hp_pool *)(uintptr_t)luaL_checknumber(L, idx);
+}
+#else
+#define pool_arg hp_lua_checkpool
+#endif
+
+/* map(pool, code, inputs|nil, first, count, step, chunk, threads, fail_fast): a started batch;
+ * false, msg for an input that cannot be copied; nil, msg, code on failure. */
+static int l_map(lua_State *L)
+{
+    hp_pool *pool = pool_arg(L, 1);
+    size_t code_len;
+    const char *code = luaL_checklstring(L, 2, &code_len);
+    int has_table = lua_istable(L, 3);
+    int64_t count = has_table ? (int64_t)objlen(L, 3) : (int64_t)luaL_checknumber(L, 5);
+    int64_t chunk = (int64_t)luaL_optnumber(L, 7, 0);
+    int threads = (int)luaL_optnumber(L, 8, 0);
+    int fail_fast = lua_toboolean(L, 9);
+
+    lbatch_ud *u = newud(L, sizeof *u);
+    u->b = NULL;
+    luaL_getmetatable(L, LBATCH_MT);
+    lua_setmetatable(L, -2);
+    int ud = lua_gettop(L);
+    lbatch *b = calloc(1, sizeof *b);
+    if (!b)
+        return luaL_error(L, "out of memory");
+    u->b = b;
+    b->count = count;
+    b->nslots = hp_pool_threads(pool);
+    b->slots = calloc((size_t)b->nslots, sizeof *b->slots);
+    b->code = malloc(code_len);
+    b->res_slot = malloc((size_t)count * sizeof *b->res_slot + 1);
+    b->res_off = malloc((size_t)count * sizeof *b->res_off + 1);
+    if (!b->slots || !b->code || !b->res_slot || !b->res_off)
+        return luaL_error(L, "out of memory");
+    memcpy(b->code, code, code_len);
+    b->code_len = code_len;
+    if (has_table) {
+        b->in_off = malloc((size_t)count * sizeof *b->in_off + 1);
+        if (!b->in_off)
+            return luaL_error(L, "out of memory");
+        for (int64_t k = 0; k < count; k++) {
+            lua_rawgeti(L, 3, (int)(k + 1));
+            b->in_off[k] = b->in.len;
+            const char *why = NULL;
+            if (!encode(L, -1, &b->in, 0, &why)) {
+                lua_pushboolean(L, 0);
+                lua_pushfstring(L, "inputs[%d]: cannot copy %s", (int)(k + 1), why);
+                return 2;
+            }
+            lua_pop(L, 1);
+        }
+        if (b->in.oom)
+            return luaL_error(L, "out of memory");
+    } else {
+        b->is_range = 1;
+        b->first = (int64_t)luaL_checknumber(L, 4);
+        b->step = (int64_t)luaL_checknumber(L, 6);
+    }
+    char *msg = NULL;
+    int rc = hp_pool_submit(pool, 0, count, chunk, threads, fail_fast, lchunk, b, &b->job, &msg);
+    if (rc != HP_OK) {
+        lua_pushnil(L);
+        lua_pushstring(L, msg ? msg : hp_status_name(rc));
+        free(msg);
+        lua_pushstring(L, hp_status_name(rc));
+        return 3;
+    }
+    lua_settop(L, ud);
+    return 1;
+}
+
+static int l_wait(lua_State *L)
+{
+    lbatch *b = checklb(L, 1);
+    lua_pushboolean(L, hp_job_wait(b->job, luaL_optnumber(L, 2, -1), 0) == HP_OK);
+    return 1;
+}
+
+static int l_done(lua_State *L)
+{
+    lua_pushboolean(L, hp_job_done(checklb(L, 1)->job));
+    return 1;
+}
+
+static int l_cancel(lua_State *L)
+{
+    lbatch *b = checklb(L, 1);
+    hp_job_cancel(b->job);
+    for (int w = 0; w < b->nslots; w++) {
+        lua_State *S = atomic_load(&b->slots[w].L);
+        if (S)
+            lua_sethook(S, cancel_hook, LUA_MASKCOUNT, 1);
+    }
+    return 0;
+}
+
+static int l_status(lua_State *L)
+{
+    int64_t index = 0;
+    const char *msg = NULL;
+    int rc = hp_job_status(checklb(L, 1)->job, &index, &msg);
+    if (rc == HP_OK) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    lua_pushnil(L);
+    lua_pushstring(L, msg ? msg : rc == HP_ECANCELED ? "cancelled" : hp_status_name(rc));
+    if (rc == HP_ECANCELED)
+        lua_pushnil(L);
+    else
+        lua_pushinteger(L, (lua_Integer)index + 1);
+    lua_pushstring(L, hp_status_name(rc));
+    return 4;
+}
+
+static int l_results(lua_State *L)
+{
+    lbatch *b = checklb(L, 1);
+    lua_createtable(L, (int)b->count, 0);
+    for (int64_t k = 0; k < b->count; k++) {
+        const char *p = b->slots[b->res_slot[k]].out.p + b->res_off[k];
+        decode(L, &p);
+        lua_rawseti(L, -2, (int)(k + 1));
+    }
+    return 1;
+}
+
+/* reduce(batch, op): over the numeric results, in C; raises on a non-number result. */
+static int l_reduce(lua_State *L)
+{
+    lbatch *b = checklb(L, 1);
+    int op = (int)luaL_checknumber(L, 2);
+    int all_int = 1;
+    int64_t is = 0, im = 0;
+    double ds = 0, dm = 0;
+    for (int64_t k = 0; k < b->count; k++) {
+        const char *p = b->slots[b->res_slot[k]].out.p + b->res_off[k];
+        int64_t iv = 0;
+        double dv;
+        if (*p == 'i') {
+            memcpy(&iv, p + 1, sizeof iv);
+            dv = (double)iv;
+        } else if (*p == 'd') {
+            memcpy(&dv, p + 1, sizeof dv);
+            all_int = 0;
+        } else {
+            return luaL_error(L, "task %d: result is not a number", (int)(k + 1));
+        }
+        if (op == HP_REDUCE_SUM) {
+            is = (int64_t)((uint64_t)is + (uint64_t)iv);
+            ds += dv;
+        } else if (k == 0 || (op == HP_REDUCE_MIN ? dv < dm : dv > dm)) {
+            im = iv;
+            dm = dv;
+        }
+    }
+    if (b->count == 0 && op != HP_REDUCE_SUM)
+        return 0;
+    if (all_int)
+        lua_pushinteger(L, (lua_Integer)(op == HP_REDUCE_SUM ? is : im));
+    else
+        lua_pushnumber(L, (lua_Number)(op == HP_REDUCE_SUM ? ds : dm));
+    return 1;
+}
+
+static const luaL_Reg ops[] = {
+    { "prepare", l_prepare }, { "map", l_map }, { "wait", l_wait }, { "done", l_done },
+    { "cancel", l_cancel }, { "status", l_status }, { "results", l_results },
+    { "reduce", l_reduce }, { "free", lb_gc }, { NULL, NULL },
+};
+
+static void open_ops(lua_State *L)
+{
+    luaL_newmetatable(L, LBATCH_MT);
+    lua_pushcfunction(L, lb_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+    lua_newtable(L);
+#if LUA_VERSION_NUM >= 502
+    luaL_setfuncs(L, ops, 0);
+#else
+    luaL_register(L, NULL, ops);
+#endif
+}
+
+#ifdef HP_LTASKS_JIT
+__attribute__((visibility("default"))) int luaopen_hotpath_ltasks_jit(lua_State *L);
+int luaopen_hotpath_ltasks_jit(lua_State *L)
+{
+    open_ops(L);
+    return 1;
+}
+#else
+void hp_lua_open_ltasks(lua_State *L)
+{
+    open_ops(L);
+    lua_setfield(L, -2, "lua_ops");
+}
+#endif

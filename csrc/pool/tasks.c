@@ -1,0 +1,268 @@
+/* Batches of native tasks (see tasks.h): one job over the batch's indexes; each chunk applies
+ * the kind to its inputs, stores the results in place and folds them into the worker's own
+ * partial reductions (no lock, no atomic, no malloc per task). */
+#include "pool/tasks.h"
+#include "pool/kinds.h"
+#include "common/common.h"
+#include "common/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Per-worker partial reductions, a cache line each so that workers do not share lines. */
+struct partial {
+    int64_t n, isum, imin, imax;
+    double dsum, dmin, dmax;
+    char pad[8];
+};
+
+struct hp_batch {
+    hp_pool *pool;
+    hp_job *job;
+    hp_kind_fn fn;
+    void *kctx;
+    int result_type;
+    hp_batch_spec spec;
+    int64_t *ints;
+    double *floats;
+    char *bytes;            /* string inputs, back to back */
+    size_t *offsets;        /* count + 1 offsets into bytes */
+    size_t bytes_used;
+    int64_t *iresults;
+    double *dresults;
+    struct partial *parts;  /* one per worker slot */
+    int nparts;
+};
+
+/* ---- running --------------------------------------------------------------------------------- */
+
+static int batch_chunk(void *ctx, hp_job *job, int64_t begin, int64_t end, int worker,
+                       int64_t *fail_index, char **errmsg)
+{
+    hp_batch *b = ctx;
+    const hp_batch_spec *sp = &b->spec;
+    struct partial *p = &b->parts[worker];
+    const int fint = b->result_type == HP_VAL_INT;
+    hp_task_in in = { .type = sp->input_type, .job = job };
+    int status = HP_OK;
+    for (int64_t k = begin; k < end; k++) {
+        if ((k & 63) == 0 && hp_job_stopped(job))
+            break;
+        in.index = k;
+        if (sp->is_range) {
+            in.i = sp->first + k * sp->step;
+            in.d = (double)in.i;
+        } else if (b->ints) {
+            in.i = b->ints[k];
+            in.d = (double)in.i;
+        } else if (b->floats) {
+            in.d = b->floats[k];
+            in.i = in.d >= -9.2e18 && in.d <= 9.2e18 ? (int64_t)in.d : 0;
+        } else {
+            in.s = b->bytes + b->offsets[k];
+            in.len = b->offsets[k + 1] - b->offsets[k];
+        }
+        hp_task_out out = { 0, 0 };
+        char *msg = NULL;
+        int rc = b->fn(b->kctx, &in, &out, &msg);
+        if (rc != HP_OK) {
+            if (status == HP_OK) {
+                status = rc;
+                *fail_index = k;
+                hp_err(errmsg, rc, "task %lld: %s", (long long)(k + 1),
+                       msg ? msg : hp_status_name(rc));
+            }
+            free(msg);
+            if (sp->fail_fast)
+                break;
+            continue;
+        }
+        free(msg);
+        if (fint) {
+            if (b->iresults)
+                b->iresults[k] = out.i;
+            p->isum = (int64_t)((uint64_t)p->isum + (uint64_t)out.i);
+            if (p->n == 0 || out.i < p->imin)
+                p->imin = out.i;
+            if (p->n == 0 || out.i > p->imax)
+                p->imax = out.i;
+        } else {
+            if (b->dresults)
+                b->dresults[k] = out.d;
+            p->dsum += out.d;
+            if (p->n == 0 || out.d < p->dmin)
+                p->dmin = out.d;
+            if (p->n == 0 || out.d > p->dmax)
+                p->dmax = out.d;
+        }
+        p->n++;
+    }
+    return status;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------------- */
+
+int hp_batch_new(hp_pool *pool, const hp_batch_spec *spec, hp_batch **out, char **errmsg)
+{
+    *out = NULL;
+    if (!spec->kind)
+        return hp_err(errmsg, HP_EINVAL, "pool: no task kind");
+    if (hp_pool_closed(pool))
+        return hp_err(errmsg, HP_EINVAL, "pool: the pool is closed");
+    hp_kind_fn fn;
+    void *kctx;
+    int type;
+    if (!hp_pool_find_kind(pool, spec->kind, &fn, &kctx, &type) &&
+        !hp_builtin_kind(spec->kind, &fn, &kctx, &type))
+        return hp_err(errmsg, HP_EINVAL, "unknown task kind '%s'", spec->kind);
+    if (spec->count < 0 || spec->count > ((int64_t)1 << 40))
+        return hp_err(errmsg, HP_ELIMIT, "pool: batch size %lld outside 0..2^40",
+                      (long long)spec->count);
+    if (spec->is_range ? spec->input_type != HP_VAL_INT
+                       : spec->input_type < HP_VAL_INT || spec->input_type > HP_VAL_STRING)
+        return hp_err(errmsg, HP_EINVAL, "pool: bad input type %d", spec->input_type);
+
+    hp_batch *b = calloc(1, sizeof *b);
+    if (!b)
+        return hp_err(errmsg, HP_ENOMEM, "pool: out of memory");
+    b->pool = pool;
+    b->fn = fn;
+    b->kctx = kctx;
+    b->result_type = type;
+    b->spec = *spec;
+    b->spec.kind = NULL; /* not owned */
+    size_t n = (size_t)spec->count;
+    int ok = 1;
+    if (!spec->is_range) {
+        if (spec->input_type == HP_VAL_INT)
+            ok &= (b->ints = malloc(n * sizeof *b->ints + 1)) != NULL;
+        else if (spec->input_type == HP_VAL_FLOAT)
+            ok &= (b->floats = malloc(n * sizeof *b->floats + 1)) != NULL;
+        else {
+            ok &= (b->bytes = malloc(spec->string_bytes + 1)) != NULL;
+            ok &= (b->offsets = calloc(n + 1, sizeof *b->offsets)) != NULL;
+        }
+    }
+    if (spec->keep_results) {
+        if (type == HP_VAL_INT)
+            ok &= (b->iresults = calloc(n + 1, sizeof *b->iresults)) != NULL;
+        else
+            ok &= (b->dresults = calloc(n + 1, sizeof *b->dresults)) != NULL;
+    }
+    b->nparts = hp_pool_threads(pool);
+    ok &= (b->parts = aligned_alloc(64, (size_t)b->nparts * sizeof *b->parts)) != NULL;
+    if (!ok) {
+        hp_batch_free(b);
+        return hp_err(errmsg, HP_ENOMEM, "pool: out of memory for %lld tasks", (long long)n);
+    }
+    memset(b->parts, 0, (size_t)b->nparts * sizeof *b->parts);
+    *out = b;
+    return HP_OK;
+}
+
+int64_t *hp_batch_ints(hp_batch *b) { return b->ints; }
+double *hp_batch_floats(hp_batch *b) { return b->floats; }
+
+int hp_batch_set_string(hp_batch *b, int64_t k, const char *s, size_t len)
+{
+    if (!b->bytes || k < 0 || k >= b->spec.count || len > b->spec.string_bytes - b->bytes_used)
+        return HP_EINVAL;
+    memcpy(b->bytes + b->bytes_used, s, len);
+    b->offsets[k] = b->bytes_used;
+    b->bytes_used += len;
+    b->offsets[k + 1] = b->bytes_used;
+    return HP_OK;
+}
+
+int hp_batch_start(hp_batch *b, char **errmsg)
+{
+    if (b->job)
+        return hp_err(errmsg, HP_EINVAL, "pool: batch already started");
+    return hp_pool_submit(b->pool, 0, b->spec.count, b->spec.chunk, b->spec.threads,
+                          b->spec.fail_fast, batch_chunk, b, &b->job, errmsg);
+}
+
+int hp_batch_wait(hp_batch *b, double timeout)
+{
+    return b->job ? hp_job_wait(b->job, timeout, 0) : HP_OK;
+}
+
+int hp_batch_done(hp_batch *b) { return b->job ? hp_job_done(b->job) : 1; }
+
+void hp_batch_cancel(hp_batch *b)
+{
+    if (b->job)
+        hp_job_cancel(b->job);
+}
+
+int hp_batch_status(hp_batch *b, int64_t *index, const char **msg)
+{
+    if (!b->job) {
+        if (index)
+            *index = 0;
+        if (msg)
+            *msg = NULL;
+        return HP_OK;
+    }
+    return hp_job_status(b->job, index, msg);
+}
+
+int64_t hp_batch_count(const hp_batch *b) { return b->spec.count; }
+int hp_batch_result_type(const hp_batch *b) { return b->result_type; }
+const int64_t *hp_batch_int_results(const hp_batch *b) { return b->iresults; }
+const double *hp_batch_float_results(const hp_batch *b) { return b->dresults; }
+
+int hp_batch_reduce(const hp_batch *b, int op, hp_task_out *out)
+{
+    out->i = 0;
+    out->d = 0;
+    int64_t n = 0;
+    for (int w = 0; w < b->nparts; w++)
+        n += b->parts[w].n;
+    if (n == 0)
+        return op == HP_REDUCE_SUM;
+    if (b->result_type == HP_VAL_FLOAT && b->dresults && op == HP_REDUCE_SUM) {
+        double s = 0; /* index order: the same sum whatever the scheduling */
+        for (int64_t k = 0; k < b->spec.count; k++)
+            s += b->dresults[k];
+        out->d = s;
+        return 1;
+    }
+    int first = 1;
+    for (int w = 0; w < b->nparts; w++) {
+        const struct partial *p = &b->parts[w];
+        if (p->n == 0)
+            continue;
+        if (op == HP_REDUCE_SUM) {
+            out->i = (int64_t)((uint64_t)out->i + (uint64_t)p->isum);
+            out->d += p->dsum;
+        } else if (op == HP_REDUCE_MIN) {
+            if (first || p->imin < out->i)
+                out->i = p->imin;
+            if (first || p->dmin < out->d)
+                out->d = p->dmin;
+        } else {
+            if (first || p->imax > out->i)
+                out->i = p->imax;
+            if (first || p->dmax > out->d)
+                out->d = p->dmax;
+        }
+        first = 0;
+    }
+    return 1;
+}
+
+void hp_batch_free(hp_batch *b)
+{
+    if (!b)
+        return;
+    hp_job_free(b->job); /* cancels and waits until no worker uses the batch */
+    free(b->ints);
+    free(b->floats);
+    free(b->bytes);
+    free(b->offsets);
+    free(b->iresults);
+    free(b->dresults);
+    free(b->parts);
+    free(b);
+}

@@ -1,0 +1,238 @@
+-- hotpath.pool: results for every input form and thread count, errors with the task index,
+-- fail_fast, cancel, wait timeout, close with work in flight, and misuse.
+local hp = require "hotpath"
+local P = hp.pool
+local unpack = table.unpack or unpack
+
+local function fib(n)
+  local a, b = 0, 1
+  for _ = 1, n do a, b = b, a + b end
+  return a
+end
+
+local function mod30(n)
+  local t = {}
+  for i = 1, n do t[i] = (i - 1) % 30 end
+  return t
+end
+
+describe("hotpath.pool", function()
+  for _, threads in ipairs { 1, 2, 3 } do
+    describe("with " .. threads .. " thread(s)", function()
+      local pool
+      before_each(function() pool = P.new { threads = threads } end)
+      after_each(function() pool:close() end)
+
+      it("computes fib_recursive and fib_iterative over an array", function()
+        local inputs = mod30(3000)
+        local r = pool:map("fib_recursive", inputs):wait()
+        local it = pool:map("fib_iterative", inputs):wait()
+        assert.are.equal(3000, #r)
+        for i = 1, 3000 do
+          assert.are.equal(fib((i - 1) % 30), r[i])
+          assert.are.equal(r[i], it[i])
+        end
+      end)
+
+      it("sums 100,000 fib_iterative(i % 30) in C", function()
+        local f = pool:map("fib_iterative", mod30(100000), { results = false })
+        assert.are.equal(4487111332, f:sum())
+        assert.are.equal(0, f:min())
+        assert.are.equal(514229, f:max())
+        assert.is_nil(f:wait()) -- results not kept
+      end)
+
+      it("takes ranges, with steps, and every chunk size", function()
+        for _, chunk in ipairs { 1, 7, 1000 } do
+          local r = pool:map("identity", P.range(5, 1005, 10), { chunk = chunk }):wait()
+          assert.are.equal(101, #r)
+          assert.are.equal(5, r[1])
+          assert.are.equal(1005, r[101])
+        end
+        assert.are.same({ 3, 2, 1 }, pool:map("identity", P.range(3, 1, -1)):wait())
+        assert.are.same({}, pool:map("identity", P.range(1, 0)):wait())
+        assert.are.equal(50005000, pool:map("identity", P.range(1, 10000)):sum())
+      end)
+
+      it("takes floats and strings", function()
+        assert.are.same({ 2.25, 4, 0.25 }, pool:map("square", { 1.5, 2, -0.5 }):wait())
+        assert.are.equal(6.5, pool:map("square", { 1.5, 2, -0.5 }):sum())
+        assert.are.same({ 0, 3, 5 }, pool:map("len", { "", "abc", "hello" }):wait())
+        assert.are.same({}, pool:map("len", {}):wait())
+        assert.is_nil(pool:map("len", {}):max())
+        assert.are.equal(0, pool:map("len", {}):sum())
+      end)
+
+      it("reports the lowest failing task with its index", function()
+        local inputs = mod30(1000)
+        inputs[700], inputs[300] = 41, -1
+        local r, msg, index = pool:map("fib_recursive", inputs):wait()
+        assert.is_nil(r)
+        assert.are.equal("task 300: fib_recursive: n must be between 0 and 40, got -1", msg)
+        assert.are.equal(300, index)
+        local s, msg2, index2 = pool:map("fib_recursive", inputs):sum()
+        assert.is_nil(s)
+        assert.are.equal(msg, msg2)
+        assert.are.equal(300, index2)
+        local _, msg3, index3 = pool:map("identity", { 1, 2.5 }):wait()
+        assert.are.equal("task 2: identity: integer expected, got 2.5", msg3)
+        assert.are.equal(2, index3)
+      end)
+
+      it("fail_fast stops the tasks after the first failure", function()
+        local inputs = {}
+        for i = 1, 200 do inputs[i] = 5 end
+        inputs[1] = -1
+        local r, msg, index = pool:map("sleep", inputs, { fail_fast = true, chunk = 1 }):wait()
+        assert.is_nil(r)
+        assert.are.equal("task 1: sleep: n must be between 0 and 60000, got -1", msg)
+        assert.are.equal(1, index)
+      end)
+
+      it("cancel stops a batch; wait then says cancelled", function()
+        local f = pool:map("sleep", { 5000, 5000, 5000, 5000 }, { chunk = 1 })
+        assert.is_false(f:done())
+        f:cancel()
+        local r, msg, index, code = f:wait()
+        assert.is_nil(r)
+        assert.are.equal("cancelled", msg)
+        assert.is_nil(index)
+        assert.are.equal("canceled", code)
+        assert.is_true(f:done())
+      end)
+
+      it("wait with a timeout returns and the batch keeps running", function()
+        local f = pool:map("sleep", { 300, 300, 300, 300, 300, 300 }, { chunk = 1 })
+        local r, msg, _, code = f:wait(0.02)
+        assert.is_nil(r)
+        assert.are.equal("timeout", code)
+        assert.truthy(msg:match("^timed out after 0%.02"))
+        assert.are.same({ 300, 300, 300, 300, 300, 300 }, f:wait())
+      end)
+
+      it("closing with work in flight cancels it and keeps the future usable", function()
+        local f = pool:map("sleep", { 5000, 5000, 5000 }, { chunk = 1 })
+        pool:close()
+        assert.are.equal("cancelled", select(2, f:wait()))
+        assert.is_true(pool:closed())
+        pool:close() -- idempotent
+      end)
+    end)
+  end
+
+  describe("Lua-function tasks", function()
+    local pool
+    before_each(function() pool = P.new { threads = 2 } end)
+    after_each(function() pool:close() end)
+
+    it("run in worker states with copied values", function()
+      local r = pool:map(function(n)
+        local a, b = 0, 1
+        for _ = 1, n do a, b = b, a + b end
+        return a
+      end, mod30(3000)):wait()
+      for i = 1, 3000 do assert.are.equal(fib((i - 1) % 30), r[i]) end
+      local t = pool:map(function(x)
+        return { x.a * 2, s = x.s:upper(), ok = not x.flag, nested = { x.a } }
+      end, { { a = 1, s = "x", flag = true }, { a = 2, s = "y" } }):wait()
+      assert.are.same({ { 2, s = "X", ok = false, nested = { 1 } }, { 4, s = "Y", ok = true, nested = { 2 } } }, t)
+      assert.are.equal(333833500, pool:map(function(x) return x * x end, P.range(1, 1000)):sum())
+      assert.are.equal(1, pool:map(function(x) return x * x end, P.range(1, 1000)):min())
+      assert.are.same({ true, false, 1.5, "s" }, pool:map(function(x) return x end, { true, false, 1.5, "s" }):wait())
+      assert.are.same({ "nil", "nil" }, pool:map(function(x) local v = x.v return type(v) end, { {}, {} }):wait())
+    end)
+
+    it("report the lowest failing task with its index", function()
+      local r, msg, index = pool:map(function(x)
+        if x % 4 == 3 then error("bad " .. x, 0) end
+        return x
+      end, P.range(1, 100)):wait()
+      assert.is_nil(r)
+      assert.are.equal("task 3: bad 3", msg)
+      assert.are.equal(3, index)
+      local _, msg2, index2 = pool:map(function() return print end, { 1 }):wait()
+      assert.are.equal("task 1: result: cannot copy function", msg2)
+      assert.are.equal(1, index2)
+    end)
+
+    it("can be cancelled while running", function()
+      local f = pool:map(function()
+        local t = os.clock() + 0.3
+        while os.clock() < t do end
+        return 1
+      end, { 1, 2, 3, 4, 5, 6, 7, 8 }, { chunk = 1 })
+      f:cancel()
+      assert.are.equal("cancelled", select(2, f:wait()))
+    end)
+
+    it("reject upvalues other than _ENV, naming them, and uncopyable inputs", function()
+      local up = 1
+      local ok, err = pcall(pool.map, pool, function() return up end, { 1 })
+      assert.is_false(ok)
+      assert.are.equal("bad argument #1 to 'map' (function has upvalue 'up' (only _ENV; pass values as inputs))", err)
+      ok, err = pcall(pool.map, pool, print, { 1 })
+      assert.are.equal("bad argument #1 to 'map' (a Lua function expected)", err)
+      ok, err = pcall(pool.map, pool, function(x) return x end, { 1, print })
+      assert.are.equal("bad argument #2 to 'map' (inputs[2]: cannot copy function)", err)
+      ok, err = pcall(pool.map, pool, function(x) return x end, { setmetatable({}, {}) })
+      assert.are.equal("bad argument #2 to 'map' (inputs[1]: cannot copy a table with a metatable)", err)
+    end)
+  end)
+
+  it("starts workers lazily and has a default pool", function()
+    local p = P.new { threads = 3 }
+    assert.are.equal(3, p:threads())
+    assert.are.equal(0, p:started())
+    p:map("noop", P.range(1, 10)):wait()
+    assert.are.equal(3, p:started())
+    p:close()
+    assert.are.equal(P.default(), P.default())
+    assert.are.equal(require("hotpath.util").core.cpu_count(), P.default():threads())
+  end)
+
+  it("lists the built-in kinds", function()
+    local set = {}
+    for _, k in ipairs(P.kinds) do set[k] = true end
+    assert.is_true(set.noop and set.identity and set.fib_recursive and set.fib_iterative)
+  end)
+
+  local pool = P.new { threads = 2 }
+  local closed = P.new { threads = 1 }
+  closed:close()
+  local misuse = {
+    { pool.map, { pool, "nope", { 1 } }, "bad argument #1 to 'map' (unknown task kind 'nope')" },
+    { pool.map, { pool, 42, { 1 } }, "bad argument #1 to 'map' (kind name or function expected, got number)" },
+    { pool.map, { pool, "noop", 7 }, "bad argument #2 to 'map' (array or hotpath.pool.range expected, got number)" },
+    { pool.map, { pool, "noop", { 1, {} } }, "bad argument #2 to 'map' (inputs[2]: number or string expected, got table)" },
+    { pool.map, { pool, "noop", { 1, "x" } }, "bad argument #2 to 'map' (inputs[2]: number expected, got string)" },
+    { pool.map, { pool, "noop", { "x", 1 } }, "bad argument #2 to 'map' (inputs[2]: string expected, got number)" },
+    { pool.map, { pool, "noop", { 1 }, 5 }, "bad argument #3 to 'map' (options table expected, got number)" },
+    { pool.map, { pool, "noop", { 1 }, { chunk = 0 } }, "bad argument #3 to 'map' (chunk must be between 1 and 1099511627776, got 0)" },
+    { pool.map, { closed, "noop", { 1 } }, "bad argument #1 to 'map' (pool is closed)" },
+    { pool.map, { {}, "noop", { 1 } }, "bad argument #1 to 'map' (pool expected, got table)" },
+    { P.range, { 10, 1 }, "bad argument #2 to 'range' (reversed range: 10 to 1 with step 1)" },
+    { P.range, { 1, 10, -1 }, "bad argument #2 to 'range' (reversed range: 1 to 10 with step -1)" },
+    { P.range, { 1, 10, 0 }, "bad argument #3 to 'range' (step must not be 0)" },
+    { P.range, { 1.5, 10 }, "bad argument #1 to 'range' (first: integer expected, got 1.5)" },
+    { P.new, { { threads = 0 } }, "bad argument #1 to 'new' (threads must be between 1 and 1024, got 0)" },
+    { P.new, { 3 }, "bad argument #1 to 'new' (options table expected, got number)" },
+  }
+  for i, c in ipairs(misuse) do
+    it("raises on misuse " .. i .. ": " .. c[3], function()
+      local ok, err = pcall(c[1], unpack(c[2]))
+      assert.is_false(ok)
+      assert.are.equal(c[3], err)
+    end)
+  end
+
+  it("raises on a bad wait timeout and a released future", function()
+    local f = pool:map("noop", { 1 })
+    local ok, err = pcall(f.wait, f, -1)
+    assert.is_false(ok)
+    assert.are.equal("bad argument #1 to 'wait' (timeout: non-negative number expected, got -1)", err)
+    f:release()
+    ok, err = pcall(f.wait, f)
+    assert.is_false(ok)
+    assert.are.equal("bad argument #1 to 'wait' (future is released)", err)
+  end)
+end)

@@ -146,9 +146,11 @@ install: all
 	install -D -m 644 $(CDEF) $(DESTDIR)$(LUADIR)/hotpath/ffi/cdef.lua
 	install -D -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libhotpath.so
 	$(if $(filter 504,$(LUA_ABI)),install -D -m 755 $(CORE_SO) $(DESTDIR)$(LIBDIR)/hotpath/core.so)
+	$(if $(filter 504,$(LUA_ABI)),,$(if $(JIT_SO),install -D -m 755 $(JIT_SO) $(DESTDIR)$(LIBDIR)/hotpath/ltasks_jit.so))
 
 # LuaJIT / OpenResty: Lua files into share/lua/5.1, libhotpath.so into lib/lua/5.1, where
-# hotpath.ffi.lib finds it through package.cpath.
+# hotpath.ffi.lib finds it through package.cpath, and the small LuaJIT C module for
+# Lua-function pool tasks into lib/lua/5.1/hotpath/.
 install-luajit:
 	$(MAKE) install LUA_INCDIR=/nonexistent LUADIR=$(PREFIX)/share/lua/5.1 LIBDIR=$(PREFIX)/lib/lua/5.1
 

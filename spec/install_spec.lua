@@ -37,21 +37,29 @@ describe("install", function()
       assert.truthy(r.stdout:match("^hotpath %d+%.%d+%.%d+ %(Lua 5%.4, lua54 backend%)\n"))
     end)
   else
+    -- one LuaJIT install, shared by the two tests below
+    local src, prefix, installed
+    lazy_setup(function()
+      src, prefix = source_copy(), helper.tmpdir()
+      installed = sh("make install-luajit PREFIX='" .. prefix .. "' BUILD=build/lj", { cwd = src })
+    end)
+    lazy_teardown(function()
+      helper.rmdir(src)
+      helper.rmdir(prefix)
+    end)
+
     it("make install-luajit installs the Lua files and libhotpath.so for LuaJIT", function()
-      local src, prefix = source_copy(), helper.tmpdir()
-      finally(function() helper.rmdir(src) helper.rmdir(prefix) end)
-      local r = sh("make install-luajit PREFIX='" .. prefix .. "' BUILD=build/lj", { cwd = src })
-      assert.is_true(r.ok, r.stdout .. r.stderr)
-      r = sh("cd / && LUA_PATH='" .. prefix .. "/share/lua/5.1/?.lua;" .. prefix .. "/share/lua/5.1/?/init.lua;;' " ..
+      assert.is_true(installed.ok, installed.stdout .. installed.stderr)
+      local r = sh("cd / && LUA_PATH='" .. prefix .. "/share/lua/5.1/?.lua;" .. prefix .. "/share/lua/5.1/?/init.lua;;' " ..
         "LUA_CPATH='" .. prefix .. "/lib/lua/5.1/?.so;;' luajit -e '" ..
-        "local hp = require \"hotpath\"; io.write(hp.backend, \" \", hp.digest(hp.kernels.mandelbrot(200), \"md5\"))'")
-      assert.are.equal("luajit-ffi md5:cc65e64bd553ed18896de1dfe7fae3e5", r.stdout, r.stderr)
+        "local hp = require \"hotpath\"; io.write(hp.backend, \" \", hp.digest(hp.kernels.mandelbrot(200), \"md5\")); " ..
+        "local p = hp.pool.new { threads = 2 }; " ..
+        "local r = p:map(function(x) return x * 2 end, { 1, 2, 3 }):wait(); io.write(\" \", r[1] + r[2] + r[3]); p:close()'")
+      assert.are.equal("luajit-ffi md5:cc65e64bd553ed18896de1dfe7fae3e5 12", r.stdout, r.stderr)
     end)
 
     it("embeds in nginx with the Lua module through FFI", function()
-      local src, prefix = source_copy(), helper.tmpdir()
-      finally(function() helper.rmdir(src) helper.rmdir(prefix) end)
-      assert.is_true(sh("make install-luajit PREFIX='" .. prefix .. "' BUILD=build/lj", { cwd = src }).ok)
+      assert.is_true(installed.ok, installed.stdout .. installed.stderr)
       local ng = prefix .. "/nginx"
       -- started as root, nginx's worker runs as nobody: it must be able to read the install
       assert.is_true(sh("chmod 755 '" .. prefix .. "' && mkdir -p '" .. ng .. "/logs' '" .. ng .. "/conf'").ok)

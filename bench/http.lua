@@ -11,14 +11,14 @@ local SECONDS, QUICK = 5, 1
 -- server_mb: compared with the server process's RSS (the run's own peak RSS is the load
 -- generator's process, not the server's)
 local PUBLISHED_PLAINTEXT = {
-  { name = "actix-web, published", rps = 1245830, p99_ms = 0.12, server_mb = 3.9 },
-  { name = "fasthttp, published", rps = 687000, p99_ms = 0.31 },
+  { name = "actix-web, published", rps = 1245830, p99_ms = 0.12, server_mb = 3.9, lang = "Rust" },
+  { name = "fasthttp, published", rps = 687000, p99_ms = 0.31, lang = "Go" },
   { name = "Go net/http, published", rps = 424000, p99_ms = 0.62, server_mb = 32.7 },
 }
 local PUBLISHED_JSON = {
-  { name = "actix-web, published", rps = 876000, p99_ms = 0.21, server_mb = 4.2 },
-  { name = "axum, published", rps = 812000 },
-  { name = "fasthttp, published", rps = 498000, p99_ms = 0.45, server_mb = 28.6 },
+  { name = "actix-web, published", rps = 876000, p99_ms = 0.21, server_mb = 4.2, lang = "Rust" },
+  { name = "axum, published", rps = 812000, lang = "Rust" },
+  { name = "fasthttp, published", rps = 498000, p99_ms = 0.45, server_mb = 28.6, lang = "Go" },
   { name = "Go net/http, published", rps = 313000, p99_ms = 0.78, server_mb = 35.1 },
 }
 
@@ -59,6 +59,7 @@ local scenarios = {
     verify = verify,
     reference = PUBLISHED_PLAINTEXT,
     note = "published figures: 4-core EPYC, wrk on another core set; here load and server share 2 cores",
+    headline = { dimension = "HTTP plaintext", workload = "\"Hello, World!\", pipelining 16", show = { "rps", "p99_ms", "server_mb" } },
     timeout = 60,
   },
   hp.scenario "json, hotpath server" {
@@ -69,6 +70,7 @@ local scenarios = {
     verify = verify,
     reference = PUBLISHED_JSON,
     note = "the body is serialized per request with hotpath's JSON writer (TechEmpower rules)",
+    headline = { dimension = "HTTP json", workload = "{\"message\":\"Hello, World!\"} per request", show = { "rps", "p99_ms", "server_mb" } },
     timeout = 60,
   },
 }

@@ -28,6 +28,23 @@ static_assert(offsetof(hp_json_rec, n) == 4, "hp_json_rec.n");
 static_assert(offsetof(hp_json_rec, v) == 8, "hp_json_rec.v");
 static_assert(sizeof(((hp_json_rec *)0)->v) == 8, "hp_json_rec.v is 8 bytes");
 
+/* The tape contract of json.h is simdjson 3's DOM tape. */
+static_assert(HP_JSON_TAG_ROOT == (int)tape_type::ROOT, "tape tag ROOT");
+static_assert(HP_JSON_TAG_ARRAY == (int)tape_type::START_ARRAY, "tape tag ARRAY");
+static_assert(HP_JSON_TAG_OBJECT == (int)tape_type::START_OBJECT, "tape tag OBJECT");
+static_assert(HP_JSON_TAG_END_ARRAY == (int)tape_type::END_ARRAY, "tape tag END_ARRAY");
+static_assert(HP_JSON_TAG_END_OBJECT == (int)tape_type::END_OBJECT, "tape tag END_OBJECT");
+static_assert(HP_JSON_TAG_STRING == (int)tape_type::STRING, "tape tag STRING");
+static_assert(HP_JSON_TAG_INT == (int)tape_type::INT64, "tape tag INT");
+static_assert(HP_JSON_TAG_UINT == (int)tape_type::UINT64, "tape tag UINT");
+static_assert(HP_JSON_TAG_DOUBLE == (int)tape_type::DOUBLE, "tape tag DOUBLE");
+static_assert(HP_JSON_TAG_TRUE == (int)tape_type::TRUE_VALUE, "tape tag TRUE");
+static_assert(HP_JSON_TAG_FALSE == (int)tape_type::FALSE_VALUE, "tape tag FALSE");
+static_assert(HP_JSON_TAG_NULL == (int)tape_type::NULL_VALUE, "tape tag NULL");
+static_assert(HP_JSON_COUNT_SAT == simdjson::internal::JSON_COUNT_MASK, "tape count mask");
+static_assert(sizeof(*((simdjson::dom::document *)0)->tape.get()) == 8, "tape words are 64-bit");
+static_assert(sizeof(*((simdjson::dom::document *)0)->string_buf.get()) == 1, "string_buf bytes");
+
 struct hp_json_parser {
     simdjson::dom::parser dom;
     std::vector<hp_json_rec> recs;
@@ -359,4 +376,43 @@ extern "C" int hp_json_next(hp_json_parser *p, uint64_t gen, size_t node, size_t
     *child = i;
     *cursor = tape_ref(doc, i).after_element();
     return 1;
+}
+
+/* ---- the tape ----------------------------------------------------------------------------- */
+
+static void tape_of(const hp_json_parser *p, size_t node, unsigned max_depth, hp_json_tape *out)
+{
+    out->words = p->dom.doc.tape.get();
+    out->strings = p->dom.doc.string_buf.get();
+    out->begin = node;
+    out->max_depth = max_depth;
+}
+
+extern "C" int hp_json_decode_tape(hp_json_parser *p, const char *s, size_t len,
+                                   unsigned max_depth, hp_json_tape *out, char **errmsg)
+{
+    uint64_t gen;
+    int rc = hp_json_parse(p, s, len, max_depth, &gen, errmsg);
+    if (rc != HP_OK)
+        return rc;
+    tape_of(p, 1, p->max_depth, out);
+    return HP_OK;
+}
+
+extern "C" int hp_json_subtree_tape(hp_json_parser *p, uint64_t gen, size_t node,
+                                    hp_json_tape *out, char **errmsg)
+{
+    if (!p || !valid_node(p, gen, node))
+        return stale(errmsg);
+    /* A subtree is never deeper than its document, which parse already bounded. */
+    tape_of(p, node, HP_JSON_MAX_DEPTH + 1, out);
+    return HP_OK;
+}
+
+extern "C" int hp_json_depth_fail(hp_json_parser *p, const char *s, size_t len, char **errmsg)
+{
+    unsigned max_depth = p ? p->max_depth : (unsigned)HP_JSON_DEFAULT_DEPTH;
+    if (p)
+        p->live = false;
+    return depth_error(s, len, max_depth, errmsg);
 }

@@ -15,6 +15,7 @@
 #include "common/common.h"
 #include "json/json.h"
 #include "json/writer.h"
+#include "jsonbuild.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -27,22 +28,29 @@
 #define UV_ARRAY_MT lua_upvalueindex(1)
 #define UV_ENCODER lua_upvalueindex(2)
 
-typedef struct { hp_json_parser *p; } lparser;
+/* A parser and the level array of the tape builder, both reused across calls. */
+typedef struct { hp_json_parser *p; jb_stack levels; } lparser;
 
 static int parser_gc(lua_State *L)
 {
     lparser *u = luaL_checkudata(L, 1, PARSER_MT);
     hp_json_parser_free(u->p);
     u->p = NULL;
+    jb_stack_free(&u->levels);
     return 0;
 }
 
-static hp_json_parser *check_parser(lua_State *L, int idx)
+static lparser *check_lparser(lua_State *L, int idx)
 {
     lparser *u = luaL_checkudata(L, idx, PARSER_MT);
     if (!u->p)
         luaL_error(L, "attempt to use a closed JSON parser");
-    return u->p;
+    return u;
+}
+
+static hp_json_parser *check_parser(lua_State *L, int idx)
+{
+    return check_lparser(L, idx)->p;
 }
 
 /* A new parser userdata on the stack. Born closed, so a failed allocation leaves nothing
@@ -51,6 +59,8 @@ static hp_json_parser *new_parser(lua_State *L)
 {
     lparser *u = lua_newuserdatauv(L, sizeof *u, 0);
     u->p = NULL;
+    u->levels.v = NULL;
+    u->levels.cap = 0;
     luaL_setmetatable(L, PARSER_MT);
     u->p = hp_json_parser_new();
     if (!u->p)
@@ -72,9 +82,7 @@ static int raise_msg(lua_State *L, int status, void **slot)
     return lua_error(L);
 }
 
-/* ---- records -> Lua values ---------------------------------------------------------------- */
-
-typedef struct { uint32_t left; int obj; lua_Integer idx; } level;
+/* ---- tape -> Lua values (jsonbuild.h); scalars of lazy nodes ---------------------------------------------------------------- */
 
 static void push_scalar(lua_State *L, const hp_json_rec *r)
 {
@@ -89,105 +97,28 @@ static void push_scalar(lua_State *L, const hp_json_rec *r)
     }
 }
 
-/* Builds the value of a record stream on the stack, iteratively: open containers stay on the
- * Lua stack (checked per level) and their bookkeeping in a userdata, so no depth can
- * overflow either stack, and a raising allocation leaks nothing. */
-static void build(lua_State *L, const hp_json_rec *r, size_t nrecs, int use_mt)
-{
-    level small[32], *st = small;
-    size_t cap = 32, depth = 0, i = 0;
-    int base = lua_gettop(L);
-    for (;;) {
-        const hp_json_rec *x = &r[i++];
-        if (x->type == HP_JSON_ARRAY || x->type == HP_JSON_OBJECT) {
-            if (!lua_checkstack(L, 4))
-                luaL_error(L, "JSON too deep for the Lua stack");
-            int obj = x->type == HP_JSON_OBJECT;
-            lua_createtable(L, obj ? 0 : (int)x->n, obj ? (int)x->n : 0);
-            if (!obj && use_mt) {
-                lua_pushvalue(L, UV_ARRAY_MT);
-                lua_setmetatable(L, -2);
-            }
-            if (x->n) {
-                if (depth == cap) {
-                    /* Bookkeeping beyond 32 levels lives in a userdata kept under the
-                     * containers (below base + 1), collected with the stack. */
-                    size_t ncap = cap * 2;
-                    level *bigger = lua_newuserdatauv(L, ncap * sizeof(level), 0);
-                    memcpy(bigger, st, depth * sizeof(level));
-                    lua_insert(L, base + 1);
-                    base++;
-                    st = bigger;
-                    cap = ncap;
-                }
-                st[depth].left = x->n;
-                st[depth].obj = obj;
-                st[depth].idx = 1;
-                depth++;
-                if (obj) {
-                    lua_pushlstring(L, r[i].v.s, r[i].n);
-                    i++;
-                }
-                continue;
-            }
-        } else {
-            push_scalar(L, x);
-        }
-        /* A complete value is on top: store it in its parent, closing finished parents. */
-        for (;;) {
-            if (depth == 0) {
-                (void)nrecs;
-                return;
-            }
-            level *lv = &st[depth - 1];
-            if (lv->obj)
-                lua_rawset(L, -3);
-            else
-                lua_rawseti(L, -2, lv->idx++);
-            if (--lv->left) {
-                if (lv->obj) {
-                    lua_pushlstring(L, r[i].v.s, r[i].n);
-                    i++;
-                }
-                break;
-            }
-            depth--;
-        }
-    }
-}
-
-/* Leaves exactly the built value at the position build() started, dropping the bookkeeping
- * userdata slots it inserted below. */
-static void build_value(lua_State *L, const hp_json_rec *r, size_t nrecs, int use_mt)
-{
-    int top = lua_gettop(L);
-    build(L, r, nrecs, use_mt);
-    int extra = lua_gettop(L) - top - 1;
-    if (extra > 0) {
-        lua_replace(L, top + 1);
-        lua_settop(L, top + 1);
-    }
-}
-
 static int l_decode(lua_State *L)
 {
-    hp_json_parser *p = check_parser(L, 1);
+    lparser *u = check_lparser(L, 1);
     size_t len;
     const char *s = luaL_checklstring(L, 2, &len);
     unsigned depth = (unsigned)luaL_optinteger(L, 3, 0);
     int use_mt = lua_toboolean(L, 4);
-    const hp_json_rec *recs;
-    size_t n;
+    hp_json_tape tape;
     char *err = NULL;
-    int rc = hp_json_decode(p, s, len, depth, &recs, &n, &err);
-    if (rc != HP_OK) {
-        void **slot = hp_lua_guard(L);
-        *slot = err;
-        return hp_lua_fail(L, rc, slot);
+    int rc = hp_json_decode_tape(u->p, s, len, depth, &tape, &err);
+    if (rc == HP_OK) {
+        lua_settop(L, 4);
+        if (use_mt)
+            lua_pushvalue(L, UV_ARRAY_MT);
+        if (jb_build(L, &tape, &u->levels, use_mt ? 5 : 0, 0) == JB_OK)
+            return 1;
+        lua_settop(L, 4);
+        rc = hp_json_depth_fail(u->p, s, len, &err);
     }
-    lua_settop(L, 4);
-    build_value(L, recs, n, use_mt);
-    return 1;
+    void **slot = hp_lua_guard(L);
+    *slot = err;
+    return hp_lua_fail(L, rc, slot);
 }
 
 static int l_parse(lua_State *L)
@@ -280,21 +211,23 @@ static int l_next(lua_State *L)
 
 static int l_materialize(lua_State *L)
 {
-    hp_json_parser *p = check_parser(L, 1);
+    lparser *u = check_lparser(L, 1);
     uint64_t gen = (uint64_t)luaL_checkinteger(L, 2);
     size_t node = (size_t)luaL_checkinteger(L, 3);
     int use_mt = lua_toboolean(L, 4);
-    const hp_json_rec *recs;
-    size_t n;
+    hp_json_tape tape;
     char *err = NULL;
-    int rc = hp_json_flatten(p, gen, node, &recs, &n, &err);
+    int rc = hp_json_subtree_tape(u->p, gen, node, &tape, &err);
     if (rc != HP_OK) {
         void **slot = hp_lua_guard(L);
         *slot = err;
         return raise_msg(L, rc, slot);
     }
     lua_settop(L, 4);
-    build_value(L, recs, n, use_mt);
+    if (use_mt)
+        lua_pushvalue(L, UV_ARRAY_MT);
+    if (jb_build(L, &tape, &u->levels, use_mt ? 5 : 0, 0) != JB_OK)
+        return luaL_error(L, "JSON subtree nested too deep");
     return 1;
 }
 

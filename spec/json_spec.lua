@@ -105,6 +105,54 @@ describe("hotpath.json.decode", function()
     assert.is_nil(json.safe.decode(s, { max_depth = d - 1 }))
   end)
 
+  it("counts empty containers at the depth limit", function()
+    assert.are.equal("[[[]]]", json.encode(json.decode("[[[]]]", { max_depth = 3, array_mt = true })))
+    local v, err = json.safe.decode("[[[]]]", { max_depth = 2 })
+    assert.is_nil(v)
+    assert.are.equal("nesting deeper than 2 at byte 2", err)
+    v, err = json.safe.decode('{"a":{"b":{}}}', { max_depth = 2 })
+    assert.are.equal("nesting deeper than 2 at byte 10", err)
+    assert.are.equal(5, json.decode('{"a":{"b":5}}', { max_depth = 2 }).a.b)
+  end)
+
+  it("decodes 100000 levels (the max_depth limit) and materializes deep subtrees", function()
+    local d = 100000
+    local s = string.rep("[", d) .. string.rep("]", d)
+    local t = json.decode(s, { max_depth = d })
+    for _ = 1, d - 1 do t = t[1] end
+    assert.are.same({}, t)
+    local doc = json.parse(s, { max_depth = d })
+    local sub = doc:decode("/0/0")
+    for _ = 1, d - 3 do sub = sub[1] end
+    assert.are.same({}, sub)
+  end)
+
+  it("gives the same strings through its string cache, across documents and collections", function()
+    -- keys and values of every short length, sharing prefixes and suffixes, and enough
+    -- distinct strings to collide in and evict from any cache
+    local parts, expect = {}, {}
+    for n = 0, 45 do
+      local a = string.rep("x", n)
+      local b = n > 0 and string.rep("x", n - 1) .. "y" or "z"
+      local c = n > 0 and "y" .. string.rep("x", n - 1) or "w"
+      local m = n > 2 and string.rep("x", math.floor(n / 2)) .. "q" .. string.rep("x", n - math.floor(n / 2) - 1) or "v" .. n
+      for _, k in ipairs { a, b, c, m } do
+        parts[#parts + 1] = string.format("%q:%q", "k" .. k, k .. "v")
+        expect["k" .. k] = k .. "v"
+      end
+    end
+    for i = 1, 3000 do
+      parts[#parts + 1] = string.format('"u%d":["s%d","alpha","s%d"]', i, i, i * 7)
+      expect["u" .. i] = { "s" .. i, "alpha", "s" .. i * 7 }
+    end
+    local src = "{" .. table.concat(parts, ",") .. "}"
+    for _ = 1, 4 do
+      assert.are.same(expect, json.decode(src))
+      collectgarbage("collect")
+      assert.are.same({ x = "alpha", [""] = "" }, json.decode('{"x":"alpha","":""}'))
+    end
+  end)
+
   it("decodes huge strings", function()
     local big = string.rep("abc\\n", 300000)
     assert.are.equal(string.rep("abc\n", 300000), json.decode('"' .. big .. '"'))

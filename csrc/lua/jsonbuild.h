@@ -20,6 +20,14 @@
 /* Per open container: 0 for an object, else the next array index (from 1). */
 typedef struct { lua_Integer *v; size_t cap; } jb_stack;
 
+/* The string cache: short strings (keys, and values like "ok" or "alpha") repeat within and
+ * across documents, and pushing a cached string (lua_rawgeti from an array) costs a third of
+ * interning it again (hashing every byte, a chain walk, a memcmp). Direct-mapped, JB_CACHE
+ * slots; slot k's string is anchored at index k + 1 of a Lua table the caller keeps alive
+ * (so the byte pointers here stay valid), and its bytes and length are recorded here. */
+enum { JB_CACHE = 1024, JB_CACHE_MAXLEN = 40 };
+typedef struct { const char *s; size_t n; } jb_centry;
+
 enum { JB_OK = 0, JB_DEEP = 1, JB_BIGINT = 2 };
 
 /* Frees the level array (the owner's __gc). Idempotent. */
@@ -47,12 +55,66 @@ static lua_Integer *jb_grow(lua_State *L, jb_stack *st, size_t d)
     return nv;
 }
 
-static inline void jb_push_string(lua_State *L, const uint8_t *strings, uint64_t word)
+/* Two words that, with the length n <= 16, identify n bytes at p (reads only [p, p + n)). */
+static inline void jb_words(const char *p, size_t n, uint64_t *a, uint64_t *b)
+{
+    if (n >= 8) {
+        memcpy(a, p, 8);
+        memcpy(b, p + n - 8, 8);
+    } else if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, p, 4);
+        memcpy(&y, p + n - 4, 4);
+        *a = x;
+        *b = y;
+    } else {
+        *a = n ? (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << 8 |
+                     (uint64_t)(unsigned char)p[n - 1] << 16 : 0;
+        *b = 0;
+    }
+}
+
+/* The cache of one build: entries, the anchor table's stack index, and the value-string
+ * policy. Keys always go through the cache (they repeat in every real document); value
+ * strings are looked up too, but inserted on a miss only while misses stay within
+ * 16 + 4 x hits, so a document of unique values (names, ids) stops paying for insertions
+ * that would never hit, and does not evict the keys. */
+typedef struct { jb_centry *e; int idx; unsigned hits, misses; } jb_cache;
+
+/* Pushes the tape string at word, through the cache c when c->e is not NULL and the string
+ * is short. May raise (allocation). */
+static inline void jb_push_string(lua_State *L, const uint8_t *strings, uint64_t word,
+                                  jb_cache *c, int is_key)
 {
     const uint8_t *p = strings + (word & 0x00FFFFFFFFFFFFFFull);
     uint32_t n;
     memcpy(&n, p, 4);
-    lua_pushlstring(L, (const char *)p + 4, n);
+    const char *s = (const char *)p + 4;
+    if (!c->e || n > JB_CACHE_MAXLEN) {
+        lua_pushlstring(L, s, n);
+        return;
+    }
+    uint64_t a, b;
+    jb_words(s, n, &a, &b);
+    uint64_t h = (a * 0x9E3779B97F4A7C15ull) ^ (b * 0xC2B2AE3D27D4EB4Full) ^ n;
+    size_t k = (size_t)(h >> 54) & (JB_CACHE - 1);
+    jb_centry *e = &c->e[k];
+    if (e->n == n && e->s) {
+        uint64_t a2, b2;
+        jb_words(e->s, n, &a2, &b2);
+        if (a == a2 && b == b2 && (n <= 16 || memcmp(s + 8, e->s + 8, n - 16) == 0)) {
+            lua_rawgeti(L, c->idx, (lua_Integer)k + 1);
+            c->hits += !is_key;
+            return;
+        }
+    }
+    lua_pushlstring(L, s, n);
+    if (!is_key && ++c->misses > 16 + 4 * c->hits)
+        return;
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, c->idx, (lua_Integer)k + 1);
+    e->s = lua_tostring(L, -1);
+    e->n = n;
 }
 
 #ifdef JB_LUAJIT
@@ -85,12 +147,15 @@ static int jb_bigint(lua_State *L, uint64_t raw, int is_unsigned, int bigint)
 /* Pushes the value whose tape starts at t->begin. Returns JB_OK (the value on top), JB_DEEP
  * (nesting beyond t->max_depth) or JB_BIGINT (LuaJIT, bigint 0: an integer beyond +-2^53);
  * on those the stack is left above base and the caller resets it. use_mt: stack index of the
- * array metatable, or 0. May raise (Lua allocation, Lua stack exhausted). */
-static int jb_build(lua_State *L, const hp_json_tape *t, jb_stack *st, int use_mt, int bigint)
+ * array metatable, or 0; ce, cidx: the string cache and its anchor table's stack index
+ * (ce NULL: no cache). May raise (Lua allocation, Lua stack exhausted). */
+static int jb_build(lua_State *L, const hp_json_tape *t, jb_stack *st, int use_mt, int bigint,
+                    jb_centry *ce, int cidx)
 {
     const uint64_t *w = t->words;
     const uint8_t *strings = t->strings;
     size_t i = t->begin, depth = 0, max_depth = t->max_depth, room = 0;
+    jb_cache c = { ce, cidx, 0, 0 };
     lua_Integer *lv = st->v;
     (void)bigint;
     for (;;) {
@@ -128,11 +193,11 @@ static int jb_build(lua_State *L, const hp_json_tape *t, jb_stack *st, int use_m
                 lv = jb_grow(L, st, depth);
             lv[depth] = obj ? 0 : 1;
             if (obj)
-                jb_push_string(L, strings, w[i++]);
+                jb_push_string(L, strings, w[i++], &c, 1);
             continue;
         }
         case HP_JSON_TAG_STRING:
-            jb_push_string(L, strings, x);
+            jb_push_string(L, strings, x, &c, 0);
             i++;
             break;
         case HP_JSON_TAG_INT: {
@@ -187,7 +252,7 @@ static int jb_build(lua_State *L, const hp_json_tape *t, jb_stack *st, int use_m
                 continue;
             }
             if (!ix)
-                jb_push_string(L, strings, w[i++]);
+                jb_push_string(L, strings, w[i++], &c, 1);
             break;
         }
     }

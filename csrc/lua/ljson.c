@@ -28,8 +28,9 @@
 #define UV_ARRAY_MT lua_upvalueindex(1)
 #define UV_ENCODER lua_upvalueindex(2)
 
-/* A parser and the level array of the tape builder, both reused across calls. */
-typedef struct { hp_json_parser *p; jb_stack levels; } lparser;
+/* A parser, and the level array and string cache of the tape builder, all reused across
+ * calls. The cache's anchor table is the userdata's user value (created with the entries). */
+typedef struct { hp_json_parser *p; jb_stack levels; jb_centry *cache; } lparser;
 
 static int parser_gc(lua_State *L)
 {
@@ -37,6 +38,8 @@ static int parser_gc(lua_State *L)
     hp_json_parser_free(u->p);
     u->p = NULL;
     jb_stack_free(&u->levels);
+    free(u->cache);
+    u->cache = NULL;
     return 0;
 }
 
@@ -57,10 +60,11 @@ static hp_json_parser *check_parser(lua_State *L, int idx)
  * to free. May raise (allocation). */
 static hp_json_parser *new_parser(lua_State *L)
 {
-    lparser *u = lua_newuserdatauv(L, sizeof *u, 0);
+    lparser *u = lua_newuserdatauv(L, sizeof *u, 1);
     u->p = NULL;
     u->levels.v = NULL;
     u->levels.cap = 0;
+    u->cache = NULL;
     luaL_setmetatable(L, PARSER_MT);
     u->p = hp_json_parser_new();
     if (!u->p)
@@ -97,6 +101,22 @@ static void push_scalar(lua_State *L, const hp_json_rec *r)
     }
 }
 
+/* Pushes the string cache's anchor table of the parser at stack index pidx and returns its
+ * entries (NULL, and nil pushed, when they cannot be allocated: decode then goes uncached).
+ * May raise (allocation) with nothing live. */
+static jb_centry *push_cache(lua_State *L, lparser *u, int pidx)
+{
+    if (u->cache) {
+        lua_getiuservalue(L, pidx, 1);
+        return u->cache;
+    }
+    lua_createtable(L, JB_CACHE, 0);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, pidx, 1);
+    u->cache = calloc(JB_CACHE, sizeof *u->cache);
+    return u->cache;
+}
+
 static int l_decode(lua_State *L)
 {
     lparser *u = check_lparser(L, 1);
@@ -109,9 +129,9 @@ static int l_decode(lua_State *L)
     int rc = hp_json_decode_tape(u->p, s, len, depth, &tape, &err);
     if (rc == HP_OK) {
         lua_settop(L, 4);
-        if (use_mt)
-            lua_pushvalue(L, UV_ARRAY_MT);
-        if (jb_build(L, &tape, &u->levels, use_mt ? 5 : 0, 0) == JB_OK)
+        lua_pushvalue(L, UV_ARRAY_MT);
+        jb_centry *ce = push_cache(L, u, 1);
+        if (jb_build(L, &tape, &u->levels, use_mt ? 5 : 0, 0, ce, 6) == JB_OK)
             return 1;
         lua_settop(L, 4);
         rc = hp_json_depth_fail(u->p, s, len, &err);
@@ -224,9 +244,9 @@ static int l_materialize(lua_State *L)
         return raise_msg(L, rc, slot);
     }
     lua_settop(L, 4);
-    if (use_mt)
-        lua_pushvalue(L, UV_ARRAY_MT);
-    if (jb_build(L, &tape, &u->levels, use_mt ? 5 : 0, 0) != JB_OK)
+    lua_pushvalue(L, UV_ARRAY_MT);
+    jb_centry *ce = push_cache(L, u, 1);
+    if (jb_build(L, &tape, &u->levels, use_mt ? 5 : 0, 0, ce, 6) != JB_OK)
         return luaL_error(L, "JSON subtree nested too deep");
     return 1;
 }

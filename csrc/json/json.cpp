@@ -44,6 +44,9 @@ static_assert(HP_JSON_TAG_NULL == (int)tape_type::NULL_VALUE, "tape tag NULL");
 static_assert(HP_JSON_COUNT_SAT == simdjson::internal::JSON_COUNT_MASK, "tape count mask");
 static_assert(sizeof(*((simdjson::dom::document *)0)->tape.get()) == 8, "tape words are 64-bit");
 static_assert(sizeof(*((simdjson::dom::document *)0)->string_buf.get()) == 1, "string_buf bytes");
+/* json.h promises 8 readable bytes from the start of every string: simdjson sizes string_buf
+ * as 5/3 of the capacity (the worst case, all empty strings) plus SIMDJSON_PADDING. */
+static_assert(simdjson::SIMDJSON_PADDING >= 8, "string_buf padding covers an 8-byte read");
 
 struct hp_json_parser {
     simdjson::dom::parser dom;

@@ -94,7 +94,8 @@ int hp_json_next(hp_json_parser *p, uint64_t gen, size_t node, size_t *cursor, s
  *                    element / pair count, saturated at HP_JSON_COUNT_SAT (then a lower bound)
  *   END_ARRAY / END_OBJECT   (closes the innermost container)
  *   STRING           byte offset into strings: a little-endian uint32 length, then the bytes
- *                    (NUL-terminated, may contain NUL)
+ *                    (NUL-terminated, may contain NUL). The 8 bytes from the start of any
+ *                    string's bytes are readable (short strings: padding, values unspecified)
  *   INT / UINT / DOUBLE      the value is the NEXT word (int64, uint64, IEEE double bits)
  *   TRUE / FALSE / NULL      no payload
  * Objects alternate a STRING key word and the value's words. The value of a document or

@@ -26,7 +26,7 @@ typedef struct { lua_Integer *v; size_t cap; } jb_stack;
  * slots; slot k's string is anchored at index k + 1 of a Lua table the caller keeps alive
  * (so the byte pointers here stay valid), and its bytes and length are recorded here. */
 enum { JB_CACHE = 1024, JB_CACHE_MAXLEN = 40 };
-typedef struct { const char *s; size_t n; } jb_centry;
+typedef struct { uint64_t a, b; const char *s; size_t n; } jb_centry;
 
 enum { JB_OK = 0, JB_DEEP = 1, JB_BIGINT = 2 };
 
@@ -55,25 +55,6 @@ static lua_Integer *jb_grow(lua_State *L, jb_stack *st, size_t d)
     return nv;
 }
 
-/* Two words that, with the length n <= 16, identify n bytes at p (reads only [p, p + n)). */
-static inline void jb_words(const char *p, size_t n, uint64_t *a, uint64_t *b)
-{
-    if (n >= 8) {
-        memcpy(a, p, 8);
-        memcpy(b, p + n - 8, 8);
-    } else if (n >= 4) {
-        uint32_t x, y;
-        memcpy(&x, p, 4);
-        memcpy(&y, p + n - 4, 4);
-        *a = x;
-        *b = y;
-    } else {
-        *a = n ? (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << 8 |
-                     (uint64_t)(unsigned char)p[n - 1] << 16 : 0;
-        *b = 0;
-    }
-}
-
 /* The cache of one build: entries, the anchor table's stack index, and the value-string
  * policy. Keys always go through the cache (they repeat in every real document); value
  * strings are looked up too, but inserted on a miss only while misses stay within
@@ -94,19 +75,25 @@ static inline void jb_push_string(lua_State *L, const uint8_t *strings, uint64_t
         lua_pushlstring(L, s, n);
         return;
     }
+    /* a, b: the first and last 8 bytes, which with n identify strings of up to 16 bytes.
+     * Reading 8 bytes at s is in bounds for any n (json.h: the tape's strings are padded);
+     * the bytes past a short string are masked off. */
     uint64_t a, b;
-    jb_words(s, n, &a, &b);
+    memcpy(&a, s, 8);
+    if (n < 8) {
+        a &= ((uint64_t)1 << (8 * n)) - 1;
+        b = 0;
+    } else {
+        memcpy(&b, s + n - 8, 8);
+    }
     uint64_t h = (a * 0x9E3779B97F4A7C15ull) ^ (b * 0xC2B2AE3D27D4EB4Full) ^ n;
     size_t k = (size_t)(h >> 54) & (JB_CACHE - 1);
     jb_centry *e = &c->e[k];
-    if (e->n == n && e->s) {
-        uint64_t a2, b2;
-        jb_words(e->s, n, &a2, &b2);
-        if (a == a2 && b == b2 && (n <= 16 || memcmp(s + 8, e->s + 8, n - 16) == 0)) {
-            lua_rawgeti(L, c->idx, (lua_Integer)k + 1);
-            c->hits += !is_key;
-            return;
-        }
+    if (e->a == a && e->b == b && e->n == n && e->s &&
+        (n <= 16 || memcmp(s + 8, e->s + 8, n - 16) == 0)) {
+        lua_rawgeti(L, c->idx, (lua_Integer)k + 1);
+        c->hits += !is_key;
+        return;
     }
     lua_pushlstring(L, s, n);
     if (!is_key && ++c->misses > 16 + 4 * c->hits)
@@ -115,6 +102,8 @@ static inline void jb_push_string(lua_State *L, const uint8_t *strings, uint64_t
     lua_rawseti(L, c->idx, (lua_Integer)k + 1);
     e->s = lua_tostring(L, -1);
     e->n = n;
+    e->a = a;
+    e->b = b;
 }
 
 #ifdef JB_LUAJIT

@@ -30,6 +30,7 @@ int hp_jw_reserve(hp_jw *w, size_t n)
         return 0;
     if (n > SIZE_MAX / 2 - w->len) {
         w->oom = 1;
+        w->cap = w->len;   /* no room: the inline fast paths fall through to here */
         return -1;
     }
     size_t need = w->len + n, cap = w->cap ? w->cap : 256;
@@ -45,6 +46,7 @@ int hp_jw_reserve(hp_jw *w, size_t n)
     }
     if (!p) {
         w->oom = 1;
+        w->cap = w->len;
         return -1;
     }
     w->buf = p;
@@ -55,7 +57,7 @@ int hp_jw_reserve(hp_jw *w, size_t n)
 
 void hp_jw_raw(hp_jw *w, const char *s, size_t n)
 {
-    if (hp_jw_reserve(w, n) != 0)
+    if (w->cap - w->len < n && hp_jw_reserve(w, n) != 0)
         return;
     if (n)
         memcpy(w->buf + w->len, s, n);
@@ -73,21 +75,49 @@ static const char esc[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '\\', 0, 0, 0,
 };
 
+/* The first byte at or after p that needs an escape, or end. Eight bytes at a time: a word
+ * with no byte below 0x20, no '"' and no '\\' is skipped whole (exact tests, see
+ * "determine if a word has a byte less than n", Bit Twiddling Hacks); otherwise the table
+ * decides byte by byte. */
+static const unsigned char *scan_plain(const unsigned char *p, const unsigned char *end)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    while (end - p >= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+        uint64_t hit = ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b);
+        if (hit & high)
+            break;
+        p += 8;
+    }
+    while (p < end && !esc[*p])
+        p++;
+    return p;
+}
+
 void hp_jw_string(hp_jw *w, const char *s, size_t n)
 {
     /* Reserve for the common case (nothing to escape); each escape then makes room for
      * itself and the rest, so a small caller buffer is used whenever the text fits. */
-    if (n > SIZE_MAX / 8 || hp_jw_reserve(w, n + 2) != 0) {
+    if (n > SIZE_MAX / 8 || (w->cap - w->len < n + 2 && hp_jw_reserve(w, n + 2) != 0)) {
         w->oom = 1;
+        w->cap = w->len;
         return;
     }
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     w->buf[w->len++] = '"';
+    if (n < 16) {
+        /* Short strings (most keys and values): copy byte by byte until an escape. */
+        unsigned char *o = (unsigned char *)w->buf + w->len;
+        while (p < end && !esc[*p])
+            *o++ = *p++;
+        w->len = (size_t)((char *)o - w->buf);
+    }
     while (p < end) {
         const unsigned char *run = p;
-        while (p < end && !esc[*p])
-            p++;
+        p = scan_plain(p, end);
         if (p > run) {
             memcpy(w->buf + w->len, run, (size_t)(p - run));
             w->len += (size_t)(p - run);
@@ -122,14 +152,14 @@ void hp_jw_number(hp_jw *w, double d)
         hp_jw_integer(w, (int64_t)d);
         return;
     }
-    if (hp_jw_reserve(w, 32) != 0)
+    if (w->cap - w->len < 32 && hp_jw_reserve(w, 32) != 0)
         return;
     w->len += hp_json_dtoa(w->buf + w->len, d);
 }
 
 void hp_jw_integer(hp_jw *w, int64_t i)
 {
-    if (hp_jw_reserve(w, 21) != 0)
+    if (w->cap - w->len < 21 && hp_jw_reserve(w, 21) != 0)
         return;
     char tmp[21];
     char *e = tmp + sizeof tmp, *p = e;

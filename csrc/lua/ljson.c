@@ -419,14 +419,46 @@ static void encode_table(lua_State *L, encopts *o, int t, int depth)
     if (!lua_checkstack(L, 6))
         luaL_error(L, "JSON encode: Lua stack exhausted");
 
-    int is_array_mt = 0;
-    if (lua_getmetatable(L, t)) {
-        is_array_mt = lua_rawequal(L, -1, o->array_mt);
-        lua_pop(L, 1);
-    }
-    /* Array when the keys are exactly 1..n (or the array metatable says so). */
+    /* Array when the keys are exactly 1..n. A table whose border is 0 has no [1], so it is
+     * an object or empty: one lua_next pass writes it (the common object case pays no
+     * separate counting pass, which costs a hash lookup per key). */
     lua_Integer n = (lua_Integer)lua_rawlen(L, t);
     int count = 0, array = 1;
+    if (n == 0) {
+        lua_pushnil(L);
+        if (!lua_next(L, t)) {
+            int is_array_mt = 0;
+            if (lua_getmetatable(L, t)) {
+                is_array_mt = lua_rawequal(L, -1, o->array_mt);
+                lua_pop(L, 1);
+            }
+            if (is_array_mt || o->empty_array)
+                hp_jw_raw(&o->e->w, "[]", 2);
+            else
+                hp_jw_raw(&o->e->w, "{}", 2);
+            return;
+        }
+        if (o->sort) {
+            lua_pop(L, 2);
+            encode_sorted(L, o, t, depth, 0);
+            return;
+        }
+        hp_jw_char(&o->e->w, '{');
+        int first = 1;
+        do {
+            if (!first)
+                hp_jw_char(&o->e->w, ',');
+            first = 0;
+            newline(o, depth + 1);
+            int top = lua_gettop(L);
+            encode_key(L, o, top - 1);
+            encode_value(L, o, top, depth + 1);
+            lua_pop(L, 1);
+        } while (lua_next(L, t));
+        newline(o, depth);
+        hp_jw_char(&o->e->w, '}');
+        return;
+    }
     lua_pushnil(L);
     while (lua_next(L, t)) {
         lua_pop(L, 1);
@@ -434,9 +466,7 @@ static void encode_table(lua_State *L, encopts *o, int t, int depth)
         if (array && (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > n))
             array = 0;
     }
-    if (count == 0)
-        array = is_array_mt || o->empty_array;
-    else if (count != n)
+    if (count != n)
         array = 0;
     if (array) {
         hp_jw_char(&o->e->w, '[');
@@ -448,8 +478,7 @@ static void encode_table(lua_State *L, encopts *o, int t, int depth)
             encode_value(L, o, lua_gettop(L), depth + 1);
             lua_pop(L, 1);
         }
-        if (n)
-            newline(o, depth);
+        newline(o, depth);
         hp_jw_char(&o->e->w, ']');
         return;
     }

@@ -129,8 +129,59 @@ static void writer_tests(void)
     hp_jw_free(&w);
 }
 
+/* The escaper's word-at-a-time scan against a byte-by-byte reference: every byte value at
+ * every position of strings of 1..19 bytes (runs shorter than, equal to and spanning words). */
+static void escape_scan_tests(void)
+{
+    static const char hex[] = "0123456789abcdef";
+    int bad = 0;
+    for (size_t n = 1; n < 20; n++) {
+        for (size_t pos = 0; pos < n; pos++) {
+            for (int c = 0; c < 256; c++) {
+                char in[20], want[20 * 6 + 3];
+                size_t k = 0;
+                memset(in, 'a', n);
+                in[pos] = (char)c;
+                if (pos + 1 < n)
+                    in[n - 1] = (char)0xc3;   /* a high byte stays as is */
+                want[k++] = '"';
+                for (size_t i = 0; i < n; i++) {
+                    unsigned char b = (unsigned char)in[i];
+                    if (b == '"' || b == '\\') {
+                        want[k++] = '\\';
+                        want[k++] = (char)b;
+                    } else if (b < 0x20) {
+                        const char *two = b == '\b' ? "b" : b == '\t' ? "t" : b == '\n' ? "n" :
+                                          b == '\f' ? "f" : b == '\r' ? "r" : NULL;
+                        want[k++] = '\\';
+                        if (two) {
+                            want[k++] = two[0];
+                        } else {
+                            memcpy(want + k, "u00", 3);
+                            want[k + 3] = hex[b >> 4];
+                            want[k + 4] = hex[b & 15];
+                            k += 5;
+                        }
+                    } else {
+                        want[k++] = (char)b;
+                    }
+                }
+                want[k++] = '"';
+                hp_jw w;
+                hp_jw_init(&w, NULL, 0);
+                hp_jw_string(&w, in, n);
+                if (w.len != k || memcmp(w.buf, want, k) != 0)
+                    bad++;
+                hp_jw_free(&w);
+            }
+        }
+    }
+    CHECK(bad == 0, "string escaping matches the byte-by-byte reference for every byte at every position");
+}
+
 int main(void)
 {
     writer_tests();
+    escape_scan_tests();
     return tap_done();
 }

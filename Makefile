@@ -16,6 +16,7 @@ BUILD      ?= build
 CC         ?= cc
 CXX        ?= c++
 LUA_INCDIR ?= /usr/include/lua5.4
+LUAJIT_INCDIR ?= /usr/include/luajit-2.1
 LUA54      ?= lua5.4
 LUAJIT     ?= luajit
 BUSTED     ?= busted
@@ -41,12 +42,14 @@ LDLIBS   := -lpthread -lm
 CORE_C   := $(sort $(filter-out csrc/lua/%,$(wildcard csrc/*/*.c)))
 CORE_CXX := $(sort $(filter-out csrc/lua/%,$(wildcard csrc/*/*.cpp)))
 BIND_C   := $(sort $(wildcard csrc/lua/*.c))
+JIT_C    := $(sort $(wildcard csrc/lua/jit/*.c))
 TEST_C   := $(sort $(wildcard tests/c/test_*.c))
 ABI_H    := $(shell grep -l 'hotpath:abi' csrc/common/*.h) \
             $(shell grep -l 'hotpath:abi' $(filter-out csrc/common/%,$(wildcard csrc/*/*.h)) /dev/null)
 
 CORE_O   := $(CORE_C:%.c=$(BUILD)/%.o) $(CORE_CXX:%.cpp=$(BUILD)/%.o)
 BIND_O   := $(BIND_C:%.c=$(BUILD)/lua54/%.o)
+JIT_O    := $(JIT_C:%.c=$(BUILD)/luajit/%.o)
 TEST_BIN := $(TEST_C:tests/c/%.c=$(BUILD)/tests/%)
 LINKER   := $(if $(CORE_CXX),$(CXX),$(CC))
 
@@ -55,11 +58,15 @@ LUA_ABI  := $(shell echo LUA_VERSION_NUM | $(CC) -E -P -include lua.h -I$(LUA_IN
 
 LIB      := $(BUILD)/libhotpath.so
 CORE_SO  := $(BUILD)/lua54/hotpath/core.so
+# LuaJIT's C module (JSON decode/encode through the C API; see csrc/lua/jit/ljit.c), built when
+# LuaJIT's headers are there. The FFI binding works without it.
+JIT_SO   := $(BUILD)/luajit/hotpath/jitcore.so
+HAVE_LUAJIT := $(wildcard $(LUAJIT_INCDIR)/lua.h)
 CDEF     := $(BUILD)/lua/hotpath/ffi/cdef.lua
 BUILDINFO = $(CC) $(shell $(CC) -dumpfullversion 2>/dev/null) $(CFLAGS) $(EXTRA_CFLAGS)
 
 .PHONY: all test bench asan tsan deps install install-luajit clean ctest specs
-all: $(LIB) $(CDEF) $(if $(filter 504,$(LUA_ABI)),$(CORE_SO))
+all: $(LIB) $(CDEF) $(if $(filter 504,$(LUA_ABI)),$(CORE_SO)) $(if $(HAVE_LUAJIT),$(JIT_SO))
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -73,11 +80,20 @@ $(BUILD)/lua54/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(HP_CFLAGS) -I$(LUA_INCDIR) -c $< -o $@
 
+$(BUILD)/luajit/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(HP_CFLAGS) -I$(LUAJIT_INCDIR) -c $< -o $@
+
 $(LIB): $(CORE_O)
 	$(LINKER) $(LIBFLAG) -o $@ $^ $(LDLIBS)
 
 # The 5.4 module carries its own copy of the core, so it needs no rpath to find libhotpath.so.
 $(CORE_SO): $(BIND_O) $(CORE_O)
+	@mkdir -p $(@D)
+	$(LINKER) $(LIBFLAG) -o $@ $^ $(LDLIBS)
+
+# Like the 5.4 module, the LuaJIT module carries its own copy of the core.
+$(JIT_SO): $(JIT_O) $(CORE_O)
 	@mkdir -p $(@D)
 	$(LINKER) $(LIBFLAG) -o $@ $^ $(LDLIBS)
 
@@ -122,11 +138,13 @@ install: all
 	install -D -m 644 $(CDEF) $(DESTDIR)$(LUADIR)/hotpath/ffi/cdef.lua
 	install -D -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libhotpath.so
 	$(if $(filter 504,$(LUA_ABI)),install -D -m 755 $(CORE_SO) $(DESTDIR)$(LIBDIR)/hotpath/core.so)
+	$(if $(and $(INSTALL_JIT),$(HAVE_LUAJIT)),install -D -m 755 $(JIT_SO) $(DESTDIR)$(LIBDIR)/hotpath/jitcore.so)
 
 # LuaJIT / OpenResty: Lua files into share/lua/5.1, libhotpath.so into lib/lua/5.1, where
-# hotpath.ffi.lib finds it through package.cpath.
+# hotpath.ffi.lib finds it through package.cpath, and the optional C module hotpath.jitcore
+# (faster decode; HOTPATH_NO_C_MODULE=1 makes the FFI binding ignore it).
 install-luajit:
-	$(MAKE) install LUA_INCDIR=/nonexistent LUADIR=$(PREFIX)/share/lua/5.1 LIBDIR=$(PREFIX)/lib/lua/5.1
+	$(MAKE) install LUA_INCDIR=/nonexistent LUADIR=$(PREFIX)/share/lua/5.1 LIBDIR=$(PREFIX)/lib/lua/5.1 INSTALL_JIT=1
 
 clean:
 	rm -rf $(BUILD)

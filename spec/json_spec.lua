@@ -153,6 +153,19 @@ describe("hotpath.json.decode", function()
     end
   end)
 
+  it("decodes through LuaJIT's C module when it is built, with the FFI builder as fallback", function()
+    if not jit then return end
+    local core = require("hotpath.util").core
+    local f = io.open("build/luajit/hotpath/jitcore.so", "rb")
+    if f then
+      f:close()
+      assert.are.equal("luajit C module (hotpath.jitcore)", core.json.backend)
+    end
+    -- the same tables from both builders (doc:decode always uses the FFI builder)
+    local src = '{"a":[1,-2.5,"x",true,false,null,{"b":[]}],"c":{"d":"\\u00e9"},"e":""}'
+    assert.are.equal(canon(json.parse(src):decode()), canon(json.decode(src)))
+  end)
+
   it("decodes huge strings", function()
     local big = string.rep("abc\\n", 300000)
     assert.are.equal(string.rep("abc\n", 300000), json.decode('"' .. big .. '"'))

@@ -28,7 +28,7 @@ typedef struct { lua_Integer *v; size_t cap; } jb_stack;
 enum { JB_CACHE = 1024, JB_CACHE_MAXLEN = 40 };
 typedef struct { uint64_t a, b; const char *s; size_t n; } jb_centry;
 
-enum { JB_OK = 0, JB_DEEP = 1, JB_BIGINT = 2 };
+enum { JB_OK = 0, JB_DEEP = 1, JB_FALLBACK = 2 };
 
 /* Frees the level array (the owner's __gc). Idempotent. */
 static void jb_stack_free(jb_stack *st)
@@ -134,7 +134,9 @@ static int jb_bigint(lua_State *L, uint64_t raw, int is_unsigned, int bigint)
 #endif
 
 /* Pushes the value whose tape starts at t->begin. Returns JB_OK (the value on top), JB_DEEP
- * (nesting beyond t->max_depth) or JB_BIGINT (LuaJIT, bigint 0: an integer beyond +-2^53);
+ * (nesting beyond t->max_depth) or JB_FALLBACK (LuaJIT only: an integer beyond +-2^53 with
+ * bigint 0, or nesting beyond what LuaJIT lets a C function hold on the Lua stack, about
+ * 4000 levels: the FFI builder does those);
  * on those the stack is left above base and the caller resets it. use_mt: stack index of the
  * array metatable, or 0; ce, cidx: the string cache and its anchor table's stack index
  * (ce NULL: no cache). May raise (Lua allocation, Lua stack exhausted). */
@@ -158,8 +160,13 @@ static int jb_build(lua_State *L, const hp_json_tape *t, jb_stack *st, int use_m
                 return JB_DEEP;
             /* Each open level holds a table and a key: check the Lua stack every 16. */
             if (room < 3) {
-                if (!lua_checkstack(L, 40))
+                if (!lua_checkstack(L, 40)) {
+#ifdef JB_LUAJIT
+                    return JB_FALLBACK;   /* LuaJIT gives a C function 8000 slots at most */
+#else
                     luaL_error(L, "JSON too deep for the Lua stack");
+#endif
+                }
                 room = 36;
             }
             if (obj) {
@@ -195,7 +202,7 @@ static int jb_build(lua_State *L, const hp_json_tape *t, jb_stack *st, int use_m
             if (v < 9007199254740992LL && v > -9007199254740992LL)
                 lua_pushnumber(L, (lua_Number)v);
             else if (!jb_bigint(L, (uint64_t)v, 0, bigint))
-                return JB_BIGINT;
+                return JB_FALLBACK;
 #else
             lua_pushinteger(L, (lua_Integer)v);
 #endif
@@ -205,7 +212,7 @@ static int jb_build(lua_State *L, const hp_json_tape *t, jb_stack *st, int use_m
         case HP_JSON_TAG_UINT:
 #ifdef JB_LUAJIT
             if (!jb_bigint(L, w[i + 1], 1, bigint))
-                return JB_BIGINT;
+                return JB_FALLBACK;
 #else
             lua_pushnumber(L, (lua_Number)w[i + 1]);
 #endif

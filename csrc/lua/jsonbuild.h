@@ -22,8 +22,9 @@ typedef struct { lua_Integer *v; size_t cap; } jb_stack;
 
 /* The string cache: short strings (keys, and values like "ok" or "alpha") repeat within and
  * across documents, and pushing a cached string (lua_rawgeti from an array) costs a third of
- * interning it again (hashing every byte, a chain walk, a memcmp). Direct-mapped, JB_CACHE
- * slots; slot k's string is anchored at index k + 1 of a Lua table the caller keeps alive
+ * interning it again (hashing every byte, a chain walk, a memcmp). Two-way set-associative
+ * (so two keys that collide do not evict each other on every object), JB_CACHE slots; slot
+ * k's string is anchored at index k + 1 of a Lua table the caller keeps alive
  * (so the byte pointers here stay valid), and its bytes and length are recorded here. */
 enum { JB_CACHE = 1024, JB_CACHE_MAXLEN = 40 };
 typedef struct { uint64_t a, b; const char *s; size_t n; } jb_centry;
@@ -55,12 +56,12 @@ static lua_Integer *jb_grow(lua_State *L, jb_stack *st, size_t d)
     return nv;
 }
 
-/* The cache of one build: entries, the anchor table's stack index, and the value-string
- * policy. Keys always go through the cache (they repeat in every real document); value
- * strings are looked up too, but inserted on a miss only while misses stay within
- * 16 + 4 x hits, so a document of unique values (names, ids) stops paying for insertions
- * that would never hit, and does not evict the keys. */
-typedef struct { jb_centry *e; int idx; unsigned hits, misses; } jb_cache;
+/* The cache of one build: entries, the anchor table's stack index, and the insertion policy,
+ * counted apart for keys and for values: a string that misses is inserted only while that
+ * kind's misses stay within 16 + 4 x its hits, so a document of unique values (names, ids)
+ * stops paying for insertions that would never hit and does not evict the keys, which
+ * repeat in every real document. */
+typedef struct { jb_centry *e; int idx; unsigned hits[2], misses[2]; } jb_cache;
 
 /* Pushes the tape string at word, through the cache c when c->e is not NULL and the string
  * is short. May raise (allocation). */
@@ -87,17 +88,25 @@ static inline void jb_push_string(lua_State *L, const uint8_t *strings, uint64_t
         memcpy(&b, s + n - 8, 8);
     }
     uint64_t h = (a * 0x9E3779B97F4A7C15ull) ^ (b * 0xC2B2AE3D27D4EB4Full) ^ n;
-    size_t k = (size_t)(h >> 54) & (JB_CACHE - 1);
+    /* Two-way: the pair of slots k, k ^ 1 (one 64-byte line); the newer string in k. */
+    size_t k = (size_t)(h >> 54) & (JB_CACHE - 2);
     jb_centry *e = &c->e[k];
-    if (e->a == a && e->b == b && e->n == n && e->s &&
-        (n <= 16 || memcmp(s + 8, e->s + 8, n - 16) == 0)) {
-        lua_rawgeti(L, c->idx, (lua_Integer)k + 1);
-        c->hits += !is_key;
-        return;
+    for (int way = 0; way < 2; way++) {
+        if (e[way].a == a && e[way].b == b && e[way].n == n && e[way].s &&
+            (n <= 16 || memcmp(s + 8, e[way].s + 8, n - 16) == 0)) {
+            lua_rawgeti(L, c->idx, (lua_Integer)(k + (size_t)way) + 1);
+            c->hits[is_key]++;
+            return;
+        }
     }
     lua_pushlstring(L, s, n);
-    if (!is_key && ++c->misses > 16 + 4 * c->hits)
+    if (++c->misses[is_key] > 16 + 4 * c->hits[is_key])
         return;
+    if (e[0].s) {   /* age the newer entry into the second way */
+        lua_rawgeti(L, c->idx, (lua_Integer)k + 1);
+        lua_rawseti(L, c->idx, (lua_Integer)k + 2);
+        e[1] = e[0];
+    }
     lua_pushvalue(L, -1);
     lua_rawseti(L, c->idx, (lua_Integer)k + 1);
     e->s = lua_tostring(L, -1);
@@ -146,7 +155,7 @@ static int jb_build(lua_State *L, const hp_json_tape *t, jb_stack *st, int use_m
     const uint64_t *w = t->words;
     const uint8_t *strings = t->strings;
     size_t i = t->begin, depth = 0, max_depth = t->max_depth, room = 0;
-    jb_cache c = { ce, cidx, 0, 0 };
+    jb_cache c = { ce, cidx, { 0, 0 }, { 0, 0 } };
     lua_Integer *lv = st->v;
     (void)bigint;
     for (;;) {

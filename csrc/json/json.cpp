@@ -55,6 +55,7 @@ struct hp_json_parser {
     uint64_t gen = 0;        /* generation of the current document */
     bool live = false;       /* a document is current */
     unsigned max_depth = HP_JSON_DEFAULT_DEPTH;
+    size_t released_words = 0, released_bytes = 0;   /* hp_json_tape_release watermarks */
 };
 
 /* ---- helpers ------------------------------------------------------------------------------ */
@@ -413,12 +414,14 @@ extern "C" int hp_json_next(hp_json_parser *p, uint64_t gen, size_t node, size_t
 
 /* ---- the tape ----------------------------------------------------------------------------- */
 
-static void tape_of(const hp_json_parser *p, size_t node, unsigned max_depth, hp_json_tape *out)
+static void tape_of(hp_json_parser *p, size_t node, unsigned max_depth, hp_json_tape *out)
 {
     out->words = p->dom.doc.tape.get();
     out->strings = p->dom.doc.string_buf.get();
     out->begin = node;
     out->max_depth = max_depth;
+    out->release_every = 0;
+    out->owner = p;
 }
 
 extern "C" int hp_json_decode_tape(hp_json_parser *p, const char *s, size_t len,
@@ -429,7 +432,28 @@ extern "C" int hp_json_decode_tape(hp_json_parser *p, const char *s, size_t len,
     if (rc != HP_OK)
         return rc;
     tape_of(p, 1, p->max_depth, out);
+    if (len >= BIG) {
+        out->release_every = (size_t)1 << 17;   /* 1 MB of words */
+        p->released_words = p->released_bytes = 0;
+    }
     return HP_OK;
+}
+
+extern "C" void hp_json_tape_release(hp_json_parser *p, size_t word, size_t strbytes)
+{
+    if (!p)
+        return;
+    p->live = false;
+    const uint64_t *tape = p->dom.doc.tape.get();
+    const uint8_t *sb = p->dom.doc.string_buf.get();
+    if (word > p->released_words) {
+        drop_pages(tape + p->released_words, (word - p->released_words) * sizeof *tape);
+        p->released_words = word;
+    }
+    if (strbytes > p->released_bytes) {
+        drop_pages(sb + p->released_bytes, strbytes - p->released_bytes);
+        p->released_bytes = strbytes;
+    }
 }
 
 extern "C" int hp_json_subtree_tape(hp_json_parser *p, uint64_t gen, size_t node,

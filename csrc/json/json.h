@@ -123,6 +123,9 @@ typedef struct hp_json_tape {
     const uint8_t *strings;
     size_t begin;         /* index of the value's first word */
     unsigned max_depth;   /* the container depth the builder must enforce (decode) */
+    size_t release_every; /* large decodes: call hp_json_tape_release about every this many
+                           * words (0: never) */
+    hp_json_parser *owner;
 } hp_json_tape;
 
 /* parse, then the document's tape in *out (the decode path of the one-pass builders; no
@@ -135,6 +138,12 @@ int hp_json_decode_tape(hp_json_parser *p, const char *s, size_t len, unsigned m
 /* The tape of the subtree at node of the current document (max_depth: no limit needed). */
 int hp_json_subtree_tape(hp_json_parser *p, uint64_t gen, size_t node, hp_json_tape *out,
                          char **errmsg);
+
+/* A decode's builder is done with the words before word and the string bytes before
+ * strbytes: their whole pages are given back to the kernel, so the build of a large document
+ * holds only a window of the parser's buffers on top of the Lua values. Ends the document
+ * (only for tapes from hp_json_decode_tape with release_every set). */
+void hp_json_tape_release(hp_json_parser *p, size_t word, size_t strbytes);
 
 /* The error of a tape build that went deeper than max_depth: HP_ELIMIT with the message
  * "nesting deeper than N at byte B" (s, len: the input decoded). Ends the document. */

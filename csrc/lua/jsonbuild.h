@@ -156,6 +156,8 @@ static int jb_build(lua_State *L, const hp_json_tape *t, jb_stack *st, int use_m
     const uint8_t *strings = t->strings;
     size_t i = t->begin, depth = 0, max_depth = t->max_depth, room = 0;
     jb_cache c = { ce, cidx, { 0, 0 }, { 0, 0 } };
+    size_t next_release = t->release_every ? i + t->release_every : (size_t)-1;
+    size_t mark = i, strbytes = 0;   /* released up to: a word boundary, a string offset */
     lua_Integer *lv = st->v;
     (void)bigint;
     for (;;) {
@@ -167,6 +169,23 @@ static int jb_build(lua_State *L, const hp_json_tape *t, jb_stack *st, int use_m
             int cnt = (int)((x >> 32) & HP_JSON_COUNT_SAT);
             if (depth >= max_depth)
                 return JB_DEEP;
+            if (i >= next_release) {
+                /* Large decode: hand back the pages of the words and strings behind us (the
+                 * strings are stored in document order: up to the end of the last string
+                 * passed). Found by a forward pass over the words since the last release
+                 * (number payload words are skipped, never read as tags). */
+                for (size_t j = mark; j < i;) {
+                    uint64_t y = w[j];
+                    unsigned tag = (unsigned)(y >> 56);
+                    if (tag == HP_JSON_TAG_STRING)
+                        strbytes = (size_t)(y & 0x00FFFFFFFFFFFFFFull);
+                    j += (tag == HP_JSON_TAG_INT || tag == HP_JSON_TAG_UINT ||
+                          tag == HP_JSON_TAG_DOUBLE) ? 2 : 1;
+                }
+                mark = i;
+                hp_json_tape_release(t->owner, i, strbytes);
+                next_release = i + t->release_every;
+            }
             /* Each open level holds a table and a key: check the Lua stack every 16. */
             if (room < 3) {
                 if (!lua_checkstack(L, 40)) {

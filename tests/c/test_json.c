@@ -167,12 +167,20 @@ static void escape_scan_tests(void)
                     }
                 }
                 want[k++] = '"';
-                hp_jw w;
-                hp_jw_init(&w, NULL, 0);
-                hp_jw_string(&w, in, n);
-                if (w.len != k || memcmp(w.buf, want, k) != 0)
-                    bad++;
-                hp_jw_free(&w);
+                /* a writer with no room (the general path), then one with room whose spare
+                 * bytes hold quotes, backslashes and controls (the short-string fast path
+                 * must ignore bytes past the string) */
+                for (int room = 0; room < 2; room++) {
+                    char spare[160];
+                    for (size_t i = 0; i < sizeof spare; i++)
+                        spare[i] = "\"\\\x01" "a"[i % 4];
+                    hp_jw w;
+                    hp_jw_init(&w, room ? spare : NULL, room ? sizeof spare : 0);
+                    hp_jw_string(&w, in, n);
+                    if (w.len != k || memcmp(w.buf, want, k) != 0)
+                        bad++;
+                    hp_jw_free(&w);
+                }
             }
         }
     }

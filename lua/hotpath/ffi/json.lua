@@ -242,6 +242,13 @@ return function(core)
   local o_sort, o_indent, o_empty, o_depth, o_nan
 
   local encode_value
+  local wx = w[0]
+
+  -- One byte straight into the writer's buffer (no FFI call when there is room).
+  local function putc(c, s)
+    local n = wx.len
+    if n < wx.cap then wx.buf[n] = c; wx.len = n + 1 else jw_raw(w, s, 1) end
+  end
 
   local function newline(depth)
     if o_indent > 0 then
@@ -274,7 +281,7 @@ return function(core)
     else
       error("cannot encode a table key of type " .. kt .. " as JSON", 0)
     end
-    if o_indent > 0 then jw_raw(w, ": ", 2) else jw_raw(w, ":", 1) end
+    if o_indent > 0 then jw_raw(w, ": ", 2) else putc(58, ":") end
   end
 
   local function encode_table(t, depth)
@@ -283,24 +290,30 @@ return function(core)
       if path[i] == t then error("cannot encode a table that contains itself (cycle) as JSON", 0) end
     end
     path[depth + 1] = t
+    -- Array when the keys are exactly 1..n. A table whose border is 0 has no [1]: an object
+    -- (or empty), written without a counting pass.
     local n, count, array = #t, 0, true
-    for k in next, t do
-      count = count + 1
-      if array and (type(k) ~= "number" or k < 1 or k > n or floor(k) ~= k) then array = false end
+    if n == 0 then
+      if next(t) == nil then array = getmetatable(t) == array_mt or o_empty
+      else array = false end
+    else
+      for k in next, t do
+        count = count + 1
+        if array and (type(k) ~= "number" or k < 1 or k > n or floor(k) ~= k) then array = false end
+      end
+      if count ~= n then array = false end
     end
-    if count == 0 then array = getmetatable(t) == array_mt or o_empty
-    elseif count ~= n then array = false end
     if array then
-      jw_raw(w, "[", 1)
+      putc(91, "[")
       for i = 1, n do
-        if i > 1 then jw_raw(w, ",", 1) end
+        if i > 1 then putc(44, ",") end
         if o_indent > 0 then newline(depth + 1) end
         encode_value(t[i], depth + 1)
       end
       if n > 0 and o_indent > 0 then newline(depth) end
-      jw_raw(w, "]", 1)
+      putc(93, "]")
     else
-      jw_raw(w, "{", 1)
+      putc(123, "{")
       local first = true
       if o_sort then
         local keys = {}
@@ -311,7 +324,7 @@ return function(core)
         end
         sort(keys, function(a, b) return tostring(a) < tostring(b) end)
         for j = 1, #keys do
-          if not first then jw_raw(w, ",", 1) end
+          if not first then putc(44, ",") end
           first = false
           if o_indent > 0 then newline(depth + 1) end
           local k = keys[j]
@@ -320,7 +333,7 @@ return function(core)
         end
       else
         for k, v in next, t do
-          if not first then jw_raw(w, ",", 1) end
+          if not first then putc(44, ",") end
           first = false
           if o_indent > 0 then newline(depth + 1) end
           key(k)
@@ -328,7 +341,7 @@ return function(core)
         end
       end
       if not first and o_indent > 0 then newline(depth) end
-      jw_raw(w, "}", 1)
+      putc(125, "}")
     end
     path[depth + 1] = nil
   end

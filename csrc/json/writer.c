@@ -235,6 +235,35 @@ void hp_jw_number(hp_jw *w, double d)
     }
     if (w->cap - w->len < 32 && hp_jw_reserve(w, 32) != 0)
         return;
+    /* Few decimals (prices, scores: 7.5, 0.25, 19.99): the least k <= 4 for which the
+     * integer nearest d * 10^k, divided back (exact operands, one correctly rounded
+     * division), gives d again, is the shortest text that round-trips, written as fixed
+     * notation, which is also what the shortest-digits path writes in this range. */
+    double ad = fabs(d);
+    if (ad >= 1e-3 && ad < 1e11) {
+        static const double p10[] = { 1, 10, 100, 1000, 10000 };
+        for (int k = 1; k <= 4; k++) {
+            double m = nearbyint(d * p10[k]);
+            if (m / p10[k] == d && fabs(m) < 1e15) {
+                char tmp[24], *e = tmp + sizeof tmp, *q = e;
+                uint64_t u = (uint64_t)fabs(m);
+                for (int i = 0; i < k; i++) {
+                    *--q = (char)('0' + u % 10);
+                    u /= 10;
+                }
+                *--q = '.';
+                do {
+                    *--q = (char)('0' + u % 10);
+                    u /= 10;
+                } while (u);
+                if (d < 0)
+                    *--q = '-';
+                memcpy(w->buf + w->len, q, (size_t)(e - q));
+                w->len += (size_t)(e - q);
+                return;
+            }
+        }
+    }
     w->len += hp_json_dtoa(w->buf + w->len, d);
 }
 

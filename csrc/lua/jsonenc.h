@@ -215,16 +215,15 @@ static void encode_table(lua_State *L, encopts *o, int t, int depth)
             return;
         }
         hp_jw_char(&o->e->w, '{');
-        int first = 1;
+        int first = 1, top = lua_gettop(L);   /* key at top - 1, value at top */
         do {
             if (!first)
                 hp_jw_char(&o->e->w, ',');
             first = 0;
             newline(o, depth + 1);
-            int top = lua_gettop(L);
             encode_key(L, o, top - 1);
             encode_value(L, o, top, depth + 1);
-            lua_pop(L, 1);
+            lua_settop(L, top - 1);
         } while (lua_next(L, t));
         newline(o, depth);
         hp_jw_char(&o->e->w, '}');
@@ -241,13 +240,14 @@ static void encode_table(lua_State *L, encopts *o, int t, int depth)
         array = 0;
     if (array) {
         hp_jw_char(&o->e->w, '[');
+        int vi = lua_gettop(L) + 1;
         for (lua_Integer i = 1; i <= n; i++) {
             if (i > 1)
                 hp_jw_char(&o->e->w, ',');
             newline(o, depth + 1);
             lua_rawgeti(L, t, i);
-            encode_value(L, o, lua_gettop(L), depth + 1);
-            lua_pop(L, 1);
+            encode_value(L, o, vi, depth + 1);
+            lua_settop(L, vi - 1);
         }
         newline(o, depth);
         hp_jw_char(&o->e->w, ']');

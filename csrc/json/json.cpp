@@ -17,6 +17,7 @@ extern "C" {
 
 #include <cstring>
 #include <new>
+#include <memory>
 #include <vector>
 #include <sys/mman.h>
 
@@ -52,6 +53,8 @@ static_assert(simdjson::SIMDJSON_PADDING >= 8, "string_buf padding covers an 8-b
 struct hp_json_parser {
     simdjson::dom::parser dom;
     std::vector<hp_json_rec> recs;
+    std::unique_ptr<char[]> pad;   /* the padded copy of the input simdjson parses */
+    size_t padcap = 0;
     uint64_t gen = 0;        /* generation of the current document */
     bool live = false;       /* a document is current */
     unsigned max_depth = HP_JSON_DEFAULT_DEPTH;
@@ -60,8 +63,8 @@ struct hp_json_parser {
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-/* Documents from this size on are parsed in place when they can be, and their stage-1 index
- * is handed back to the kernel after the parse (peak memory of large decodes). */
+/* Documents from this size on hand their padded copy and stage-1 index back to the kernel
+ * after the parse, and their tape as the builder consumes it (peak memory of large decodes). */
 static const size_t BIG = (size_t)1 << 20;
 
 /* Gives back the whole pages inside [ptr, ptr + bytes) (they read as zeros later). For
@@ -243,19 +246,29 @@ extern "C" int hp_json_parse(hp_json_parser *p, const char *s, size_t len, unsig
             if (ec)
                 return parse_error(s, len, max_depth, ec, errmsg);
         }
-        /* simdjson may read SIMDJSON_PADDING bytes past the input, so by default it parses a
-         * padded copy. A large input whose padding stays within its last page (no fault is
-         * possible there; the bytes read do not change the result) is parsed in place: that
-         * saves a copy as large as the input (11 MB for the 11 MB benchmark document). */
-        bool in_place = blen >= BIG &&
-            ((uintptr_t)(body + blen - 1) & 4095) + simdjson::SIMDJSON_PADDING < 4096;
+        /* simdjson may read SIMDJSON_PADDING bytes past the input: it parses a padded copy,
+         * ours (reused across calls) rather than its own, so that the copy of a large input
+         * and its stage-1 index, neither read after the parse, can be handed back to the
+         * kernel before the Lua values are built (the peak of a large decode). */
+        if (p->padcap < blen) {
+            size_t cap = blen < 4096 ? 4096 : blen;
+            p->pad.reset(new (std::nothrow) char[cap + simdjson::SIMDJSON_PADDING]);
+            p->padcap = p->pad ? cap : 0;
+            if (!p->pad)
+                return hp_err(errmsg, HP_ENOMEM, "out of memory copying %zu bytes of JSON", blen);
+        }
+        if (blen)
+            memcpy(p->pad.get(), body, blen);
+        memset(p->pad.get() + blen, 0, simdjson::SIMDJSON_PADDING);
         simdjson::dom::element root;
-        auto ec = p->dom.parse(body, blen, !in_place).get(root);
-        if (ec)
-            return parse_error(s, len, max_depth, ec, errmsg);
-        if (blen >= BIG)   /* the stage-1 index is not read after the parse */
+        auto ec = p->dom.parse(p->pad.get(), blen, false).get(root);
+        if (blen >= BIG) {
+            drop_pages(p->pad.get(), blen);
             drop_pages(p->dom.implementation->structural_indexes.get(),
                        ((size_t)p->dom.implementation->n_structural_indexes + 1) * sizeof(uint32_t));
+        }
+        if (ec)
+            return parse_error(s, len, max_depth, ec, errmsg);
         p->live = true;
         p->max_depth = max_depth;
         *gen = p->gen;

@@ -83,13 +83,13 @@ if ok and nginx.which("nginx") then
     params = { seconds = SECONDS, connections = 256, pipeline = 16 },
     quick = { seconds = QUICK },
     setup = function()
-      local s = assert(nginx.start { duration = 120 })
+      local s = assert(nginx.start { duration = 120, pipelined = true })
       return { server = s, url = s.url .. "plaintext" }
     end,
     run = loaded,
     verify = verify,
     reference = PUBLISHED_PLAINTEXT,
-    note = "nginx (Debian) with one worker, return 200 \"Hello, World!\"; server_mb is the master's RSS",
+    note = "nginx (Debian) with one worker, return 200 \"Hello, World!\", tcp_nodelay off (its best under pipelining: doc/http.md); server_mb is the master's RSS",
     timeout = 60,
   }
 end

@@ -15,7 +15,7 @@ events { worker_connections 4096; }
 http {
   access_log off;
   keepalive_requests 100000000;
-%s
+  %s
   server {
     listen 127.0.0.1:%d reuseport backlog=4096;
     location / {
@@ -50,6 +50,11 @@ M.which = which
 -- (NODELAY) is kept there.
 M.PIPELINED = "tcp_nodelay off;"
 
+-- conf(o, dir, port) -> the nginx.conf text for start's options o, prefix dir and port
+function M.conf(o, dir, port)
+  return CONF:format(dir, dir, (o.pipelined and M.PIPELINED or "") .. (o.http or ""), port)
+end
+
 -- start{ port = nil, duration = 120, pipelined = false, http = "extra directives" }
 --   -> server handle (pid, port, url, stop) | nil, why
 -- pipelined = true configures nginx for its best pipelined throughput (M.PIPELINED); http adds
@@ -63,7 +68,7 @@ function M.start(o)
   p:close()
   local port = o.port or http.free_port()
   local f = assert(io.open(dir .. "/nginx.conf", "w"))
-  f:write(CONF:format(dir, dir, (o.pipelined and M.PIPELINED or "") .. (o.http or ""), port))
+  f:write(M.conf(o, dir, port))
   f:close()
   local s, err = http.start { command = { nginx, "-p", dir, "-c", dir .. "/nginx.conf", "-e", dir .. "/error.log" },
     port = port, duration = o.duration or 120 }

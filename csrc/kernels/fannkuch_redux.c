@@ -130,45 +130,56 @@ static int fk_range_generic(void *vctx, int64_t begin, int64_t end, int worker)
 #ifdef FK_X86
 #define BATCH 8
 
-/* Flip counts of 8 permutations (16 bytes each, entries beyond n are the identity) into
- * flips[8]. Lock step: every register runs until all its lanes reached first entry 0. */
-__attribute__((target("avx2"))) static void flips8_avx2(const uint8_t (*perms)[16], int *flips)
+/* One flip of both 16-byte lanes of P, counted in F (every byte of a lane counts; byte 0 is
+ * read). A lane whose first entry is 0 gets the identity mask and stops counting. */
+#define FLIP1(P, F)                                                                     \
+    do {                                                                                \
+        __m256i k_ = _mm256_shuffle_epi8(P, zero);                 /* first entry */    \
+        __m256i past_ = _mm256_cmpgt_epi8(iota, k_);               /* i > k: stays */   \
+        __m256i mask_ = _mm256_blendv_epi8(_mm256_sub_epi8(k_, iota), iota, past_);     \
+        P = _mm256_shuffle_epi8(P, mask_);                                              \
+        F = _mm256_sub_epi8(F, _mm256_cmpgt_epi8(k_, zero));      /* +1 while k != 0 */ \
+    } while (0)
+
+/* Two 16-byte permutations into one register. Two 16-byte loads, not one 32-byte load: the
+ * permutations were just stored 16 bytes at a time, and a wider load would miss store
+ * forwarding. */
+#define LOAD2(A, B) _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_load_si128(A)), _mm_load_si128(B), 1)
+
+/* Flips a batch of 8 permutations (entries beyond n are the identity; unused slots hold the
+ * identity, 0 flips) in lock step, in four named registers (not arrays: GCC keeps an array
+ * indexed in a loop on the stack, which puts a store-forwarding delay into every flip of the
+ * chain). Adds the flip counts to *sum (64-bit per half) and their maximum to *maxv. */
+__attribute__((target("avx2"))) static inline void flips8_avx2(const __m128i *perms, __m256i *sum, __m256i *maxv)
 {
     const __m256i iota = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
                                           0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __m256i zero = _mm256_setzero_si256();
     const __m256i first = _mm256_setr_epi8(-1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
                                            -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-    __m256i p[4], f[4];
-    for (int j = 0; j < 4; j++) {
-        p[j] = _mm256_loadu_si256((const __m256i *)perms[2 * j]);
-        f[j] = zero;
-    }
+    __m256i p0 = LOAD2(&perms[0], &perms[1]), p1 = LOAD2(&perms[2], &perms[3]);
+    __m256i p2 = LOAD2(&perms[4], &perms[5]), p3 = LOAD2(&perms[6], &perms[7]);
+    __m256i f0 = zero, f1 = zero, f2 = zero, f3 = zero;
     for (;;) {
-        for (int step = 0; step < 2; step++)
-            for (int j = 0; j < 4; j++) {
-                __m256i k = _mm256_shuffle_epi8(p[j], zero);          /* first entry, every byte */
-                __m256i past = _mm256_cmpgt_epi8(iota, k);            /* i > k: stays */
-                __m256i mask = _mm256_blendv_epi8(_mm256_sub_epi8(k, iota), iota, past);
-                p[j] = _mm256_shuffle_epi8(p[j], mask);
-                f[j] = _mm256_sub_epi8(f[j], _mm256_cmpgt_epi8(k, zero)); /* +1 while k != 0 */
-            }
-        __m256i any = _mm256_or_si256(_mm256_or_si256(p[0], p[1]), _mm256_or_si256(p[2], p[3]));
+        FLIP1(p0, f0); FLIP1(p1, f1); FLIP1(p2, f2); FLIP1(p3, f3);
+        FLIP1(p0, f0); FLIP1(p1, f1); FLIP1(p2, f2); FLIP1(p3, f3);
+        __m256i any = _mm256_or_si256(_mm256_or_si256(p0, p1), _mm256_or_si256(p2, p3));
         if (_mm256_testz_si256(any, first))
             break;
     }
-    uint8_t out[4][32];
-    for (int j = 0; j < 4; j++)
-        _mm256_storeu_si256((__m256i *)out[j], f[j]);
-    for (int j = 0; j < 4; j++) {
-        flips[2 * j] = out[j][0];
-        flips[2 * j + 1] = out[j][16];
-    }
+    /* the counts are byte 0 of each lane: sum them with psadbw, max over all bytes */
+    __m256i s = _mm256_add_epi64(_mm256_add_epi64(_mm256_sad_epu8(_mm256_and_si256(f0, first), zero),
+                                                  _mm256_sad_epu8(_mm256_and_si256(f1, first), zero)),
+                                 _mm256_add_epi64(_mm256_sad_epu8(_mm256_and_si256(f2, first), zero),
+                                                  _mm256_sad_epu8(_mm256_and_si256(f3, first), zero)));
+    *sum = _mm256_add_epi64(*sum, s);
+    *maxv = _mm256_max_epu8(*maxv, _mm256_max_epu8(_mm256_max_epu8(f0, f1), _mm256_max_epu8(f2, f3)));
 }
 
 /* Permutations [begin, end) as RANGE_BODY, but the next permutation is computed with byte
- * shuffles (rotate entries 0..i left: rot[i]) and the ones whose first entry is not 0 are
- * batched for flips8_avx2 (a first entry of 0 means 0 flips: nothing to add). */
+ * shuffles (rotate entries 0..i left: rot[i]) and the ones whose first entry is not 0 (0
+ * means 0 flips: nothing to add) are batched by the parity of their index, so that a batch's
+ * flips all carry one sign and add up in vector registers with no per-permutation work. */
 __attribute__((target("avx2"))) static int fk_range_avx2(void *vctx, int64_t begin, int64_t end, int worker)
 {
     const fk_ctx *c = vctx;
@@ -194,27 +205,21 @@ __attribute__((target("avx2"))) static int fk_range_avx2(void *vctx, int64_t beg
             m[j] = (uint8_t)(j < i ? j + 1 : j == i ? 0 : j);
         rot[i] = _mm_loadu_si128((const __m128i *)m);
     }
+    const __m128i ident = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     __m128i perm = _mm_loadu_si128((const __m128i *)start);
-    uint8_t batch[BATCH][16];
-    int sign[BATCH], flips[BATCH], nb = 0;
-    int64_t sum = 0;
-    int maxf = 0;
+    /* batch[parity]: one slot more than BATCH, since every permutation is written at nb and
+     * counted only when its first entry is not 0 */
+    __m128i batch[2][BATCH + 1];
+    int nb[2] = { 0, 0 };
+    __m256i sum[2] = { _mm256_setzero_si256(), _mm256_setzero_si256() };
+    __m256i maxv = _mm256_setzero_si256();
     for (int64_t at = begin;;) {
-        if (_mm_cvtsi128_si32(perm) & 0xFF) {
-            _mm_storeu_si128((__m128i *)batch[nb], perm);
-            sign[nb++] = (at & 1) ? -1 : 1;
-        }
-        if (nb == BATCH || (at + 1 >= end && nb)) {
-            for (int b = nb; b < BATCH; b++) /* pad with the identity: 0 flips */
-                for (int j = 0; j < 16; j++)
-                    batch[b][j] = (uint8_t)j;
-            flips8_avx2((const uint8_t (*)[16])batch, flips);
-            for (int b = 0; b < nb; b++) {
-                sum += sign[b] * flips[b];
-                if (flips[b] > maxf)
-                    maxf = flips[b];
-            }
-            nb = 0;
+        int par = (int)(at & 1);
+        _mm_store_si128(&batch[par][nb[par]], perm);
+        nb[par] += (_mm_cvtsi128_si32(perm) & 0xFF) != 0;
+        if (nb[par] == BATCH) {
+            flips8_avx2(batch[par], &sum[par], &maxv);
+            nb[par] = 0;
         }
         if (++at >= end)
             break;
@@ -225,11 +230,27 @@ __attribute__((target("avx2"))) static int fk_range_avx2(void *vctx, int64_t beg
             count[i] = 0;
         }
     }
-    c->checksum[worker] += sum;
+    for (int par = 0; par < 2; par++)
+        if (nb[par]) {
+            for (int b = nb[par]; b < BATCH; b++) /* the identity: 0 flips */
+                batch[par][b] = ident;
+            flips8_avx2(batch[par], &sum[par], &maxv);
+        }
+    int64_t s[2][4];
+    uint8_t m[32];
+    memcpy(s[0], &sum[0], 32);
+    memcpy(s[1], &sum[1], 32);
+    _mm256_storeu_si256((__m256i *)m, maxv);
+    int maxf = 0;
+    for (int i = 0; i < 32; i++)
+        maxf = m[i] > maxf ? m[i] : maxf;
+    c->checksum[worker] += (s[0][0] + s[0][2]) - (s[1][0] + s[1][2]);
     if (maxf > c->maxflips[worker])
         c->maxflips[worker] = maxf;
     return HP_OK;
 }
+#undef FLIP1
+#undef LOAD2
 #endif
 
 int hp_fannkuch_redux(int n, int threads, char **out, size_t *out_len, char **errmsg)

@@ -25,28 +25,37 @@ typedef struct node {
     uint32_t l, r;
 } node;
 
-/* Builds a tree of the given depth at arena[*next...]; returns its root index. */
+/* Builds a tree of the given depth at arena[*next...] (pre-order); returns its root index.
+ * The nodes above the leaves allocate and write their two leaves themselves: half the nodes
+ * are leaves, so that halves the calls. */
 static uint32_t build(node *arena, uint32_t *next, int depth)
 {
-    uint32_t me = (*next)++;
-    if (depth > 0) {
-        uint32_t l = build(arena, next, depth - 1);
-        uint32_t r = build(arena, next, depth - 1);
-        arena[me].l = l;
-        arena[me].r = r;
+    uint32_t me = (*next)++, l, r;
+    if (depth > 1) {
+        l = build(arena, next, depth - 1);
+        r = build(arena, next, depth - 1);
+    } else if (depth == 1) {
+        l = (*next)++;
+        r = (*next)++;
+        arena[l].l = arena[l].r = arena[r].l = arena[r].r = 0;
     } else {
-        arena[me].l = arena[me].r = 0;
+        l = r = 0;
     }
+    arena[me].l = l;
+    arena[me].r = r;
     return me;
 }
 
-/* Counts the nodes reachable from root. */
+/* Counts the nodes reachable from root; a child that is a leaf is counted without a call. */
 static int64_t check(const node *arena, uint32_t root)
 {
     const node *t = &arena[root];
     if (!t->l)
         return 1;
-    return 1 + check(arena, t->l) + check(arena, t->r);
+    int64_t n = 1;
+    n += arena[t->l].l ? check(arena, t->l) : 1;
+    n += arena[t->r].l ? check(arena, t->r) : 1;
+    return n;
 }
 
 static size_t tree_nodes(int depth) { return ((size_t)2 << depth) - 1; }

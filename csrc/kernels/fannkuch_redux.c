@@ -213,7 +213,39 @@ __attribute__((target("avx2"))) static int fk_range_avx2(void *vctx, int64_t beg
     int nb[2] = { 0, 0 };
     __m256i sum[2] = { _mm256_setzero_si256(), _mm256_setzero_si256() };
     __m256i maxv = _mm256_setzero_si256();
-    for (int64_t at = begin;;) {
+    int64_t at = begin;
+    /* pairs: an even index and the next, odd one (its first two entries swapped: rot[1]);
+     * the digit count[1] then wraps, so the walk goes on from rot[2] */
+    for (; (at & 1) == 0 && at + 1 < end; at += 2) {
+        __m128i odd = _mm_shuffle_epi8(perm, rot[1]);
+        _mm_store_si128(&batch[0][nb[0]], perm);
+        nb[0] += (_mm_cvtsi128_si32(perm) & 0xFF) != 0;
+        _mm_store_si128(&batch[1][nb[1]], odd);
+        nb[1] += (_mm_cvtsi128_si32(odd) & 0xFF) != 0;
+        if (nb[0] == BATCH) {
+            flips8_avx2(batch[0], &sum[0], &maxv);
+            nb[0] = 0;
+        }
+        if (nb[1] == BATCH) {
+            flips8_avx2(batch[1], &sum[1], &maxv);
+            nb[1] = 0;
+        }
+        if (at + 2 >= end)
+            break;
+        perm = odd; /* count[1] is 1 here: rotate 0..1 back, then the carry from i = 2 */
+        perm = _mm_shuffle_epi8(perm, rot[1]);
+        count[1] = 0;
+        for (int i = 2;; i++) {
+            perm = _mm_shuffle_epi8(perm, rot[i]);
+            if (++count[i] <= i)
+                break;
+            count[i] = 0;
+        }
+    }
+    if ((at & 1) == 0 && at + 2 >= end && at + 1 < end)
+        at = end; /* the pair loop ended the range */
+    /* an odd start, or an even index left alone at the end: one at a time */
+    for (; at < end;) {
         int par = (int)(at & 1);
         _mm_store_si128(&batch[par][nb[par]], perm);
         nb[par] += (_mm_cvtsi128_si32(perm) & 0xFF) != 0;

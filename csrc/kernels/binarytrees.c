@@ -113,6 +113,9 @@ int hp_binarytrees(int n, int threads, char **out, size_t *out_len, char **errms
     }
     size_t cap = 512 + (size_t)c.ndepths * 80;
     char *buf = malloc(cap);
+    /* the stretch tree's arena, freed before the long-lived tree gets its own (half as big):
+     * freeing an arena this large returns its pages, so the peak is the larger of the stretch
+     * tree and the long-lived tree plus the worker arenas, not their sum */
     node *big = malloc((tree_nodes(max_depth + 1) + 1) * sizeof(node));
     c.arenas = calloc((size_t)threads, sizeof(node *));
     c.sums = calloc((size_t)threads * (size_t)c.ndepths, sizeof(int64_t));
@@ -122,12 +125,16 @@ int hp_binarytrees(int n, int threads, char **out, size_t *out_len, char **errms
         goto done;
     }
     size_t len = 0;
-    /* The stretch tree lives and dies first, in the arena the long-lived tree reuses. */
+    /* The stretch tree lives and dies first. */
     len += (size_t)snprintf(buf + len, cap - len, "stretch tree of depth %d\t check: %lld\n",
                             max_depth + 1, (long long)one_tree(big, max_depth + 1));
-    /* The long-lived tree is built now and walked at the end. Its arena is the stretch tree's
-     * (a tree of depth D fits in the first half); worker arenas come after, so the peak is the
-     * stretch tree or long-lived + worker arenas, not the sum of all three. */
+    /* The long-lived tree is built now and walked at the end. */
+    free(big);
+    big = malloc((tree_nodes(max_depth) + 1) * sizeof(node));
+    if (!big) {
+        rc = hp_err(errmsg, HP_ENOMEM, "binarytrees: out of memory");
+        goto done;
+    }
     uint32_t next = 1;
     uint32_t long_root = build(big, &next, max_depth);
     for (int w = 0; w < threads; w++) {

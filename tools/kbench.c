@@ -7,12 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 
 static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
 }
 
 static int cmpd(const void *a, const void *b)
@@ -39,14 +47,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    double *t = calloc((size_t)(nt * rounds), sizeof(double));
+    double *t = calloc((size_t)(nt * rounds), sizeof(double)), *u = calloc((size_t)(nt * rounds), sizeof(double));
     char *ref = NULL;
     size_t refl = 0;
     for (int r = 0; r < rounds; r++)
         for (int i = 0; i < nt; i++) {
             char *out = NULL;
             size_t len = 0;
-            double t0 = now();
+            double t0 = now(), u0 = cpu();
             int rc;
             if (!strcmp(k, "binarytrees")) rc = hp_binarytrees(n, th[i], &out, &len, &err);
             else if (!strcmp(k, "fannkuch")) rc = hp_fannkuch_redux(n, th[i], &out, &len, &err);
@@ -54,6 +62,7 @@ int main(int argc, char **argv)
             else if (!strcmp(k, "knucleotide")) rc = hp_knucleotide(fa, fal, th[i], &out, &len, &err);
             else { fprintf(stderr, "unknown kernel\n"); return 2; }
             t[i * rounds + r] = now() - t0;
+            u[i * rounds + r] = cpu() - u0;
             if (rc) { fprintf(stderr, "%s\n", err); return 1; }
             if (!ref) { ref = out; refl = len; }
             else {
@@ -62,9 +71,11 @@ int main(int argc, char **argv)
             }
         }
     for (int i = 0; i < nt; i++) {
-        double *x = t + i * rounds;
+        double *x = t + i * rounds, *y = u + i * rounds;
         qsort(x, (size_t)rounds, sizeof *x, cmpd);
-        printf("%s %d threads=%d: median %.4f s  min %.4f  max %.4f  (%d runs)\n", k, n, th[i], x[rounds / 2], x[0], x[rounds - 1], rounds);
+        qsort(y, (size_t)rounds, sizeof *y, cmpd);
+        printf("%s %d threads=%d: wall median %.4f s min %.4f max %.4f | cpu median %.4f min %.4f max %.4f (%d runs)\n",
+               k, n, th[i], x[rounds / 2], x[0], x[rounds - 1], y[rounds / 2], y[0], y[rounds - 1], rounds);
     }
     return 0;
 }

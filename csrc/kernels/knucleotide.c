@@ -151,51 +151,31 @@ __attribute__((target("avx2"))) static inline int ht_hit4_avx2(uint64_t *slots, 
 
 /* ---- counting ---------------------------------------------------------------------------- */
 
-/* Keys are hashed RING positions before they are added, and their slots prefetched then: the
- * table probes are cache misses (2 MB tables outgrow the L1 and compete for L2). */
-#define RING 16
+/* Keys are added a block at a time: all of a block's slots are hashed and prefetched, then
+ * probed, so the probes (the tables outgrow a core's L2) find their lines on the way. */
+#define BLOCK 64
 
-typedef struct kn_ring {
-    uint64_t key[RING];
-    size_t slot[RING]; /* ht_slot of key */
-    size_t pushed;
-} kn_ring;
-
-static inline __attribute__((always_inline)) int ring_pop(htab *t, kn_ring *r, size_t i, int simd)
+static inline __attribute__((always_inline)) int kn_block(htab *t, const uint64_t *keys, size_t nk, int simd)
 {
-#ifdef KN_X86
-    if (simd && ht_hit4_avx2(t->slots, r->key[i], r->slot[i]))
-        return HP_OK;
-#else
-    (void)simd;
-#endif
-    int rc = ht_add_at(t, r->key[i], r->slot[i], 1);
-    if (rc == HT_GREW) { /* the pending keys' slots moved */
-        for (size_t j = 0; j < RING; j++)
-            r->slot[j] = ht_slot(t, r->key[j]);
-        rc = HP_OK;
+    size_t idx[BLOCK];
+    for (size_t j = 0; j < nk; j++) {
+        idx[j] = ht_slot(t, keys[j]);
+        __builtin_prefetch(&t->slots[idx[j]], 1);
     }
-    return rc;
-}
-
-/* Queues key (hashed and its slot prefetched now) and adds the key queued RING pushes ago. */
-static inline __attribute__((always_inline)) int ring_push(htab *t, kn_ring *r, uint64_t key, int simd)
-{
-    size_t slot = ht_slot(t, key);
-    __builtin_prefetch(&t->slots[slot], 1);
-    size_t i = r->pushed++ & (RING - 1);
-    int rc = r->pushed > RING ? ring_pop(t, r, i, simd) : HP_OK;
-    r->key[i] = key;
-    r->slot[i] = slot;
-    return rc;
-}
-
-static int ring_flush(htab *t, kn_ring *r)
-{
-    size_t have = r->pushed < RING ? r->pushed : RING;
-    for (size_t j = r->pushed - have; j < r->pushed; j++)
-        if (ring_pop(t, r, j & (RING - 1), 0) != HP_OK)
-            return HP_ENOMEM;
+    for (size_t j = 0; j < nk; j++) {
+#ifdef KN_X86
+        if (simd && ht_hit4_avx2(t->slots, keys[j], idx[j]))
+            continue;
+#else
+        (void)simd;
+#endif
+        int rc = ht_add_at(t, keys[j], idx[j], 1);
+        if (rc == HT_GREW) /* the block's remaining slots moved */
+            for (size_t i = j + 1; i < nk; i++)
+                idx[i] = ht_slot(t, keys[i]);
+        else if (rc != HP_OK)
+            return rc;
+    }
     return HP_OK;
 }
 
@@ -213,16 +193,18 @@ typedef struct kn_ctx {
     int bad;
 } kn_ctx;
 
-/* One pass over the sequence lines (the lines of extract()), counting what `what` says.
- * Inlined into one specialised copy per job kind. HP_ENOMEM when a table cannot grow. */
-static inline __attribute__((always_inline)) int kn_pass(kn_ctx *c, int what, int simd)
+/* One pass over the sequence lines (the lines of extract()), counting the k-mers of one
+ * length: 6 into the direct table (and the letters, the last codes and any bad byte), 12 or
+ * 18 into its hash table. Inlined into one specialised copy per k. HP_ENOMEM when a table
+ * cannot grow. */
+static inline __attribute__((always_inline)) int kn_pass(kn_ctx *c, int k, int simd)
 {
     const uint8_t *code = c->code;
-    const uint64_t m12 = (UINT64_C(1) << 24) - 1, m18 = (UINT64_C(1) << 36) - 1;
+    const uint64_t mask = k == 12 ? (UINT64_C(1) << 24) - 1 : (UINT64_C(1) << 36) - 1;
     uint32_t *six = c->six;
-    htab *h12 = &c->big[0], *h18 = &c->big[1];
-    kn_ring r12, r18;
-    r12.pushed = r18.pushed = 0;
+    htab *t = &c->big[k == 12 ? 0 : 1];
+    uint64_t keys[BLOCK];
+    size_t nk = 0;
     uint64_t key = 0;
     size_t pos = 0;
     uint8_t bad = 0;
@@ -237,20 +219,23 @@ static inline __attribute__((always_inline)) int kn_pass(kn_ctx *c, int what, in
             bad |= cd;
             key = key << 2 | (cd & 3);
             pos++;
-            if ((what & KN_SIX) && pos >= 6)
-                six[key & 4095]++;
-            if ((what & KN_12) && pos >= 12 && ring_push(h12, &r12, key & m12, simd) != HP_OK)
-                return HP_ENOMEM;
-            if ((what & KN_18) && pos >= 18 && ring_push(h18, &r18, key & m18, simd) != HP_OK)
-                return HP_ENOMEM;
+            if (k == 6) {
+                if (pos >= 6)
+                    six[key & 4095]++;
+            } else if (pos >= (size_t)k) {
+                keys[nk++] = key & mask;
+                if (nk == BLOCK) {
+                    if (kn_block(t, keys, nk, simd) != HP_OK)
+                        return HP_ENOMEM;
+                    nk = 0;
+                }
+            }
         }
         p = nl ? nl + 1 : end;
     }
-    if ((what & KN_12) && ring_flush(h12, &r12) != HP_OK)
+    if (k != 6 && nk && kn_block(t, keys, nk, simd) != HP_OK)
         return HP_ENOMEM;
-    if ((what & KN_18) && ring_flush(h18, &r18) != HP_OK)
-        return HP_ENOMEM;
-    if (what & KN_SIX) {
+    if (k == 6) {
         c->n = pos;
         c->last = key;
         c->bad = (bad & 0x80) != 0;
@@ -267,9 +252,9 @@ static inline __attribute__((always_inline)) int kn_pass(kn_ctx *c, int what, in
         for (int64_t j = begin; j < end; j++) {                                           \
             int rc;                                                                       \
             switch (c->jobs[j]) {                                                         \
-            case KN_12: rc = kn_pass(c, KN_12, SIMD); break;                              \
-            case KN_18: rc = kn_pass(c, KN_18, SIMD); break;                              \
-            case KN_SIX: rc = kn_pass(c, KN_SIX, SIMD); break;                            \
+            case KN_12: rc = kn_pass(c, 12, SIMD); break;                                 \
+            case KN_18: rc = kn_pass(c, 18, SIMD); break;                                 \
+            case KN_SIX: rc = kn_pass(c, 6, SIMD); break;                                 \
             default: rc = HP_OK; break;                                                   \
             }                                                                             \
             if (rc != HP_OK)                                                              \

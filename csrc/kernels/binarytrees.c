@@ -25,28 +25,37 @@ typedef struct node {
     uint32_t l, r;
 } node;
 
-/* Builds a tree of the given depth at arena[*next...]; returns its root index. */
+/* Builds a tree of the given depth at arena[*next...] (pre-order); returns its root index.
+ * The nodes above the leaves allocate and write their two leaves themselves: half the nodes
+ * are leaves, so that halves the calls. */
 static uint32_t build(node *arena, uint32_t *next, int depth)
 {
-    uint32_t me = (*next)++;
-    if (depth > 0) {
-        uint32_t l = build(arena, next, depth - 1);
-        uint32_t r = build(arena, next, depth - 1);
-        arena[me].l = l;
-        arena[me].r = r;
+    uint32_t me = (*next)++, l, r;
+    if (depth > 1) {
+        l = build(arena, next, depth - 1);
+        r = build(arena, next, depth - 1);
+    } else if (depth == 1) {
+        l = (*next)++;
+        r = (*next)++;
+        arena[l].l = arena[l].r = arena[r].l = arena[r].r = 0;
     } else {
-        arena[me].l = arena[me].r = 0;
+        l = r = 0;
     }
+    arena[me].l = l;
+    arena[me].r = r;
     return me;
 }
 
-/* Counts the nodes reachable from root. */
+/* Counts the nodes reachable from root; a child that is a leaf is counted without a call. */
 static int64_t check(const node *arena, uint32_t root)
 {
     const node *t = &arena[root];
     if (!t->l)
         return 1;
-    return 1 + check(arena, t->l) + check(arena, t->r);
+    int64_t n = 1;
+    n += arena[t->l].l ? check(arena, t->l) : 1;
+    n += arena[t->r].l ? check(arena, t->r) : 1;
+    return n;
 }
 
 static size_t tree_nodes(int depth) { return ((size_t)2 << depth) - 1; }
@@ -104,6 +113,9 @@ int hp_binarytrees(int n, int threads, char **out, size_t *out_len, char **errms
     }
     size_t cap = 512 + (size_t)c.ndepths * 80;
     char *buf = malloc(cap);
+    /* the stretch tree's arena, freed before the long-lived tree gets its own (half as big):
+     * freeing an arena this large returns its pages, so the peak is the larger of the stretch
+     * tree and the long-lived tree plus the worker arenas, not their sum */
     node *big = malloc((tree_nodes(max_depth + 1) + 1) * sizeof(node));
     c.arenas = calloc((size_t)threads, sizeof(node *));
     c.sums = calloc((size_t)threads * (size_t)c.ndepths, sizeof(int64_t));
@@ -113,12 +125,16 @@ int hp_binarytrees(int n, int threads, char **out, size_t *out_len, char **errms
         goto done;
     }
     size_t len = 0;
-    /* The stretch tree lives and dies first, in the arena the long-lived tree reuses. */
+    /* The stretch tree lives and dies first. */
     len += (size_t)snprintf(buf + len, cap - len, "stretch tree of depth %d\t check: %lld\n",
                             max_depth + 1, (long long)one_tree(big, max_depth + 1));
-    /* The long-lived tree is built now and walked at the end. Its arena is the stretch tree's
-     * (a tree of depth D fits in the first half); worker arenas come after, so the peak is the
-     * stretch tree or long-lived + worker arenas, not the sum of all three. */
+    /* The long-lived tree is built now and walked at the end. */
+    free(big);
+    big = malloc((tree_nodes(max_depth) + 1) * sizeof(node));
+    if (!big) {
+        rc = hp_err(errmsg, HP_ENOMEM, "binarytrees: out of memory");
+        goto done;
+    }
     uint32_t next = 1;
     uint32_t long_root = build(big, &next, max_depth);
     for (int w = 0; w < threads; w++) {

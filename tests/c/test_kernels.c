@@ -186,6 +186,47 @@ static void check_text_kernels(void)
     hp_free(one);
     hp_free(other);
     free(fa);
+    /* past 1 MB of sequence the k-mer tables are counted by parallel jobs: same output */
+    fa = run(hp_fasta, 210000, 1);
+    rc1 = hp_knucleotide(fa, strlen(fa), 1, &one, &l1, NULL);
+    for (int t = 2; t <= 3; t++) {
+        rc2 = hp_knucleotide(fa, strlen(fa), t, &other, &l2, NULL);
+        char what[80];
+        snprintf(what, sizeof what, "knucleotide over fasta 210000: 1 and %d threads agree", t);
+        CHECK(rc1 == HP_OK && rc2 == HP_OK && l1 == l2 && memcmp(one, other, l1) == 0, what);
+        hp_free(other);
+    }
+    /* CRLF line ends read as LF */
+    size_t fl = strlen(fa), nl = 0;
+    for (size_t i = 0; i < fl; i++)
+        nl += fa[i] == '\n';
+    char *crlf = malloc(fl + nl + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < fl; i++) {
+        if (fa[i] == '\n')
+            crlf[o++] = '\r';
+        crlf[o++] = fa[i];
+    }
+    rc2 = hp_knucleotide(crlf, o, 2, &other, &l2, NULL);
+    CHECK(rc1 == HP_OK && rc2 == HP_OK && l1 == l2 && memcmp(one, other, l1) == 0,
+          "knucleotide: CRLF line ends count as LF");
+    hp_free(other);
+    /* a bad byte deep in a long sequence is found and named on the parallel path too */
+    size_t at = fl - 100;
+    char saved = fa[at];
+    fa[at] = 'N';
+    other = NULL;
+    CHECK(hp_knucleotide(fa, fl, 2, &other, &l2, &err) == HP_EPARSE && other == NULL,
+          "knucleotide: a bad letter in a long sequence is HP_EPARSE");
+    char want[96];
+    snprintf(want, sizeof want, "knucleotide: unexpected byte 0x4e at offset %zu", at);
+    CHECK_STR(err, want, "its message names the offset");
+    hp_free(err);
+    err = NULL;
+    fa[at] = saved;
+    free(crlf);
+    hp_free(one);
+    free(fa);
     CHECK(hp_knucleotide(">ONE\nAC\n", 8, 1, &one, &l1, &err) == HP_EPARSE && one == NULL,
           "knucleotide without >THREE is HP_EPARSE");
     CHECK_STR(err, "knucleotide: no \">THREE\" header in the input", "its message");

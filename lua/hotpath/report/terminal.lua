@@ -139,8 +139,9 @@ function M.render(run, info, options)
     add("    " .. tostring(e.error))
   end
   add("")
-  add("best and median: time of run() (for commands, the process wall); wall, cpu, peak RSS: the")
-  add("whole child process (wait4); RSS@run: its RSS before run(). Ratios are ours / theirs.")
+  add("best and median: time of run() (for commands, the process wall); wall, cpu: the whole child")
+  add("process (wait4); peak RSS: its peak from the start of run() (reset after setup); RSS@run: its")
+  add("RSS before run(). Ratios are ours / theirs.")
   local failed = 0
   for _, r in ipairs(run.results) do if not r.ok then failed = failed + 1 end end
   failed = failed + #run.errors

@@ -20,6 +20,7 @@ local function fasta_input(p) return K.fasta(p.fasta_n) end
 
 return hp.suite "cpu" {
   hp.scenario "binarytrees" {
+    headline = { dimension = "CPU", workload = "binarytrees, depth 18" },
     params = { n = 18 }, quick = { n = 14 },
     run = function(p) return K.binarytrees(p.n) end,
     verify = {
@@ -36,6 +37,7 @@ return hp.suite "cpu" {
   },
 
   hp.scenario "fannkuch-redux" {
+    headline = { dimension = "CPU", workload = "fannkuch-redux, n = 11" },
     params = { n = 11 }, quick = { n = 9 },
     run = function(p) return K.fannkuch_redux(p.n) end,
     verify = {
@@ -50,6 +52,7 @@ return hp.suite "cpu" {
   },
 
   hp.scenario "mandelbrot" {
+    headline = { dimension = "CPU", workload = "mandelbrot, 5000 x 5000" },
     params = { n = 5000 }, quick = { n = 1000 },
     run = function(p) return K.mandelbrot(p.n) end,
     verify = MANDELBROT,
@@ -72,6 +75,7 @@ return hp.suite "cpu" {
   },
 
   hp.scenario "k-nucleotide" {
+    headline = { dimension = "CPU", workload = "k-nucleotide, fasta 2,500,000 input" },
     params = { fasta_n = 2500000 }, quick = { fasta_n = 250000 },
     setup = fasta_input,
     run = function(_, text) return K.knucleotide(text) end,

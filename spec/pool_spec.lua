@@ -10,6 +10,30 @@ local function fib(n)
   return a
 end
 
+-- Threads of this process (Linux): workers joined or exited show here.
+local function threads_now()
+  local f = assert(io.open("/proc/self/status"))
+  local n = tonumber(f:read("*a"):match("\nThreads:%s*(%d+)"))
+  f:close()
+  return n
+end
+
+-- Polls until the process has at most n threads (a detached worker exits when its task does).
+local function wait_threads(n)
+  local t = hp.clock() + 20
+  while threads_now() > n and hp.clock() < t do
+    local t1 = hp.clock() + 0.01
+    while hp.clock() < t1 do end
+  end
+  return threads_now()
+end
+
+local function busy_lua_task()
+  local t = os.clock() + 30 -- os.clock keeps the loop interpreted under LuaJIT, so hooks run
+  while os.clock() < t do end
+  return 1
+end
+
 local function mod30(n)
   local t = {}
   for i = 1, n do t[i] = (i - 1) % 30 end
@@ -119,6 +143,93 @@ describe("hotpath.pool", function()
       end)
     end)
   end
+
+  describe("shutdown", function()
+    it("close cancels running native tasks that poll the flag and joins within the timeout", function()
+      local base = threads_now()
+      local pool = P.new { threads = 2 }
+      local f = pool:map("sleep", { 30000, 30000, 30000 }, { chunk = 1 })
+      assert.are.equal(base + 2, threads_now())
+      assert.is_true(pool:close { timeout = 10 })
+      assert.are.equal(base, threads_now()) -- joined
+      assert.are.same({ nil, "cancelled", nil, "canceled" }, { f:wait() })
+    end)
+
+    it("close interrupts running Lua tasks through the cancel hook", function()
+      local base = threads_now()
+      local pool = P.new { threads = 2 }
+      local f = pool:map(busy_lua_task, { 1, 2, 3, 4 }, { chunk = 1 })
+      local t = hp.clock() + 5
+      while hp.clock() < t and pool:started() < 2 do end
+      assert.is_true(pool:close { timeout = 10 })
+      assert.are.equal(base, threads_now())
+      assert.are.equal("cancelled", select(2, f:wait()))
+    end)
+
+    it("close with drain lets the batches in flight finish", function()
+      local pool = P.new { threads = 2 }
+      local f = pool:map("sleep", { 20, 20, 20, 20, 20, 20 }, { chunk = 1 })
+      local g = pool:map(function(x) return x * 2 end, P.range(1, 100))
+      assert.is_true(pool:close { drain = true })
+      assert.are.same({ 20, 20, 20, 20, 20, 20 }, f:wait())
+      assert.are.equal(10100, g:sum())
+      local p2 = P.new { threads = 1 }
+      local h = p2:map("sleep", { 30000, 30000 }, { chunk = 1 })
+      assert.is_true(p2:close { drain = 0.01, timeout = 10 }) -- drained for 10 ms, then cancelled
+      assert.are.equal("cancelled", select(2, h:wait()))
+    end)
+
+    it("returns nil, msg, 'timeout' when a task does not stop, and detaches the worker", function()
+      local base = threads_now()
+      local pool = P.new { threads = 1 }
+      local f = pool:map("spin", { 600 })
+      local t = hp.clock() + 0.1
+      while hp.clock() < t do end -- let the worker enter the task
+      local ok, msg, code = pool:close { timeout = 0.01 }
+      assert.is_nil(ok)
+      assert.are.equal("pool: 1 worker(s) still running a task 0.01 s after the cancel; detached: they free the pool when their task returns", msg)
+      assert.are.equal("timeout", code)
+      assert.is_true(pool:closed())
+      assert.is_true(pool:close()) -- idempotent
+      f:release()                  -- the worker frees the batch when its task returns
+      assert.are.equal(base, wait_threads(base))
+    end)
+
+    it("raises clear errors on a closed pool and on bad close options", function()
+      local pool = P.new { threads = 1 }
+      assert.is_true(pool:close())
+      assert.is_true(pool:close())
+      for _, c in ipairs {
+        { "map", { "noop", { 1 } } }, { "threads", {} }, { "started", {} },
+      } do
+        local ok, err = pcall(pool[c[1]], pool, unpack(c[2]))
+        assert.is_false(ok)
+        assert.are.equal("bad argument #1 to '" .. c[1] .. "' (pool is closed)", err)
+      end
+      local p2 = P.new { threads = 1 }
+      local ok, err = pcall(p2.close, p2, { timeout = -1 })
+      assert.are.equal("bad argument #1 to 'close' (timeout: non-negative number expected, got -1)", err)
+      ok, err = pcall(p2.close, p2, { drain = "yes" })
+      assert.are.equal("bad argument #1 to 'close' (drain: non-negative number expected, got string)", err)
+      ok, err = pcall(p2.close, p2, 3)
+      assert.are.equal("bad argument #1 to 'close' (options table expected, got number)", err)
+      assert.is_false(ok)
+      p2:close()
+    end)
+
+    it("collecting an unclosed pool with work in flight cancels and joins its workers", function()
+      local base = threads_now()
+      do
+        local pool = P.new { threads = 2 }
+        pool:map("sleep", { 30000, 30000, 30000 }, { chunk = 1 })
+        pool:map(busy_lua_task, { 1, 2, 3 }, { chunk = 1 })
+        assert.are.equal(base + 2, threads_now())
+      end
+      collectgarbage()
+      collectgarbage()
+      assert.are.equal(base, wait_threads(base))
+    end)
+  end)
 
   describe("Lua-function tasks", function()
     local pool

@@ -296,11 +296,9 @@ static int lchunk(void *ctx, hp_job *job, int64_t begin, int64_t end, int w,
     return status;
 }
 
-static void lbatch_free(lbatch *b)
+static void lbatch_destroy(void *arg)
 {
-    if (!b)
-        return;
-    hp_job_free(b->job); /* cancels and waits until no worker uses the states */
+    lbatch *b = arg;
     for (int w = 0; w < b->nslots; w++) {
         lua_State *L = atomic_load(&b->slots[w].L);
         if (L)
@@ -314,6 +312,29 @@ static void lbatch_free(lbatch *b)
     free(b->res_slot);
     free(b->res_off);
     free(b);
+}
+
+/* Interrupts running tasks: the job stops handing out chunks and a count hook is installed on
+ * the states running this batch. */
+static void lbatch_cancel(lbatch *b)
+{
+    if (!b->job)
+        return;
+    hp_job_cancel(b->job);
+    for (int w = 0; w < b->nslots; w++) {
+        lua_State *S = atomic_load(&b->slots[w].L);
+        if (S)
+            lua_sethook(S, cancel_hook, LUA_MASKCOUNT, 1);
+    }
+}
+
+/* Cancels and releases without waiting: a worker still inside a task frees the batch. */
+static void lbatch_free(lbatch *b)
+{
+    if (!b)
+        return;
+    lbatch_cancel(b);
+    hp_job_release(b->job, lbatch_destroy, b);
 }
 
 static lbatch *checklb(lua_State *L, int idx)
@@ -457,13 +478,7 @@ static int l_done(lua_State *L)
 
 static int l_cancel(lua_State *L)
 {
-    lbatch *b = checklb(L, 1);
-    hp_job_cancel(b->job);
-    for (int w = 0; w < b->nslots; w++) {
-        lua_State *S = atomic_load(&b->slots[w].L);
-        if (S)
-            lua_sethook(S, cancel_hook, LUA_MASKCOUNT, 1);
-    }
+    lbatch_cancel(checklb(L, 1));
     return 0;
 }
 

@@ -111,6 +111,22 @@ static int k_sleep(void *kctx, const hp_task_in *in, hp_task_out *out, char **er
     return HP_OK;
 }
 
+/* spin: busy-waits n milliseconds (0..60000) WITHOUT polling the cancelled flag: a task that
+ * cannot be interrupted, for tests of shutdown deadlines. Result: n. */
+static int k_spin(void *kctx, const hp_task_in *in, hp_task_out *out, char **errmsg)
+{
+    (void)kctx;
+    int64_t ms = 0;
+    int rc = int_input(in, "spin", 0, SLEEP_MAX_MS, &ms, errmsg);
+    if (rc != HP_OK)
+        return rc;
+    double end = hp_clock_monotonic() + (double)ms / 1000.0;
+    while (hp_clock_monotonic() < end)
+        ;
+    out->i = ms;
+    return HP_OK;
+}
+
 static const struct {
     const char *name;
     hp_kind_fn fn;
@@ -123,9 +139,10 @@ static const struct {
     { "square", k_square, HP_VAL_FLOAT },
     { "len", k_len, HP_VAL_INT },
     { "sleep", k_sleep, HP_VAL_INT },
+    { "spin", k_spin, HP_VAL_INT },
 };
 
-const char *hp_task_kinds(void) { return "noop,identity,fib_recursive,fib_iterative,square,len,sleep"; }
+const char *hp_task_kinds(void) { return "noop,identity,fib_recursive,fib_iterative,square,len,sleep,spin"; }
 
 int hp_builtin_kind(const char *name, hp_kind_fn *fn, void **kctx, int *type)
 {

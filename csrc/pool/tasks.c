@@ -252,11 +252,9 @@ int hp_batch_reduce(const hp_batch *b, int op, hp_task_out *out)
     return 1;
 }
 
-void hp_batch_free(hp_batch *b)
+static void batch_destroy(void *arg)
 {
-    if (!b)
-        return;
-    hp_job_free(b->job); /* cancels and waits until no worker uses the batch */
+    hp_batch *b = arg;
     free(b->ints);
     free(b->floats);
     free(b->bytes);
@@ -265,4 +263,12 @@ void hp_batch_free(hp_batch *b)
     free(b->dresults);
     free(b->parts);
     free(b);
+}
+
+void hp_batch_free(hp_batch *b)
+{
+    if (!b)
+        return;
+    /* cancels; the storage goes now, or with the last worker still inside a task */
+    hp_job_release(b->job, batch_destroy, b);
 }

@@ -253,6 +253,27 @@ describe("hotpath.pool", function()
       assert.are.same({ "nil", "nil" }, pool:map(function(x) local v = x.v return type(v) end, { {}, {} }):wait())
     end)
 
+    it("reuse each worker's Lua state across batches with fresh globals per batch", function()
+      local p1 = P.new { threads = 1 }
+      -- the state persists: package.loaded is shared within a worker across batches
+      local count = function()
+        package.loaded.hp_probe = (package.loaded.hp_probe or 0) + 1
+        return package.loaded.hp_probe
+      end
+      assert.are.same({ 1 }, p1:map(count, { 0 }):wait())
+      assert.are.same({ 2 }, p1:map(count, { 0 }):wait())
+      -- globals, library fields and _G set by one batch are not seen by the next
+      assert.are.same({ true }, p1:map(function()
+        leak = 1; string.leak = 2; _G.leak2 = 3; math.pi = 4; print = nil
+        return leak == 1 and string.leak == 2 and leak2 == 3 and math.pi == 4
+      end, { 0 }):wait())
+      local r = p1:map(function() return { type(leak), type(string.leak), type(leak2), type(print), math.pi } end, { 0 }):wait()[1]
+      assert.are.same({ "nil", "nil", "nil", "function", math.pi }, r)
+      assert.are.equal(math.pi, r[5])
+      assert.is_true(p1:map(function() return _G == _ENV or _G == getfenv(1) end, { 0 }):wait()[1])
+      p1:close()
+    end)
+
     it("report the lowest failing task with its index", function()
       local r, msg, index = pool:map(function(x)
         if x % 4 == 3 then error("bad " .. x, 0) end
@@ -274,6 +295,10 @@ describe("hotpath.pool", function()
       end, { 1, 2, 3, 4, 5, 6, 7, 8 }, { chunk = 1 })
       f:cancel()
       assert.are.equal("cancelled", select(2, f:wait()))
+      -- the workers' states run the next batch (the cancel hook does not stay behind)
+      for _ = 1, 3 do
+        assert.are.equal(5050, pool:map(function(x) for _ = 1, 1000 do end return x end, P.range(1, 100), { chunk = 1 }):sum())
+      end
     end)
 
     it("reject upvalues other than _ENV, naming them, and uncopyable inputs", function()

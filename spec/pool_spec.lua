@@ -326,10 +326,29 @@ describe("hotpath.pool", function()
     assert.are.equal(require("hotpath.util").core.cpu_count(), P.default():threads())
   end)
 
+  it("runs the kernels' work units as kinds", function()
+    local pool = P.new { threads = 2 }
+    local want = 0
+    for d = 0, 12 do want = want + 2 ^ (d + 1) - 1 end
+    assert.are.equal(want, pool:map("binarytrees_check", P.range(0, 12)):sum())
+    assert.are.same({ 1, 3, 7 }, pool:map("binarytrees_check", { 0, 1, 2 }):wait())
+    local energies = pool:map("nbody_energy", { 0, 1000 }):wait()
+    assert.are.same({ -0.169075164, -0.169087605 }, energies)
+    assert.are.same({ 1.274219991, 1.274219991 }, pool:map("spectral_norm", { 100, 100 }):wait())
+    assert.are.same({ 228, 1616 }, pool:map("fannkuch_checksum", { 7, 8 }):wait())
+    local r, msg, index = pool:map("binarytrees_check", { 3, 23 }):wait()
+    assert.is_nil(r)
+    assert.are.equal("task 2: binarytrees_check: n must be between 0 and 22, got 23", msg)
+    assert.are.equal(2, index)
+    assert.are.equal("task 1: spectral_norm: n must be between 1 and 32768, got 0", select(2, pool:map("spectral_norm", { 0 }):wait()))
+    pool:close()
+  end)
+
   it("lists the built-in kinds", function()
     local set = {}
     for _, k in ipairs(P.kinds) do set[k] = true end
     assert.is_true(set.noop and set.identity and set.fib_recursive and set.fib_iterative)
+    assert.is_true(set.binarytrees_check and set.nbody_energy and set.spectral_norm and set.fannkuch_checksum)
   end)
 
   local pool = P.new { threads = 2 }

@@ -27,7 +27,8 @@
 struct hp_job {
     hp_pool *pool;
     hp_job *next;               /* queue link (under mu) */
-    int64_t begin, end, chunk;
+    int64_t begin, end, chunk;  /* chunk: the claim size (guided: the largest claim) */
+    int guided;                 /* automatic chunk: claims shrink near the end */
     _Atomic int64_t cursor;     /* next unclaimed index */
     atomic_int stop;            /* cancelled, or failed with fail_fast */
     hp_chunk_fn fn;
@@ -147,10 +148,28 @@ static int run_chunks(hp_job *job, int slot, double deadline)
     for (;;) {
         if (atomic_load_explicit(&job->stop, memory_order_relaxed))
             return 0;
-        int64_t b = atomic_fetch_add_explicit(&job->cursor, chunk, memory_order_relaxed);
-        if (b >= end)
-            return 0;
-        int64_t e = end - b > chunk ? b + chunk : end;
+        int64_t b, e;
+        if (!job->guided) {
+            b = atomic_fetch_add_explicit(&job->cursor, chunk, memory_order_relaxed);
+            if (b >= end)
+                return 0;
+            e = end - b > chunk ? b + chunk : end;
+        } else {
+            /* guided: a claim is at most 1/(4 x participants) of what is left, so the last
+             * claims shrink to single items and the workers finish together even when items
+             * differ 10^6-fold in cost (fib(i % 30)); one CAS a chunk, as cheap as fetch_add */
+            const int64_t share = 4 * (int64_t)job->nslots;
+            b = atomic_load_explicit(&job->cursor, memory_order_relaxed);
+            do {
+                if (b >= end)
+                    return 0;
+                int64_t c = (end - b) / share;
+                c = c > chunk ? chunk : c < 1 ? 1 : c;
+                e = b + c;
+            } while (!atomic_compare_exchange_weak_explicit(&job->cursor, &b, e,
+                                                            memory_order_relaxed,
+                                                            memory_order_relaxed));
+        }
         int64_t fail_index = b;
         char *msg = NULL;
         int rc = job->fn(job->ctx, job, b, e, slot, &fail_index, &msg);
@@ -474,8 +493,9 @@ static int submit(hp_pool *pool, int64_t begin, int64_t end, int64_t chunk, int 
         return hp_err(errmsg, HP_ELIMIT, "pool: range [%lld, %lld) too large", (long long)begin,
                       (long long)end);
     int workers = threads <= 0 || threads > pool->threads ? pool->threads : threads;
-    if (chunk <= 0) {
-        /* ~32 chunks a worker: the tail a late chunk leaves idle stays ~1/64 of the run */
+    int guided = chunk <= 0;
+    if (guided) {
+        /* ~32 chunks a worker (few claims for cheap items), shrinking near the end (guided) */
         chunk = (end - begin) / ((int64_t)workers * 32);
         if (chunk < 1)
             chunk = 1;
@@ -487,6 +507,7 @@ static int submit(hp_pool *pool, int64_t begin, int64_t end, int64_t chunk, int 
     job->begin = begin;
     job->end = end;
     job->chunk = chunk;
+    job->guided = guided;
     atomic_init(&job->cursor, begin);
     atomic_init(&job->stop, 0);
     job->fn = fn;

@@ -71,7 +71,9 @@ int hp_pool_closed(const hp_pool *pool);
 /* Background threads started so far (0 until the first job: they start lazily). */
 int hp_pool_started(const hp_pool *pool);
 
-/* Runs fn over [begin, end) in chunks of `chunk` items (<= 0: automatic), on at most `threads`
+/* Runs fn over [begin, end) in chunks of `chunk` items (<= 0: automatic: about 1/32 of a
+ * worker's share, and guided: claims shrink to single items near the end, so that items of very
+ * different costs still end together), on at most `threads`
  * workers (<= 0: all of the pool's), the caller participating; blocks until every chunk ran.
  * Returns the first failing chunk's status (its message in *errmsg). */
 int hp_pool_parallel_for(hp_pool *pool, int64_t begin, int64_t end, int64_t chunk, int threads,

@@ -344,6 +344,26 @@ describe("hotpath.pool", function()
     pool:close()
   end)
 
+  it("submits a batch of 100,000 tasks in one Lua-to-C call (Lua 5.4 C API)", function()
+    local core = require("hotpath.util").core.pool
+    if rawget(_G, "jit") then return end -- LuaJIT: FFI calls are not seen by hooks
+    local fns = {}
+    for _, v in pairs(core) do if type(v) == "function" then fns[v] = true end end
+    local pool = P.new { threads = 2 }
+    local inputs = mod30(100000)
+    for _, args in ipairs { { "fib_iterative", inputs }, { "noop", P.range(1, 100000) } } do
+      local calls = 0
+      debug.sethook(function()
+        if fns[debug.getinfo(2, "f").func] then calls = calls + 1 end
+      end, "c")
+      local f = pool:map(args[1], args[2], { results = false })
+      debug.sethook()
+      assert.are.equal(1, calls)
+      f:wait()
+    end
+    pool:close()
+  end)
+
   it("lists the built-in kinds", function()
     local set = {}
     for _, k in ipairs(P.kinds) do set[k] = true end

@@ -16,6 +16,7 @@ BUILD      ?= build
 CC         ?= cc
 CXX        ?= c++
 LUA_INCDIR ?= /usr/include/lua5.4
+LUAJIT_INCDIR ?= /usr/include/luajit-2.1
 LUA54      ?= lua5.4
 LUAJIT     ?= luajit
 BUSTED     ?= busted
@@ -41,12 +42,14 @@ LDLIBS   := -lpthread -lm
 CORE_C   := $(sort $(filter-out csrc/lua/%,$(wildcard csrc/*/*.c)))
 CORE_CXX := $(sort $(filter-out csrc/lua/%,$(wildcard csrc/*/*.cpp)))
 BIND_C   := $(sort $(wildcard csrc/lua/*.c))
+JIT_C    := $(sort $(wildcard csrc/lua/jit/*.c))
 TEST_C   := $(sort $(wildcard tests/c/test_*.c))
 ABI_H    := $(shell grep -l 'hotpath:abi' csrc/common/*.h) \
             $(shell grep -l 'hotpath:abi' $(filter-out csrc/common/%,$(wildcard csrc/*/*.h)) /dev/null)
 
 CORE_O   := $(CORE_C:%.c=$(BUILD)/%.o) $(CORE_CXX:%.cpp=$(BUILD)/%.o)
 BIND_O   := $(BIND_C:%.c=$(BUILD)/lua54/%.o)
+JIT_O    := $(JIT_C:%.c=$(BUILD)/luajit/%.o) $(BUILD)/luajit/csrc/lua/ltasks.o
 TEST_BIN := $(TEST_C:tests/c/%.c=$(BUILD)/tests/%)
 LINKER   := $(if $(CORE_CXX),$(CXX),$(CC))
 
@@ -55,25 +58,17 @@ LUA_ABI  := $(shell echo LUA_VERSION_NUM | $(CC) -E -P -include lua.h -I$(LUA_IN
 
 LIB      := $(BUILD)/libhotpath.so
 CORE_SO  := $(BUILD)/lua54/hotpath/core.so
+# LuaJIT's one C module, hotpath.jitcore, for what FFI cannot do (well): JSON tables through the
+# C API (csrc/lua/jit/ljit.c) and worker Lua states for Lua-function pool tasks (csrc/lua/ltasks.c,
+# shared with the 5.4 binding). Built when LuaJIT's headers are there; the FFI binding works
+# without it, except for Lua-function tasks.
+JIT_SO   := $(BUILD)/luajit/hotpath/jitcore.so
+HAVE_LUAJIT := $(wildcard $(LUAJIT_INCDIR)/lua.h)
 CDEF     := $(BUILD)/lua/hotpath/ffi/cdef.lua
 BUILDINFO = $(CC) $(shell $(CC) -dumpfullversion 2>/dev/null) $(CFLAGS) $(EXTRA_CFLAGS)
 
-# Lua-function tasks under LuaJIT: csrc/lua/ltasks.c again, against LuaJIT's headers, as the
-# C module hotpath.ltasks_jit linked to libhotpath.so (found beside it: $ORIGIN/.. installed,
-# $ORIGIN/../.. in the build tree).
-LUAJIT_INCDIR ?= /usr/include/luajit-2.1
-JIT_SO   := $(if $(wildcard $(LUAJIT_INCDIR)/lua.h),$(BUILD)/luajit/hotpath/ltasks_jit.so)
-
 .PHONY: all test bench asan tsan deps install install-luajit clean ctest specs
-all: $(LIB) $(CDEF) $(if $(filter 504,$(LUA_ABI)),$(CORE_SO)) $(JIT_SO)
-
-$(BUILD)/luajit/%.o: %.c
-	@mkdir -p $(@D)
-	$(CC) $(HP_CFLAGS) -DHP_LTASKS_JIT -I$(LUAJIT_INCDIR) -c $< -o $@
-
-$(BUILD)/luajit/hotpath/ltasks_jit.so: $(BUILD)/luajit/csrc/lua/ltasks.o $(LIB)
-	@mkdir -p $(@D)
-	$(CC) $(LIBFLAG) -o $@ $< -L$(BUILD) -lhotpath -Wl,-rpath,'$$ORIGIN/..' -Wl,-rpath,'$$ORIGIN/../..' $(LDLIBS)
+all: $(LIB) $(CDEF) $(if $(filter 504,$(LUA_ABI)),$(CORE_SO)) $(if $(HAVE_LUAJIT),$(JIT_SO))
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -87,6 +82,10 @@ $(BUILD)/lua54/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(HP_CFLAGS) -I$(LUA_INCDIR) -c $< -o $@
 
+$(BUILD)/luajit/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(HP_CFLAGS) -DHP_LTASKS_JIT -I$(LUAJIT_INCDIR) -c $< -o $@
+
 $(LIB): $(CORE_O)
 	$(LINKER) $(LIBFLAG) -o $@ $^ $(LDLIBS)
 
@@ -94,6 +93,13 @@ $(LIB): $(CORE_O)
 $(CORE_SO): $(BIND_O) $(CORE_O)
 	@mkdir -p $(@D)
 	$(LINKER) $(LIBFLAG) -o $@ $^ $(LDLIBS)
+
+# The LuaJIT module links to libhotpath.so, the library FFI loads, so that one copy of the core
+# serves both (pools made through FFI run Lua tasks here): found at $ORIGIN/.. when installed
+# (lib/lua/5.1/hotpath/), $ORIGIN/../.. in the build tree.
+$(JIT_SO): $(JIT_O) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LIBFLAG) -o $@ $(JIT_O) -L$(BUILD) -lhotpath -Wl,-rpath,'$$ORIGIN/..' -Wl,-rpath,'$$ORIGIN/../..' $(LDLIBS)
 
 # The FFI declarations are the ABI headers themselves, less preprocessor lines. The list of
 # headers is kept in a file that changes only when the list does, so adding a header rebuilds.
@@ -146,13 +152,13 @@ install: all
 	install -D -m 644 $(CDEF) $(DESTDIR)$(LUADIR)/hotpath/ffi/cdef.lua
 	install -D -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libhotpath.so
 	$(if $(filter 504,$(LUA_ABI)),install -D -m 755 $(CORE_SO) $(DESTDIR)$(LIBDIR)/hotpath/core.so)
-	$(if $(filter 504,$(LUA_ABI)),,$(if $(JIT_SO),install -D -m 755 $(JIT_SO) $(DESTDIR)$(LIBDIR)/hotpath/ltasks_jit.so))
+	$(if $(and $(INSTALL_JIT),$(HAVE_LUAJIT)),install -D -m 755 $(JIT_SO) $(DESTDIR)$(LIBDIR)/hotpath/jitcore.so)
 
 # LuaJIT / OpenResty: Lua files into share/lua/5.1, libhotpath.so into lib/lua/5.1, where
-# hotpath.ffi.lib finds it through package.cpath, and the small LuaJIT C module for
-# Lua-function pool tasks into lib/lua/5.1/hotpath/.
+# hotpath.ffi.lib finds it through package.cpath, and the optional C module hotpath.jitcore
+# (faster decode; HOTPATH_NO_C_MODULE=1 makes the FFI binding ignore it).
 install-luajit:
-	$(MAKE) install LUA_INCDIR=/nonexistent LUADIR=$(PREFIX)/share/lua/5.1 LIBDIR=$(PREFIX)/lib/lua/5.1
+	$(MAKE) install LUA_INCDIR=/nonexistent LUADIR=$(PREFIX)/share/lua/5.1 LIBDIR=$(PREFIX)/lib/lua/5.1 INSTALL_JIT=1
 
 clean:
 	rm -rf $(BUILD)

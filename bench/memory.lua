@@ -54,6 +54,8 @@ return hp.suite "memory" {
       if output == "phases 3, rates met: yes, status 200 only: yes" then return true end
       return false, output
     end,
+    headline = { dimension = "memory", workload = "web API, 1000 QPS: start-up / steady / 5000 QPS peak / swing",
+                 show = { "startup_mb", "steady_mb", "peak_mb", "swing_mb" } },
     reference = {
       { name = "Rust (actix-web), published", startup_mb = 3.2, steady_mb = 8.1, peak_mb = 14.3, swing_mb = 0.5 },
       { name = "Go, published", startup_mb = 18, steady_mb = 45, peak_mb = 128, swing_mb = 35 },

@@ -105,6 +105,88 @@ describe("hotpath.json.decode", function()
     assert.is_nil(json.safe.decode(s, { max_depth = d - 1 }))
   end)
 
+  it("counts empty containers at the depth limit", function()
+    assert.are.equal("[[[]]]", json.encode(json.decode("[[[]]]", { max_depth = 3, array_mt = true })))
+    local v, err = json.safe.decode("[[[]]]", { max_depth = 2 })
+    assert.is_nil(v)
+    assert.are.equal("nesting deeper than 2 at byte 2", err)
+    v, err = json.safe.decode('{"a":{"b":{}}}', { max_depth = 2 })
+    assert.are.equal("nesting deeper than 2 at byte 10", err)
+    assert.are.equal(5, json.decode('{"a":{"b":5}}', { max_depth = 2 }).a.b)
+  end)
+
+  it("decodes 100000 levels (the max_depth limit) and materializes deep subtrees", function()
+    local d = 100000
+    local s = string.rep("[", d) .. string.rep("]", d)
+    local t = json.decode(s, { max_depth = d })
+    for _ = 1, d - 1 do t = t[1] end
+    assert.are.same({}, t)
+    local doc = json.parse(s, { max_depth = d })
+    local sub = doc:decode("/0/0")
+    for _ = 1, d - 3 do sub = sub[1] end
+    assert.are.same({}, sub)
+  end)
+
+  it("gives the same strings through its string cache, across documents and collections", function()
+    -- keys and values of every short length, sharing prefixes and suffixes, and enough
+    -- distinct strings to collide in and evict from any cache
+    local parts, expect = {}, {}
+    for n = 0, 45 do
+      local a = string.rep("x", n)
+      local b = n > 0 and string.rep("x", n - 1) .. "y" or "z"
+      local c = n > 0 and "y" .. string.rep("x", n - 1) or "w"
+      local m = n > 2 and string.rep("x", math.floor(n / 2)) .. "q" .. string.rep("x", n - math.floor(n / 2) - 1) or "v" .. n
+      for _, k in ipairs { a, b, c, m } do
+        parts[#parts + 1] = string.format("%q:%q", "k" .. k, k .. "v")
+        expect["k" .. k] = k .. "v"
+      end
+    end
+    for i = 1, 3000 do
+      parts[#parts + 1] = string.format('"u%d":["s%d","alpha","s%d"]', i, i, i * 7)
+      expect["u" .. i] = { "s" .. i, "alpha", "s" .. i * 7 }
+    end
+    local src = "{" .. table.concat(parts, ",") .. "}"
+    for _ = 1, 4 do
+      assert.are.same(expect, json.decode(src))
+      collectgarbage("collect")
+      assert.are.same({ x = "alpha", [""] = "" }, json.decode('{"x":"alpha","":""}'))
+    end
+  end)
+
+  it("decodes through LuaJIT's C module when it is built, with the FFI builder as fallback", function()
+    if not jit then return end
+    local core = require("hotpath.util").core
+    local f = io.open("build/luajit/hotpath/jitcore.so", "rb")
+    local off = os.getenv("HOTPATH_NO_C_MODULE")
+    if off and off ~= "" and off ~= "0" then
+      assert.are.equal("luajit FFI", core.json.backend)
+    elseif f then
+      assert.are.equal("luajit C module (hotpath.jitcore)", core.json.backend)
+    end
+    if f then f:close() end
+    -- the same tables from both builders (doc:decode always uses the FFI builder)
+    local src = '{"a":[1,-2.5,"x",true,false,null,{"b":[]}],"c":{"d":"\\u00e9"},"e":""}'
+    assert.are.equal(canon(json.parse(src):decode()), canon(json.decode(src)))
+  end)
+
+  it("decodes documents of several MB (parsed in place, parser pages given back as it builds)", function()
+    -- doubles near 1e-144 and integers near 0x2222222222222222 have tape payload words whose
+    -- top byte is the string tag: the release pass must never read them as tags
+    local items = {}
+    for i = 1, 30000 do
+      items[i] = { id = i, name = "name " .. i, x = 1e-144 * i, tags = { "a" .. i % 7, "b" }, z = i % 3 == 0 and null or false,
+                   big = not jit and (2459565876494606882 + i) or nil, obj = { k = string.rep("v", i % 50) } }
+    end
+    local src = json.encode(items)
+    assert.is_true(#src > 3 * 1024 * 1024)
+    for _, pad in ipairs { "", " ", string.rep(" ", 4000) } do   -- moves the end within its page
+      local t = json.decode(src .. pad)
+      assert.are.equal(30000, #t)
+      assert.are.equal(canon(items), canon(t))
+    end
+    assert.are.equal(2, json.decode("[1,2]")[2])   -- and the parser is fine afterwards
+  end)
+
   it("decodes huge strings", function()
     local big = string.rep("abc\\n", 300000)
     assert.are.equal(string.rep("abc\n", 300000), json.decode('"' .. big .. '"'))

@@ -21,6 +21,7 @@ describe("scenario DSL", function()
     { function() return hp.suite "s" { 1 } end, "suite 's': item 1 is not a scenario (use hp.scenario \"name\" {...})" },
     { function() local a = hp.scenario "a" { run = print } return hp.suite "s" { a, a } end, "suite 's': two scenarios are named 'a'" },
     { function() return hp.suite "s" { hp.scenario "a" { run = print, baseline = "b" } } end, "suite 's': scenario 'a' has baseline 'b', which is not in the suite" },
+    { function() return hp.scenario "x" { run = print, headline = { dimension = "CPU" } } end, "scenario 'x': headline needs dimension and workload strings (and optionally a show list)" },
   }
   for i, c in ipairs(misuse) do
     it("rejects misuse " .. i, function()
@@ -103,4 +104,48 @@ describe("report.terminal", function()
       assert.are.equal(c[2], terminal.seconds(c[1]))
     end)
   end
+end)
+
+describe("report.summary", function()
+  local summary = require "hotpath.report.summary"
+  local info = { cpu_model = "CPU X", cores = 2, runtime = "Lua 5.4" }
+  local function result(t)
+    t.ok = t.ok ~= false
+    t.mode = t.mode or "full"
+    return t
+  end
+
+  it("renders one row per headline next to the Rust and Go figures", function()
+    local run = { results = {
+      result { suite = "cpu", name = "bt", headline = { dimension = "CPU", workload = "binarytrees 18" },
+        summary = { run_s = { best = 0.126 }, maxrss_kb = { median = 14336 } },
+        reference = { { name = "Rust, published", ms = 1259, mb = 33.8 }, { name = "Go, published", ms = 2343, mb = 41.9 } } },
+      result { suite = "http", name = "pt", headline = { dimension = "HTTP", workload = "plaintext", show = { "rps", "p99_ms" } },
+        summary = { metrics = { rps = { median = 1234567 }, p99_ms = { median = 0.25 } } },
+        reference = { { name = "actix", lang = "Rust", rps = 1245830, p99_ms = 0.12 }, { name = "Go net/http", rps = 424000 } } },
+      result { suite = "mem", name = "m", headline = { dimension = "memory", workload = "w", show = { "a_mb", "b_mb" } },
+        summary = { metrics = { a_mb = { median = 4.26 }, b_mb = { median = 5 } } }, -- no .x5 tie: LuaJIT and 5.4 round ties apart
+        reference = { { name = "Rust (actix-web)", a_mb = 3.2, b_mb = 8.1 } } },
+      result { suite = "x", name = "failing", ok = false, headline = { dimension = "X", workload = "y" } },
+      result { suite = "x", name = "no headline" },
+    } }
+    assert.are.equal(table.concat({
+      "Summary: hotpath on this machine (CPU X, 2 cores, Lua 5.4) next to the published figures",
+      "(published: AMD EPYC 7763, 4 cores, rustc 1.90, go 1.26; ratios are ours / theirs)",
+      "dimension  workload        hotpath, here            Rust, published                      Go, published",
+      "CPU        binarytrees 18  126 ms, 14.0 MB          1,259 ms, 33.8 MB (time 0.10x)       2,343 ms, 41.9 MB (time 0.05x)",
+      "HTTP       plaintext       1,235k RPS, p99 0.25 ms  1,246k RPS, p99 0.12 ms (rps 0.99x)  424k RPS (rps 2.91x)",
+      "memory     w               4.3 / 5.0 MB             3.2 / 8.1 MB (a_mb 1.33x)            -",
+      "X          y               FAILED                   -                                    -",
+    }, "\n"), summary.render(run, info))
+  end)
+
+  it("shows no table without headlines, and no ratios for quick sizes", function()
+    assert.is_nil(summary.render({ results = { result { suite = "s", name = "n" } } }, info))
+    local out = summary.render({ results = { result { suite = "s", name = "n", mode = "quick",
+      headline = { dimension = "D", workload = "W" }, summary = { run_s = { best = 1 } },
+      reference = { { name = "Go, published", ms = 10 } } } } }, info)
+    local tail = "\nD          W         1,000 ms       -                10 ms\nquick sizes: published figures shown, not compared"
+    assert.are.equal(tail, out:sub(-#tail))
+  end)
 end)

@@ -17,7 +17,9 @@ extern "C" {
 
 #include <cstring>
 #include <new>
+#include <memory>
 #include <vector>
+#include <sys/mman.h>
 
 using simdjson::internal::tape_ref;
 using simdjson::internal::tape_type;
@@ -28,15 +30,58 @@ static_assert(offsetof(hp_json_rec, n) == 4, "hp_json_rec.n");
 static_assert(offsetof(hp_json_rec, v) == 8, "hp_json_rec.v");
 static_assert(sizeof(((hp_json_rec *)0)->v) == 8, "hp_json_rec.v is 8 bytes");
 
+/* The tape contract of json.h is simdjson 3's DOM tape. */
+static_assert(HP_JSON_TAG_ROOT == (int)tape_type::ROOT, "tape tag ROOT");
+static_assert(HP_JSON_TAG_ARRAY == (int)tape_type::START_ARRAY, "tape tag ARRAY");
+static_assert(HP_JSON_TAG_OBJECT == (int)tape_type::START_OBJECT, "tape tag OBJECT");
+static_assert(HP_JSON_TAG_END_ARRAY == (int)tape_type::END_ARRAY, "tape tag END_ARRAY");
+static_assert(HP_JSON_TAG_END_OBJECT == (int)tape_type::END_OBJECT, "tape tag END_OBJECT");
+static_assert(HP_JSON_TAG_STRING == (int)tape_type::STRING, "tape tag STRING");
+static_assert(HP_JSON_TAG_INT == (int)tape_type::INT64, "tape tag INT");
+static_assert(HP_JSON_TAG_UINT == (int)tape_type::UINT64, "tape tag UINT");
+static_assert(HP_JSON_TAG_DOUBLE == (int)tape_type::DOUBLE, "tape tag DOUBLE");
+static_assert(HP_JSON_TAG_TRUE == (int)tape_type::TRUE_VALUE, "tape tag TRUE");
+static_assert(HP_JSON_TAG_FALSE == (int)tape_type::FALSE_VALUE, "tape tag FALSE");
+static_assert(HP_JSON_TAG_NULL == (int)tape_type::NULL_VALUE, "tape tag NULL");
+static_assert(HP_JSON_COUNT_SAT == simdjson::internal::JSON_COUNT_MASK, "tape count mask");
+static_assert(sizeof(*((simdjson::dom::document *)0)->tape.get()) == 8, "tape words are 64-bit");
+static_assert(sizeof(*((simdjson::dom::document *)0)->string_buf.get()) == 1, "string_buf bytes");
+/* json.h promises 8 readable bytes from the start of every string: simdjson sizes string_buf
+ * as 5/3 of the capacity (the worst case, all empty strings) plus SIMDJSON_PADDING. */
+static_assert(simdjson::SIMDJSON_PADDING >= 8, "string_buf padding covers an 8-byte read");
+
 struct hp_json_parser {
     simdjson::dom::parser dom;
     std::vector<hp_json_rec> recs;
+    std::unique_ptr<char[]> pad;   /* the padded copy of the input simdjson parses */
+    size_t padcap = 0;
     uint64_t gen = 0;        /* generation of the current document */
     bool live = false;       /* a document is current */
     unsigned max_depth = HP_JSON_DEFAULT_DEPTH;
+    size_t released_words = 0, released_bytes = 0;   /* hp_json_tape_release watermarks */
 };
 
 /* ---- helpers ------------------------------------------------------------------------------ */
+
+/* Documents from this size on hand their padded copy and stage-1 index back to the kernel
+ * after the parse, and their tape as the builder consumes it (peak memory of large decodes). */
+static const size_t BIG = (size_t)1 << 20;
+
+/* Gives back the whole pages inside [ptr, ptr + bytes) (they read as zeros later). For
+ * parser buffers that simdjson rewrites before reading on the next parse; chunk headers of
+ * the allocator lie outside the range. */
+static void drop_pages(const void *ptr, size_t bytes)
+{
+#ifdef MADV_DONTNEED
+    uintptr_t a = ((uintptr_t)ptr + 4095) & ~(uintptr_t)4095;
+    uintptr_t e = ((uintptr_t)ptr + bytes) & ~(uintptr_t)4095;
+    if (ptr && e > a)
+        (void)madvise((void *)a, e - a, MADV_DONTNEED);
+#else
+    (void)ptr;
+    (void)bytes;
+#endif
+}
 
 static int parse_error(const char *s, size_t len, unsigned max_depth, simdjson::error_code ec,
                        char **errmsg)
@@ -201,8 +246,27 @@ extern "C" int hp_json_parse(hp_json_parser *p, const char *s, size_t len, unsig
             if (ec)
                 return parse_error(s, len, max_depth, ec, errmsg);
         }
+        /* simdjson may read SIMDJSON_PADDING bytes past the input: it parses a padded copy,
+         * ours (reused across calls) rather than its own, so that the copy of a large input
+         * and its stage-1 index, neither read after the parse, can be handed back to the
+         * kernel before the Lua values are built (the peak of a large decode). */
+        if (p->padcap < blen) {
+            size_t cap = blen < 4096 ? 4096 : blen;
+            p->pad.reset(new (std::nothrow) char[cap + simdjson::SIMDJSON_PADDING]);
+            p->padcap = p->pad ? cap : 0;
+            if (!p->pad)
+                return hp_err(errmsg, HP_ENOMEM, "out of memory copying %zu bytes of JSON", blen);
+        }
+        if (blen)
+            memcpy(p->pad.get(), body, blen);
+        memset(p->pad.get() + blen, 0, simdjson::SIMDJSON_PADDING);
         simdjson::dom::element root;
-        auto ec = p->dom.parse(body, blen, true).get(root);
+        auto ec = p->dom.parse(p->pad.get(), blen, false).get(root);
+        if (blen >= BIG) {
+            drop_pages(p->pad.get(), blen);
+            drop_pages(p->dom.implementation->structural_indexes.get(),
+                       ((size_t)p->dom.implementation->n_structural_indexes + 1) * sizeof(uint32_t));
+        }
         if (ec)
             return parse_error(s, len, max_depth, ec, errmsg);
         p->live = true;
@@ -359,4 +423,66 @@ extern "C" int hp_json_next(hp_json_parser *p, uint64_t gen, size_t node, size_t
     *child = i;
     *cursor = tape_ref(doc, i).after_element();
     return 1;
+}
+
+/* ---- the tape ----------------------------------------------------------------------------- */
+
+static void tape_of(hp_json_parser *p, size_t node, unsigned max_depth, hp_json_tape *out)
+{
+    out->words = p->dom.doc.tape.get();
+    out->strings = p->dom.doc.string_buf.get();
+    out->begin = node;
+    out->max_depth = max_depth;
+    out->release_every = 0;
+    out->owner = p;
+}
+
+extern "C" int hp_json_decode_tape(hp_json_parser *p, const char *s, size_t len,
+                                   unsigned max_depth, hp_json_tape *out, char **errmsg)
+{
+    uint64_t gen;
+    int rc = hp_json_parse(p, s, len, max_depth, &gen, errmsg);
+    if (rc != HP_OK)
+        return rc;
+    tape_of(p, 1, p->max_depth, out);
+    if (len >= BIG) {
+        out->release_every = (size_t)1 << 17;   /* 1 MB of words */
+        p->released_words = p->released_bytes = 0;
+    }
+    return HP_OK;
+}
+
+extern "C" void hp_json_tape_release(hp_json_parser *p, size_t word, size_t strbytes)
+{
+    if (!p)
+        return;
+    p->live = false;
+    const uint64_t *tape = p->dom.doc.tape.get();
+    const uint8_t *sb = p->dom.doc.string_buf.get();
+    if (word > p->released_words) {
+        drop_pages(tape + p->released_words, (word - p->released_words) * sizeof *tape);
+        p->released_words = word;
+    }
+    if (strbytes > p->released_bytes) {
+        drop_pages(sb + p->released_bytes, strbytes - p->released_bytes);
+        p->released_bytes = strbytes;
+    }
+}
+
+extern "C" int hp_json_subtree_tape(hp_json_parser *p, uint64_t gen, size_t node,
+                                    hp_json_tape *out, char **errmsg)
+{
+    if (!p || !valid_node(p, gen, node))
+        return stale(errmsg);
+    /* A subtree is never deeper than its document, which parse already bounded. */
+    tape_of(p, node, HP_JSON_MAX_DEPTH + 1, out);
+    return HP_OK;
+}
+
+extern "C" int hp_json_depth_fail(hp_json_parser *p, const char *s, size_t len, char **errmsg)
+{
+    unsigned max_depth = p ? p->max_depth : (unsigned)HP_JSON_DEFAULT_DEPTH;
+    if (p)
+        p->live = false;
+    return depth_error(s, len, max_depth, errmsg);
 }

@@ -86,6 +86,69 @@ int hp_json_pointer(hp_json_parser *p, uint64_t gen, size_t node, const char *pt
 int hp_json_next(hp_json_parser *p, uint64_t gen, size_t node, size_t *cursor, size_t *key,
                  size_t *child);
 
+/* ---- the tape: simdjson's parsed document, read in one pass by the bindings' builders ----
+ *
+ * A document is a sequence of 64-bit words. The top byte of a word is its tag (enum
+ * hp_json_tag, an ASCII character); the low 56 bits its payload:
+ *   ARRAY / OBJECT   bits 0..31: index of the word after the matching END; bits 32..55: the
+ *                    element / pair count, saturated at HP_JSON_COUNT_SAT (then a lower bound)
+ *   END_ARRAY / END_OBJECT   (closes the innermost container)
+ *   STRING           byte offset into strings: a little-endian uint32 length, then the bytes
+ *                    (NUL-terminated, may contain NUL). The 8 bytes from the start of any
+ *                    string's bytes are readable (short strings: padding, values unspecified)
+ *   INT / UINT / DOUBLE      the value is the NEXT word (int64, uint64, IEEE double bits)
+ *   TRUE / FALSE / NULL      no payload
+ * Objects alternate a STRING key word and the value's words. The value of a document or
+ * subtree starts at words[begin]. The words and strings are owned by the parser and valid
+ * until its next parse (the same lifetime as records). This is simdjson 3's DOM tape layout,
+ * checked against it by static_assert in the shim. */
+enum hp_json_tag {
+    HP_JSON_TAG_ROOT = 114,        /* 'r' */
+    HP_JSON_TAG_ARRAY = 91,        /* '[' */
+    HP_JSON_TAG_OBJECT = 123,      /* '{' */
+    HP_JSON_TAG_END_ARRAY = 93,    /* ']' */
+    HP_JSON_TAG_END_OBJECT = 125,  /* '}' */
+    HP_JSON_TAG_STRING = 34,       /* '"' */
+    HP_JSON_TAG_INT = 108,         /* 'l' */
+    HP_JSON_TAG_UINT = 117,        /* 'u' */
+    HP_JSON_TAG_DOUBLE = 100,      /* 'd' */
+    HP_JSON_TAG_TRUE = 116,        /* 't' */
+    HP_JSON_TAG_FALSE = 102,       /* 'f' */
+    HP_JSON_TAG_NULL = 110,        /* 'n' */
+    HP_JSON_COUNT_SAT = 16777215   /* 0xFFFFFF */
+};
+
+typedef struct hp_json_tape {
+    const uint64_t *words;
+    const uint8_t *strings;
+    size_t begin;         /* index of the value's first word */
+    unsigned max_depth;   /* the container depth the builder must enforce (decode) */
+    size_t release_every; /* large decodes: call hp_json_tape_release about every this many
+                           * words (0: never) */
+    hp_json_parser *owner;
+} hp_json_tape;
+
+/* parse, then the document's tape in *out (the decode path of the one-pass builders; no
+ * copy, no allocation beyond the parser's reused buffers). The builder must count container
+ * nesting (every ARRAY/OBJECT word, empty or not) and call hp_json_depth_fail when it passes
+ * out->max_depth: simdjson's own limit is one level looser. */
+int hp_json_decode_tape(hp_json_parser *p, const char *s, size_t len, unsigned max_depth,
+                        hp_json_tape *out, char **errmsg);
+
+/* The tape of the subtree at node of the current document (max_depth: no limit needed). */
+int hp_json_subtree_tape(hp_json_parser *p, uint64_t gen, size_t node, hp_json_tape *out,
+                         char **errmsg);
+
+/* A decode's builder is done with the words before word and the string bytes before
+ * strbytes: their whole pages are given back to the kernel, so the build of a large document
+ * holds only a window of the parser's buffers on top of the Lua values. Ends the document
+ * (only for tapes from hp_json_decode_tape with release_every set). */
+void hp_json_tape_release(hp_json_parser *p, size_t word, size_t strbytes);
+
+/* The error of a tape build that went deeper than max_depth: HP_ELIMIT with the message
+ * "nesting deeper than N at byte B" (s, len: the input decoded). Ends the document. */
+int hp_json_depth_fail(hp_json_parser *p, const char *s, size_t len, char **errmsg);
+
 /* ---- the JSON text writer (contract in json/writer.h) ---- */
 
 typedef struct hp_jw { char *buf; size_t len, cap; int heap; int oom; } hp_jw;

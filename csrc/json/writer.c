@@ -3,6 +3,9 @@
 
 #include <math.h>
 #include <stdlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 void hp_jw_init(hp_jw *w, char *buf, size_t cap)
 {
@@ -30,6 +33,7 @@ int hp_jw_reserve(hp_jw *w, size_t n)
         return 0;
     if (n > SIZE_MAX / 2 - w->len) {
         w->oom = 1;
+        w->cap = w->len;   /* no room: the inline fast paths fall through to here */
         return -1;
     }
     size_t need = w->len + n, cap = w->cap ? w->cap : 256;
@@ -45,6 +49,7 @@ int hp_jw_reserve(hp_jw *w, size_t n)
     }
     if (!p) {
         w->oom = 1;
+        w->cap = w->len;
         return -1;
     }
     w->buf = p;
@@ -55,7 +60,7 @@ int hp_jw_reserve(hp_jw *w, size_t n)
 
 void hp_jw_raw(hp_jw *w, const char *s, size_t n)
 {
-    if (hp_jw_reserve(w, n) != 0)
+    if (w->cap - w->len < n && hp_jw_reserve(w, n) != 0)
         return;
     if (n)
         memcpy(w->buf + w->len, s, n);
@@ -73,21 +78,50 @@ static const char esc[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '\\', 0, 0, 0,
 };
 
-void hp_jw_string(hp_jw *w, const char *s, size_t n)
+/* The first byte at or after p that needs an escape, or end. Eight bytes at a time: a word
+ * with no byte below 0x20, no '"' and no '\\' is skipped whole (exact tests, see
+ * "determine if a word has a byte less than n", Bit Twiddling Hacks); otherwise the table
+ * decides byte by byte. */
+static const unsigned char *scan_plain(const unsigned char *p, const unsigned char *end)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    while (end - p >= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+        uint64_t hit = ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b);
+        if (hit & high)
+            break;
+        p += 8;
+    }
+    while (p < end && !esc[*p])
+        p++;
+    return p;
+}
+
+/* The general case: any length, escapes, growth. */
+__attribute__((noinline)) static void string_slow(hp_jw *w, const char *s, size_t n)
 {
     /* Reserve for the common case (nothing to escape); each escape then makes room for
      * itself and the rest, so a small caller buffer is used whenever the text fits. */
-    if (n > SIZE_MAX / 8 || hp_jw_reserve(w, n + 2) != 0) {
+    if (n > SIZE_MAX / 8 || (w->cap - w->len < n + 2 && hp_jw_reserve(w, n + 2) != 0)) {
         w->oom = 1;
+        w->cap = w->len;
         return;
     }
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     w->buf[w->len++] = '"';
+    if (n < 16) {
+        /* Short strings (most keys and values): copy byte by byte until an escape. */
+        unsigned char *o = (unsigned char *)w->buf + w->len;
+        while (p < end && !esc[*p])
+            *o++ = *p++;
+        w->len = (size_t)((char *)o - w->buf);
+    }
     while (p < end) {
         const unsigned char *run = p;
-        while (p < end && !esc[*p])
-            p++;
+        p = scan_plain(p, end);
         if (p > run) {
             memcpy(w->buf + w->len, run, (size_t)(p - run));
             w->len += (size_t)(p - run);
@@ -113,6 +147,83 @@ void hp_jw_string(hp_jw *w, const char *s, size_t n)
     w->buf[w->len++] = '"';
 }
 
+/* Copies n <= 16 bytes from s to o, reading only [s, s + n). */
+static inline void copy16(unsigned char *o, const char *s, size_t n)
+{
+    if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(o, &a, 8);
+        memcpy(o + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(o, &a, 4);
+        memcpy(o + n - 4, &b, 4);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            o[i] = (unsigned char)s[i];
+    }
+}
+
+/* The high bit of each byte of x that is below 0x20, '"' or '\\' (exact for a byte when no
+ * lower byte is flagged: borrows only run upwards). */
+static inline uint64_t flags8(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high;
+}
+
+/* The bytes of a word below byte k (k <= 8). */
+static inline uint64_t low_bytes(size_t k)
+{
+    return k >= 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * k)) - 1;
+}
+
+/* Whether the n <= 16 bytes at p need no escape; p has 16 readable bytes (flags of the bytes
+ * past n are masked off). SSE2 where there is SSE2 (every x86-64): three byte compares and a
+ * movemask; else two words of the tests above. */
+#ifdef __SSE2__
+static inline int plain16(const unsigned char *p, size_t n)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+    __m128i b = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+    __m128i c = _mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
+    unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c));
+    return (m & ((1u << n) - 1)) == 0;
+}
+#else
+static inline int plain16(const unsigned char *p, size_t n)
+{
+    uint64_t x0, x1;
+    memcpy(&x0, p, 8);
+    if (n <= 8)
+        return (flags8(x0) & low_bytes(n)) == 0;
+    memcpy(&x1, p + 8, 8);
+    return (flags8(x0) | (flags8(x1) & low_bytes(n - 8))) == 0;
+}
+#endif
+
+void hp_jw_string(hp_jw *w, const char *s, size_t n)
+{
+    /* Most keys and values are short and need no escape: copy, then test 16 bytes at once. */
+    if (n <= 16 && w->cap - w->len >= 18) {
+        unsigned char *o = (unsigned char *)w->buf + w->len;
+        copy16(o + 1, s, n);
+        if (plain16(o + 1, n)) {
+            o[0] = '"';
+            o[n + 1] = '"';
+            w->len += n + 2;
+            return;
+        }
+    }
+    string_slow(w, s, n);
+}
+
 void hp_jw_number(hp_jw *w, double d)
 {
     /* Integral values below 2^53 are exact as integers, and their digits are never longer
@@ -122,14 +233,43 @@ void hp_jw_number(hp_jw *w, double d)
         hp_jw_integer(w, (int64_t)d);
         return;
     }
-    if (hp_jw_reserve(w, 32) != 0)
+    if (w->cap - w->len < 32 && hp_jw_reserve(w, 32) != 0)
         return;
+    /* Few decimals (prices, scores: 7.5, 0.25, 19.99): the least k <= 4 for which the
+     * integer nearest d * 10^k, divided back (exact operands, one correctly rounded
+     * division), gives d again, is the shortest text that round-trips, written as fixed
+     * notation, which is also what the shortest-digits path writes in this range. */
+    double ad = fabs(d);
+    if (ad >= 1e-3 && ad < 1e11) {
+        static const double p10[] = { 1, 10, 100, 1000, 10000 };
+        for (int k = 1; k <= 4; k++) {
+            double m = nearbyint(d * p10[k]);
+            if (m / p10[k] == d && fabs(m) < 1e15) {
+                char tmp[24], *e = tmp + sizeof tmp, *q = e;
+                uint64_t u = (uint64_t)fabs(m);
+                for (int i = 0; i < k; i++) {
+                    *--q = (char)('0' + u % 10);
+                    u /= 10;
+                }
+                *--q = '.';
+                do {
+                    *--q = (char)('0' + u % 10);
+                    u /= 10;
+                } while (u);
+                if (d < 0)
+                    *--q = '-';
+                memcpy(w->buf + w->len, q, (size_t)(e - q));
+                w->len += (size_t)(e - q);
+                return;
+            }
+        }
+    }
     w->len += hp_json_dtoa(w->buf + w->len, d);
 }
 
 void hp_jw_integer(hp_jw *w, int64_t i)
 {
-    if (hp_jw_reserve(w, 21) != 0)
+    if (w->cap - w->len < 21 && hp_jw_reserve(w, 21) != 0)
         return;
     char tmp[21];
     char *e = tmp + sizeof tmp, *p = e;

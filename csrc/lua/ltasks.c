@@ -13,7 +13,7 @@
  * task requires stay loaded), the string metatable and the registry.
  *
  * Compiled twice: into the Lua 5.4 module (hotpath.core, with lpool.c) and, with
- * HP_LTASKS_JIT, against LuaJIT's headers into hotpath.ltasks_jit (linked to libhotpath.so);
+ * HP_LTASKS_JIT, against LuaJIT's headers into hotpath.jitcore (linked to libhotpath.so);
  * under LuaJIT the pool handle arrives as its address (a number) from the FFI side.
  *
  * Cancel: the job stops handing out chunks, and running tasks are interrupted by a count hook
@@ -700,11 +700,9 @@ static void open_ops(lua_State *L)
 }
 
 #ifdef HP_LTASKS_JIT
-__attribute__((visibility("default"))) int luaopen_hotpath_ltasks_jit(lua_State *L);
-int luaopen_hotpath_ltasks_jit(lua_State *L)
+void hp_ltasks_open_jit(lua_State *L)
 {
     open_ops(L);
-    return 1;
 }
 #else
 void hp_lua_open_ltasks(lua_State *L)

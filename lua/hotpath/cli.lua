@@ -138,6 +138,8 @@ local function cmd_run(argv)
     quick = opts.quick or false, filter = opts.filter, paths = default_paths(pos),
   }
   stdout:write(require("hotpath.report.terminal").render(run, info, options), "\n")
+  local summary = require("hotpath.report.summary").render(run, info)
+  if summary then stdout:write("\n", summary, "\n") end
   if opts.json then
     local ok, err = require("hotpath.report.json").write(opts.json, run, info, options)
     if not ok then stderr:write("hotpath: ", err, "\n") return 1 end

@@ -218,7 +218,7 @@ local function prepare(e, opts, ctx)
   local res = {
     id = e.id, suite = e.suite, name = s.name, file = e.file, mode = mode,
     kind = s.command and "command" or "lua", params = scenario.params(s, mode),
-    reference = s.reference, note = s.note, baseline = s.baseline, runs = {}, ok = true,
+    reference = s.reference, note = s.note, baseline = s.baseline, headline = s.headline, runs = {}, ok = true,
     verified = s.verify ~= nil and scenario.verifier(s, mode) ~= nil,
   }
   local plan = {

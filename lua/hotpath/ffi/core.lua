@@ -13,6 +13,7 @@ local function fail(rc, errp)
   if errp[0] ~= nil then
     msg = ffi_string(errp[0])
     C.hp_free(errp[0])
+    errp[0] = nil -- callers may reuse errp: a later failure without a message must not free it twice
   else
     msg = ffi_string(C.hp_status_name(rc))
   end

@@ -138,16 +138,11 @@ return function(core)
     C.hp_batch_free(b)
   end
 
-  -- Lua-function tasks under LuaJIT need worker Lua states: a small C module built against
-  -- LuaJIT's headers (csrc/lua/ltasks.c, shared with the 5.4 binding) provides them.
-  -- Found on package.cpath (installed), else in the build tree beside lua/.
-  local ok, lt = pcall(require, "hotpath.ltasks_jit")
-  if not ok then
-    local here = debug.getinfo(1, "S").source:match("^@(.*)/hotpath/ffi/pool%.lua$")
-    local open = here and package.loadlib(here .. "/../build/luajit/hotpath/ltasks_jit.so", "luaopen_hotpath_ltasks_jit")
-    if open then ok, lt = true, open() end
-  end
-  if ok then
+  -- Lua-function tasks under LuaJIT need worker Lua states: the small C module jitcore built
+  -- against LuaJIT's headers (csrc/lua/ltasks.c, shared with the 5.4 binding) provides them.
+  local ok, jc = pcall(require, "hotpath.ffi.jitcore")
+  local lt = ok and type(jc) == "table" and jc.tasks
+  if lt then
     local uintptr = ffi.typeof("uintptr_t")
     local lmap = lt.map
     local ops = {}

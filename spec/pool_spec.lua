@@ -10,6 +10,34 @@ local function fib(n)
   return a
 end
 
+-- Threads of this process (Linux): workers joined or exited show here.
+local function threads_now()
+  local f = assert(io.open("/proc/self/status"))
+  local n = tonumber(f:read("*a"):match("\nThreads:%s*(%d+)"))
+  f:close()
+  return n
+end
+
+-- Polls until the process has at most n threads (a detached worker exits when its task does).
+local function wait_threads(n)
+  local t = hp.clock() + 20
+  while threads_now() > n and hp.clock() < t do
+    local t1 = hp.clock() + 0.01
+    while hp.clock() < t1 do end
+  end
+  return threads_now()
+end
+
+-- A Lua task that runs 30 s unless interrupted. Under LuaJIT the cancel hook fires only in
+-- interpreted code (a JIT-compiled loop, even one calling os.clock, runs on), so the task
+-- keeps its own function out of the JIT (jit.off(true): this function only, not the state).
+local function busy_lua_task()
+  if jit then jit.off(true) end
+  local t = os.clock() + 30
+  while os.clock() < t do end
+  return 1
+end
+
 local function mod30(n)
   local t = {}
   for i = 1, n do t[i] = (i - 1) % 30 end
@@ -120,6 +148,93 @@ describe("hotpath.pool", function()
     end)
   end
 
+  describe("shutdown", function()
+    it("close cancels running native tasks that poll the flag and joins within the timeout", function()
+      local base = threads_now()
+      local pool = P.new { threads = 2 }
+      local f = pool:map("sleep", { 30000, 30000, 30000 }, { chunk = 1 })
+      assert.are.equal(base + 2, threads_now())
+      assert.is_true(pool:close { timeout = 10 })
+      assert.are.equal(base, threads_now()) -- joined
+      assert.are.same({ nil, "cancelled", nil, "canceled" }, { f:wait() })
+    end)
+
+    it("close interrupts running Lua tasks through the cancel hook", function()
+      local base = threads_now()
+      local pool = P.new { threads = 2 }
+      local f = pool:map(busy_lua_task, { 1, 2, 3, 4 }, { chunk = 1 })
+      local t = hp.clock() + 5
+      while hp.clock() < t and pool:started() < 2 do end
+      assert.is_true(pool:close { timeout = 10 })
+      assert.are.equal(base, threads_now())
+      assert.are.equal("cancelled", select(2, f:wait()))
+    end)
+
+    it("close with drain lets the batches in flight finish", function()
+      local pool = P.new { threads = 2 }
+      local f = pool:map("sleep", { 20, 20, 20, 20, 20, 20 }, { chunk = 1 })
+      local g = pool:map(function(x) return x * 2 end, P.range(1, 100))
+      assert.is_true(pool:close { drain = true })
+      assert.are.same({ 20, 20, 20, 20, 20, 20 }, f:wait())
+      assert.are.equal(10100, g:sum())
+      local p2 = P.new { threads = 1 }
+      local h = p2:map("sleep", { 30000, 30000 }, { chunk = 1 })
+      assert.is_true(p2:close { drain = 0.01, timeout = 10 }) -- drained for 10 ms, then cancelled
+      assert.are.equal("cancelled", select(2, h:wait()))
+    end)
+
+    it("returns nil, msg, 'timeout' when a task does not stop, and detaches the worker", function()
+      local base = threads_now()
+      local pool = P.new { threads = 1 }
+      local f = pool:map("spin", { 600 })
+      local t = hp.clock() + 0.1
+      while hp.clock() < t do end -- let the worker enter the task
+      local ok, msg, code = pool:close { timeout = 0.01 }
+      assert.is_nil(ok)
+      assert.are.equal("pool: 1 worker(s) still running a task 0.01 s after the cancel; detached: they free the pool when their task returns", msg)
+      assert.are.equal("timeout", code)
+      assert.is_true(pool:closed())
+      assert.is_true(pool:close()) -- idempotent
+      f:release()                  -- the worker frees the batch when its task returns
+      assert.are.equal(base, wait_threads(base))
+    end)
+
+    it("raises clear errors on a closed pool and on bad close options", function()
+      local pool = P.new { threads = 1 }
+      assert.is_true(pool:close())
+      assert.is_true(pool:close())
+      for _, c in ipairs {
+        { "map", { "noop", { 1 } } }, { "threads", {} }, { "started", {} },
+      } do
+        local ok, err = pcall(pool[c[1]], pool, unpack(c[2]))
+        assert.is_false(ok)
+        assert.are.equal("bad argument #1 to '" .. c[1] .. "' (pool is closed)", err)
+      end
+      local p2 = P.new { threads = 1 }
+      local ok, err = pcall(p2.close, p2, { timeout = -1 })
+      assert.are.equal("bad argument #1 to 'close' (timeout: non-negative number expected, got -1)", err)
+      ok, err = pcall(p2.close, p2, { drain = "yes" })
+      assert.are.equal("bad argument #1 to 'close' (drain: non-negative number expected, got string)", err)
+      ok, err = pcall(p2.close, p2, 3)
+      assert.are.equal("bad argument #1 to 'close' (options table expected, got number)", err)
+      assert.is_false(ok)
+      p2:close()
+    end)
+
+    it("collecting an unclosed pool with work in flight cancels and joins its workers", function()
+      local base = threads_now()
+      do
+        local pool = P.new { threads = 2 }
+        pool:map("sleep", { 30000, 30000, 30000 }, { chunk = 1 })
+        pool:map(busy_lua_task, { 1, 2, 3 }, { chunk = 1 })
+        assert.are.equal(base + 2, threads_now())
+      end
+      collectgarbage()
+      collectgarbage()
+      assert.are.equal(base, wait_threads(base))
+    end)
+  end)
+
   describe("Lua-function tasks", function()
     local pool
     before_each(function() pool = P.new { threads = 2 } end)
@@ -140,6 +255,27 @@ describe("hotpath.pool", function()
       assert.are.equal(1, pool:map(function(x) return x * x end, P.range(1, 1000)):min())
       assert.are.same({ true, false, 1.5, "s" }, pool:map(function(x) return x end, { true, false, 1.5, "s" }):wait())
       assert.are.same({ "nil", "nil" }, pool:map(function(x) local v = x.v return type(v) end, { {}, {} }):wait())
+    end)
+
+    it("reuse each worker's Lua state across batches with fresh globals per batch", function()
+      local p1 = P.new { threads = 1 }
+      -- the state persists: package.loaded is shared within a worker across batches
+      local count = function()
+        package.loaded.hp_probe = (package.loaded.hp_probe or 0) + 1
+        return package.loaded.hp_probe
+      end
+      assert.are.same({ 1 }, p1:map(count, { 0 }):wait())
+      assert.are.same({ 2 }, p1:map(count, { 0 }):wait())
+      -- globals, library fields and _G set by one batch are not seen by the next
+      assert.are.same({ true }, p1:map(function()
+        leak = 1; string.leak = 2; _G.leak2 = 3; math.pi = 4; print = nil
+        return leak == 1 and string.leak == 2 and leak2 == 3 and math.pi == 4
+      end, { 0 }):wait())
+      local r = p1:map(function() return { type(leak), type(string.leak), type(leak2), type(print), math.pi } end, { 0 }):wait()[1]
+      assert.are.same({ "nil", "nil", "nil", "function", math.pi }, r)
+      assert.are.equal(math.pi, r[5])
+      assert.is_true(p1:map(function() return _G == _ENV or _G == getfenv(1) end, { 0 }):wait()[1])
+      p1:close()
     end)
 
     it("report the lowest failing task with its index", function()
@@ -163,6 +299,10 @@ describe("hotpath.pool", function()
       end, { 1, 2, 3, 4, 5, 6, 7, 8 }, { chunk = 1 })
       f:cancel()
       assert.are.equal("cancelled", select(2, f:wait()))
+      -- the workers' states run the next batch (the cancel hook does not stay behind)
+      for _ = 1, 3 do
+        assert.are.equal(5050, pool:map(function(x) for _ = 1, 1000 do end return x end, P.range(1, 100), { chunk = 1 }):sum())
+      end
     end)
 
     it("reject upvalues other than _ENV, naming them, and uncopyable inputs", function()
@@ -190,10 +330,49 @@ describe("hotpath.pool", function()
     assert.are.equal(require("hotpath.util").core.cpu_count(), P.default():threads())
   end)
 
+  it("runs the kernels' work units as kinds", function()
+    local pool = P.new { threads = 2 }
+    local want = 0
+    for d = 0, 12 do want = want + 2 ^ (d + 1) - 1 end
+    assert.are.equal(want, pool:map("binarytrees_check", P.range(0, 12)):sum())
+    assert.are.same({ 1, 3, 7 }, pool:map("binarytrees_check", { 0, 1, 2 }):wait())
+    local energies = pool:map("nbody_energy", { 0, 1000 }):wait()
+    assert.are.same({ -0.169075164, -0.169087605 }, energies)
+    assert.are.same({ 1.274219991, 1.274219991 }, pool:map("spectral_norm", { 100, 100 }):wait())
+    assert.are.same({ 228, 1616 }, pool:map("fannkuch_checksum", { 7, 8 }):wait())
+    local r, msg, index = pool:map("binarytrees_check", { 3, 23 }):wait()
+    assert.is_nil(r)
+    assert.are.equal("task 2: binarytrees_check: n must be between 0 and 22, got 23", msg)
+    assert.are.equal(2, index)
+    assert.are.equal("task 1: spectral_norm: n must be between 1 and 32768, got 0", select(2, pool:map("spectral_norm", { 0 }):wait()))
+    pool:close()
+  end)
+
+  it("submits a batch of 100,000 tasks in one Lua-to-C call (Lua 5.4 C API)", function()
+    local core = require("hotpath.util").core.pool
+    if rawget(_G, "jit") then return end -- LuaJIT: FFI calls are not seen by hooks
+    local fns = {}
+    for _, v in pairs(core) do if type(v) == "function" then fns[v] = true end end
+    local pool = P.new { threads = 2 }
+    local inputs = mod30(100000)
+    for _, args in ipairs { { "fib_iterative", inputs }, { "noop", P.range(1, 100000) } } do
+      local calls = 0
+      debug.sethook(function()
+        if fns[debug.getinfo(2, "f").func] then calls = calls + 1 end
+      end, "c")
+      local f = pool:map(args[1], args[2], { results = false })
+      debug.sethook()
+      assert.are.equal(1, calls)
+      f:wait()
+    end
+    pool:close()
+  end)
+
   it("lists the built-in kinds", function()
     local set = {}
     for _, k in ipairs(P.kinds) do set[k] = true end
     assert.is_true(set.noop and set.identity and set.fib_recursive and set.fib_iterative)
+    assert.is_true(set.binarytrees_check and set.nbody_energy and set.spectral_norm and set.fannkuch_checksum)
   end)
 
   local pool = P.new { threads = 2 }

@@ -37,6 +37,24 @@ static int pool_gc(lua_State *L)
     return 0;
 }
 
+/* close(pool, drain, timeout): true, or nil, msg, "timeout" when workers were still inside a
+ * task at the deadline (they were detached and keep what they use; see hp_pool_shutdown). */
+static int l_pool_close(lua_State *L)
+{
+    lpool *p = luaL_checkudata(L, 1, POOL_MT);
+    double drain = luaL_optnumber(L, 2, 0);
+    double timeout = luaL_optnumber(L, 3, -1);
+    hp_pool *pool = p->pool;
+    p->pool = NULL;
+    void **msg = hp_lua_guard(L);
+    int rc = hp_pool_shutdown(pool, drain, timeout, (char **)msg);
+    hp_pool_free(pool);
+    if (rc != HP_OK)
+        return hp_lua_fail(L, rc, msg);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 static int l_pool_new(lua_State *L)
 {
     int threads = (int)luaL_optinteger(L, 1, 0);
@@ -248,7 +266,7 @@ static int l_batch_reduce(lua_State *L)
 void hp_lua_open_pool(lua_State *L)
 {
     static const luaL_Reg fns[] = {
-        { "pool_new", l_pool_new }, { "pool_close", pool_gc }, { "pool_threads", l_pool_threads },
+        { "pool_new", l_pool_new }, { "pool_close", l_pool_close }, { "pool_threads", l_pool_threads },
         { "pool_started", l_pool_started }, { "pool_map", l_pool_map },
         { "batch_wait", l_batch_wait }, { "batch_done", l_batch_done },
         { "batch_cancel", l_batch_cancel }, { "batch_status", l_batch_status },

@@ -1,8 +1,16 @@
-/* Lua-function tasks: pool:map(fn, inputs) runs fn in Lua states owned by the batch, one per
- * worker slot (created by the worker on its first chunk, never one per task). fn travels as
- * bytecode (lua_dump) and may have no upvalue but _ENV; inputs and results are copied through
- * a flat byte encoding (nil, booleans, numbers, strings, plain tables), so no worker ever
- * touches the caller's lua_State, and the caller's state is not touched while workers run.
+/* Lua-function tasks: pool:map(fn, inputs) runs fn in Lua states owned by the pool's worker
+ * threads, one per thread (created by the thread on its first Lua chunk, kept across batches
+ * in its hp_worker_local, closed by the thread itself when the pool shuts down; never one per
+ * task or per batch). fn travels as bytecode (lua_dump) and may have no upvalue but _ENV;
+ * inputs and results are copied through a flat byte encoding (nil, booleans, numbers, strings,
+ * plain tables), so no worker ever touches the caller's lua_State, and the caller's state is
+ * not touched while workers run.
+ *
+ * Isolation between batches: each batch's function is loaded afresh in each worker state with
+ * a fresh global table: a copy of the standard library as it was when the state was created
+ * (library tables copied one level), so globals and library fields set by one batch are not
+ * seen by the next. Shared within a worker state across batches: package.loaded (modules a
+ * task requires stay loaded), the string metatable and the registry.
  *
  * Compiled twice: into the Lua 5.4 module (hotpath.core, with lpool.c) and, with
  * HP_LTASKS_JIT, against LuaJIT's headers into hotpath.jitcore (linked to libhotpath.so);
@@ -17,7 +25,7 @@
 
 #include <lauxlib.h>
 #include <lualib.h>
-#include <stdatomic.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,13 +178,13 @@ static void decode(lua_State *L, const char **p)
 /* ---- batches --------------------------------------------------------------------------------- */
 
 typedef struct {
-    _Atomic(lua_State *) L; /* created and used by the worker holding this slot */
-    int fn_ref;
-    buf out;
+    lua_State *running; /* the state running this slot's chunk (under lbatch.mu) */
+    buf out;            /* results of the tasks this slot ran */
 } slot;
 
 typedef struct {
     hp_job *job;
+    pthread_mutex_t mu; /* slots[].running vs. cancel hooks */
     char *code;
     size_t code_len;
     int is_range;
@@ -205,28 +213,136 @@ static int writer(lua_State *L, const void *p, size_t sz, void *ud)
     return ((buf *)ud)->oom;
 }
 
-/* The worker's Lua state for this slot, with the function loaded (in the registry). */
-static lua_State *slot_state(lbatch *b, int w, char **errmsg)
+/* ---- worker states ---------------------------------------------------------------------------- */
+
+/* A worker thread's Lua state and what it holds: the pristine globals (ENV0_KEY in the
+ * registry) and the function of the batch it last ran (fn_ref, that batch's job serial). */
+typedef struct {
+    lua_State *L;
+    uint64_t serial;
+    int fn_ref;
+} wstate;
+
+static const char ENV0_KEY[] = "hotpath.env0";
+
+static void wstate_close(void *data)
 {
-    slot *s = &b->slots[w];
-    lua_State *L = atomic_load(&s->L);
-    if (L)
-        return L;
-    L = luaL_newstate();
-    if (!L) {
-        *errmsg = strdup("cannot create a Lua state");
-        return NULL;
+    wstate *ws = data;
+    if (ws->L)
+        lua_close(ws->L);
+    free(ws);
+}
+
+/* Pushes a copy of the table at idx, table values copied one level (the library tables). */
+static void copy_globals(lua_State *L, int idx, int deep)
+{
+    idx = lua_absindex(L, idx);
+    lua_newtable(L);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        if (deep && lua_istable(L, -1) && !lua_rawequal(L, -1, idx)) {
+            copy_globals(L, -1, 0);
+            lua_replace(L, -2);
+        }
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, -4);
     }
+}
+
+/* Runs in protected mode on a new state: libraries, then the pristine copy of the globals. */
+static int init_state(lua_State *L)
+{
     luaL_openlibs(L);
-    if (luaL_loadbuffer(L, b->code, b->code_len, "=task") != 0) {
+#if LUA_VERSION_NUM >= 502
+    lua_pushglobaltable(L);
+#else
+    lua_pushvalue(L, LUA_GLOBALSINDEX);
+#endif
+    copy_globals(L, -1, 1);
+    lua_pushnil(L);
+    lua_setfield(L, -2, "_G"); /* each copy gets its own _G */
+    lua_setfield(L, LUA_REGISTRYINDEX, ENV0_KEY);
+    return 0;
+}
+
+/* Runs in protected mode: loads the batch's function (argument 1: its bytecode) with a fresh copy of the pristine globals as its environment; returns it. */
+static int load_fn(lua_State *L)
+{
+    size_t len;
+    const char *code = lua_tolstring(L, 1, &len);
+    if (luaL_loadbuffer(L, code, len, "=task") != 0)
+        return lua_error(L);
+    int fn = lua_gettop(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, ENV0_KEY);
+    copy_globals(L, -1, 1);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -2, "_G");
+#if LUA_VERSION_NUM >= 502
+    const char *up = lua_getupvalue(L, fn, 1);
+    if (up) {
+        lua_pop(L, 1);
+        if (strcmp(up, "_ENV") == 0)
+            lua_setupvalue(L, fn, 1);
+    }
+#else
+    lua_setfenv(L, fn);
+#endif
+    lua_settop(L, fn);
+    return 1;
+}
+
+/* The worker's Lua state (created on its first Lua chunk, kept in its hp_worker_local), with
+ * this batch's function loaded; NULL with *errmsg on failure. A participant that is not a
+ * pool thread (no local) gets a state of its own for this chunk (*temp set: close it). */
+static wstate *worker_state(lbatch *b, hp_job *job, int w, wstate **temp, char **errmsg)
+{
+    hp_worker_local *local = hp_job_local(job, w);
+    wstate *ws = local ? local->data : NULL;
+    *temp = NULL;
+    if (!ws) {
+        ws = calloc(1, sizeof *ws);
+        if (!ws || !(ws->L = luaL_newstate())) {
+            free(ws);
+            *errmsg = strdup("cannot create a Lua state");
+            return NULL;
+        }
+        ws->fn_ref = LUA_NOREF;
+        lua_pushcfunction(ws->L, init_state);
+        if (lua_pcall(ws->L, 0, 0, 0) != 0) {
+            *errmsg = strdup("cannot open the Lua libraries");
+            wstate_close(ws);
+            return NULL;
+        }
+        if (local) {
+            local->data = ws;
+            local->dtor = wstate_close;
+        } else {
+            *temp = ws;
+        }
+    }
+    uint64_t serial = hp_job_serial(job);
+    if (ws->serial == serial)
+        return ws;
+    lua_State *L = ws->L;
+    luaL_unref(L, LUA_REGISTRYINDEX, ws->fn_ref);
+    ws->fn_ref = LUA_NOREF;
+    ws->serial = 0;
+    lua_settop(L, 0);
+    lua_pushcfunction(L, load_fn);
+    lua_pushlstring(L, b->code, b->code_len);
+    if (lua_pcall(L, 1, 1, 0) != 0) {
         const char *m = lua_tostring(L, -1);
         *errmsg = strdup(m ? m : "cannot load the task function");
-        lua_close(L);
+        lua_settop(L, 0);
+        if (*temp)
+            wstate_close(ws);
+        *temp = NULL;
         return NULL;
     }
-    s->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    atomic_store(&s->L, L);
-    return L;
+    ws->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    ws->serial = serial;
+    return ws;
 }
 
 static int fail_task(int64_t k, const char *what, const char *detail, char **errmsg)
@@ -243,20 +359,27 @@ static int lchunk(void *ctx, hp_job *job, int64_t begin, int64_t end, int w,
 {
     lbatch *b = ctx;
     char *lm = NULL;
-    lua_State *L = slot_state(b, w, &lm);
-    if (!L) {
+    wstate *temp = NULL;
+    wstate *ws = worker_state(b, job, w, &temp, &lm);
+    if (!ws) {
         *fail_index = begin;
         int rc = fail_task(begin, "", lm ? lm : "out of memory", errmsg);
         free(lm);
         return rc;
     }
+    lua_State *L = ws->L;
     slot *s = &b->slots[w];
+    /* a hook left by the cancel of an earlier batch goes; then cancel may reach this state */
+    lua_sethook(L, NULL, 0, 0);
+    pthread_mutex_lock(&b->mu);
+    s->running = L;
+    pthread_mutex_unlock(&b->mu);
     int status = HP_OK;
     for (int64_t k = begin; k < end; k++) {
         if (hp_job_stopped(job))
             break;
         lua_settop(L, 0);
-        lua_rawgeti(L, LUA_REGISTRYINDEX, s->fn_ref);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, ws->fn_ref);
         if (b->is_range) {
 #if LUA_VERSION_NUM >= 503
             lua_pushinteger(L, (lua_Integer)(b->first + k * b->step));
@@ -289,6 +412,11 @@ static int lchunk(void *ctx, hp_job *job, int64_t begin, int64_t end, int w,
             break;
     }
     lua_settop(L, 0);
+    pthread_mutex_lock(&b->mu);
+    s->running = NULL;
+    pthread_mutex_unlock(&b->mu);
+    if (temp)
+        wstate_close(temp);
     if (s->out.oom && status == HP_OK) {
         *fail_index = begin;
         status = fail_task(begin, "", "out of memory for results", errmsg);
@@ -296,17 +424,12 @@ static int lchunk(void *ctx, hp_job *job, int64_t begin, int64_t end, int w,
     return status;
 }
 
-static void lbatch_free(lbatch *b)
+static void lbatch_destroy(void *arg)
 {
-    if (!b)
-        return;
-    hp_job_free(b->job); /* cancels and waits until no worker uses the states */
-    for (int w = 0; w < b->nslots; w++) {
-        lua_State *L = atomic_load(&b->slots[w].L);
-        if (L)
-            lua_close(L);
+    lbatch *b = arg;
+    for (int w = 0; w < b->nslots; w++)
         free(b->slots[w].out.p);
-    }
+    pthread_mutex_destroy(&b->mu);
     free(b->slots);
     free(b->code);
     free(b->in.p);
@@ -314,6 +437,31 @@ static void lbatch_free(lbatch *b)
     free(b->res_slot);
     free(b->res_off);
     free(b);
+}
+
+/* Interrupts running tasks: the job stops handing out chunks and a count hook is installed on
+ * the states running this batch. */
+static void lbatch_cancel(lbatch *b)
+{
+    if (!b->job)
+        return;
+    hp_job_cancel(b->job);
+    /* under mu: a state is hooked only while it runs this batch (its thread, which owns it,
+     * clears the hook before it runs another) */
+    pthread_mutex_lock(&b->mu);
+    for (int w = 0; w < b->nslots; w++)
+        if (b->slots[w].running)
+            lua_sethook(b->slots[w].running, cancel_hook, LUA_MASKCOUNT, 1);
+    pthread_mutex_unlock(&b->mu);
+}
+
+/* Cancels and releases without waiting: a worker still inside a task frees the batch. */
+static void lbatch_free(lbatch *b)
+{
+    if (!b)
+        return;
+    lbatch_cancel(b);
+    hp_job_release(b->job, lbatch_destroy, b);
 }
 
 static lbatch *checklb(lua_State *L, int idx)
@@ -396,6 +544,7 @@ static int l_map(lua_State *L)
     lbatch *b = calloc(1, sizeof *b);
     if (!b)
         return luaL_error(L, "out of memory");
+    pthread_mutex_init(&b->mu, NULL);
     u->b = b;
     b->count = count;
     b->nslots = hp_pool_threads(pool);
@@ -457,13 +606,7 @@ static int l_done(lua_State *L)
 
 static int l_cancel(lua_State *L)
 {
-    lbatch *b = checklb(L, 1);
-    hp_job_cancel(b->job);
-    for (int w = 0; w < b->nslots; w++) {
-        lua_State *S = atomic_load(&b->slots[w].L);
-        if (S)
-            lua_sethook(S, cancel_hook, LUA_MASKCOUNT, 1);
-    }
+    lbatch_cancel(checklb(L, 1));
     return 0;
 }
 

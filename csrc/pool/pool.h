@@ -19,6 +19,17 @@ typedef struct hp_pool hp_pool; /* opaque */
 typedef struct hp_job hp_job;   /* opaque: one submitted range */
 
 enum { HP_POOL_MAX_THREADS = 1024 };
+/* How long hp_pool_free (and so a collected Lua pool) waits for running chunks to return
+ * before it detaches the workers (see hp_pool_shutdown). */
+enum { HP_POOL_FREE_TIMEOUT_MS = 2000 };
+
+/* Storage of one background thread for code that runs chunks on it (the Lua binding keeps its
+ * worker lua_State here): set and read only on that thread; when the thread exits (the pool
+ * shuts down) it calls dtor(data) itself, so data never crosses threads. */
+typedef struct hp_worker_local {
+    void *data;
+    void (*dtor)(void *data);
+} hp_worker_local;
 
 /* Chunk callback: processes [begin, end); worker is 0..threads-1 (the calling thread is one of
  * them). Returns HP_OK or a status; the first failure stops the remaining chunks. */
@@ -35,13 +46,24 @@ typedef int (*hp_chunk_fn)(void *ctx, hp_job *job, int64_t begin, int64_t end, i
  * the first job; a parallel_for runs on threads - 1 of them plus its caller. Never raises. */
 int hp_pool_new(hp_pool **out, int threads, char **errmsg);
 
-/* Cancels the jobs not yet finished and joins the workers; the handle stays valid (submits then
- * fail with HP_EINVAL) until hp_pool_free. Jobs still held by their owner stay valid. Blocks
- * until running chunks return (native chunks poll hp_job_stopped). Idempotent. */
+/* Stops the pool: no more submits (they fail with HP_EINVAL); the jobs already queued may run
+ * to their end for `drain` seconds (0: not at all, < 0: no limit); then every job not done is
+ * cancelled (status HP_ECANCELED; chunks not yet claimed never run, running ones may poll
+ * hp_job_stopped), and the call waits up to `timeout` seconds (< 0: no limit) for the workers
+ * inside a chunk to return, then joins them all. HP_OK once every worker is joined;
+ * HP_ETIMEDOUT (the message counts them) if some worker was still inside a chunk at the
+ * deadline: the workers are detached and nothing they use is freed (each holds a reference on
+ * the pool's memory, a job keeps its context until it is released, and the shared objects
+ * holding the code they run stay mapped); the last of them frees the pool after hp_pool_free.
+ * Jobs held by their owner stay valid. The handle stays valid until hp_pool_free. Idempotent
+ * (a second call returns HP_OK at once). */
+int hp_pool_shutdown(hp_pool *pool, double drain, double timeout, char **errmsg);
+
+/* hp_pool_shutdown without drain and without a deadline. */
 void hp_pool_close(hp_pool *pool);
 
-/* hp_pool_close, then releases the handle; memory a job still references stays until the last
- * job is released. NULL is fine. */
+/* hp_pool_shutdown (no drain, timeout HP_POOL_FREE_TIMEOUT_MS), then releases the caller's handle;
+ * memory a job or a detached worker still uses stays until they release it. NULL is fine. */
 void hp_pool_free(hp_pool *pool);
 
 int hp_pool_threads(const hp_pool *pool);
@@ -49,7 +71,9 @@ int hp_pool_closed(const hp_pool *pool);
 /* Background threads started so far (0 until the first job: they start lazily). */
 int hp_pool_started(const hp_pool *pool);
 
-/* Runs fn over [begin, end) in chunks of `chunk` items (<= 0: automatic), on at most `threads`
+/* Runs fn over [begin, end) in chunks of `chunk` items (<= 0: automatic: about 1/32 of a
+ * worker's share, and guided: claims shrink to single items near the end, so that items of very
+ * different costs still end together), on at most `threads`
  * workers (<= 0: all of the pool's), the caller participating; blocks until every chunk ran.
  * Returns the first failing chunk's status (its message in *errmsg). */
 int hp_pool_parallel_for(hp_pool *pool, int64_t begin, int64_t end, int64_t chunk, int threads,
@@ -84,6 +108,20 @@ int hp_job_status(hp_job *job, int64_t *index, const char **msg);
 
 /* Cancels the job if it is not done, waits until no participant uses it, and releases it. */
 void hp_job_free(hp_job *job);
+
+/* Cancels the job and releases it without waiting: if no participant is inside a chunk, frees
+ * it and calls dtor(arg) now; otherwise the last participant does both when its chunk returns
+ * (on its thread). For jobs whose context is heap memory that dtor frees (the Lua futures, so
+ * that a collector never blocks on a running task). NULL job: just dtor(arg). */
+void hp_job_release(hp_job *job, void (*dtor)(void *), void *arg);
+
+/* Unique number of the job within its pool (1, 2, ...): tells batches apart in caches. */
+uint64_t hp_job_serial(const hp_job *job);
+
+/* The hp_worker_local of the background thread running this chunk as `worker`, or NULL when
+ * the participant is a caller helping (hp_job_wait with help, parallel_for). Call only from
+ * inside the chunk callback. */
+hp_worker_local *hp_job_local(hp_job *job, int worker);
 
 #pragma GCC visibility pop
 #endif

@@ -36,27 +36,37 @@ struct hp_batch {
 
 /* ---- running --------------------------------------------------------------------------------- */
 
+/* Applies the kind to inputs [begin, end). The hot loop keeps everything it needs in locals
+ * (the kind may write memory, so fields read through b would be reloaded every task) and folds
+ * results into a local partial, written back once a chunk. */
 static int batch_chunk(void *ctx, hp_job *job, int64_t begin, int64_t end, int worker,
                        int64_t *fail_index, char **errmsg)
 {
     hp_batch *b = ctx;
-    const hp_batch_spec *sp = &b->spec;
-    struct partial *p = &b->parts[worker];
+    const hp_kind_fn fn = b->fn;
+    void *const kctx = b->kctx;
+    const int is_range = b->spec.is_range, fail_fast = b->spec.fail_fast;
+    const int64_t first = b->spec.first, step = b->spec.step;
+    const int64_t *const ints = b->ints;
+    const double *const floats = b->floats;
+    int64_t *const iresults = b->iresults;
+    double *const dresults = b->dresults;
     const int fint = b->result_type == HP_VAL_INT;
-    hp_task_in in = { .type = sp->input_type, .job = job };
+    struct partial p = b->parts[worker];
+    hp_task_in in = { .type = b->spec.input_type, .job = job };
     int status = HP_OK;
     for (int64_t k = begin; k < end; k++) {
         if ((k & 63) == 0 && hp_job_stopped(job))
             break;
         in.index = k;
-        if (sp->is_range) {
-            in.i = sp->first + k * sp->step;
+        if (is_range) {
+            in.i = first + k * step;
             in.d = (double)in.i;
-        } else if (b->ints) {
-            in.i = b->ints[k];
+        } else if (ints) {
+            in.i = ints[k];
             in.d = (double)in.i;
-        } else if (b->floats) {
-            in.d = b->floats[k];
+        } else if (floats) {
+            in.d = floats[k];
             in.i = in.d >= -9.2e18 && in.d <= 9.2e18 ? (int64_t)in.d : 0;
         } else {
             in.s = b->bytes + b->offsets[k];
@@ -64,7 +74,7 @@ static int batch_chunk(void *ctx, hp_job *job, int64_t begin, int64_t end, int w
         }
         hp_task_out out = { 0, 0 };
         char *msg = NULL;
-        int rc = b->fn(b->kctx, &in, &out, &msg);
+        int rc = fn(kctx, &in, &out, &msg);
         if (rc != HP_OK) {
             if (status == HP_OK) {
                 status = rc;
@@ -73,30 +83,32 @@ static int batch_chunk(void *ctx, hp_job *job, int64_t begin, int64_t end, int w
                        msg ? msg : hp_status_name(rc));
             }
             free(msg);
-            if (sp->fail_fast)
+            if (fail_fast)
                 break;
             continue;
         }
-        free(msg);
+        if (msg)
+            free(msg);
         if (fint) {
-            if (b->iresults)
-                b->iresults[k] = out.i;
-            p->isum = (int64_t)((uint64_t)p->isum + (uint64_t)out.i);
-            if (p->n == 0 || out.i < p->imin)
-                p->imin = out.i;
-            if (p->n == 0 || out.i > p->imax)
-                p->imax = out.i;
+            if (iresults)
+                iresults[k] = out.i;
+            p.isum = (int64_t)((uint64_t)p.isum + (uint64_t)out.i);
+            if (p.n == 0 || out.i < p.imin)
+                p.imin = out.i;
+            if (p.n == 0 || out.i > p.imax)
+                p.imax = out.i;
         } else {
-            if (b->dresults)
-                b->dresults[k] = out.d;
-            p->dsum += out.d;
-            if (p->n == 0 || out.d < p->dmin)
-                p->dmin = out.d;
-            if (p->n == 0 || out.d > p->dmax)
-                p->dmax = out.d;
+            if (dresults)
+                dresults[k] = out.d;
+            p.dsum += out.d;
+            if (p.n == 0 || out.d < p.dmin)
+                p.dmin = out.d;
+            if (p.n == 0 || out.d > p.dmax)
+                p.dmax = out.d;
         }
-        p->n++;
+        p.n++;
     }
+    b->parts[worker] = p;
     return status;
 }
 
@@ -252,11 +264,9 @@ int hp_batch_reduce(const hp_batch *b, int op, hp_task_out *out)
     return 1;
 }
 
-void hp_batch_free(hp_batch *b)
+static void batch_destroy(void *arg)
 {
-    if (!b)
-        return;
-    hp_job_free(b->job); /* cancels and waits until no worker uses the batch */
+    hp_batch *b = arg;
     free(b->ints);
     free(b->floats);
     free(b->bytes);
@@ -265,4 +275,12 @@ void hp_batch_free(hp_batch *b)
     free(b->dresults);
     free(b->parts);
     free(b);
+}
+
+void hp_batch_free(hp_batch *b)
+{
+    if (!b)
+        return;
+    /* cancels; the storage goes now, or with the last worker still inside a task */
+    hp_job_release(b->job, batch_destroy, b);
 }

@@ -101,7 +101,8 @@ const double *hp_batch_float_results(const hp_batch *b);
  * taken in index order. */
 int hp_batch_reduce(const hp_batch *b, int op, hp_task_out *out);
 
-/* Cancels if running, waits until no worker uses it, frees. NULL is fine. */
+/* Cancels if running and releases it without waiting: a worker still inside a task frees it
+ * when that task returns (hp_job_release). NULL is fine. */
 void hp_batch_free(hp_batch *b);
 
 #pragma GCC visibility pop

@@ -16,6 +16,7 @@ local C = core.pool
 local type, error, setmetatable, getmetatable, format = type, error, setmetatable, getmetatable, string.format
 local checkint, checkopts, argerror, typename = util.checkint, util.checkopts, util.argerror, util.typename
 local floor = math.floor
+local pairs, clock = pairs, core.clock
 
 local M = { kinds = {} }
 for name in C.kinds:gmatch("[^,]+") do M.kinds[#M.kinds + 1] = name end
@@ -139,7 +140,8 @@ function M.new(opts)
   if opts.threads ~= nil then threads = checkint(opts.threads, 1, "new", 1, 1024, "threads") end
   local h, msg, code = C.pool_new(threads)
   if not h then return nil, msg, code end
-  return setmetatable({ _h = h }, Pool)
+  -- _futures: the live futures of this pool (weak), so that close can drain or interrupt them
+  return setmetatable({ _h = h, _futures = setmetatable({}, { __mode = "k" }) }, Pool)
 end
 
 local default_pool
@@ -153,17 +155,55 @@ function Pool:threads() return C.pool_threads(check_pool(self, "threads")) end
 function Pool:started() return C.pool_started(check_pool(self, "started")) end
 function Pool:closed() return self._h == nil end
 
--- close(): cancels the batches in flight and joins the workers. Futures of this pool stay
--- usable (their wait returns nil, "cancelled"). Idempotent; also __gc and __close.
-function Pool:close()
+-- close([opts]): stops the pool and joins its workers. Futures of this pool stay usable (their
+-- wait returns nil, "cancelled" if their batch did not finish).
+--   opts.drain: true (or a number of seconds) lets the batches in flight finish (for at most
+--               that long), then cancels the rest; default false: cancel at once;
+--   opts.timeout: seconds to wait, after the cancel, for tasks still running to return
+--               (default: no limit). A cancel stops the tasks not started; running native
+--               tasks see the cancelled flag, running Lua tasks are interrupted by a hook.
+-- Returns true, or nil, msg, "timeout" when some worker was still inside a task at the deadline
+-- (a native task that does not poll the cancelled flag): that worker is detached and keeps
+-- the memory and code it uses; the last such worker frees the pool when its task returns.
+-- Idempotent (closing a closed pool returns true). __gc and __close: close{ timeout = 2 }.
+local function checksecs(v, what, fname)
+  if type(v) ~= "number" or v ~= v or v < 0 then
+    argerror(1, fname, what .. ": non-negative number expected, got " .. (type(v) == "number" and tostring(v) or typename(v)), 2)
+  end
+  return v
+end
+
+function Pool:close(opts)
+  if getmetatable(self) ~= Pool then argerror(1, "close", "pool expected, got " .. typename(self)) end
+  opts = checkopts(opts, 1, "close")
+  local timeout, drain = -1, opts.drain
+  if opts.timeout ~= nil then timeout = checksecs(opts.timeout, "timeout", "close") end
+  if drain ~= nil and drain ~= false and drain ~= true then drain = checksecs(drain, "drain", "close") end
+  local h = self._h
+  if not h then return true end
+  if drain then
+    local deadline = drain ~= true and clock() + drain
+    for f in pairs(self._futures) do
+      if f._h then
+        local left = deadline and deadline - clock() or -1
+        f._ops.wait(f._h, deadline and (left > 0 and left or 0) or -1)
+      end
+    end
+  end
+  for f in pairs(self._futures) do
+    if f._h then f._ops.cancel(f._h) end
+  end
+  self._h = nil
+  return C.pool_close(h, 0, timeout)
+end
+Pool.__close = function(self) self:close() end
+Pool.__gc = function(self)
   local h = self._h
   if h then
     self._h = nil
-    C.pool_close(h)
+    C.pool_close(h, 0, 2)
   end
 end
-Pool.__close = Pool.close
-Pool.__gc = Pool.close
 
 local native_ops = {
   wait = C.batch_wait, done = C.batch_done, cancel = C.batch_cancel, status = C.batch_status,
@@ -219,7 +259,9 @@ function Pool:map(kind, inputs, opts)
     if code == "invalid" then argerror(1, "map", msg) end
     return nil, msg, nil, code
   end
-  return setmetatable({ _h = b, _ops = ops, _pool = self }, Future)
+  local f = setmetatable({ _h = b, _ops = ops, _pool = self }, Future)
+  self._futures[f] = true
+  return f
 end
 
 return M

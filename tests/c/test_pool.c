@@ -99,6 +99,134 @@ static int odd_fails(void *ctx, hp_job *job, int64_t begin, int64_t end, int wor
     return HP_OK;
 }
 
+/* ---- shutdown --------------------------------------------------------------------------------- */
+
+/* A chunk that ignores the stop flag until `unblock` is set (a task that cannot be interrupted);
+ * its context is heap memory freed by the job's release destructor. */
+static atomic_int unblock, ctx_freed, local_dtors, entered;
+
+struct stuck_ctx {
+    int64_t touched[64];
+};
+
+static void count_local(void *data)
+{
+    (void)data;
+    atomic_fetch_add(&local_dtors, 1);
+}
+
+static int stuck_chunk(void *ctx, hp_job *job, int64_t begin, int64_t end, int worker,
+                       int64_t *fail_index, char **errmsg)
+{
+    (void)job; (void)end; (void)fail_index; (void)errmsg;
+    struct stuck_ctx *c = ctx;
+    hp_worker_local *local = hp_job_local(job, worker);
+    if (local && !local->dtor) {
+        local->data = c;
+        local->dtor = count_local;
+    }
+    atomic_fetch_add(&entered, 1);
+    while (!atomic_load(&unblock))
+        nap();
+    c->touched[worker] += begin; /* writes the context after the pool was freed */
+    return HP_OK;
+}
+
+static void free_ctx(void *ctx)
+{
+    free(ctx);
+    atomic_store(&ctx_freed, 1);
+}
+
+static int short_chunk(void *ctx, hp_job *job, int64_t begin, int64_t end, int worker,
+                       int64_t *fail_index, char **errmsg)
+{
+    (void)job; (void)begin; (void)end; (void)worker; (void)fail_index; (void)errmsg;
+    nap();
+    atomic_fetch_add((atomic_int *)ctx, 1);
+    return HP_OK;
+}
+
+static int wait_flag(atomic_int *flag, int want)
+{
+    for (int i = 0; i < 50000 && atomic_load(flag) < want; i++)
+        nap();
+    return atomic_load(flag) >= want;
+}
+
+static void test_shutdown(void)
+{
+    hp_pool *pool = NULL;
+    hp_job *job = NULL;
+    char *err = NULL;
+
+    /* drain: the queued job runs to its end */
+    atomic_int ran;
+    atomic_init(&ran, 0);
+    hp_pool_new(&pool, 2, NULL);
+    hp_pool_submit(pool, 0, 200, 1, 0, 0, short_chunk, &ran, &job, NULL);
+    CHECK(hp_pool_shutdown(pool, 30, 10, &err) == HP_OK && err == NULL, "drain: HP_OK");
+    CHECK(atomic_load(&ran) == 200 && hp_job_done(job) && hp_job_status(job, NULL, NULL) == HP_OK,
+          "drain: every chunk of the job in flight ran");
+    CHECK(hp_pool_shutdown(pool, 30, 10, &err) == HP_OK, "shutdown twice: HP_OK");
+    hp_job_free(job);
+    hp_pool_free(pool);
+
+    /* drain with a deadline: the rest is cancelled */
+    struct slow_ctx sc;
+    atomic_init(&sc.ran, 0);
+    atomic_init(&sc.release, 0);
+    hp_pool_new(&pool, 2, NULL);
+    hp_pool_submit(pool, 0, 100, 1, 0, 0, slow_chunk, &sc, &job, NULL);
+    CHECK(hp_pool_shutdown(pool, 0.05, 10, &err) == HP_OK, "drain past the deadline: cancels, joins");
+    CHECK(hp_job_status(job, NULL, NULL) == HP_ECANCELED && atomic_load(&sc.ran) < 100,
+          "drain past the deadline: the job is cancelled");
+    hp_job_free(job);
+    hp_pool_free(pool);
+
+    /* a worker stuck in a chunk past the deadline: detached, memory kept, freed by the worker */
+    atomic_store(&unblock, 0);
+    atomic_store(&ctx_freed, 0);
+    atomic_store(&local_dtors, 0);
+    atomic_store(&entered, 0);
+    struct stuck_ctx *c = calloc(1, sizeof *c);
+    hp_pool_new(&pool, 2, NULL);
+    hp_pool_submit(pool, 0, 4, 1, 0, 0, stuck_chunk, c, &job, NULL);
+    CHECK(wait_flag(&entered, 2), "both workers are inside a chunk");
+    int rc = hp_pool_shutdown(pool, 0, 0.05, &err);
+    CHECK(rc == HP_ETIMEDOUT && err != NULL, "stuck workers: HP_ETIMEDOUT");
+    CHECK_STR(err, "pool: 2 worker(s) still running a task 0.05 s after the cancel; detached: "
+              "they free the pool when their task returns", "the message counts the workers still running");
+    hp_free(err);
+    err = NULL;
+    CHECK(hp_pool_closed(pool), "the pool is closed");
+    hp_job *none = NULL;
+    CHECK(hp_pool_submit(pool, 0, 5, 0, 0, 0, stuck_chunk, c, &none, &err) == HP_EINVAL && !none,
+          "submit after a timed-out shutdown: HP_EINVAL");
+    hp_free(err);
+    err = NULL;
+    hp_pool_free(pool);                  /* the owner lets go: the workers keep it */
+    hp_job_release(job, free_ctx, c);    /* the owner lets go: the last worker frees c */
+    CHECK(!atomic_load(&ctx_freed), "the context of a running job is not freed on release");
+    atomic_store(&unblock, 1);
+    CHECK(wait_flag(&ctx_freed, 1), "the last worker frees the released job's context");
+    CHECK(wait_flag(&local_dtors, 2), "each exiting worker destroys its own worker-local data");
+    struct timespec ts = { 0, 100000000 }; /* let them drop the pool (LeakSanitizer checks it) */
+    nanosleep(&ts, NULL);
+
+    /* release of a done job frees at once; of no job, just the destructor */
+    atomic_store(&ctx_freed, 0);
+    hp_pool_new(&pool, 1, NULL);
+    hp_pool_submit(pool, 0, 0, 0, 0, 0, short_chunk, &ran, &job, NULL);
+    hp_job_release(job, free_ctx, malloc(8));
+    CHECK(atomic_load(&ctx_freed) == 1, "releasing a done job runs the destructor at once");
+    atomic_store(&ctx_freed, 0);
+    hp_job_release(NULL, free_ctx, malloc(8));
+    CHECK(atomic_load(&ctx_freed) == 1, "releasing no job runs the destructor");
+    CHECK(hp_pool_shutdown(pool, 0, 0, NULL) == HP_OK, "shutdown of an idle pool with timeout 0: HP_OK");
+    hp_pool_free(pool);
+}
+
 int main(void)
 {
     hp_pool *pool = NULL;
@@ -213,5 +341,7 @@ int main(void)
     CHECK_STR(err, "pool: the pool is closed", "closed message");
     hp_free(err);
     hp_pool_free(pool);
+
+    test_shutdown();
     return tap_done();
 }

@@ -21,9 +21,14 @@ return function(core)
     return ffi_gc(out[0], C.hp_pool_free)
   end
 
-  function P.pool_close(h)
+  -- close(h, drain, timeout): true, or nil, msg, "timeout" (see hp_pool_shutdown).
+  function P.pool_close(h, drain, timeout)
     ffi_gc(h, nil)
+    local errp = ffi_new("char *[1]")
+    local rc = C.hp_pool_shutdown(h, drain or 0, timeout or -1, errp)
     C.hp_pool_free(h)
+    if rc ~= HP_OK then return fail(rc, errp) end
+    return true
   end
   function P.pool_threads(h) return C.hp_pool_threads(h) end
   function P.pool_started(h) return C.hp_pool_started(h) end

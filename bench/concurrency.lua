@@ -83,8 +83,10 @@ local recursive = native("fib_recursive", true)
 recursive.reference, recursive.timeout = published, 120
 recursive.note = NOTE .. " Metrics: floor_ms is the 1-thread time of the same batch (measured in " ..
   "the same process, untimed) divided by the cores; ratio_to_floor is this batch's time over it."
+recursive.headline = { dimension = "concurrency", workload = "100,000 tasks fib(i % 30), recursive", langs = { "Go" } }
 local iterative = native("fib_iterative")
 iterative.reference, iterative.note = published, NOTE
+iterative.headline = { dimension = "concurrency", workload = "100,000 tasks fib(i % 30), iterative", langs = { "Rust" } }
 
 return hp.suite "concurrency" {
   hp.scenario "100,000 tasks fib(i % 30), recursive (Go's workload)" (recursive),

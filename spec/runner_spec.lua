@@ -126,7 +126,8 @@ describe("report.summary", function()
       result { suite = "mem", name = "m", headline = { dimension = "memory", workload = "w", show = { "a_mb", "b_mb" } },
         summary = { metrics = { a_mb = { median = 4.26 }, b_mb = { median = 5 } } }, -- no .x5 tie: LuaJIT and 5.4 round ties apart
         reference = { { name = "Rust (actix-web)", a_mb = 3.2, b_mb = 8.1 } } },
-      result { suite = "x", name = "failing", ok = false, headline = { dimension = "X", workload = "y" } },
+      result { suite = "x", name = "failing", ok = false, headline = { dimension = "X", workload = "y", langs = { "Go" } },
+        reference = { { name = "Rust, published", ms = 1 } } },
       result { suite = "x", name = "no headline" },
     } }
     assert.are.equal(table.concat({

@@ -10,7 +10,8 @@
 --       reference = { { name = "Rust, published", ms = 246, mb = 4.8 }, ... },
 --       note = "shown with the results", timeout = 120, runs = 5, warmup = 1,
 --       baseline = "other scenario of the suite",  -- also show the ratio of medians to it
---       headline = { dimension = "CPU", workload = "mandelbrot 5000", show = { "ms", "mb" } },
+--       headline = { dimension = "CPU", workload = "mandelbrot 5000", show = { "ms", "mb" },
+--                    langs = { "Rust", "Go" } },
 --                                                  -- a row of the summary table (report/summary.lua)
 --     },
 --     hp.scenario "mandelbrot, plain Lua" {           -- an external command instead of run

@@ -5,7 +5,8 @@
 --
 -- show lists what to put side by side: "ms" (our best run time), "mb" (our peak RSS), or any
 -- metric the scenario's run returns (rps, p99_ms, server_mb, ...). The published side is the
--- scenario's first reference whose `lang` (or, without one, name) starts with Rust or Go.
+-- scenario's first reference whose `lang` (or, without one, name) starts with Rust or Go;
+-- `langs = { "Go" }` limits a row to the published figures that measure the same workload.
 local format, concat, ipairs, type = string.format, table.concat, ipairs, type
 
 local M = {}
@@ -92,9 +93,11 @@ function M.render(run, info)
       else
         row[3] = cell(r, show, ours)
       end
+      local langs = {}
+      for _, l in ipairs(h.langs or LANGS) do langs[l] = true end
       for _, l in ipairs(LANGS) do
         local ref
-        for _, x in ipairs(r.reference or {}) do
+        for _, x in ipairs(langs[l] and r.reference or {}) do
           if not ref and lang_of(x) == l then ref = x end
         end
         local text = "-"

@@ -247,6 +247,42 @@ describe("hotpath.json.parse (lazy)", function()
     assert.are.equal(256, d1:at("/total"))
   end)
 
+  it("rejects node indices that are not values (raw core calls, forged nodes)", function()
+    local cj = require("hotpath.util").core.json
+    local p = cj.parser()
+    -- tape: 1 [, 2 int, 3 payload, 4 double, 5 payload, 6 {, 7 key, 8 int, 9 payload, 10 }, 11 "s", 12 ]
+    local g = cj.parse(p, '[2449958199437037567,1.5,{"k":-1},"s"]', 0)
+    for _, n in ipairs({ 0, 3, 5, 7, 9, 10, 12, 13, 100000 }) do
+      local want = "JSON node " .. n .. " is not a value of this document"
+      local ok, err = pcall(cj.get, p, g, n, "")
+      assert.is_false(ok)
+      assert.truthy(tostring(err):find(want, 1, true), err)
+      ok, err = pcall(cj.materialize, p, g, n, false, 0)
+      assert.truthy(not ok and tostring(err):find(want, 1, true), err)
+      ok, err = pcall(cj.next, p, g, n, 0)
+      assert.truthy(not ok and tostring(err):find(want, 1, true), err)
+      ok, err = pcall(cj.get, p, g, n, "/0")
+      assert.truthy(not ok and tostring(err):find(want, 1, true), err)
+    end
+    local kind, v, cnt = cj.get(p, g, 6, "")
+    assert.are.same({ 9, 6, 1 }, { kind, tonumber(v), cnt })
+    assert.are.equal(-1, select(2, cj.get(p, g, 8, "")))
+    -- iteration cursors: a child start inside the container, or the end
+    for _, c in ipairs({ 3, 5, 9, 13, 100 }) do
+      local ok, err = pcall(cj.next, p, g, 1, c)
+      assert.truthy(not ok and tostring(err):find("JSON iteration cursor " .. c .. " is not a child of node 1", 1, true), err)
+    end
+    local ok, err = pcall(cj.next, p, g, 6, 8)   -- a value where an object's key must be
+    assert.truthy(not ok and tostring(err):find("JSON iteration cursor 8 is not a child of node 6", 1, true), err)
+    assert.is_nil(cj.next(p, g, 1, 12))
+    -- a document is opaque: no public field names its tape index
+    local doc = json.parse("[2449958199437037567]")
+    assert.is_nil(rawget(doc, "_n"))
+    doc._n = 3
+    assert.are.equal("array", doc:type())
+    assert.are.equal("2449958199437037567", (tostring(doc:at("/0")):gsub("LL$", "")))
+  end)
+
   it("reports bad input like decode", function()
     local ok, err = pcall(json.parse, "[1,")
     assert.are.equal("unexpected end of input at byte 3", err)

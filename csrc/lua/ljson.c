@@ -160,26 +160,38 @@ static int l_parse(lua_State *L)
     return 1;
 }
 
-/* Pushes kind, value, count for the node (containers: value is the node). */
+/* Pushes kind, value, count of the node's record r (containers: value is the node). */
+static int push_rec(lua_State *L, const hp_json_rec *r, size_t node)
+{
+    lua_pushinteger(L, r->type);
+    if (r->type == HP_JSON_ARRAY || r->type == HP_JSON_OBJECT)
+        lua_pushinteger(L, (lua_Integer)node);
+    else
+        push_scalar(L, r);
+    lua_pushinteger(L, r->n);
+    return 3;
+}
+
+/* Raises the message of a failed node call (errmsg handed to a guard slot first). */
+static int raise_err(lua_State *L, int rc, char *err)
+{
+    void **slot = hp_lua_guard(L);
+    *slot = err;
+    return raise_msg(L, rc, slot);
+}
+
+/* Pushes kind, value, count for the node. */
 static int push_node(lua_State *L, hp_json_parser *p, uint64_t gen, size_t node)
 {
     hp_json_rec r;
     char *err = NULL;
     int rc = hp_json_node(p, gen, node, &r, &err);
-    if (rc != HP_OK) {
-        void **slot = hp_lua_guard(L);
-        *slot = err;
-        return raise_msg(L, rc, slot);
-    }
-    lua_pushinteger(L, r.type);
-    if (r.type == HP_JSON_ARRAY || r.type == HP_JSON_OBJECT)
-        lua_pushinteger(L, (lua_Integer)node);
-    else
-        push_scalar(L, &r);
-    lua_pushinteger(L, r.n);
-    return 3;
+    if (rc != HP_OK)
+        return raise_err(L, rc, err);
+    return push_rec(L, &r, node);
 }
 
+/* Node indices come from Lua (raw integers): the core checks them (HP_EINVAL, raised). */
 static int l_get(lua_State *L)
 {
     hp_json_parser *p = check_parser(L, 1);
@@ -187,21 +199,17 @@ static int l_get(lua_State *L)
     size_t node = (size_t)luaL_checkinteger(L, 3);
     size_t plen = 0;
     const char *ptr = luaL_optlstring(L, 4, "", &plen);
-    size_t found = node;
-    if (plen) {
-        char *err = NULL;
-        int rc = hp_json_pointer(p, gen, node, ptr, plen, &found, &err);
-        if (rc != HP_OK) {
-            void **slot = hp_lua_guard(L);
-            *slot = err;
-            return raise_msg(L, rc, slot);
-        }
-        if (!found) {
-            lua_pushinteger(L, 0);
-            return 1;
-        }
+    size_t found = 0;
+    hp_json_rec r;
+    char *err = NULL;
+    int rc = hp_json_lookup(p, gen, node, ptr, plen, &found, &r, &err);
+    if (rc != HP_OK)
+        return raise_err(L, rc, err);
+    if (!found) {
+        lua_pushinteger(L, 0);
+        return 1;
     }
-    return push_node(L, p, gen, found);
+    return push_rec(L, &r, found);
 }
 
 static int l_next(lua_State *L)
@@ -213,8 +221,14 @@ static int l_next(lua_State *L)
     int r = hp_json_next(p, gen, node, &cursor, &key, &child);
     if (r < 0) {
         hp_json_rec rec;
-        if (hp_json_node(p, gen, node, &rec, NULL) != HP_OK)
-            return luaL_error(L, "JSON document used after its parser parsed another document");
+        size_t found;
+        char *err = NULL;
+        int rc = hp_json_lookup(p, gen, node, "", 0, &found, &rec, &err);
+        if (rc != HP_OK)
+            return raise_err(L, rc, err);
+        if (rec.type == HP_JSON_ARRAY || rec.type == HP_JSON_OBJECT)
+            return luaL_error(L, "JSON iteration cursor %I is not a child of node %I",
+                              (lua_Integer)cursor, (lua_Integer)node);
         return luaL_error(L, "JSON value is not an array or object");
     }
     if (r == 0)
@@ -222,7 +236,8 @@ static int l_next(lua_State *L)
     lua_pushinteger(L, (lua_Integer)cursor);
     if (key) {
         hp_json_rec k;
-        hp_json_node(p, gen, key, &k, NULL);
+        if (hp_json_node(p, gen, key, &k, NULL) != HP_OK || k.type != HP_JSON_STRING)
+            return luaL_error(L, "JSON object key at node %I is not a string", (lua_Integer)key);
         lua_pushlstring(L, k.v.s, k.n);
     } else {
         lua_pushboolean(L, 0);

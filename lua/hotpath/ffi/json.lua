@@ -169,11 +169,8 @@ return function(core)
     error(msg, 3)
   end
 
-  -- kind, value, count of a node (containers: value is the node).
-  local function push_node(p, g, node)
-    local rc = C.hp_json_node(p, g, node, recp, errp)
-    if rc ~= 0 then raise(rc) end
-    local x = recp[0]
+  -- The kind, value, count of a record (containers: value is the node).
+  local function push_rec(x, node)
     local ty = x.type
     if ty >= 8 then return ty, node, x.n end
     if ty == 7 then return 7, ffi_string(x.v.s, x.n), x.n end
@@ -189,32 +186,42 @@ return function(core)
     return 5, bigint(x, 0, true), 0
   end
 
+  -- kind, value, count of a node (containers: value is the node).
+  local function push_node(p, g, node)
+    local rc = C.hp_json_node(p, g, node, recp, errp)
+    if rc ~= 0 then raise(rc) end
+    return push_rec(recp[0], node)
+  end
+
+  -- Node indices come from Lua: the core checks them (HP_EINVAL, raised).
   function J.get(p, g, node, ptr)
-    if ptr and #ptr > 0 then
-      local rc = C.hp_json_pointer(p, g, node, ptr, #ptr, outp, errp)
-      if rc ~= 0 then raise(rc) end
-      node = outp[0]
-      if node == 0 then return 0 end
-    end
-    return push_node(p, g, node)
+    local rc = C.hp_json_lookup(p, g, node, ptr, ptr and #ptr or 0, outp, recp, errp)
+    if rc ~= 0 then raise(rc) end
+    local found = outp[0]
+    if found == 0 then return 0 end
+    return push_rec(recp[0], tonumber(found))
   end
 
   function J.next(p, g, node, cursor)
     curp[0] = cursor or 0
     local r = C.hp_json_next(p, g, node, curp, keyp, childp)
     if r < 0 then
-      if C.hp_json_node(p, g, node, recp, nil) ~= 0 then
-        error("JSON document used after its parser parsed another document", 2)
+      local rc = C.hp_json_lookup(p, g, node, nil, 0, outp, recp, errp)
+      if rc ~= 0 then raise(rc) end
+      if recp[0].type >= 8 then
+        error(format("JSON iteration cursor %d is not a child of node %d", tonumber(cursor or 0), tonumber(node)), 2)
       end
       error("JSON value is not an array or object", 2)
     end
     if r == 0 then return nil end
     local key = false
     if keyp[0] ~= 0 then
-      C.hp_json_node(p, g, keyp[0], recp, nil)
+      if C.hp_json_node(p, g, keyp[0], recp, nil) ~= 0 or recp[0].type ~= 7 then
+        error(format("JSON object key at node %d is not a string", tonumber(keyp[0])), 2)
+      end
       key = ffi_string(recp[0].v.s, recp[0].n)
     end
-    return tonumber(curp[0]), key, push_node(p, g, childp[0])
+    return tonumber(curp[0]), key, push_node(p, g, tonumber(childp[0]))
   end
 
   function J.materialize(p, g, node, mt, mode)

@@ -303,6 +303,30 @@ describe("hotpath.json.encode", function()
     it("encodes case " .. i, function() assert.are.equal(c[2], json.encode(c[1], { sort_keys = true })) end)
   end
 
+  it("writes number keys as the same text under both runtimes, sorted by that text", function()
+    local keys = {
+      { 0.1, "0.1" }, { 1 / 3, "0.3333333333333333" }, { 0.1 + 0.2, "0.30000000000000004" },
+      { 3.0, "3" }, { -7.0, "-7" }, { -0.0, "0" }, { 2 ^ 53, "9007199254740992" },
+      { 2 ^ 60, "1152921504606846976" }, { -2 ^ 63, "-9223372036854775808" },
+      { 2 ^ 63, "9.223372036854776e18" }, { 1e300, "1e300" }, { 5e-324, "5e-324" },
+      { -1.5, "-1.5" }, { 1e21, "1e21" }, { 123456789012, "123456789012" },
+    }
+    for _, c in ipairs(keys) do
+      local want = '{"' .. c[2] .. '":1}'
+      assert.are.equal(want, json.encode({ [c[1]] = 1 }))
+      assert.are.equal(want, json.encode({ [c[1]] = 1 }, { sort_keys = true }))
+      assert.are.equal('{\n  "' .. c[2] .. '": 1\n}', json.encode({ [c[1]] = 1 }, { sort_keys = true, indent = 2 }))
+    end
+    -- sorted by the text written; a string key with the same text as a number key first
+    assert.are.equal('{"0.1":1,"0.3":4,"0.3":2,"0.30000000000000004":3,"10":5,"9":6}',
+      json.encode({ [0.1] = 1, [0.3] = 2, [0.1 + 0.2] = 3, ["0.3"] = 4, [10] = 5, [9] = 6 }, { sort_keys = true }))
+    assert.are.equal('{"-1":3,"1e300":5,"2.5":2,"b":4}',
+      json.encode({ [-1] = 3, [1e300] = 5, [2.5] = 2, b = 4 }, { sort_keys = true }))
+    local ok, err = pcall(json.encode, { [0 / 0 ~= 0 / 0 and 1e309 or 0] = 1 })
+    assert.is_false(ok)
+    assert.truthy(err:find("cannot encode a NaN or infinite table key as JSON", 1, true))
+  end)
+
   it("sorts keys and indents", function()
     assert.are.equal('{\n  "a": [\n    1,\n    2\n  ],\n  "b": {}\n}',
       json.encode({ b = {}, a = { 1, 2 } }, { sort_keys = true, indent = 2 }))

@@ -175,6 +175,10 @@ void hp_jw_number(hp_jw *w, double d);        /* shortest text that round-trips 
 /* (integral values of magnitude <= 2^53 are written as integers: "100", not "1e2";
  * NaN and infinities as null, see hp_json_dtoa) */
 void hp_jw_integer(hp_jw *w, int64_t i);
+/* The text of a number used as a table key (unquoted), the same under both runtimes: an
+ * integral value in [-2^63, 2^63) as an integer (Lua 5.4 stores such keys as integers; -0.0
+ * as 0), any other value as hp_jw_number. Callers refuse NaN and infinities first. */
+void hp_jw_keynum(hp_jw *w, double d);
 
 /* Makes room for n more bytes; returns 0 on success, -1 (and sets oom) on failure. */
 int hp_jw_reserve(hp_jw *w, size_t n);

@@ -113,6 +113,20 @@ static void writer_tests(void)
     }
     CHECK(differ == 0 && noround == 0, "numbers with few decimals: the writer's text round-trips, as short as Grisu2's or shorter");
 
+    /* number keys: integral values within int64 as integers (-0 as 0), others as numbers */
+    static const struct { double d; const char *want; } keys[] = {
+        { 0.1, "0.1" }, { -0.0, "0" }, { 3.0, "3" }, { 1152921504606846976.0, "1152921504606846976" },
+        { -9223372036854775808.0, "-9223372036854775808" },
+        { 9223372036854775808.0, "9.223372036854776e18" }, { 1e300, "1e300" }, { -1.5, "-1.5" },
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        hp_jw w;
+        hp_jw_init(&w, NULL, 0);
+        hp_jw_keynum(&w, keys[i].d);
+        CHECK_STR(text(&w), keys[i].want, "number key text");
+        hp_jw_free(&w);
+    }
+
     integer(0, "0");
     integer(-7, "-7");
     integer(INT64_MAX, "9223372036854775807");

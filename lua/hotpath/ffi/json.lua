@@ -234,6 +234,7 @@ return function(core)
   local w = ffi_gc(ffi_new("hp_jw[1]"), function(x) C.hp_jw_free(x) end)
   C.hp_jw_init(w, nil, 0)
   local jw_raw, jw_string, jw_number, jw_integer = C.hp_jw_raw, C.hp_jw_string, C.hp_jw_number, C.hp_jw_integer
+  local jw_keynum = C.hp_jw_keynum
   local floor = math.floor
   local path = {}
   local o_sort, o_indent, o_empty, o_depth, o_nan
@@ -268,13 +269,25 @@ return function(core)
     end
   end
 
+  -- The text of a number key (for sorting), through a scratch writer.
+  local kw = ffi_gc(ffi_new("hp_jw[1]"), function(x) C.hp_jw_free(x) end)
+  C.hp_jw_init(kw, nil, 0)
+  local function keytext(k)
+    if k ~= k or k == huge or k == -huge then error("cannot encode a NaN or infinite table key as JSON", 0) end
+    kw[0].len = 0
+    jw_keynum(kw, k)
+    return ffi_string(kw[0].buf, kw[0].len)
+  end
+
   local function key(k)
     local kt = type(k)
     if kt == "string" then jw_string(w, k, #k)
     elseif kt == "number" then
+      -- the C routine the 5.4 encoder uses too: the same key text under both runtimes
       if k ~= k or k == huge or k == -huge then error("cannot encode a NaN or infinite table key as JSON", 0) end
-      local s = (floor(k) == k and k >= -TWO53 and k <= TWO53) and format("%d", k) or format("%.17g", k)
-      jw_string(w, s, #s)
+      putc(34, '"')
+      jw_keynum(w, k)
+      putc(34, '"')
     else
       error("cannot encode a table key of type " .. kt .. " as JSON", 0)
     end
@@ -319,7 +332,17 @@ return function(core)
           if kt ~= "string" and kt ~= "number" then error("cannot encode a table key of type " .. kt .. " as JSON", 0) end
           keys[#keys + 1] = k
         end
-        sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+        -- by the text written (number keys: hp_jw_keynum's); a string key first on a tie
+        local text = {}
+        for j = 1, #keys do
+          local k = keys[j]
+          if type(k) == "number" then text[k] = keytext(k) end
+        end
+        sort(keys, function(a, b)
+          local ta, tb = text[a] or a, text[b] or b
+          if ta ~= tb then return ta < tb end
+          return type(a) == "string" and type(b) ~= "string"
+        end)
         for j = 1, #keys do
           if not first then putc(44, ",") end
           first = false

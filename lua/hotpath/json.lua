@@ -83,14 +83,12 @@ Node.__name = "hotpath.json.document"
 
 local KIND = { "null", "boolean", "boolean", "integer", "integer", "number", "string", "array", "object" }
 
--- A node's state (parser, generation, node index, input kept alive, array_mt option) is kept
--- under private keys (tables only this file holds), not public fields: a node is opaque, so
--- code holding one cannot point it at another tape index (the core checks every index too).
-local P, G, N, SRC, MT = {}, {}, {}, {}, {}
-
--- A node (the document root or a container inside it).
+-- A node (the document root or a container inside it): parser, generation, node, input.
+-- Plain fields: the core checks every node index it is given (a forged _n raises "JSON node
+-- N is not a value of this document"). Private table keys would make nodes opaque, but cost
+-- 2.3x on doc:at() under LuaJIT (no table template, no constant-key field loads).
 local function node(parent, n)
-  return setmetatable({ [P] = parent[P], [G] = parent[G], [N] = n, [SRC] = parent[SRC], [MT] = parent[MT] }, Node)
+  return setmetatable({ _p = parent._p, _g = parent._g, _n = n, _src = parent._src, _mt = parent._mt }, Node)
 end
 
 -- The value of a kind/value pair: scalars as Lua values, containers as nodes.
@@ -107,7 +105,7 @@ end
 
 -- doc:at(ptr) -> the value at the RFC 6901 pointer (a node for arrays/objects), or nil.
 function Node:at(ptr)
-  local kind, v = c_get(self[P], self[G], self[N], checkptr(ptr, "at"))
+  local kind, v = c_get(self._p, self._g, self._n, checkptr(ptr, "at"))
   if kind == 0 then return nil end
   if kind >= 8 then return node(self, v) end
   return v
@@ -115,13 +113,13 @@ end
 
 -- doc:type(ptr) -> "object" | "array" | "string" | "integer" | "number" | "boolean" | "null" | nil
 function Node:type(ptr)
-  local kind = c_get(self[P], self[G], self[N], checkptr(ptr, "type"))
+  local kind = c_get(self._p, self._g, self._n, checkptr(ptr, "type"))
   return KIND[kind]
 end
 
 local function typed(fname, ok)
   return function(self, ptr)
-    local kind, v = c_get(self[P], self[G], self[N], checkptr(ptr, fname))
+    local kind, v = c_get(self._p, self._g, self._n, checkptr(ptr, fname))
     if kind == 0 then return nil, "no value at " .. tostring(ptr) end
     if not ok[kind] then return nil, KIND[kind] .. " at " .. tostring(ptr) .. ", " .. fname .. " expected" end
     return v
@@ -135,26 +133,26 @@ Node.boolean = typed("boolean", { [2] = true, [3] = true })
 
 -- doc:len(ptr) -> element / member count of an array or object, nil otherwise.
 function Node:len(ptr)
-  local kind, _, n = c_get(self[P], self[G], self[N], checkptr(ptr, "len"))
+  local kind, _, n = c_get(self._p, self._g, self._n, checkptr(ptr, "len"))
   if kind == 8 or kind == 9 then return n end
   return nil
 end
 
 -- doc:decode(ptr) -> the subtree as Lua tables (materialized), or nil when absent.
 function Node:decode(ptr)
-  local kind, v = c_get(self[P], self[G], self[N], checkptr(ptr, "decode"))
+  local kind, v = c_get(self._p, self._g, self._n, checkptr(ptr, "decode"))
   if kind == 0 then return nil end
   if kind < 8 then return v end
-  return c_mat(self[P], self[G], v, self[MT], 0)
+  return c_mat(self._p, self._g, v, self._mt, 0)
 end
 
 -- for k, v in doc:pairs(ptr): keys (objects) or 1-based indices (arrays); containers as nodes.
 function Node:pairs(ptr)
-  local kind, n = c_get(self[P], self[G], self[N], checkptr(ptr, "pairs"))
+  local kind, n = c_get(self._p, self._g, self._n, checkptr(ptr, "pairs"))
   if kind ~= 8 and kind ~= 9 then error("JSON value at " .. tostring(ptr or "") .. " is not an array or object", 2) end
   local cursor, i = 0, 0
   return function()
-    local cur, key, k2, v = c_next(self[P], self[G], n, cursor)
+    local cur, key, k2, v = c_next(self._p, self._g, n, cursor)
     if not cur then return nil end
     cursor, i = cur, i + 1
     return key or i, value(self, k2, v)
@@ -173,7 +171,7 @@ local function parse(fname, s, opts)
   end
   local g, err, code = c_parse(p, s, d)
   if not g then return nil, err, code end
-  return setmetatable({ [P] = p, [G] = g, [N] = 1, [SRC] = s, [MT] = mt }, Node)
+  return setmetatable({ _p = p, _g = g, _n = 1, _src = s, _mt = mt }, Node)
 end
 
 -- parse(s [, opts]) -> document (raises on malformed input). The document keeps s alive and

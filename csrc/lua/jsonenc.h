@@ -31,6 +31,7 @@ typedef struct {
     hp_jw w;
     const void **path;
     size_t pathcap;
+    int busy;   /* an encode is using w and path (see l_encode: reentrant calls) */
 } lencoder;
 
 typedef struct {
@@ -38,6 +39,14 @@ typedef struct {
     int sort, indent, empty_array, allow_nan, max_depth;
     int array_mt;   /* stack index of the array metatable */
 } encopts;
+
+/* __close of the per-state encoder: the encode that held it returned or raised. */
+static int encoder_release(lua_State *L)
+{
+    lencoder *e = lua_touserdata(L, 1);
+    e->busy = 0;
+    return 0;
+}
 
 static int encoder_gc(lua_State *L)
 {

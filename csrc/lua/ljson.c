@@ -269,10 +269,32 @@ static int l_materialize(lua_State *L)
 
 /* ---- encoder (jsonenc.h) ---------------------------------------------------------------- */
 
+/* A new encoder userdata on the stack (its __gc frees the writer and path). May raise. */
+static lencoder *new_encoder(lua_State *L)
+{
+    lencoder *e = lua_newuserdatauv(L, sizeof *e, 0);
+    memset(e, 0, sizeof *e);
+    hp_jw_init(&e->w, NULL, 0);
+    luaL_setmetatable(L, ENCODER_MT);
+    return e;
+}
+
+/* The per-state encoder's writer and path are reused across calls. A call made while another
+ * runs (a __gc finalizer that encodes, run by an allocation of the outer encode) must not
+ * reset them under it: the outer call marks the encoder busy, through a to-be-closed slot so
+ * that raising clears the mark too, and a reentrant call encodes with a temporary encoder. */
 static int l_encode(lua_State *L)
 {
     lua_settop(L, 7);
     lencoder *e = lua_touserdata(L, UV_ENCODER);
+    int temp = e->busy;
+    if (temp) {
+        e = new_encoder(L);                 /* slot 8 */
+    } else {
+        lua_pushvalue(L, UV_ENCODER);       /* slot 8: clears busy when the call ends */
+        lua_toclose(L, 8);
+        e->busy = 1;
+    }
     encopts o;
     o.e = e;
     o.sort = lua_toboolean(L, 2);
@@ -288,8 +310,8 @@ static int l_encode(lua_State *L)
         return luaL_error(L, "out of memory encoding JSON");
     }
     lua_pushlstring(L, e->w.buf ? e->w.buf : "", e->w.len);
-    /* Keep a warm buffer for the next call, but not a huge one. */
-    if (e->w.cap > (1u << 20))
+    /* Keep a warm buffer for the next call, but not a huge one (a temporary one: none). */
+    if (temp || e->w.cap > (1u << 20))
         hp_jw_free(&e->w);
     return 1;
 }
@@ -316,14 +338,14 @@ void hp_lua_open_json(lua_State *L)
     lua_newtable(L);                        /* upvalue 1: the array metatable */
     lua_pushliteral(L, "array");
     lua_setfield(L, -2, "__jsontype");
-    lencoder *e = lua_newuserdatauv(L, sizeof *e, 0);   /* upvalue 2: the encoder */
-    memset(e, 0, sizeof *e);
-    hp_jw_init(&e->w, NULL, 0);
     if (luaL_newmetatable(L, ENCODER_MT)) {
         lua_pushcfunction(L, encoder_gc);
         lua_setfield(L, -2, "__gc");
+        lua_pushcfunction(L, encoder_release);
+        lua_setfield(L, -2, "__close");
     }
-    lua_setmetatable(L, -2);
+    lua_pop(L, 1);
+    new_encoder(L);                         /* upvalue 2: the encoder */
     lua_pushvalue(L, -2);
     lua_setfield(L, -4, "array_mt");
     luaL_setfuncs(L, fns, 2);

@@ -231,165 +231,183 @@ return function(core)
   end
 
   -- ---- encoder ------------------------------------------------------------------------------
-  local w = ffi_gc(ffi_new("hp_jw[1]"), function(x) C.hp_jw_free(x) end)
-  C.hp_jw_init(w, nil, 0)
-  local jw_raw, jw_string, jw_number, jw_integer = C.hp_jw_raw, C.hp_jw_string, C.hp_jw_number, C.hp_jw_integer
-  local jw_keynum = C.hp_jw_keynum
-  local floor = math.floor
-  local path = {}
-  local o_sort, o_indent, o_empty, o_depth, o_nan
+  -- An encoder: its own writer, cycle path and options (upvalues of its walker closures).
+  -- Returns the encode function. One per Lua state is reused (J.encode); a reentrant call
+  -- gets a new one.
+  local function new_encoder()
+    local w = ffi_gc(ffi_new("hp_jw[1]"), function(x) C.hp_jw_free(x) end)
+    C.hp_jw_init(w, nil, 0)
+    local jw_raw, jw_string, jw_number, jw_integer = C.hp_jw_raw, C.hp_jw_string, C.hp_jw_number, C.hp_jw_integer
+    local jw_keynum = C.hp_jw_keynum
+    local floor = math.floor
+    local path = {}
+    local o_sort, o_indent, o_empty, o_depth, o_nan
 
-  local encode_value
-  local wx = w[0]
+    local encode_value
+    local wx = w[0]
 
-  -- One byte straight into the writer's buffer (no FFI call when there is room).
-  local function putc(c, s)
-    local n = wx.len
-    if n < wx.cap then wx.buf[n] = c; wx.len = n + 1 else jw_raw(w, s, 1) end
-  end
-
-  local function newline(depth)
-    if o_indent > 0 then
-      local s = "\n" .. string.rep(" ", depth * o_indent)
-      jw_raw(w, s, #s)
+    -- One byte straight into the writer's buffer (no FFI call when there is room).
+    local function putc(c, s)
+      local n = wx.len
+      if n < wx.cap then wx.buf[n] = c; wx.len = n + 1 else jw_raw(w, s, 1) end
     end
-  end
 
-  local function number(v)
-    if v ~= v or v == huge or v == -huge then
-      if not o_nan then
-        error(format("cannot encode %s as JSON (allow_nan = true writes null)",
-          v ~= v and "NaN" or v > 0 and "inf" or "-inf"), 0)
+    local function newline(depth)
+      if o_indent > 0 then
+        local s = "\n" .. string.rep(" ", depth * o_indent)
+        jw_raw(w, s, #s)
       end
-      jw_raw(w, "null", 4)
-    elseif floor(v) == v and v >= -TWO53 and v <= TWO53 and (v ~= 0 or 1 / v > 0) then
-      jw_integer(w, v)
-    else
-      jw_number(w, v)
     end
-  end
 
-  -- The text of a number key (for sorting), through a scratch writer.
-  local kw = ffi_gc(ffi_new("hp_jw[1]"), function(x) C.hp_jw_free(x) end)
-  C.hp_jw_init(kw, nil, 0)
-  local function keytext(k)
-    if k ~= k or k == huge or k == -huge then error("cannot encode a NaN or infinite table key as JSON", 0) end
-    kw[0].len = 0
-    jw_keynum(kw, k)
-    return ffi_string(kw[0].buf, kw[0].len)
-  end
-
-  local function key(k)
-    local kt = type(k)
-    if kt == "string" then jw_string(w, k, #k)
-    elseif kt == "number" then
-      -- the C routine the 5.4 encoder uses too: the same key text under both runtimes
-      if k ~= k or k == huge or k == -huge then error("cannot encode a NaN or infinite table key as JSON", 0) end
-      putc(34, '"')
-      jw_keynum(w, k)
-      putc(34, '"')
-    else
-      error("cannot encode a table key of type " .. kt .. " as JSON", 0)
-    end
-    if o_indent > 0 then jw_raw(w, ": ", 2) else putc(58, ":") end
-  end
-
-  local function encode_table(t, depth)
-    if depth >= o_depth then error(format("cannot encode tables nested deeper than %d as JSON", o_depth), 0) end
-    for i = 1, depth do
-      if path[i] == t then error("cannot encode a table that contains itself (cycle) as JSON", 0) end
-    end
-    path[depth + 1] = t
-    -- Array when the keys are exactly 1..n. A table whose border is 0 has no [1]: an object
-    -- (or empty), written without a counting pass.
-    local n, count, array = #t, 0, true
-    if n == 0 then
-      if next(t) == nil then array = getmetatable(t) == array_mt or o_empty
-      else array = false end
-    else
-      for k in next, t do
-        count = count + 1
-        if array and (type(k) ~= "number" or k < 1 or k > n or floor(k) ~= k) then array = false end
-      end
-      if count ~= n then array = false end
-    end
-    if array then
-      putc(91, "[")
-      for i = 1, n do
-        if i > 1 then putc(44, ",") end
-        if o_indent > 0 then newline(depth + 1) end
-        encode_value(t[i], depth + 1)
-      end
-      if n > 0 and o_indent > 0 then newline(depth) end
-      putc(93, "]")
-    else
-      putc(123, "{")
-      local first = true
-      if o_sort then
-        local keys = {}
-        for k in next, t do
-          local kt = type(k)
-          if kt ~= "string" and kt ~= "number" then error("cannot encode a table key of type " .. kt .. " as JSON", 0) end
-          keys[#keys + 1] = k
+    local function number(v)
+      if v ~= v or v == huge or v == -huge then
+        if not o_nan then
+          error(format("cannot encode %s as JSON (allow_nan = true writes null)",
+            v ~= v and "NaN" or v > 0 and "inf" or "-inf"), 0)
         end
-        -- by the text written (number keys: hp_jw_keynum's); a string key first on a tie
-        local text = {}
-        for j = 1, #keys do
-          local k = keys[j]
-          if type(k) == "number" then text[k] = keytext(k) end
-        end
-        sort(keys, function(a, b)
-          local ta, tb = text[a] or a, text[b] or b
-          if ta ~= tb then return ta < tb end
-          return type(a) == "string" and type(b) ~= "string"
-        end)
-        for j = 1, #keys do
-          if not first then putc(44, ",") end
-          first = false
-          if o_indent > 0 then newline(depth + 1) end
-          local k = keys[j]
-          key(k)
-          encode_value(t[k], depth + 1)
-        end
+        jw_raw(w, "null", 4)
+      elseif floor(v) == v and v >= -TWO53 and v <= TWO53 and (v ~= 0 or 1 / v > 0) then
+        jw_integer(w, v)
       else
-        for k, v in next, t do
-          if not first then putc(44, ",") end
-          first = false
-          if o_indent > 0 then newline(depth + 1) end
-          key(k)
-          encode_value(v, depth + 1)
-        end
+        jw_number(w, v)
       end
-      if not first and o_indent > 0 then newline(depth) end
-      putc(125, "}")
     end
-    path[depth + 1] = nil
+
+    -- The text of a number key (for sorting), through a scratch writer.
+    local kw = ffi_gc(ffi_new("hp_jw[1]"), function(x) C.hp_jw_free(x) end)
+    C.hp_jw_init(kw, nil, 0)
+    local function keytext(k)
+      if k ~= k or k == huge or k == -huge then error("cannot encode a NaN or infinite table key as JSON", 0) end
+      kw[0].len = 0
+      jw_keynum(kw, k)
+      return ffi_string(kw[0].buf, kw[0].len)
+    end
+
+    local function key(k)
+      local kt = type(k)
+      if kt == "string" then jw_string(w, k, #k)
+      elseif kt == "number" then
+        -- the C routine the 5.4 encoder uses too: the same key text under both runtimes
+        if k ~= k or k == huge or k == -huge then error("cannot encode a NaN or infinite table key as JSON", 0) end
+        putc(34, '"')
+        jw_keynum(w, k)
+        putc(34, '"')
+      else
+        error("cannot encode a table key of type " .. kt .. " as JSON", 0)
+      end
+      if o_indent > 0 then jw_raw(w, ": ", 2) else putc(58, ":") end
+    end
+
+    local function encode_table(t, depth)
+      if depth >= o_depth then error(format("cannot encode tables nested deeper than %d as JSON", o_depth), 0) end
+      for i = 1, depth do
+        if path[i] == t then error("cannot encode a table that contains itself (cycle) as JSON", 0) end
+      end
+      path[depth + 1] = t
+      -- Array when the keys are exactly 1..n. A table whose border is 0 has no [1]: an object
+      -- (or empty), written without a counting pass.
+      local n, count, array = #t, 0, true
+      if n == 0 then
+        if next(t) == nil then array = getmetatable(t) == array_mt or o_empty
+        else array = false end
+      else
+        for k in next, t do
+          count = count + 1
+          if array and (type(k) ~= "number" or k < 1 or k > n or floor(k) ~= k) then array = false end
+        end
+        if count ~= n then array = false end
+      end
+      if array then
+        putc(91, "[")
+        for i = 1, n do
+          if i > 1 then putc(44, ",") end
+          if o_indent > 0 then newline(depth + 1) end
+          encode_value(t[i], depth + 1)
+        end
+        if n > 0 and o_indent > 0 then newline(depth) end
+        putc(93, "]")
+      else
+        putc(123, "{")
+        local first = true
+        if o_sort then
+          local keys = {}
+          for k in next, t do
+            local kt = type(k)
+            if kt ~= "string" and kt ~= "number" then error("cannot encode a table key of type " .. kt .. " as JSON", 0) end
+            keys[#keys + 1] = k
+          end
+          -- by the text written (number keys: hp_jw_keynum's); a string key first on a tie
+          local text = {}
+          for j = 1, #keys do
+            local k = keys[j]
+            if type(k) == "number" then text[k] = keytext(k) end
+          end
+          sort(keys, function(a, b)
+            local ta, tb = text[a] or a, text[b] or b
+            if ta ~= tb then return ta < tb end
+            return type(a) == "string" and type(b) ~= "string"
+          end)
+          for j = 1, #keys do
+            if not first then putc(44, ",") end
+            first = false
+            if o_indent > 0 then newline(depth + 1) end
+            local k = keys[j]
+            key(k)
+            encode_value(t[k], depth + 1)
+          end
+        else
+          for k, v in next, t do
+            if not first then putc(44, ",") end
+            first = false
+            if o_indent > 0 then newline(depth + 1) end
+            key(k)
+            encode_value(v, depth + 1)
+          end
+        end
+        if not first and o_indent > 0 then newline(depth) end
+        putc(125, "}")
+      end
+      path[depth + 1] = nil
+    end
+
+    encode_value = function(v, depth)
+      local t = type(v)
+      if t == "string" then jw_string(w, v, #v)
+      elseif t == "number" then number(v)
+      elseif t == "table" then encode_table(v, depth)
+      elseif t == "boolean" then
+        if v then jw_raw(w, "true", 4) else jw_raw(w, "false", 5) end
+      elseif v == nil or v == NULL then jw_raw(w, "null", 4)
+      elseif t == "cdata" and ffi.istype("int64_t", v) then
+        jw_integer(w, v)
+      else
+        error("cannot encode a " .. (t == "userdata" and "userdata" or t) .. " as JSON", 0)
+      end
+    end
+
+    return function(v, sorted, indent, empty_array, max_depth, allow_nan)
+      o_sort, o_indent, o_empty, o_depth, o_nan = sorted, indent or 0, empty_array, max_depth or 1000, allow_nan
+      local x = w[0]
+      x.len, x.oom = 0, 0
+      for i = #path, 1, -1 do path[i] = nil end
+      encode_value(v, 0)
+      if x.oom ~= 0 then C.hp_jw_free(w); error("out of memory encoding JSON", 0) end
+      local s = x.buf ~= nil and ffi_string(x.buf, x.len) or ""
+      if x.cap > 1048576 then C.hp_jw_free(w) end
+      return s
+    end
   end
 
-  encode_value = function(v, depth)
-    local t = type(v)
-    if t == "string" then jw_string(w, v, #v)
-    elseif t == "number" then number(v)
-    elseif t == "table" then encode_table(v, depth)
-    elseif t == "boolean" then
-      if v then jw_raw(w, "true", 4) else jw_raw(w, "false", 5) end
-    elseif v == nil or v == NULL then jw_raw(w, "null", 4)
-    elseif t == "cdata" and ffi.istype("int64_t", v) then
-      jw_integer(w, v)
-    else
-      error("cannot encode a " .. (t == "userdata" and "userdata" or t) .. " as JSON", 0)
-    end
-  end
-
+  -- The shared encoder's writer and path are reused across calls; a call made while another
+  -- runs (a finalizer that encodes, run by an allocation of the outer encode) must not reset
+  -- them under it: it encodes with a new encoder. pcall clears the mark when encode raises.
+  local main_encode, busy = new_encoder(), false
   function J.encode(v, sorted, indent, empty_array, max_depth, allow_nan)
-    o_sort, o_indent, o_empty, o_depth, o_nan = sorted, indent or 0, empty_array, max_depth or 1000, allow_nan
-    local x = w[0]
-    x.len, x.oom = 0, 0
-    for i = #path, 1, -1 do path[i] = nil end
-    encode_value(v, 0)
-    if x.oom ~= 0 then C.hp_jw_free(w); error("out of memory encoding JSON", 0) end
-    local s = x.buf ~= nil and ffi_string(x.buf, x.len) or ""
-    if x.cap > 1048576 then C.hp_jw_free(w) end
+    if busy then return new_encoder()(v, sorted, indent, empty_array, max_depth, allow_nan) end
+    busy = true
+    local ok, s = pcall(main_encode, v, sorted, indent, empty_array, max_depth, allow_nan)
+    busy = false
+    if not ok then error(s, 0) end
     return s
   end
 end

@@ -361,26 +361,35 @@ describe("hotpath.json.encode", function()
     assert.are.equal("null", json.encode(0 / 0, { allow_nan = true }))
   end)
 
-  -- Runs f with the collector at its most aggressive (LuaJIT: interpreted, as LuaJIT runs no
-  -- finalizer while a trace runs); finalizable(fin) makes garbage whose finalizer calls fin
-  -- (a userdata under LuaJIT, whose tables take no __gc).
-  local function with_busy_gc(f)
-    local pause = collectgarbage("setpause", 0)
-    local mul = collectgarbage("setstepmul", 1000)
+  -- Leaves the collector, stopped and then restarted, in its finalizer phase with finalizers
+  -- that call fin still pending, so that the next allocation runs some (deterministic: the GC
+  -- is driven by explicit steps). A userdata under LuaJIT, whose tables take no __gc; LuaJIT
+  -- runs no finalizer while a trace runs, so callers run interpreted (jit.off).
+  local function pending_finalizers(fin)
+    collectgarbage("collect")
+    -- Lua 5.4: the smallest steps (one unit of GC work, a few finalizers each)
+    if not jit then collectgarbage("incremental", 0, 1, 1) end
+    collectgarbage("stop")
+    local ran = 0
+    local function f() ran = ran + 1 fin() end
+    for _ = 1, 500 do
+      if jit then
+        local p = newproxy(true)
+        getmetatable(p).__gc = f
+      else
+        setmetatable({}, { __gc = f })
+      end
+    end
+    local steps = 0
+    while ran == 0 and steps < 1000000 do collectgarbage("step", 1) steps = steps + 1 end
+    collectgarbage("restart")
+    return ran < 500
+  end
+  local function interpreted(f)
     if jit then jit.flush() jit.off() end
     local ok, err = pcall(f)
-    if jit then jit.on() end
-    collectgarbage("setpause", pause)
-    collectgarbage("setstepmul", mul)
+    if jit then jit.on() else collectgarbage("incremental", 200, 100, 13) end   -- 5.4's defaults
     assert(ok, err)
-  end
-  local function finalizable(fin)
-    if jit then
-      local p = newproxy(true)
-      getmetatable(p).__gc = fin
-    else
-      setmetatable({}, { __gc = fin })
-    end
   end
 
   it("is reentrant: a finalizer that encodes during an encode gets its own writer", function()
@@ -395,16 +404,17 @@ describe("hotpath.json.encode", function()
     local big = {}
     for i = 1, 100 do big["k" .. i] = { i, "v" .. i, { x = i / 8, [i + 0.5] = i } } end
     local want = json.encode(big, { sort_keys = true })
-    with_busy_gc(function()
-      for _ = 1, 300 do
-        for _ = 1, 20 do finalizable(fin) end
+    local opts = { sort_keys = true }
+    interpreted(function()
+      for _ = 1, 5 do
+        assert.is_true(pending_finalizers(fin))
         inside = true
-        local s = json.encode(big, { sort_keys = true })
+        local s = json.encode(big, opts)
         inside = false
         assert.are.equal(want, s)
-        if runs > 3 then break end
       end
     end)
+    collectgarbage("collect")
     assert.is_nil(bad)
     assert.is_true(runs > 0, "no finalizer ran during an encode: the test did not test")
     -- an encode that raised leaves the encoder usable

@@ -283,6 +283,18 @@ describe("hotpath.json.parse (lazy)", function()
     assert.truthy(not ok and tostring(err):find("JSON node 3 is not a value of this document", 1, true), err)
   end)
 
+  it("checks opts.parser", function()
+    for _, bad in ipairs({ 5, "p", {}, io.stdout }) do
+      local ok, err = pcall(function() local d = json.parse("[1]", { parser = bad }) return d end)
+      assert.is_false(ok)
+      assert.are.equal("bad argument #2 to 'parse' (parser must be a json.parser(), got " .. type(bad) .. ")",
+        err:match("bad argument.*"))
+      assert.truthy(err:find("json_spec.lua", 1, true), err)   -- blamed on the caller
+    end
+    local doc = json.parse("[7]", { parser = json.parser() })
+    assert.are.equal(7, doc:at("/0"))
+  end)
+
   it("reports bad input like decode", function()
     local ok, err = pcall(json.parse, "[1,")
     assert.are.equal("unexpected end of input at byte 3", err)

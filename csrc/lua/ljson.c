@@ -3,6 +3,7 @@
  *
  *   core.json.null, core.json.array_mt, core.json.default_parser (one per Lua state)
  *   core.json.parser() -> a new parser userdata (for documents that live side by side)
+ *   core.json.is_parser(v) -> whether v is one
  *   core.json.decode(parser, s, max_depth, use_array_mt) -> value | nil, msg, code
  *   core.json.parse(parser, s, max_depth) -> gen | nil, msg, code
  *   core.json.get(parser, gen, node, ptr) -> kind, value, count   (kind 0: not found)
@@ -76,6 +77,13 @@ static hp_json_parser *new_parser(lua_State *L)
 static int l_parser(lua_State *L)
 {
     new_parser(L);
+    return 1;
+}
+
+/* Whether the value is a parser userdata (open or closed: using a closed one raises). */
+static int l_is_parser(lua_State *L)
+{
+    lua_pushboolean(L, luaL_testudata(L, 1, PARSER_MT) != NULL);
     return 1;
 }
 
@@ -323,7 +331,7 @@ void hp_lua_open_json(lua_State *L)
     static const luaL_Reg fns[] = {
         { "parser", l_parser }, { "decode", l_decode }, { "parse", l_parse },
         { "get", l_get }, { "next", l_next }, { "materialize", l_materialize },
-        { "encode", l_encode }, { NULL, NULL },
+        { "encode", l_encode }, { "is_parser", l_is_parser }, { NULL, NULL },
     };
     if (luaL_newmetatable(L, PARSER_MT)) {
         lua_pushcfunction(L, parser_gc);

@@ -167,7 +167,12 @@ local function parse(fname, s, opts)
     if type(opts) ~= "table" then argerror(2, fname, "options table expected, got " .. typename(opts), 2) end
     d = depth_of(opts, 2, fname)
     mt = opts.array_mt and true or false
-    if opts.parser ~= nil then p = opts.parser end
+    if opts.parser ~= nil then
+      p = opts.parser
+      if not cj.is_parser(p) then
+        argerror(2, fname, "parser must be a json.parser(), got " .. typename(p), 2)
+      end
+    end
   end
   local g, err, code = c_parse(p, s, d)
   if not g then return nil, err, code end

@@ -55,6 +55,8 @@ return function(core)
     return ffi_gc(p, C.hp_json_parser_free)
   end
   J.parser = new_parser
+  local parser_ct = ffi.typeof("hp_json_parser *")
+  function J.is_parser(v) return ffi.istype(parser_ct, v) end
   J.default_parser = new_parser()
 
   local recsp, np, errp, genp = ffi_new("const hp_json_rec *[1]"), ffi_new("size_t[1]"),

@@ -434,6 +434,45 @@ describe("hotpath.json.encode", function()
     assert.are.equal(want, json.encode(big, { sort_keys = true }))
   end)
 
+  it("is reentrant: a finalizer that decodes or parses during a decode or materialize", function()
+    local inside, materializing, runs, bad = false, false, 0, nil
+    local pp = json.parser()
+    local inner = '{"inner":[1,2,3],"pad":"' .. string.rep("x", 3000) .. '","more":[' .. string.rep('{"a":1},', 200) .. '0]}'
+    local function fin()
+      local v = json.decode(inner)
+      if v.inner[3] ~= 3 or #v.more ~= 201 then bad = "inner decode" end
+      if inside then
+        runs = runs + 1
+        -- parsing with the parser a running doc:decode() reads from is refused
+        local ok, d = pcall(json.parse, inner, { parser = pp })
+        if ok and materializing then bad = "parse allowed during doc:decode()" end
+        if not ok and not materializing then bad = "parse refused: " .. tostring(d) end
+      end
+    end
+    local parts = {}
+    for i = 1, 300 do parts[i] = '{"id":' .. i .. ',"name":"n' .. i .. '","tags":["a","b"]}' end
+    local outer = "[" .. table.concat(parts, ",") .. "]"
+    local want = canon(json.decode(outer))
+    interpreted(function()
+      for _ = 1, 5 do
+        assert.is_true(pending_finalizers(fin))
+        inside = true
+        local v = json.decode(outer)
+        inside = false
+        assert.are.equal(want, canon(v))
+        local doc = json.parse(outer, { parser = pp })
+        assert.is_true(pending_finalizers(fin))
+        inside, materializing = true, true
+        v = doc:decode()
+        inside, materializing = false, false
+        assert.are.equal(want, canon(v))
+      end
+    end)
+    collectgarbage("collect")
+    assert.is_nil(bad)
+    assert.is_true(runs > 0, "no finalizer ran during a decode: the test did not test")
+  end)
+
   it("round-trips generated values: decode(encode(x)) == x", function()
     local seed = 12345
     local function rnd(n) seed = (seed * 1103515245 + 12345) % 2147483648 return seed % n end

@@ -32,7 +32,34 @@
 
 /* A parser, and the level array and string cache of the tape builder, all reused across
  * calls. The cache's anchor table is the userdata's user value (created with the entries). */
-typedef struct { hp_json_parser *p; jb_stack levels; jb_centry *cache; } lparser;
+typedef struct { hp_json_parser *p; jb_stack levels; jb_centry *cache; int busy; } lparser;
+
+#define BUSY_MT "hotpath.json.busy"
+
+/* The busy mark of a parser (user value 2 of its userdata): a build from the parser's tape is
+ * running. Builds allocate, an allocation can run a __gc finalizer, and a finalizer that
+ * decoded or parsed with the same parser would rewrite the tape and the level array under
+ * the running build (use after free). Set through a to-be-closed slot whose __close clears
+ * it, so a build that raises clears it too. */
+typedef struct { int *flag; } lbusy;
+
+static int busy_close(lua_State *L)
+{
+    lbusy *b = lua_touserdata(L, 1);
+    if (b && b->flag)
+        *b->flag = 0;
+    return 0;
+}
+
+/* Marks u (the parser userdata at stack index pidx) busy until the calling C function returns
+ * or raises: pushes its guard in a to-be-closed slot. Allocates nothing (an allocation
+ * before the mark could run a finalizer that parses with u). */
+static void hold(lua_State *L, lparser *u, int pidx)
+{
+    lua_getiuservalue(L, pidx, 2);   /* made with the parser: nothing here allocates */
+    lua_toclose(L, -1);
+    u->busy = 1;
+}
 
 static int parser_gc(lua_State *L)
 {
@@ -60,18 +87,23 @@ static hp_json_parser *check_parser(lua_State *L, int idx)
 
 /* A new parser userdata on the stack. Born closed, so a failed allocation leaves nothing
  * to free. May raise (allocation). */
-static hp_json_parser *new_parser(lua_State *L)
+static lparser *new_parser(lua_State *L)
 {
-    lparser *u = lua_newuserdatauv(L, sizeof *u, 1);
+    lparser *u = lua_newuserdatauv(L, sizeof *u, 2);
+    u->busy = 0;
     u->p = NULL;
     u->levels.v = NULL;
     u->levels.cap = 0;
     u->cache = NULL;
     luaL_setmetatable(L, PARSER_MT);
+    lbusy *b = lua_newuserdatauv(L, sizeof *b, 0);   /* the busy guard (user value 2) */
+    b->flag = &u->busy;
+    luaL_setmetatable(L, BUSY_MT);
+    lua_setiuservalue(L, -2, 2);
     u->p = hp_json_parser_new();
     if (!u->p)
         luaL_error(L, "out of memory creating a JSON parser");
-    return u->p;
+    return u;
 }
 
 static int l_parser(lua_State *L)
@@ -126,6 +158,8 @@ static jb_centry *push_cache(lua_State *L, lparser *u, int pidx)
     return u->cache;
 }
 
+/* Decodes with the parser at 1; while that parser is busy (a finalizer decoding during a
+ * build), with a temporary parser and no string cache. */
 static int l_decode(lua_State *L)
 {
     lparser *u = check_lparser(L, 1);
@@ -133,16 +167,23 @@ static int l_decode(lua_State *L)
     const char *s = luaL_checklstring(L, 2, &len);
     unsigned depth = (unsigned)luaL_optinteger(L, 3, 0);
     int use_mt = lua_toboolean(L, 4);
+    lua_settop(L, 4);
+    lua_pushvalue(L, UV_ARRAY_MT);           /* 5 */
+    jb_centry *ce = NULL;
+    if (u->busy) {
+        u = new_parser(L);                   /* 6 */
+        lua_pushnil(L);                      /* 7: no cache */
+    } else {
+        hold(L, u, 1);                       /* 6 */
+        ce = push_cache(L, u, 1);            /* 7 */
+    }
     hp_json_tape tape;
     char *err = NULL;
     int rc = hp_json_decode_tape(u->p, s, len, depth, &tape, &err);
     if (rc == HP_OK) {
-        lua_settop(L, 4);
-        lua_pushvalue(L, UV_ARRAY_MT);
-        jb_centry *ce = push_cache(L, u, 1);
-        if (jb_build(L, &tape, &u->levels, use_mt ? 5 : 0, 0, ce, 6) == JB_OK)
+        if (jb_build(L, &tape, &u->levels, use_mt ? 5 : 0, 0, ce, 7) == JB_OK)
             return 1;
-        lua_settop(L, 4);
+        lua_settop(L, 7);
         rc = hp_json_depth_fail(u->p, s, len, &err);
     }
     void **slot = hp_lua_guard(L);
@@ -152,7 +193,15 @@ static int l_decode(lua_State *L)
 
 static int l_parse(lua_State *L)
 {
-    hp_json_parser *p = check_parser(L, 1);
+    lparser *u = check_lparser(L, 1);
+    hp_json_parser *p = u->p;
+    if (u->busy) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "JSON parser in use: a document of this parser is being decoded "
+                           "(a finalizer parsed during doc:decode()); use another json.parser()");
+        lua_pushstring(L, hp_status_name(HP_EINVAL));
+        return 3;
+    }
     size_t len;
     const char *s = luaL_checklstring(L, 2, &len);
     unsigned depth = (unsigned)luaL_optinteger(L, 3, 0);
@@ -253,12 +302,27 @@ static int l_next(lua_State *L)
     return 2 + push_node(L, p, gen, child);
 }
 
+/* Builds the subtree at node. Reads the parser's tape, which must not change meanwhile: the
+ * parser is marked busy (l_parse refuses it); a nested materialize (a finalizer) uses its own
+ * level array and no string cache. */
 static int l_materialize(lua_State *L)
 {
     lparser *u = check_lparser(L, 1);
     uint64_t gen = (uint64_t)luaL_checkinteger(L, 2);
     size_t node = (size_t)luaL_checkinteger(L, 3);
     int use_mt = lua_toboolean(L, 4);
+    lua_settop(L, 4);
+    lua_pushvalue(L, UV_ARRAY_MT);           /* 5 */
+    jb_stack *levels = &u->levels;
+    jb_centry *ce = NULL;
+    if (u->busy) {
+        levels = &new_parser(L)->levels;     /* 6: its level array */
+        lua_pushnil(L);                      /* 7: no cache */
+    } else {
+        hold(L, u, 1);                       /* 6 */
+        ce = push_cache(L, u, 1);            /* 7 */
+    }
+    /* The tape only now: the allocations above may have run a finalizer that parsed. */
     hp_json_tape tape;
     char *err = NULL;
     int rc = hp_json_subtree_tape(u->p, gen, node, &tape, &err);
@@ -267,10 +331,7 @@ static int l_materialize(lua_State *L)
         *slot = err;
         return raise_msg(L, rc, slot);
     }
-    lua_settop(L, 4);
-    lua_pushvalue(L, UV_ARRAY_MT);
-    jb_centry *ce = push_cache(L, u, 1);
-    if (jb_build(L, &tape, &u->levels, use_mt ? 5 : 0, 0, ce, 6) != JB_OK)
+    if (jb_build(L, &tape, levels, use_mt ? 5 : 0, 0, ce, 7) != JB_OK)
         return luaL_error(L, "JSON subtree nested too deep");
     return 1;
 }
@@ -333,6 +394,11 @@ void hp_lua_open_json(lua_State *L)
         { "get", l_get }, { "next", l_next }, { "materialize", l_materialize },
         { "encode", l_encode }, { "is_parser", l_is_parser }, { NULL, NULL },
     };
+    if (luaL_newmetatable(L, BUSY_MT)) {
+        lua_pushcfunction(L, busy_close);
+        lua_setfield(L, -2, "__close");
+    }
+    lua_pop(L, 1);
     if (luaL_newmetatable(L, PARSER_MT)) {
         lua_pushcfunction(L, parser_gc);
         lua_setfield(L, -2, "__gc");

@@ -144,6 +144,18 @@ return function(core)
     end
   end
 
+  -- Parsers whose records a build is reading: an allocation of the build can run a finalizer,
+  -- which must not parse or decode with that parser (the records and the strings they point
+  -- to would be rewritten or freed under the build). pcall clears the mark when build raises.
+  local busy = setmetatable({}, { __mode = "k" })
+  local function guarded_build(p, r, n, mt, mode, yield, chunk)
+    busy[p] = true
+    local ok, v = pcall(build, r, n, mt, mode, yield, chunk)
+    busy[p] = nil
+    if not ok then error(v, 0) end
+    return v
+  end
+
   local jc_decode = JC and JC.decode
   function J.decode(p, s, depth, mt, mode, yield, chunk)
     if jc_decode and not yield then
@@ -152,15 +164,21 @@ return function(core)
       -- false: an integer beyond +-2^53 that must become int64 cdata, or nesting deeper than
       -- the C API's stack allows: the FFI builder does those
     end
-    if yield then p = new_parser() end
+    -- a build from p's records runs (a finalizer decoding): a private parser
+    local private = yield or busy[p]
+    if private then p = new_parser() end
     local rc = C.hp_json_decode(p, s, #s, depth or 0, recsp, np, errp)
     if rc ~= 0 then return fail(rc, errp) end
-    local v = build(recsp[0], tonumber(np[0]), mt, mode or 0, yield, chunk)
-    if yield then C.hp_json_parser_free(ffi_gc(p, nil)) end
+    local v = guarded_build(p, recsp[0], tonumber(np[0]), mt, mode or 0, yield, chunk)
+    if private then C.hp_json_parser_free(ffi_gc(p, nil)) end
     return v
   end
 
   function J.parse(p, s, depth)
+    if busy[p] then
+      return nil, "JSON parser in use: a document of this parser is being decoded (a finalizer " ..
+        "parsed during doc:decode()); use another json.parser()", "EINVAL"
+    end
     local rc = C.hp_json_parse(p, s, #s, depth or 0, genp, errp)
     if rc ~= 0 then return fail(rc, errp) end
     return genp[0]   -- uint64 cdata: compared by value in the C calls
@@ -227,9 +245,15 @@ return function(core)
   end
 
   function J.materialize(p, g, node, mt, mode)
+    if busy[p] then
+      -- a finalizer materializing from the parser whose records a build reads: flattening
+      -- would rewrite those records under it
+      error("JSON parser in use: a document of this parser is being decoded (a finalizer " ..
+        "called doc:decode() during doc:decode())", 2)
+    end
     local rc = C.hp_json_flatten(p, g, node, recsp, np, errp)
     if rc ~= 0 then raise(rc) end
-    return build(recsp[0], tonumber(np[0]), mt, mode or 0)
+    return guarded_build(p, recsp[0], tonumber(np[0]), mt, mode or 0)
   end
 
   -- ---- encoder ------------------------------------------------------------------------------

@@ -260,7 +260,9 @@ return function(core)
   -- An encoder: its own writer, cycle path and options (upvalues of its walker closures).
   -- Returns the encode function. One per Lua state is reused (J.encode); a reentrant call
   -- gets a new one.
-  local function new_encoder()
+  local function new_encoder(on_error)
+    -- every error of this encoder: on_error() first (the shared one clears its busy mark)
+    local function fail(msg) on_error() error(msg, 0) end
     local w = ffi_gc(ffi_new("hp_jw[1]"), function(x) C.hp_jw_free(x) end)
     C.hp_jw_init(w, nil, 0)
     local jw_raw, jw_string, jw_number, jw_integer = C.hp_jw_raw, C.hp_jw_string, C.hp_jw_number, C.hp_jw_integer
@@ -288,8 +290,8 @@ return function(core)
     local function number(v)
       if v ~= v or v == huge or v == -huge then
         if not o_nan then
-          error(format("cannot encode %s as JSON (allow_nan = true writes null)",
-            v ~= v and "NaN" or v > 0 and "inf" or "-inf"), 0)
+          fail(format("cannot encode %s as JSON (allow_nan = true writes null)",
+            v ~= v and "NaN" or v > 0 and "inf" or "-inf"))
         end
         jw_raw(w, "null", 4)
       elseif floor(v) == v and v >= -TWO53 and v <= TWO53 and (v ~= 0 or 1 / v > 0) then
@@ -303,7 +305,7 @@ return function(core)
     local kw = ffi_gc(ffi_new("hp_jw[1]"), function(x) C.hp_jw_free(x) end)
     C.hp_jw_init(kw, nil, 0)
     local function keytext(k)
-      if k ~= k or k == huge or k == -huge then error("cannot encode a NaN or infinite table key as JSON", 0) end
+      if k ~= k or k == huge or k == -huge then fail("cannot encode a NaN or infinite table key as JSON") end
       kw[0].len = 0
       jw_keynum(kw, k)
       return ffi_string(kw[0].buf, kw[0].len)
@@ -314,20 +316,20 @@ return function(core)
       if kt == "string" then jw_string(w, k, #k)
       elseif kt == "number" then
         -- the C routine the 5.4 encoder uses too: the same key text under both runtimes
-        if k ~= k or k == huge or k == -huge then error("cannot encode a NaN or infinite table key as JSON", 0) end
+        if k ~= k or k == huge or k == -huge then fail("cannot encode a NaN or infinite table key as JSON") end
         putc(34, '"')
         jw_keynum(w, k)
         putc(34, '"')
       else
-        error("cannot encode a table key of type " .. kt .. " as JSON", 0)
+        fail("cannot encode a table key of type " .. kt .. " as JSON")
       end
       if o_indent > 0 then jw_raw(w, ": ", 2) else putc(58, ":") end
     end
 
     local function encode_table(t, depth)
-      if depth >= o_depth then error(format("cannot encode tables nested deeper than %d as JSON", o_depth), 0) end
+      if depth >= o_depth then fail(format("cannot encode tables nested deeper than %d as JSON", o_depth)) end
       for i = 1, depth do
-        if path[i] == t then error("cannot encode a table that contains itself (cycle) as JSON", 0) end
+        if path[i] == t then fail("cannot encode a table that contains itself (cycle) as JSON") end
       end
       path[depth + 1] = t
       -- Array when the keys are exactly 1..n. A table whose border is 0 has no [1]: an object
@@ -359,7 +361,7 @@ return function(core)
           local keys = {}
           for k in next, t do
             local kt = type(k)
-            if kt ~= "string" and kt ~= "number" then error("cannot encode a table key of type " .. kt .. " as JSON", 0) end
+            if kt ~= "string" and kt ~= "number" then fail("cannot encode a table key of type " .. kt .. " as JSON") end
             keys[#keys + 1] = k
           end
           -- by the text written (number keys: hp_jw_keynum's); a string key first on a tie
@@ -407,7 +409,7 @@ return function(core)
       elseif t == "cdata" and ffi.istype("int64_t", v) then
         jw_integer(w, v)
       else
-        error("cannot encode a " .. (t == "userdata" and "userdata" or t) .. " as JSON", 0)
+        fail("cannot encode a " .. (t == "userdata" and "userdata" or t) .. " as JSON")
       end
     end
 
@@ -417,7 +419,7 @@ return function(core)
       x.len, x.oom = 0, 0
       for i = #path, 1, -1 do path[i] = nil end
       encode_value(v, 0)
-      if x.oom ~= 0 then C.hp_jw_free(w); error("out of memory encoding JSON", 0) end
+      if x.oom ~= 0 then C.hp_jw_free(w); fail("out of memory encoding JSON") end
       local s = x.buf ~= nil and ffi_string(x.buf, x.len) or ""
       if x.cap > 1048576 then C.hp_jw_free(w) end
       return s
@@ -426,14 +428,17 @@ return function(core)
 
   -- The shared encoder's writer and path are reused across calls; a call made while another
   -- runs (a finalizer that encodes, run by an allocation of the outer encode) must not reset
-  -- them under it: it encodes with a new encoder. pcall clears the mark when encode raises.
-  local main_encode, busy = new_encoder(), false
+  -- them under it: it encodes with a new encoder. The shared encoder's own errors clear the
+  -- mark (not pcall: it cost ~10% of encode); an error raised by Lua itself (out of memory,
+  -- Lua stack overflow) leaves it set, and later calls are then right but use new encoders.
+  local busy = false
+  local function nothing() end
+  local main_encode = new_encoder(function() busy = false end)
   function J.encode(v, sorted, indent, empty_array, max_depth, allow_nan)
-    if busy then return new_encoder()(v, sorted, indent, empty_array, max_depth, allow_nan) end
+    if busy then return new_encoder(nothing)(v, sorted, indent, empty_array, max_depth, allow_nan) end
     busy = true
-    local ok, s = pcall(main_encode, v, sorted, indent, empty_array, max_depth, allow_nan)
+    local s = main_encode(v, sorted, indent, empty_array, max_depth, allow_nan)
     busy = false
-    if not ok then error(s, 0) end
     return s
   end
 end

@@ -247,6 +247,54 @@ describe("hotpath.json.parse (lazy)", function()
     assert.are.equal(256, d1:at("/total"))
   end)
 
+  it("rejects node indices that are not values (raw core calls, forged nodes)", function()
+    local cj = require("hotpath.util").core.json
+    local p = cj.parser()
+    -- tape: 1 [, 2 int, 3 payload, 4 double, 5 payload, 6 {, 7 key, 8 int, 9 payload, 10 }, 11 "s", 12 ]
+    local g = cj.parse(p, '[2449958199437037567,1.5,{"k":-1},"s"]', 0)
+    for _, n in ipairs({ 0, 3, 5, 7, 9, 10, 12, 13, 100000 }) do
+      local want = "JSON node " .. n .. " is not a value of this document"
+      local ok, err = pcall(cj.get, p, g, n, "")
+      assert.is_false(ok)
+      assert.truthy(tostring(err):find(want, 1, true), err)
+      ok, err = pcall(cj.materialize, p, g, n, false, 0)
+      assert.truthy(not ok and tostring(err):find(want, 1, true), err)
+      ok, err = pcall(cj.next, p, g, n, 0)
+      assert.truthy(not ok and tostring(err):find(want, 1, true), err)
+      ok, err = pcall(cj.get, p, g, n, "/0")
+      assert.truthy(not ok and tostring(err):find(want, 1, true), err)
+    end
+    local kind, v, cnt = cj.get(p, g, 6, "")
+    assert.are.same({ 9, 6, 1 }, { kind, tonumber(v), cnt })
+    assert.are.equal(-1, select(2, cj.get(p, g, 8, "")))
+    -- iteration cursors: a child start inside the container, or the end
+    for _, c in ipairs({ 3, 5, 9, 13, 100 }) do
+      local ok, err = pcall(cj.next, p, g, 1, c)
+      assert.truthy(not ok and tostring(err):find("JSON iteration cursor " .. c .. " is not a child of node 1", 1, true), err)
+    end
+    local ok, err = pcall(cj.next, p, g, 6, 8)   -- a value where an object's key must be
+    assert.truthy(not ok and tostring(err):find("JSON iteration cursor 8 is not a child of node 6", 1, true), err)
+    assert.is_nil(cj.next(p, g, 1, 12))
+    -- the reviewer's repro: a node pointed at a number's payload word raises, never reads it
+    local doc = json.parse("[2449958199437037567]")
+    assert.are.equal("2449958199437037567", (tostring(doc:at("/0")):gsub("LL$", "")))
+    doc._n = 3
+    ok, err = pcall(doc.type, doc)
+    assert.truthy(not ok and tostring(err):find("JSON node 3 is not a value of this document", 1, true), err)
+  end)
+
+  it("checks opts.parser", function()
+    for _, bad in ipairs({ 5, "p", {}, io.stdout }) do
+      local ok, err = pcall(function() local d = json.parse("[1]", { parser = bad }) return d end)
+      assert.is_false(ok)
+      assert.are.equal("bad argument #2 to 'parse' (parser must be a json.parser(), got " .. type(bad) .. ")",
+        err:match("bad argument.*"))
+      assert.truthy(err:find("json_spec.lua", 1, true), err)   -- blamed on the caller
+    end
+    local doc = json.parse("[7]", { parser = json.parser() })
+    assert.are.equal(7, doc:at("/0"))
+  end)
+
   it("reports bad input like decode", function()
     local ok, err = pcall(json.parse, "[1,")
     assert.are.equal("unexpected end of input at byte 3", err)
@@ -266,6 +314,30 @@ describe("hotpath.json.encode", function()
   for i, c in ipairs(cases) do
     it("encodes case " .. i, function() assert.are.equal(c[2], json.encode(c[1], { sort_keys = true })) end)
   end
+
+  it("writes number keys as the same text under both runtimes, sorted by that text", function()
+    local keys = {
+      { 0.1, "0.1" }, { 1 / 3, "0.3333333333333333" }, { 0.1 + 0.2, "0.30000000000000004" },
+      { 3.0, "3" }, { -7.0, "-7" }, { -0.0, "0" }, { 2 ^ 53, "9007199254740992" },
+      { 2 ^ 60, "1152921504606846976" }, { -2 ^ 63, "-9223372036854775808" },
+      { 2 ^ 63, "9.223372036854776e18" }, { 1e300, "1e300" }, { 5e-324, "5e-324" },
+      { -1.5, "-1.5" }, { 1e21, "1e21" }, { 123456789012, "123456789012" },
+    }
+    for _, c in ipairs(keys) do
+      local want = '{"' .. c[2] .. '":1}'
+      assert.are.equal(want, json.encode({ [c[1]] = 1 }))
+      assert.are.equal(want, json.encode({ [c[1]] = 1 }, { sort_keys = true }))
+      assert.are.equal('{\n  "' .. c[2] .. '": 1\n}', json.encode({ [c[1]] = 1 }, { sort_keys = true, indent = 2 }))
+    end
+    -- sorted by the text written; a string key with the same text as a number key first
+    assert.are.equal('{"0.1":1,"0.3":4,"0.3":2,"0.30000000000000004":3,"10":5,"9":6}',
+      json.encode({ [0.1] = 1, [0.3] = 2, [0.1 + 0.2] = 3, ["0.3"] = 4, [10] = 5, [9] = 6 }, { sort_keys = true }))
+    assert.are.equal('{"-1":3,"1e300":5,"2.5":2,"b":4}',
+      json.encode({ [-1] = 3, [1e300] = 5, [2.5] = 2, b = 4 }, { sort_keys = true }))
+    local ok, err = pcall(json.encode, { [0 / 0 ~= 0 / 0 and 1e309 or 0] = 1 })
+    assert.is_false(ok)
+    assert.truthy(err:find("cannot encode a NaN or infinite table key as JSON", 1, true))
+  end)
 
   it("sorts keys and indents", function()
     assert.are.equal('{\n  "a": [\n    1,\n    2\n  ],\n  "b": {}\n}',
@@ -299,6 +371,106 @@ describe("hotpath.json.encode", function()
     ok, err = pcall(json.encode, d, { max_depth = 10 })
     assert.truthy(err:find("cannot encode tables nested deeper than 10 as JSON", 1, true))
     assert.are.equal("null", json.encode(0 / 0, { allow_nan = true }))
+  end)
+
+  -- Leaves the collector, stopped and then restarted, in its finalizer phase with finalizers
+  -- that call fin still pending, so that the next allocation runs some (deterministic: the GC
+  -- is driven by explicit steps). A userdata under LuaJIT, whose tables take no __gc; LuaJIT
+  -- runs no finalizer while a trace runs, so callers run interpreted (jit.off).
+  local function pending_finalizers(fin)
+    collectgarbage("collect")
+    -- Lua 5.4: the smallest steps (one unit of GC work, a few finalizers each)
+    if not jit then collectgarbage("incremental", 0, 1, 1) end
+    collectgarbage("stop")
+    local ran = 0
+    local function f() ran = ran + 1 fin() end
+    for _ = 1, 500 do
+      if jit then
+        local p = newproxy(true)
+        getmetatable(p).__gc = f
+      else
+        setmetatable({}, { __gc = f })
+      end
+    end
+    local steps = 0
+    while ran == 0 and steps < 1000000 do collectgarbage("step", 1) steps = steps + 1 end
+    collectgarbage("restart")
+    return ran < 500
+  end
+  local function interpreted(f)
+    if jit then jit.flush() jit.off() end
+    local ok, err = pcall(f)
+    if jit then jit.on() else collectgarbage("incremental", 200, 100, 13) end   -- 5.4's defaults
+    assert(ok, err)
+  end
+
+  it("is reentrant: a finalizer that encodes during an encode gets its own writer", function()
+    local inside, runs, bad = false, 0, nil
+    local inner = { z = { 1, 2, 3 }, y = "fin", [0.5] = true }
+    local inner_want = '{"0.5":true,"y":"fin","z":[1,2,3]}'
+    local function fin()
+      local s = json.encode(inner, { sort_keys = true })
+      if inside then runs = runs + 1 end
+      if s ~= inner_want then bad = s end
+    end
+    local big = {}
+    for i = 1, 100 do big["k" .. i] = { i, "v" .. i, { x = i / 8, [i + 0.5] = i } } end
+    local want = json.encode(big, { sort_keys = true })
+    local opts = { sort_keys = true }
+    interpreted(function()
+      for _ = 1, 5 do
+        assert.is_true(pending_finalizers(fin))
+        inside = true
+        local s = json.encode(big, opts)
+        inside = false
+        assert.are.equal(want, s)
+      end
+    end)
+    collectgarbage("collect")
+    assert.is_nil(bad)
+    assert.is_true(runs > 0, "no finalizer ran during an encode: the test did not test")
+    -- an encode that raised leaves the encoder usable
+    assert.is_false(pcall(json.encode, { function() end }))
+    assert.are.equal(want, json.encode(big, { sort_keys = true }))
+  end)
+
+  it("is reentrant: a finalizer that decodes or parses during a decode or materialize", function()
+    local inside, materializing, runs, bad = false, false, 0, nil
+    local pp = json.parser()
+    local inner = '{"inner":[1,2,3],"pad":"' .. string.rep("x", 3000) .. '","more":[' .. string.rep('{"a":1},', 200) .. '0]}'
+    local function fin()
+      local v = json.decode(inner)
+      if v.inner[3] ~= 3 or #v.more ~= 201 then bad = "inner decode" end
+      if inside then
+        runs = runs + 1
+        -- parsing with the parser a running doc:decode() reads from is refused
+        local ok, d = pcall(json.parse, inner, { parser = pp })
+        if ok and materializing then bad = "parse allowed during doc:decode()" end
+        if not ok and not materializing then bad = "parse refused: " .. tostring(d) end
+      end
+    end
+    local parts = {}
+    for i = 1, 300 do parts[i] = '{"id":' .. i .. ',"name":"n' .. i .. '","tags":["a","b"]}' end
+    local outer = "[" .. table.concat(parts, ",") .. "]"
+    local want = canon(json.decode(outer))
+    interpreted(function()
+      for _ = 1, 5 do
+        assert.is_true(pending_finalizers(fin))
+        inside = true
+        local v = json.decode(outer)
+        inside = false
+        assert.are.equal(want, canon(v))
+        local doc = json.parse(outer, { parser = pp })
+        assert.is_true(pending_finalizers(fin))
+        inside, materializing = true, true
+        v = doc:decode()
+        inside, materializing = false, false
+        assert.are.equal(want, canon(v))
+      end
+    end)
+    collectgarbage("collect")
+    assert.is_nil(bad)
+    assert.is_true(runs > 0, "no finalizer ran during a decode: the test did not test")
   end)
 
   it("round-trips generated values: decode(encode(x)) == x", function()

@@ -59,6 +59,11 @@ struct hp_json_parser {
     bool live = false;       /* a document is current */
     unsigned max_depth = HP_JSON_DEFAULT_DEPTH;
     size_t released_words = 0, released_bytes = 0;   /* hp_json_tape_release watermarks */
+    /* Node checks (check_node): bit i of starts is set when tape word i begins a value or an
+     * object key, of keys when it is an object key. Built on the first check of a node other
+     * than the root, once per document (gen == marks_gen). */
+    std::vector<uint64_t> starts, keys;
+    uint64_t marks_gen = 0;
 };
 
 /* ---- helpers ------------------------------------------------------------------------------ */
@@ -113,10 +118,71 @@ static int stale(char **errmsg)
                   "JSON document used after its parser parsed another document");
 }
 
-static bool valid_node(const hp_json_parser *p, uint64_t gen, size_t node)
+/* The index of the root word that closes the current document (the root value's words are
+ * 1 .. doc_end - 1). */
+static size_t doc_end(const hp_json_parser *p)
 {
-    return p->live && gen == p->gen && node >= 1 &&
-           node < (size_t)(p->dom.doc.tape[0] & simdjson::internal::JSON_VALUE_MASK);
+    return tape_ref(&p->dom.doc, 1).after_element();
+}
+
+/* Sets the bits of p->starts and p->keys for the current document: one pass over the tape,
+ * plus one walk over the members of every object (jumping over nested containers), so O(words)
+ * in all. May throw std::bad_alloc (callers catch). */
+static void mark_nodes(hp_json_parser *p)
+{
+    const simdjson::dom::document *doc = &p->dom.doc;
+    const uint64_t *tape = doc->tape.get();
+    size_t end = doc_end(p);
+    p->marks_gen = 0;
+    p->starts.assign(end / 64 + 1, 0);
+    p->keys.assign(end / 64 + 1, 0);
+    uint64_t *st = p->starts.data(), *ks = p->keys.data();
+    for (size_t i = 1; i < end;) {
+        unsigned tag = (unsigned)(tape[i] >> 56);
+        if (tag == HP_JSON_TAG_END_ARRAY || tag == HP_JSON_TAG_END_OBJECT) {
+            i++;
+            continue;
+        }
+        st[i / 64] |= (uint64_t)1 << (i % 64);
+        if (tag == HP_JSON_TAG_OBJECT) {
+            size_t close = (size_t)(tape[i] & 0xFFFFFFFFu) - 1;
+            for (size_t j = i + 1; j < close; j = tape_ref(doc, j + 1).after_element())
+                ks[j / 64] |= (uint64_t)1 << (j % 64);
+        }
+        i += (tag == HP_JSON_TAG_INT || tag == HP_JSON_TAG_UINT || tag == HP_JSON_TAG_DOUBLE) ? 2 : 1;
+    }
+    p->marks_gen = p->gen;
+}
+
+static bool bit(const std::vector<uint64_t> &v, size_t i)
+{
+    return (v[i / 64] >> (i % 64)) & 1;
+}
+
+enum node_kind { NODE_VALUE = 0, NODE_OR_KEY = 1 };
+
+/* Checks that node is a node of the current document of generation gen: the start of a value
+ * (NODE_OR_KEY: or of an object key), never a number's payload word, a closing brace or an
+ * index outside the document, which would make record() read a type tag from raw bits.
+ * Returns HP_OK, or HP_EINVAL with the message in *errmsg. Never throws. */
+static int check_node(hp_json_parser *p, uint64_t gen, size_t node, node_kind kind,
+                      char **errmsg)
+{
+    if (!p->live || gen != p->gen)
+        return stale(errmsg);
+    if (node == 1)
+        return HP_OK;   /* the root: every parsed document has one */
+    if (node == 0 || node >= doc_end(p))
+        return hp_err(errmsg, HP_EINVAL, "JSON node %zu is not a value of this document", node);
+    try {
+        if (p->marks_gen != p->gen)
+            mark_nodes(p);
+    } catch (...) {
+        return hp_err(errmsg, HP_ENOMEM, "out of memory checking a JSON node");
+    }
+    if (!bit(p->starts, node) || (kind == NODE_VALUE && bit(p->keys, node)))
+        return hp_err(errmsg, HP_EINVAL, "JSON node %zu is not a value of this document", node);
+    return HP_OK;
 }
 
 /* Element/pair count of the container at node (tape counts saturate at 2^24 - 1). */
@@ -283,8 +349,11 @@ extern "C" int hp_json_parse(hp_json_parser *p, const char *s, size_t len, unsig
 extern "C" int hp_json_flatten(hp_json_parser *p, uint64_t gen, size_t node,
                                const hp_json_rec **recs, size_t *nrecs, char **errmsg)
 {
-    if (!p || !valid_node(p, gen, node))
+    if (!p)
         return stale(errmsg);
+    int rc = check_node(p, gen, node, NODE_VALUE, errmsg);
+    if (rc != HP_OK)
+        return rc;
     try {
         /* A subtree is never deeper than its document, which parse already bounded. */
         if (flatten(p, node, HP_JSON_MAX_DEPTH + 1) != HP_OK)
@@ -321,8 +390,11 @@ extern "C" int hp_json_decode(hp_json_parser *p, const char *s, size_t len, unsi
 extern "C" int hp_json_node(hp_json_parser *p, uint64_t gen, size_t node, hp_json_rec *out,
                             char **errmsg)
 {
-    if (!p || !valid_node(p, gen, node))
+    if (!p)
         return stale(errmsg);
+    int rc = check_node(p, gen, node, NODE_OR_KEY, errmsg);
+    if (rc != HP_OK)
+        return rc;
     record(&p->dom.doc, node, out);
     return HP_OK;
 }
@@ -341,11 +413,11 @@ static bool token_eq(const char *tok, size_t tlen, const char *key, size_t klen)
     return k == klen;
 }
 
-extern "C" int hp_json_pointer(hp_json_parser *p, uint64_t gen, size_t node, const char *ptr,
-                               size_t len, size_t *out, char **errmsg)
+/* Resolves the pointer from node, a checked value of the current document. The nodes it
+ * passes through are found by walking the tape, so the result needs no check. */
+static int resolve(hp_json_parser *p, size_t node, const char *ptr, size_t len, size_t *out,
+                   char **errmsg)
 {
-    if (!p || !valid_node(p, gen, node))
-        return stale(errmsg);
     if (len && ptr[0] != '/')
         return hp_err(errmsg, HP_EINVAL, "JSON pointer must be empty or start with '/'");
     for (size_t i = 0; i < len; i++)
@@ -400,10 +472,37 @@ extern "C" int hp_json_pointer(hp_json_parser *p, uint64_t gen, size_t node, con
     return HP_OK;
 }
 
+extern "C" int hp_json_pointer(hp_json_parser *p, uint64_t gen, size_t node, const char *ptr,
+                               size_t len, size_t *out, char **errmsg)
+{
+    if (!p)
+        return stale(errmsg);
+    int rc = check_node(p, gen, node, NODE_VALUE, errmsg);
+    if (rc != HP_OK)
+        return rc;
+    return resolve(p, node, ptr, len, out, errmsg);
+}
+
+extern "C" int hp_json_lookup(hp_json_parser *p, uint64_t gen, size_t node, const char *ptr,
+                              size_t len, size_t *found, hp_json_rec *out, char **errmsg)
+{
+    if (!p)
+        return stale(errmsg);
+    int rc = check_node(p, gen, node, NODE_VALUE, errmsg);
+    if (rc == HP_OK && len)
+        rc = resolve(p, node, ptr, len, &node, errmsg);
+    if (rc != HP_OK)
+        return rc;
+    *found = node;
+    if (node)
+        record(&p->dom.doc, node, out);
+    return HP_OK;
+}
+
 extern "C" int hp_json_next(hp_json_parser *p, uint64_t gen, size_t node, size_t *cursor,
                             size_t *key, size_t *child)
 {
-    if (!p || !valid_node(p, gen, node))
+    if (!p || check_node(p, gen, node, NODE_VALUE, NULL) != HP_OK)
         return -1;
     const simdjson::dom::document *doc = &p->dom.doc;
     tape_ref t(doc, node);
@@ -412,8 +511,16 @@ extern "C" int hp_json_next(hp_json_parser *p, uint64_t gen, size_t node, size_t
         return -1;
     size_t end = t.matching_brace_index() - 1;
     size_t i = *cursor ? *cursor : node + 1;
-    if (i >= end)
+    if (i == end)
         return 0;
+    /* A cursor from outside: a child start (objects: a key) strictly inside the container.
+     * (One that names a grandchild is memory-safe: it walks that container's children and
+     * then fails on its closing brace.) */
+    if (*cursor && (i <= node || i > end ||
+                    check_node(p, gen, i, ty == tape_type::START_OBJECT ? NODE_OR_KEY : NODE_VALUE,
+                               NULL) != HP_OK ||
+                    (ty == tape_type::START_OBJECT && !bit(p->keys, i))))
+        return -1;
     if (ty == tape_type::START_OBJECT) {
         *key = i;
         i++;
@@ -472,8 +579,11 @@ extern "C" void hp_json_tape_release(hp_json_parser *p, size_t word, size_t strb
 extern "C" int hp_json_subtree_tape(hp_json_parser *p, uint64_t gen, size_t node,
                                     hp_json_tape *out, char **errmsg)
 {
-    if (!p || !valid_node(p, gen, node))
+    if (!p)
         return stale(errmsg);
+    int rc = check_node(p, gen, node, NODE_VALUE, errmsg);
+    if (rc != HP_OK)
+        return rc;
     /* A subtree is never deeper than its document, which parse already bounded. */
     tape_of(p, node, HP_JSON_MAX_DEPTH + 1, out);
     return HP_OK;

@@ -71,7 +71,12 @@ int hp_json_flatten(hp_json_parser *p, uint64_t gen, size_t node, const hp_json_
 int hp_json_decode(hp_json_parser *p, const char *s, size_t len, unsigned max_depth,
                    const hp_json_rec **recs, size_t *nrecs, char **errmsg);
 
-/* The value at node: its type and scalar value (arrays and objects: the count in n). */
+/* The value at node: its type and scalar value (arrays and objects: the count in n).
+ * Node arguments (here and below) are checked: a node is the start of a value of the current
+ * document (for hp_json_node, also of an object key); anything else (a number's payload
+ * word, a closing brace, an index outside the document) is HP_EINVAL "JSON node N is not a
+ * value of this document". The first check of a node other than the root (1) of a document
+ * marks its nodes in one pass over the tape (2 bits per tape word, kept by the parser). */
 int hp_json_node(hp_json_parser *p, uint64_t gen, size_t node, hp_json_rec *out, char **errmsg);
 
 /* Resolves the RFC 6901 pointer (ptr, len bytes; "" is node itself) from node. *out is the
@@ -80,9 +85,17 @@ int hp_json_node(hp_json_parser *p, uint64_t gen, size_t node, hp_json_rec *out,
 int hp_json_pointer(hp_json_parser *p, uint64_t gen, size_t node, const char *ptr, size_t len,
                     size_t *out, char **errmsg);
 
+/* hp_json_pointer, then hp_json_node of the node found, in one call (one node check): *found
+ * is the node (node itself for an empty pointer), or 0 when the pointer names nothing; when
+ * found, *out is its record. */
+int hp_json_lookup(hp_json_parser *p, uint64_t gen, size_t node, const char *ptr, size_t len,
+                   size_t *found, hp_json_rec *out, char **errmsg);
+
 /* Iterates the children of an array or object node. *cursor starts at 0. Each call stores
  * the next child's node in *child (and, for objects, its key's node in *key, else 0) and
- * returns 1, or returns 0 at the end; -1 on a stale document or a scalar node. */
+ * returns 1, or returns 0 at the end; -1 on a stale document, a node that is not a value, a
+ * scalar node, or a *cursor that is not 0, the end, or a child start (objects: a key)
+ * inside the container. */
 int hp_json_next(hp_json_parser *p, uint64_t gen, size_t node, size_t *cursor, size_t *key,
                  size_t *child);
 
@@ -162,6 +175,10 @@ void hp_jw_number(hp_jw *w, double d);        /* shortest text that round-trips 
 /* (integral values of magnitude <= 2^53 are written as integers: "100", not "1e2";
  * NaN and infinities as null, see hp_json_dtoa) */
 void hp_jw_integer(hp_jw *w, int64_t i);
+/* The text of a number used as a table key (unquoted), the same under both runtimes: an
+ * integral value in [-2^63, 2^63) as an integer (Lua 5.4 stores such keys as integers; -0.0
+ * as 0), any other value as hp_jw_number. Callers refuse NaN and infinities first. */
+void hp_jw_keynum(hp_jw *w, double d);
 
 /* Makes room for n more bytes; returns 0 on success, -1 (and sets oom) on failure. */
 int hp_jw_reserve(hp_jw *w, size_t n);

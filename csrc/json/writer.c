@@ -285,6 +285,15 @@ void hp_jw_integer(hp_jw *w, int64_t i)
     w->len += (size_t)(e - p);
 }
 
+void hp_jw_keynum(hp_jw *w, double d)
+{
+    /* [-2^63, 2^63): the doubles that convert to int64_t exactly when integral. */
+    if (d >= -9223372036854775808.0 && d < 9223372036854775808.0 && d == (double)(int64_t)d)
+        hp_jw_integer(w, (int64_t)d);   /* -0.0 too: Lua 5.4 stores that key as 0 */
+    else
+        hp_jw_number(w, d);
+}
+
 char *hp_jw_detach(hp_jw *w, size_t *len)
 {
     char *out = NULL;

@@ -31,6 +31,7 @@ typedef struct {
     hp_jw w;
     const void **path;
     size_t pathcap;
+    int busy;   /* an encode is using w and path (see l_encode: reentrant calls) */
 } lencoder;
 
 typedef struct {
@@ -38,6 +39,14 @@ typedef struct {
     int sort, indent, empty_array, allow_nan, max_depth;
     int array_mt;   /* stack index of the array metatable */
 } encopts;
+
+/* __close of the per-state encoder: the encode that held it returned or raised. */
+static int encoder_release(lua_State *L)
+{
+    lencoder *e = lua_touserdata(L, 1);
+    e->busy = 0;
+    return 0;
+}
 
 static int encoder_gc(lua_State *L)
 {
@@ -77,6 +86,19 @@ static void encode_number(lua_State *L, encopts *o, int idx)
     hp_jw_number(&o->e->w, d);
 }
 
+/* Writes the text of the number key at kidx (unquoted). Raises on NaN and infinities. */
+static void key_number(lua_State *L, hp_jw *w, int kidx)
+{
+    if (lua_isinteger(L, kidx)) {
+        hp_jw_integer(w, (int64_t)lua_tointeger(L, kidx));
+        return;
+    }
+    double d = lua_tonumber(L, kidx);
+    if (!isfinite(d))
+        luaL_error(L, "cannot encode a NaN or infinite table key as JSON");
+    hp_jw_keynum(w, d);
+}
+
 static void encode_key(lua_State *L, encopts *o, int kidx)
 {
     int t = lua_type(L, kidx);
@@ -85,20 +107,11 @@ static void encode_key(lua_State *L, encopts *o, int kidx)
         const char *s = lua_tolstring(L, kidx, &n);
         hp_jw_string(&o->e->w, s, n);
     } else if (t == LUA_TNUMBER) {
-        /* Numeric keys become their decimal text, as in lua-cjson. */
-        hp_jw w2;
-        char buf[40];
-        hp_jw_init(&w2, buf, sizeof buf);
-        if (lua_isinteger(L, kidx))
-            hp_jw_integer(&w2, (int64_t)lua_tointeger(L, kidx));
-        else {
-            double d = lua_tonumber(L, kidx);
-            if (!isfinite(d))
-                luaL_error(L, "cannot encode a NaN or infinite table key as JSON");
-            hp_jw_number(&w2, d);
-        }
-        hp_jw_string(&o->e->w, w2.buf, w2.len);
-        hp_jw_free(&w2);
+        /* Number keys become their text (as in lua-cjson), written by the routine the FFI
+         * encoder uses too (hp_jw_keynum), so both runtimes write the same key. */
+        hp_jw_char(&o->e->w, '"');
+        key_number(L, &o->e->w, kidx);
+        hp_jw_char(&o->e->w, '"');
     } else {
         luaL_error(L, "cannot encode a table key of type %s as JSON", luaL_typename(L, kidx));
     }
@@ -107,18 +120,24 @@ static void encode_key(lua_State *L, encopts *o, int kidx)
         hp_jw_char(&o->e->w, ' ');
 }
 
-typedef struct { const char *s; size_t n; int slot; } skey;
+typedef struct { const char *s; size_t n; int slot, isnum; } skey;
 
+/* By the key text written; a string key before a number key of the same text. */
 static int skey_cmp(const void *a, const void *b)
 {
     const skey *x = a, *y = b;
     size_t n = x->n < y->n ? x->n : y->n;
     int c = memcmp(x->s, y->s, n);
-    return c ? c : (x->n > y->n) - (x->n < y->n);
+    if (c)
+        return c;
+    if (x->n != y->n)
+        return (x->n > y->n) - (x->n < y->n);
+    return x->isnum - y->isnum;
 }
 
-/* Object with sorted keys: keys (strings, or numbers as their text) are copied into a
- * Lua table (anchoring them), sorted through a userdata array, then written in order. */
+/* Object with sorted keys: keys are copied into a Lua table (anchoring them), number keys'
+ * texts (the text encode_key writes) beside them, sorted through a userdata array, then
+ * written in order. */
 static void encode_sorted(lua_State *L, encopts *o, int t, int depth, int count)
 {
     lua_createtable(L, count, 0);
@@ -137,11 +156,15 @@ static void encode_sorted(lua_State *L, encopts *o, int t, int depth, int count)
     int vidx = lua_gettop(L);
     for (int i = 0; i < n; i++) {
         lua_rawgeti(L, keys, i + 1);
-        if (lua_type(L, -1) == LUA_TNUMBER) {
-            /* Compare numbers by their key text: convert in the keys table. */
-            lua_pushvalue(L, -1);
-            const char *s = lua_tostring(L, -1);
-            (void)s;
+        v[i].isnum = lua_type(L, -1) == LUA_TNUMBER;
+        if (v[i].isnum) {
+            /* at most 24 bytes: the stack buffer never grows onto the heap */
+            char buf[48];
+            hp_jw kw;
+            hp_jw_init(&kw, buf, sizeof buf);
+            key_number(L, &kw, lua_gettop(L));
+            lua_pushlstring(L, kw.buf, kw.len);
+            hp_jw_free(&kw);
             lua_rawseti(L, keys, n + i + 1);
             lua_rawgeti(L, keys, n + i + 1);
             v[i].s = lua_tolstring(L, -1, &v[i].n);

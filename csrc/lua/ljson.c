@@ -3,6 +3,7 @@
  *
  *   core.json.null, core.json.array_mt, core.json.default_parser (one per Lua state)
  *   core.json.parser() -> a new parser userdata (for documents that live side by side)
+ *   core.json.is_parser(v) -> whether v is one
  *   core.json.decode(parser, s, max_depth, use_array_mt) -> value | nil, msg, code
  *   core.json.parse(parser, s, max_depth) -> gen | nil, msg, code
  *   core.json.get(parser, gen, node, ptr) -> kind, value, count   (kind 0: not found)
@@ -31,7 +32,34 @@
 
 /* A parser, and the level array and string cache of the tape builder, all reused across
  * calls. The cache's anchor table is the userdata's user value (created with the entries). */
-typedef struct { hp_json_parser *p; jb_stack levels; jb_centry *cache; } lparser;
+typedef struct { hp_json_parser *p; jb_stack levels; jb_centry *cache; int busy; } lparser;
+
+#define BUSY_MT "hotpath.json.busy"
+
+/* The busy mark of a parser (user value 2 of its userdata): a build from the parser's tape is
+ * running. Builds allocate, an allocation can run a __gc finalizer, and a finalizer that
+ * decoded or parsed with the same parser would rewrite the tape and the level array under
+ * the running build (use after free). Set through a to-be-closed slot whose __close clears
+ * it, so a build that raises clears it too. */
+typedef struct { int *flag; } lbusy;
+
+static int busy_close(lua_State *L)
+{
+    lbusy *b = lua_touserdata(L, 1);
+    if (b && b->flag)
+        *b->flag = 0;
+    return 0;
+}
+
+/* Marks u (the parser userdata at stack index pidx) busy until the calling C function returns
+ * or raises: pushes its guard in a to-be-closed slot. Allocates nothing (an allocation
+ * before the mark could run a finalizer that parses with u). */
+static void hold(lua_State *L, lparser *u, int pidx)
+{
+    lua_getiuservalue(L, pidx, 2);   /* made with the parser: nothing here allocates */
+    lua_toclose(L, -1);
+    u->busy = 1;
+}
 
 static int parser_gc(lua_State *L)
 {
@@ -59,23 +87,35 @@ static hp_json_parser *check_parser(lua_State *L, int idx)
 
 /* A new parser userdata on the stack. Born closed, so a failed allocation leaves nothing
  * to free. May raise (allocation). */
-static hp_json_parser *new_parser(lua_State *L)
+static lparser *new_parser(lua_State *L)
 {
-    lparser *u = lua_newuserdatauv(L, sizeof *u, 1);
+    lparser *u = lua_newuserdatauv(L, sizeof *u, 2);
+    u->busy = 0;
     u->p = NULL;
     u->levels.v = NULL;
     u->levels.cap = 0;
     u->cache = NULL;
     luaL_setmetatable(L, PARSER_MT);
+    lbusy *b = lua_newuserdatauv(L, sizeof *b, 0);   /* the busy guard (user value 2) */
+    b->flag = &u->busy;
+    luaL_setmetatable(L, BUSY_MT);
+    lua_setiuservalue(L, -2, 2);
     u->p = hp_json_parser_new();
     if (!u->p)
         luaL_error(L, "out of memory creating a JSON parser");
-    return u->p;
+    return u;
 }
 
 static int l_parser(lua_State *L)
 {
     new_parser(L);
+    return 1;
+}
+
+/* Whether the value is a parser userdata (open or closed: using a closed one raises). */
+static int l_is_parser(lua_State *L)
+{
+    lua_pushboolean(L, luaL_testudata(L, 1, PARSER_MT) != NULL);
     return 1;
 }
 
@@ -118,6 +158,8 @@ static jb_centry *push_cache(lua_State *L, lparser *u, int pidx)
     return u->cache;
 }
 
+/* Decodes with the parser at 1; while that parser is busy (a finalizer decoding during a
+ * build), with a temporary parser and no string cache. */
 static int l_decode(lua_State *L)
 {
     lparser *u = check_lparser(L, 1);
@@ -125,16 +167,23 @@ static int l_decode(lua_State *L)
     const char *s = luaL_checklstring(L, 2, &len);
     unsigned depth = (unsigned)luaL_optinteger(L, 3, 0);
     int use_mt = lua_toboolean(L, 4);
+    lua_settop(L, 4);
+    lua_pushvalue(L, UV_ARRAY_MT);           /* 5 */
+    jb_centry *ce = NULL;
+    if (u->busy) {
+        u = new_parser(L);                   /* 6 */
+        lua_pushnil(L);                      /* 7: no cache */
+    } else {
+        hold(L, u, 1);                       /* 6 */
+        ce = push_cache(L, u, 1);            /* 7 */
+    }
     hp_json_tape tape;
     char *err = NULL;
     int rc = hp_json_decode_tape(u->p, s, len, depth, &tape, &err);
     if (rc == HP_OK) {
-        lua_settop(L, 4);
-        lua_pushvalue(L, UV_ARRAY_MT);
-        jb_centry *ce = push_cache(L, u, 1);
-        if (jb_build(L, &tape, &u->levels, use_mt ? 5 : 0, 0, ce, 6) == JB_OK)
+        if (jb_build(L, &tape, &u->levels, use_mt ? 5 : 0, 0, ce, 7) == JB_OK)
             return 1;
-        lua_settop(L, 4);
+        lua_settop(L, 7);
         rc = hp_json_depth_fail(u->p, s, len, &err);
     }
     void **slot = hp_lua_guard(L);
@@ -144,7 +193,15 @@ static int l_decode(lua_State *L)
 
 static int l_parse(lua_State *L)
 {
-    hp_json_parser *p = check_parser(L, 1);
+    lparser *u = check_lparser(L, 1);
+    hp_json_parser *p = u->p;
+    if (u->busy) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "JSON parser in use: a document of this parser is being decoded "
+                           "(a finalizer parsed during doc:decode()); use another json.parser()");
+        lua_pushstring(L, hp_status_name(HP_EINVAL));
+        return 3;
+    }
     size_t len;
     const char *s = luaL_checklstring(L, 2, &len);
     unsigned depth = (unsigned)luaL_optinteger(L, 3, 0);
@@ -160,26 +217,38 @@ static int l_parse(lua_State *L)
     return 1;
 }
 
-/* Pushes kind, value, count for the node (containers: value is the node). */
+/* Pushes kind, value, count of the node's record r (containers: value is the node). */
+static int push_rec(lua_State *L, const hp_json_rec *r, size_t node)
+{
+    lua_pushinteger(L, r->type);
+    if (r->type == HP_JSON_ARRAY || r->type == HP_JSON_OBJECT)
+        lua_pushinteger(L, (lua_Integer)node);
+    else
+        push_scalar(L, r);
+    lua_pushinteger(L, r->n);
+    return 3;
+}
+
+/* Raises the message of a failed node call (errmsg handed to a guard slot first). */
+static int raise_err(lua_State *L, int rc, char *err)
+{
+    void **slot = hp_lua_guard(L);
+    *slot = err;
+    return raise_msg(L, rc, slot);
+}
+
+/* Pushes kind, value, count for the node. */
 static int push_node(lua_State *L, hp_json_parser *p, uint64_t gen, size_t node)
 {
     hp_json_rec r;
     char *err = NULL;
     int rc = hp_json_node(p, gen, node, &r, &err);
-    if (rc != HP_OK) {
-        void **slot = hp_lua_guard(L);
-        *slot = err;
-        return raise_msg(L, rc, slot);
-    }
-    lua_pushinteger(L, r.type);
-    if (r.type == HP_JSON_ARRAY || r.type == HP_JSON_OBJECT)
-        lua_pushinteger(L, (lua_Integer)node);
-    else
-        push_scalar(L, &r);
-    lua_pushinteger(L, r.n);
-    return 3;
+    if (rc != HP_OK)
+        return raise_err(L, rc, err);
+    return push_rec(L, &r, node);
 }
 
+/* Node indices come from Lua (raw integers): the core checks them (HP_EINVAL, raised). */
 static int l_get(lua_State *L)
 {
     hp_json_parser *p = check_parser(L, 1);
@@ -187,21 +256,17 @@ static int l_get(lua_State *L)
     size_t node = (size_t)luaL_checkinteger(L, 3);
     size_t plen = 0;
     const char *ptr = luaL_optlstring(L, 4, "", &plen);
-    size_t found = node;
-    if (plen) {
-        char *err = NULL;
-        int rc = hp_json_pointer(p, gen, node, ptr, plen, &found, &err);
-        if (rc != HP_OK) {
-            void **slot = hp_lua_guard(L);
-            *slot = err;
-            return raise_msg(L, rc, slot);
-        }
-        if (!found) {
-            lua_pushinteger(L, 0);
-            return 1;
-        }
+    size_t found = 0;
+    hp_json_rec r;
+    char *err = NULL;
+    int rc = hp_json_lookup(p, gen, node, ptr, plen, &found, &r, &err);
+    if (rc != HP_OK)
+        return raise_err(L, rc, err);
+    if (!found) {
+        lua_pushinteger(L, 0);
+        return 1;
     }
-    return push_node(L, p, gen, found);
+    return push_rec(L, &r, found);
 }
 
 static int l_next(lua_State *L)
@@ -213,8 +278,14 @@ static int l_next(lua_State *L)
     int r = hp_json_next(p, gen, node, &cursor, &key, &child);
     if (r < 0) {
         hp_json_rec rec;
-        if (hp_json_node(p, gen, node, &rec, NULL) != HP_OK)
-            return luaL_error(L, "JSON document used after its parser parsed another document");
+        size_t found;
+        char *err = NULL;
+        int rc = hp_json_lookup(p, gen, node, "", 0, &found, &rec, &err);
+        if (rc != HP_OK)
+            return raise_err(L, rc, err);
+        if (rec.type == HP_JSON_ARRAY || rec.type == HP_JSON_OBJECT)
+            return luaL_error(L, "JSON iteration cursor %I is not a child of node %I",
+                              (lua_Integer)cursor, (lua_Integer)node);
         return luaL_error(L, "JSON value is not an array or object");
     }
     if (r == 0)
@@ -222,7 +293,8 @@ static int l_next(lua_State *L)
     lua_pushinteger(L, (lua_Integer)cursor);
     if (key) {
         hp_json_rec k;
-        hp_json_node(p, gen, key, &k, NULL);
+        if (hp_json_node(p, gen, key, &k, NULL) != HP_OK || k.type != HP_JSON_STRING)
+            return luaL_error(L, "JSON object key at node %I is not a string", (lua_Integer)key);
         lua_pushlstring(L, k.v.s, k.n);
     } else {
         lua_pushboolean(L, 0);
@@ -230,12 +302,27 @@ static int l_next(lua_State *L)
     return 2 + push_node(L, p, gen, child);
 }
 
+/* Builds the subtree at node. Reads the parser's tape, which must not change meanwhile: the
+ * parser is marked busy (l_parse refuses it); a nested materialize (a finalizer) uses its own
+ * level array and no string cache. */
 static int l_materialize(lua_State *L)
 {
     lparser *u = check_lparser(L, 1);
     uint64_t gen = (uint64_t)luaL_checkinteger(L, 2);
     size_t node = (size_t)luaL_checkinteger(L, 3);
     int use_mt = lua_toboolean(L, 4);
+    lua_settop(L, 4);
+    lua_pushvalue(L, UV_ARRAY_MT);           /* 5 */
+    jb_stack *levels = &u->levels;
+    jb_centry *ce = NULL;
+    if (u->busy) {
+        levels = &new_parser(L)->levels;     /* 6: its level array */
+        lua_pushnil(L);                      /* 7: no cache */
+    } else {
+        hold(L, u, 1);                       /* 6 */
+        ce = push_cache(L, u, 1);            /* 7 */
+    }
+    /* The tape only now: the allocations above may have run a finalizer that parsed. */
     hp_json_tape tape;
     char *err = NULL;
     int rc = hp_json_subtree_tape(u->p, gen, node, &tape, &err);
@@ -244,20 +331,39 @@ static int l_materialize(lua_State *L)
         *slot = err;
         return raise_msg(L, rc, slot);
     }
-    lua_settop(L, 4);
-    lua_pushvalue(L, UV_ARRAY_MT);
-    jb_centry *ce = push_cache(L, u, 1);
-    if (jb_build(L, &tape, &u->levels, use_mt ? 5 : 0, 0, ce, 6) != JB_OK)
+    if (jb_build(L, &tape, levels, use_mt ? 5 : 0, 0, ce, 7) != JB_OK)
         return luaL_error(L, "JSON subtree nested too deep");
     return 1;
 }
 
 /* ---- encoder (jsonenc.h) ---------------------------------------------------------------- */
 
+/* A new encoder userdata on the stack (its __gc frees the writer and path). May raise. */
+static lencoder *new_encoder(lua_State *L)
+{
+    lencoder *e = lua_newuserdatauv(L, sizeof *e, 0);
+    memset(e, 0, sizeof *e);
+    hp_jw_init(&e->w, NULL, 0);
+    luaL_setmetatable(L, ENCODER_MT);
+    return e;
+}
+
+/* The per-state encoder's writer and path are reused across calls. A call made while another
+ * runs (a __gc finalizer that encodes, run by an allocation of the outer encode) must not
+ * reset them under it: the outer call marks the encoder busy, through a to-be-closed slot so
+ * that raising clears the mark too, and a reentrant call encodes with a temporary encoder. */
 static int l_encode(lua_State *L)
 {
     lua_settop(L, 7);
     lencoder *e = lua_touserdata(L, UV_ENCODER);
+    int temp = e->busy;
+    if (temp) {
+        e = new_encoder(L);                 /* slot 8 */
+    } else {
+        lua_pushvalue(L, UV_ENCODER);       /* slot 8: clears busy when the call ends */
+        lua_toclose(L, 8);
+        e->busy = 1;
+    }
     encopts o;
     o.e = e;
     o.sort = lua_toboolean(L, 2);
@@ -273,8 +379,8 @@ static int l_encode(lua_State *L)
         return luaL_error(L, "out of memory encoding JSON");
     }
     lua_pushlstring(L, e->w.buf ? e->w.buf : "", e->w.len);
-    /* Keep a warm buffer for the next call, but not a huge one. */
-    if (e->w.cap > (1u << 20))
+    /* Keep a warm buffer for the next call, but not a huge one (a temporary one: none). */
+    if (temp || e->w.cap > (1u << 20))
         hp_jw_free(&e->w);
     return 1;
 }
@@ -286,8 +392,13 @@ void hp_lua_open_json(lua_State *L)
     static const luaL_Reg fns[] = {
         { "parser", l_parser }, { "decode", l_decode }, { "parse", l_parse },
         { "get", l_get }, { "next", l_next }, { "materialize", l_materialize },
-        { "encode", l_encode }, { NULL, NULL },
+        { "encode", l_encode }, { "is_parser", l_is_parser }, { NULL, NULL },
     };
+    if (luaL_newmetatable(L, BUSY_MT)) {
+        lua_pushcfunction(L, busy_close);
+        lua_setfield(L, -2, "__close");
+    }
+    lua_pop(L, 1);
     if (luaL_newmetatable(L, PARSER_MT)) {
         lua_pushcfunction(L, parser_gc);
         lua_setfield(L, -2, "__gc");
@@ -301,14 +412,14 @@ void hp_lua_open_json(lua_State *L)
     lua_newtable(L);                        /* upvalue 1: the array metatable */
     lua_pushliteral(L, "array");
     lua_setfield(L, -2, "__jsontype");
-    lencoder *e = lua_newuserdatauv(L, sizeof *e, 0);   /* upvalue 2: the encoder */
-    memset(e, 0, sizeof *e);
-    hp_jw_init(&e->w, NULL, 0);
     if (luaL_newmetatable(L, ENCODER_MT)) {
         lua_pushcfunction(L, encoder_gc);
         lua_setfield(L, -2, "__gc");
+        lua_pushcfunction(L, encoder_release);
+        lua_setfield(L, -2, "__close");
     }
-    lua_setmetatable(L, -2);
+    lua_pop(L, 1);
+    new_encoder(L);                         /* upvalue 2: the encoder */
     lua_pushvalue(L, -2);
     lua_setfield(L, -4, "array_mt");
     luaL_setfuncs(L, fns, 2);

@@ -113,6 +113,20 @@ static void writer_tests(void)
     }
     CHECK(differ == 0 && noround == 0, "numbers with few decimals: the writer's text round-trips, as short as Grisu2's or shorter");
 
+    /* number keys: integral values within int64 as integers (-0 as 0), others as numbers */
+    static const struct { double d; const char *want; } keys[] = {
+        { 0.1, "0.1" }, { -0.0, "0" }, { 3.0, "3" }, { 1152921504606846976.0, "1152921504606846976" },
+        { -9223372036854775808.0, "-9223372036854775808" },
+        { 9223372036854775808.0, "9.223372036854776e18" }, { 1e300, "1e300" }, { -1.5, "-1.5" },
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        hp_jw w;
+        hp_jw_init(&w, NULL, 0);
+        hp_jw_keynum(&w, keys[i].d);
+        CHECK_STR(text(&w), keys[i].want, "number key text");
+        hp_jw_free(&w);
+    }
+
     integer(0, "0");
     integer(-7, "-7");
     integer(INT64_MAX, "9223372036854775807");
@@ -218,9 +232,78 @@ static void escape_scan_tests(void)
     CHECK(bad == 0, "string escaping matches the byte-by-byte reference for every byte at every position");
 }
 
+/* Node indices from outside (a Lua integer, a table field) are checked: only the start of a
+ * value (or, for hp_json_node, an object key) is a node; number payload words, closing
+ * braces and indices past the document are HP_EINVAL, never a read of raw payload bits. */
+static void node_validation_tests(void)
+{
+    hp_json_parser *p = hp_json_parser_new();
+    uint64_t gen;
+    char *err = NULL;
+    /* tape: 0 root, 1 '[', 2 'u', 3 payload, 4 'd', 5 payload, 6 '{', 7 key "k", 8 'l',
+     * 9 payload, 10 '}', 11 '"' "s", 12 ']', 13 root */
+    const char *doc2 = "[18446744073709551615,1.5,{\"k\":-1},\"s\"]";
+    int rc = hp_json_parse(p, doc2, strlen(doc2), 0, &gen, &err);
+    CHECK(rc == HP_OK, "parse the node test document");
+    hp_json_rec r;
+    CHECK(hp_json_node(p, gen, 1, &r, NULL) == HP_OK && r.type == HP_JSON_ARRAY && r.n == 4, "root node");
+    CHECK(hp_json_node(p, gen, 2, &r, NULL) == HP_OK && r.type == HP_JSON_UINT, "uint node");
+    CHECK(hp_json_node(p, gen, 11, &r, NULL) == HP_OK && r.type == HP_JSON_STRING && r.n == 1, "string node");
+    CHECK(hp_json_node(p, gen, 7, &r, NULL) == HP_OK && r.type == HP_JSON_STRING, "a key is a node for hp_json_node");
+    static const size_t bad[] = { 0, 3, 5, 9, 10, 12, 13, 14, 1000, (size_t)-1 };
+    int rejected = 0;
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        err = NULL;
+        if (hp_json_node(p, gen, bad[i], &r, &err) == HP_EINVAL && err &&
+            strstr(err, "not a value") != NULL)
+            rejected++;
+        hp_free(err);
+    }
+    CHECK(rejected == (int)(sizeof bad / sizeof *bad), "hp_json_node rejects payload words, closing braces and out-of-range indices");
+    size_t out = 99;
+    err = NULL;
+    CHECK(hp_json_pointer(p, gen, 3, "/0", 2, &out, &err) == HP_EINVAL, "hp_json_pointer rejects a payload word");
+    hp_free(err);
+    err = NULL;
+    CHECK(hp_json_pointer(p, gen, 7, "/0", 2, &out, &err) == HP_EINVAL, "hp_json_pointer rejects a key");
+    hp_free(err);
+    const hp_json_rec *recs;
+    size_t nrecs;
+    err = NULL;
+    CHECK(hp_json_flatten(p, gen, 9, &recs, &nrecs, &err) == HP_EINVAL, "hp_json_flatten rejects a payload word");
+    hp_free(err);
+    hp_json_tape tape;
+    err = NULL;
+    CHECK(hp_json_subtree_tape(p, gen, 10, &tape, &err) == HP_EINVAL, "hp_json_subtree_tape rejects a closing brace");
+    hp_free(err);
+    /* Iteration: the cursor must be a child start inside the container. */
+    size_t cur = 0, key = 0, child = 0;
+    int n = 0;
+    while (hp_json_next(p, gen, 1, &cur, &key, &child) == 1)
+        n++;
+    CHECK(n == 4, "hp_json_next iterates the root array");
+    cur = 0;
+    CHECK(hp_json_next(p, gen, 6, &cur, &key, &child) == 1 && key == 7 && child == 8, "object iteration gives key and value");
+    static const size_t badcur[] = { 3, 5, 9, 10, 13, 1000, 2 };
+    int badok = 0;
+    for (size_t i = 0; i < sizeof badcur / sizeof *badcur; i++) {
+        cur = badcur[i];
+        if (hp_json_next(p, gen, badcur[i] == 2 ? 6 : 1, &cur, &key, &child) == -1)
+            badok++;
+    }
+    CHECK(badok == (int)(sizeof badcur / sizeof *badcur), "hp_json_next rejects cursors that are not a child start inside the container");
+    cur = 8;   /* a value, not a key, inside the object */
+    CHECK(hp_json_next(p, gen, 6, &cur, &key, &child) == -1, "hp_json_next rejects an object cursor on a value");
+    cur = 12;  /* the closing brace: the end */
+    CHECK(hp_json_next(p, gen, 1, &cur, &key, &child) == 0, "a cursor at the closing brace is the end");
+    CHECK(hp_json_next(p, gen, 3, &cur, &key, &child) == -1, "hp_json_next rejects a payload word as the container");
+    hp_json_parser_free(p);
+}
+
 int main(void)
 {
     writer_tests();
     escape_scan_tests();
+    node_validation_tests();
     return tap_done();
 }

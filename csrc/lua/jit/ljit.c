@@ -30,7 +30,11 @@ __attribute__((visibility("default"))) int luaopen_hotpath_jitcore(lua_State *L)
 
 #define DECODER_MT "hotpath.jitcore.decoder"
 
-typedef struct { hp_json_parser *p; jb_stack levels; jb_centry *cache; } jdecoder;
+/* busy: a build from p's tape runs. A finalizer run by one of its allocations that decodes
+ * must not re-parse with p (the running build would read a rewritten or freed tape): it gets
+ * a temporary decoder. (A build that raises, which only running out of memory does, leaves
+ * busy set: later decodes are then correct but use temporary decoders.) */
+typedef struct { hp_json_parser *p; jb_stack levels; jb_centry *cache; int busy; } jdecoder;
 
 static int decoder_gc(lua_State *L)
 {
@@ -65,12 +69,26 @@ static int l_decode(lua_State *L)
     int use_mt = lua_toboolean(L, 3);
     int bigint = (int)luaL_optinteger(L, 4, 0);
     lua_settop(L, 5);
-    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_pushvalue(L, lua_upvalueindex(2));   /* 6 */
+    jb_centry *cache = d->cache;
+    if (d->busy) {
+        d = lua_newuserdata(L, sizeof *d);   /* 7: a temporary decoder, freed by its __gc */
+        memset(d, 0, sizeof *d);
+        luaL_getmetatable(L, DECODER_MT);
+        lua_setmetatable(L, -2);
+        d->p = hp_json_parser_new();
+        if (!d->p)
+            return luaL_error(L, "out of memory creating a JSON parser");
+        cache = NULL;
+    }
     hp_json_tape tape;
     char *err = NULL;
     int rc = hp_json_decode_tape(d->p, s, len, depth, &tape, &err);
     if (rc == HP_OK) {
-        int r = jb_build(L, &tape, &d->levels, use_mt ? 5 : 0, bigint, d->cache, 6);
+        int was = d->busy;
+        d->busy = 1;
+        int r = jb_build(L, &tape, &d->levels, use_mt ? 5 : 0, bigint, cache, 6);
+        d->busy = was;
         if (r == JB_OK)
             return 1;
         lua_settop(L, 6);

@@ -55,6 +55,8 @@ return function(core)
     return ffi_gc(p, C.hp_json_parser_free)
   end
   J.parser = new_parser
+  local parser_ct = ffi.typeof("hp_json_parser *")
+  function J.is_parser(v) return ffi.istype(parser_ct, v) end
   J.default_parser = new_parser()
 
   local recsp, np, errp, genp = ffi_new("const hp_json_rec *[1]"), ffi_new("size_t[1]"),
@@ -142,6 +144,18 @@ return function(core)
     end
   end
 
+  -- Parsers whose records a build is reading: an allocation of the build can run a finalizer,
+  -- which must not parse or decode with that parser (the records and the strings they point
+  -- to would be rewritten or freed under the build). pcall clears the mark when build raises.
+  local busy = setmetatable({}, { __mode = "k" })
+  local function guarded_build(p, r, n, mt, mode, yield, chunk)
+    busy[p] = true
+    local ok, v = pcall(build, r, n, mt, mode, yield, chunk)
+    busy[p] = nil
+    if not ok then error(v, 0) end
+    return v
+  end
+
   local jc_decode = JC and JC.decode
   function J.decode(p, s, depth, mt, mode, yield, chunk)
     if jc_decode and not yield then
@@ -150,15 +164,21 @@ return function(core)
       -- false: an integer beyond +-2^53 that must become int64 cdata, or nesting deeper than
       -- the C API's stack allows: the FFI builder does those
     end
-    if yield then p = new_parser() end
+    -- a build from p's records runs (a finalizer decoding): a private parser
+    local private = yield or busy[p]
+    if private then p = new_parser() end
     local rc = C.hp_json_decode(p, s, #s, depth or 0, recsp, np, errp)
     if rc ~= 0 then return fail(rc, errp) end
-    local v = build(recsp[0], tonumber(np[0]), mt, mode or 0, yield, chunk)
-    if yield then C.hp_json_parser_free(ffi_gc(p, nil)) end
+    local v = guarded_build(p, recsp[0], tonumber(np[0]), mt, mode or 0, yield, chunk)
+    if private then C.hp_json_parser_free(ffi_gc(p, nil)) end
     return v
   end
 
   function J.parse(p, s, depth)
+    if busy[p] then
+      return nil, "JSON parser in use: a document of this parser is being decoded (a finalizer " ..
+        "parsed during doc:decode()); use another json.parser()", "EINVAL"
+    end
     local rc = C.hp_json_parse(p, s, #s, depth or 0, genp, errp)
     if rc ~= 0 then return fail(rc, errp) end
     return genp[0]   -- uint64 cdata: compared by value in the C calls
@@ -169,11 +189,8 @@ return function(core)
     error(msg, 3)
   end
 
-  -- kind, value, count of a node (containers: value is the node).
-  local function push_node(p, g, node)
-    local rc = C.hp_json_node(p, g, node, recp, errp)
-    if rc ~= 0 then raise(rc) end
-    local x = recp[0]
+  -- The kind, value, count of a record (containers: value is the node).
+  local function push_rec(x, node)
     local ty = x.type
     if ty >= 8 then return ty, node, x.n end
     if ty == 7 then return 7, ffi_string(x.v.s, x.n), x.n end
@@ -189,177 +206,239 @@ return function(core)
     return 5, bigint(x, 0, true), 0
   end
 
+  -- kind, value, count of a node (containers: value is the node).
+  local function push_node(p, g, node)
+    local rc = C.hp_json_node(p, g, node, recp, errp)
+    if rc ~= 0 then raise(rc) end
+    return push_rec(recp[0], node)
+  end
+
+  -- Node indices come from Lua: the core checks them (HP_EINVAL, raised).
   function J.get(p, g, node, ptr)
-    if ptr and #ptr > 0 then
-      local rc = C.hp_json_pointer(p, g, node, ptr, #ptr, outp, errp)
-      if rc ~= 0 then raise(rc) end
-      node = outp[0]
-      if node == 0 then return 0 end
-    end
-    return push_node(p, g, node)
+    local rc = C.hp_json_lookup(p, g, node, ptr, ptr and #ptr or 0, outp, recp, errp)
+    if rc ~= 0 then raise(rc) end
+    local found = outp[0]
+    if found == 0 then return 0 end
+    return push_rec(recp[0], tonumber(found))
   end
 
   function J.next(p, g, node, cursor)
     curp[0] = cursor or 0
     local r = C.hp_json_next(p, g, node, curp, keyp, childp)
     if r < 0 then
-      if C.hp_json_node(p, g, node, recp, nil) ~= 0 then
-        error("JSON document used after its parser parsed another document", 2)
+      local rc = C.hp_json_lookup(p, g, node, nil, 0, outp, recp, errp)
+      if rc ~= 0 then raise(rc) end
+      if recp[0].type >= 8 then
+        error(format("JSON iteration cursor %d is not a child of node %d", tonumber(cursor or 0), tonumber(node)), 2)
       end
       error("JSON value is not an array or object", 2)
     end
     if r == 0 then return nil end
     local key = false
     if keyp[0] ~= 0 then
-      C.hp_json_node(p, g, keyp[0], recp, nil)
+      if C.hp_json_node(p, g, keyp[0], recp, nil) ~= 0 or recp[0].type ~= 7 then
+        error(format("JSON object key at node %d is not a string", tonumber(keyp[0])), 2)
+      end
       key = ffi_string(recp[0].v.s, recp[0].n)
     end
-    return tonumber(curp[0]), key, push_node(p, g, childp[0])
+    return tonumber(curp[0]), key, push_node(p, g, tonumber(childp[0]))
   end
 
   function J.materialize(p, g, node, mt, mode)
+    if busy[p] then
+      -- a finalizer materializing from the parser whose records a build reads: flattening
+      -- would rewrite those records under it
+      error("JSON parser in use: a document of this parser is being decoded (a finalizer " ..
+        "called doc:decode() during doc:decode())", 2)
+    end
     local rc = C.hp_json_flatten(p, g, node, recsp, np, errp)
     if rc ~= 0 then raise(rc) end
-    return build(recsp[0], tonumber(np[0]), mt, mode or 0)
+    return guarded_build(p, recsp[0], tonumber(np[0]), mt, mode or 0)
   end
 
   -- ---- encoder ------------------------------------------------------------------------------
-  local w = ffi_gc(ffi_new("hp_jw[1]"), function(x) C.hp_jw_free(x) end)
-  C.hp_jw_init(w, nil, 0)
-  local jw_raw, jw_string, jw_number, jw_integer = C.hp_jw_raw, C.hp_jw_string, C.hp_jw_number, C.hp_jw_integer
-  local floor = math.floor
-  local path = {}
-  local o_sort, o_indent, o_empty, o_depth, o_nan
+  -- An encoder: its own writer, cycle path and options (upvalues of its walker closures).
+  -- Returns the encode function. One per Lua state is reused (J.encode); a reentrant call
+  -- gets a new one.
+  local function new_encoder(on_error)
+    -- every error of this encoder: on_error() first (the shared one clears its busy mark)
+    local function fail(msg) on_error() error(msg, 0) end
+    local w = ffi_gc(ffi_new("hp_jw[1]"), function(x) C.hp_jw_free(x) end)
+    C.hp_jw_init(w, nil, 0)
+    local jw_raw, jw_string, jw_number, jw_integer = C.hp_jw_raw, C.hp_jw_string, C.hp_jw_number, C.hp_jw_integer
+    local jw_keynum = C.hp_jw_keynum
+    local floor = math.floor
+    local path = {}
+    local o_sort, o_indent, o_empty, o_depth, o_nan
 
-  local encode_value
-  local wx = w[0]
+    local encode_value
+    local wx = w[0]
 
-  -- One byte straight into the writer's buffer (no FFI call when there is room).
-  local function putc(c, s)
-    local n = wx.len
-    if n < wx.cap then wx.buf[n] = c; wx.len = n + 1 else jw_raw(w, s, 1) end
-  end
-
-  local function newline(depth)
-    if o_indent > 0 then
-      local s = "\n" .. string.rep(" ", depth * o_indent)
-      jw_raw(w, s, #s)
+    -- One byte straight into the writer's buffer (no FFI call when there is room).
+    local function putc(c, s)
+      local n = wx.len
+      if n < wx.cap then wx.buf[n] = c; wx.len = n + 1 else jw_raw(w, s, 1) end
     end
-  end
 
-  local function number(v)
-    if v ~= v or v == huge or v == -huge then
-      if not o_nan then
-        error(format("cannot encode %s as JSON (allow_nan = true writes null)",
-          v ~= v and "NaN" or v > 0 and "inf" or "-inf"), 0)
+    local function newline(depth)
+      if o_indent > 0 then
+        local s = "\n" .. string.rep(" ", depth * o_indent)
+        jw_raw(w, s, #s)
       end
-      jw_raw(w, "null", 4)
-    elseif floor(v) == v and v >= -TWO53 and v <= TWO53 and (v ~= 0 or 1 / v > 0) then
-      jw_integer(w, v)
-    else
-      jw_number(w, v)
     end
-  end
 
-  local function key(k)
-    local kt = type(k)
-    if kt == "string" then jw_string(w, k, #k)
-    elseif kt == "number" then
-      if k ~= k or k == huge or k == -huge then error("cannot encode a NaN or infinite table key as JSON", 0) end
-      local s = (floor(k) == k and k >= -TWO53 and k <= TWO53) and format("%d", k) or format("%.17g", k)
-      jw_string(w, s, #s)
-    else
-      error("cannot encode a table key of type " .. kt .. " as JSON", 0)
-    end
-    if o_indent > 0 then jw_raw(w, ": ", 2) else putc(58, ":") end
-  end
-
-  local function encode_table(t, depth)
-    if depth >= o_depth then error(format("cannot encode tables nested deeper than %d as JSON", o_depth), 0) end
-    for i = 1, depth do
-      if path[i] == t then error("cannot encode a table that contains itself (cycle) as JSON", 0) end
-    end
-    path[depth + 1] = t
-    -- Array when the keys are exactly 1..n. A table whose border is 0 has no [1]: an object
-    -- (or empty), written without a counting pass.
-    local n, count, array = #t, 0, true
-    if n == 0 then
-      if next(t) == nil then array = getmetatable(t) == array_mt or o_empty
-      else array = false end
-    else
-      for k in next, t do
-        count = count + 1
-        if array and (type(k) ~= "number" or k < 1 or k > n or floor(k) ~= k) then array = false end
-      end
-      if count ~= n then array = false end
-    end
-    if array then
-      putc(91, "[")
-      for i = 1, n do
-        if i > 1 then putc(44, ",") end
-        if o_indent > 0 then newline(depth + 1) end
-        encode_value(t[i], depth + 1)
-      end
-      if n > 0 and o_indent > 0 then newline(depth) end
-      putc(93, "]")
-    else
-      putc(123, "{")
-      local first = true
-      if o_sort then
-        local keys = {}
-        for k in next, t do
-          local kt = type(k)
-          if kt ~= "string" and kt ~= "number" then error("cannot encode a table key of type " .. kt .. " as JSON", 0) end
-          keys[#keys + 1] = k
+    local function number(v)
+      if v ~= v or v == huge or v == -huge then
+        if not o_nan then
+          fail(format("cannot encode %s as JSON (allow_nan = true writes null)",
+            v ~= v and "NaN" or v > 0 and "inf" or "-inf"))
         end
-        sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-        for j = 1, #keys do
-          if not first then putc(44, ",") end
-          first = false
-          if o_indent > 0 then newline(depth + 1) end
-          local k = keys[j]
-          key(k)
-          encode_value(t[k], depth + 1)
-        end
+        jw_raw(w, "null", 4)
+      elseif floor(v) == v and v >= -TWO53 and v <= TWO53 and (v ~= 0 or 1 / v > 0) then
+        jw_integer(w, v)
       else
-        for k, v in next, t do
-          if not first then putc(44, ",") end
-          first = false
-          if o_indent > 0 then newline(depth + 1) end
-          key(k)
-          encode_value(v, depth + 1)
-        end
+        jw_number(w, v)
       end
-      if not first and o_indent > 0 then newline(depth) end
-      putc(125, "}")
     end
-    path[depth + 1] = nil
+
+    -- The text of a number key (for sorting), through a scratch writer.
+    local kw = ffi_gc(ffi_new("hp_jw[1]"), function(x) C.hp_jw_free(x) end)
+    C.hp_jw_init(kw, nil, 0)
+    local function keytext(k)
+      if k ~= k or k == huge or k == -huge then fail("cannot encode a NaN or infinite table key as JSON") end
+      kw[0].len = 0
+      jw_keynum(kw, k)
+      return ffi_string(kw[0].buf, kw[0].len)
+    end
+
+    local function key(k)
+      local kt = type(k)
+      if kt == "string" then jw_string(w, k, #k)
+      elseif kt == "number" then
+        -- the C routine the 5.4 encoder uses too: the same key text under both runtimes
+        if k ~= k or k == huge or k == -huge then fail("cannot encode a NaN or infinite table key as JSON") end
+        putc(34, '"')
+        jw_keynum(w, k)
+        putc(34, '"')
+      else
+        fail("cannot encode a table key of type " .. kt .. " as JSON")
+      end
+      if o_indent > 0 then jw_raw(w, ": ", 2) else putc(58, ":") end
+    end
+
+    local function encode_table(t, depth)
+      if depth >= o_depth then fail(format("cannot encode tables nested deeper than %d as JSON", o_depth)) end
+      for i = 1, depth do
+        if path[i] == t then fail("cannot encode a table that contains itself (cycle) as JSON") end
+      end
+      path[depth + 1] = t
+      -- Array when the keys are exactly 1..n. A table whose border is 0 has no [1]: an object
+      -- (or empty), written without a counting pass.
+      local n, count, array = #t, 0, true
+      if n == 0 then
+        if next(t) == nil then array = getmetatable(t) == array_mt or o_empty
+        else array = false end
+      else
+        for k in next, t do
+          count = count + 1
+          if array and (type(k) ~= "number" or k < 1 or k > n or floor(k) ~= k) then array = false end
+        end
+        if count ~= n then array = false end
+      end
+      if array then
+        putc(91, "[")
+        for i = 1, n do
+          if i > 1 then putc(44, ",") end
+          if o_indent > 0 then newline(depth + 1) end
+          encode_value(t[i], depth + 1)
+        end
+        if n > 0 and o_indent > 0 then newline(depth) end
+        putc(93, "]")
+      else
+        putc(123, "{")
+        local first = true
+        if o_sort then
+          local keys = {}
+          for k in next, t do
+            local kt = type(k)
+            if kt ~= "string" and kt ~= "number" then fail("cannot encode a table key of type " .. kt .. " as JSON") end
+            keys[#keys + 1] = k
+          end
+          -- by the text written (number keys: hp_jw_keynum's); a string key first on a tie
+          local text = {}
+          for j = 1, #keys do
+            local k = keys[j]
+            if type(k) == "number" then text[k] = keytext(k) end
+          end
+          sort(keys, function(a, b)
+            local ta, tb = text[a] or a, text[b] or b
+            if ta ~= tb then return ta < tb end
+            return type(a) == "string" and type(b) ~= "string"
+          end)
+          for j = 1, #keys do
+            if not first then putc(44, ",") end
+            first = false
+            if o_indent > 0 then newline(depth + 1) end
+            local k = keys[j]
+            key(k)
+            encode_value(t[k], depth + 1)
+          end
+        else
+          for k, v in next, t do
+            if not first then putc(44, ",") end
+            first = false
+            if o_indent > 0 then newline(depth + 1) end
+            key(k)
+            encode_value(v, depth + 1)
+          end
+        end
+        if not first and o_indent > 0 then newline(depth) end
+        putc(125, "}")
+      end
+      path[depth + 1] = nil
+    end
+
+    encode_value = function(v, depth)
+      local t = type(v)
+      if t == "string" then jw_string(w, v, #v)
+      elseif t == "number" then number(v)
+      elseif t == "table" then encode_table(v, depth)
+      elseif t == "boolean" then
+        if v then jw_raw(w, "true", 4) else jw_raw(w, "false", 5) end
+      elseif v == nil or v == NULL then jw_raw(w, "null", 4)
+      elseif t == "cdata" and ffi.istype("int64_t", v) then
+        jw_integer(w, v)
+      else
+        fail("cannot encode a " .. (t == "userdata" and "userdata" or t) .. " as JSON")
+      end
+    end
+
+    return function(v, sorted, indent, empty_array, max_depth, allow_nan)
+      o_sort, o_indent, o_empty, o_depth, o_nan = sorted, indent or 0, empty_array, max_depth or 1000, allow_nan
+      local x = w[0]
+      x.len, x.oom = 0, 0
+      for i = #path, 1, -1 do path[i] = nil end
+      encode_value(v, 0)
+      if x.oom ~= 0 then C.hp_jw_free(w); fail("out of memory encoding JSON") end
+      local s = x.buf ~= nil and ffi_string(x.buf, x.len) or ""
+      if x.cap > 1048576 then C.hp_jw_free(w) end
+      return s
+    end
   end
 
-  encode_value = function(v, depth)
-    local t = type(v)
-    if t == "string" then jw_string(w, v, #v)
-    elseif t == "number" then number(v)
-    elseif t == "table" then encode_table(v, depth)
-    elseif t == "boolean" then
-      if v then jw_raw(w, "true", 4) else jw_raw(w, "false", 5) end
-    elseif v == nil or v == NULL then jw_raw(w, "null", 4)
-    elseif t == "cdata" and ffi.istype("int64_t", v) then
-      jw_integer(w, v)
-    else
-      error("cannot encode a " .. (t == "userdata" and "userdata" or t) .. " as JSON", 0)
-    end
-  end
-
+  -- The shared encoder's writer and path are reused across calls; a call made while another
+  -- runs (a finalizer that encodes, run by an allocation of the outer encode) must not reset
+  -- them under it: it encodes with a new encoder. The shared encoder's own errors clear the
+  -- mark (not pcall: it cost ~10% of encode); an error raised by Lua itself (out of memory,
+  -- Lua stack overflow) leaves it set, and later calls are then right but use new encoders.
+  local busy = false
+  local function nothing() end
+  local main_encode = new_encoder(function() busy = false end)
   function J.encode(v, sorted, indent, empty_array, max_depth, allow_nan)
-    o_sort, o_indent, o_empty, o_depth, o_nan = sorted, indent or 0, empty_array, max_depth or 1000, allow_nan
-    local x = w[0]
-    x.len, x.oom = 0, 0
-    for i = #path, 1, -1 do path[i] = nil end
-    encode_value(v, 0)
-    if x.oom ~= 0 then C.hp_jw_free(w); error("out of memory encoding JSON", 0) end
-    local s = x.buf ~= nil and ffi_string(x.buf, x.len) or ""
-    if x.cap > 1048576 then C.hp_jw_free(w) end
+    if busy then return new_encoder(nothing)(v, sorted, indent, empty_array, max_depth, allow_nan) end
+    busy = true
+    local s = main_encode(v, sorted, indent, empty_array, max_depth, allow_nan)
+    busy = false
     return s
   end
 end

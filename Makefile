@@ -29,6 +29,15 @@ CFLAGS     ?= -O2
 CXXFLAGS   ?= -O2
 LIBFLAG    ?= -shared
 
+# Quiet build lines ("CC file"); make V=1 shows the commands.
+ifeq ($(V),1)
+Q :=
+say = @:
+else
+Q := @
+say = @echo "  $(1) $(2)"
+endif
+
 WARN     := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes
 CXXWARN  := -Wall -Wextra -Wshadow -Wmissing-declarations
 # -ffp-contract=off: the kernels' outputs depend on rounding (REFERENCE.md, mandelbrot).
@@ -72,34 +81,41 @@ all: $(LIB) $(CDEF) $(if $(filter 504,$(LUA_ABI)),$(CORE_SO)) $(if $(HAVE_LUAJIT
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(HP_CFLAGS) '-DHP_BUILD_INFO="$(BUILDINFO)"' -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(HP_CFLAGS) '-DHP_BUILD_INFO="$(BUILDINFO)"' -c $< -o $@
 
 $(BUILD)/%.o: %.cpp
 	@mkdir -p $(@D)
-	$(CXX) $(HP_CXXFLAGS) -c $< -o $@
+	$(call say,CXX,$<)
+	$(Q)$(CXX) $(HP_CXXFLAGS) -c $< -o $@
 
 $(BUILD)/lua54/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(HP_CFLAGS) -I$(LUA_INCDIR) -c $< -o $@
+	$(call say,CC,$< (Lua 5.4))
+	$(Q)$(CC) $(HP_CFLAGS) -I$(LUA_INCDIR) -c $< -o $@
 
 $(BUILD)/luajit/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(HP_CFLAGS) -DHP_LTASKS_JIT -I$(LUAJIT_INCDIR) -c $< -o $@
+	$(call say,CC,$< (LuaJIT))
+	$(Q)$(CC) $(HP_CFLAGS) -DHP_LTASKS_JIT -I$(LUAJIT_INCDIR) -c $< -o $@
 
 $(LIB): $(CORE_O)
-	$(LINKER) $(LIBFLAG) -o $@ $^ $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(LINKER) $(LIBFLAG) -o $@ $^ $(LDLIBS)
 
 # The 5.4 module carries its own copy of the core, so it needs no rpath to find libhotpath.so.
 $(CORE_SO): $(BIND_O) $(CORE_O)
 	@mkdir -p $(@D)
-	$(LINKER) $(LIBFLAG) -o $@ $^ $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(LINKER) $(LIBFLAG) -o $@ $^ $(LDLIBS)
 
 # The LuaJIT module links to libhotpath.so, the library FFI loads, so that one copy of the core
 # serves both (pools made through FFI run Lua tasks here): found at $ORIGIN/.. when installed
 # (lib/lua/5.1/hotpath/), $ORIGIN/../.. in the build tree.
 $(JIT_SO): $(JIT_O) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LIBFLAG) -o $@ $(JIT_O) -L$(BUILD) -lhotpath -Wl,-rpath,'$$ORIGIN/..' -Wl,-rpath,'$$ORIGIN/../..' $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LIBFLAG) -o $@ $(JIT_O) -L$(BUILD) -lhotpath -Wl,-rpath,'$$ORIGIN/..' -Wl,-rpath,'$$ORIGIN/../..' $(LDLIBS)
 
 # The FFI declarations are the ABI headers themselves, less preprocessor lines. The list of
 # headers is kept in a file that changes only when the list does, so adding a header rebuilds.
@@ -108,11 +124,13 @@ $(shell mkdir -p $(BUILD) && echo '$(ABI_H)' | cmp -s - $(ABI_LIST) || echo '$(A
 
 $(CDEF): $(ABI_H) $(ABI_LIST) tools/gen_cdef.sh
 	@mkdir -p $(@D)
-	sh tools/gen_cdef.sh $(ABI_H) > $@.tmp && mv $@.tmp $@
+	$(call say,GEN,$@)
+	$(Q)sh tools/gen_cdef.sh $(ABI_H) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/tests/%: tests/c/%.c $(CORE_O) tests/c/tap.h
 	@mkdir -p $(@D)
-	$(LINKER) $(filter-out -MMD -MP,$(HP_CFLAGS)) -Itests/c -o $@ -x c $< -x none $(CORE_O) $(LDLIBS)
+	$(call say,TEST,$@)
+	$(Q)$(LINKER) $(filter-out -MMD -MP,$(HP_CFLAGS)) -Itests/c -o $@ -x c $< -x none $(CORE_O) $(LDLIBS)
 
 ctest: $(TEST_BIN)
 

@@ -305,6 +305,23 @@ describe("hotpath.pool", function()
       end
     end)
 
+    it("copy tables nested 63 deep both ways and reject deeper ones clearly", function()
+      local function nest(n) local t = {} for _ = 1, n do t = { t } end return t end
+      local function depth(t) local d = 0 while t[1] do t, d = t[1], d + 1 end return d end
+      -- as a result: built in the worker, encoded from its state
+      local r = pool:map(function(n) local t = {} for _ = 1, n do t = { t } end return t end, { 25, 63 }):wait()
+      assert.are.same({ 25, 63 }, { depth(r[1]), depth(r[2]) })
+      local _, msg, index = pool:map(function(n) local t = {} for _ = 1, n do t = { t } end return t end, { 1, 64 }):wait()
+      assert.are.equal("task 2: result: cannot copy a table nested too deeply (or a cycle)", msg)
+      assert.are.equal(2, index)
+      -- as an input: encoded from the caller's state, decoded in the worker's
+      local function walk(t) local d = 0 while t[1] do t, d = t[1], d + 1 end return d end
+      assert.are.same({ 30, 63 }, pool:map(walk, { nest(30), nest(63) }):wait())
+      local ok, err = pcall(pool.map, pool, walk, { nest(64) })
+      assert.is_false(ok)
+      assert.are.equal("bad argument #2 to 'map' (inputs[1]: cannot copy a table nested too deeply (or a cycle))", err)
+    end)
+
     it("reject upvalues other than _ENV, naming them, and uncopyable inputs", function()
       local up = 1
       local ok, err = pcall(pool.map, pool, function() return up end, { 1 })

@@ -32,6 +32,7 @@
 
 #define LBATCH_MT "hotpath.lbatch"
 enum { MAX_DEPTH = 64 };
+static const char DEEP_MSG[] = "a table nested too deeply for the Lua stack";
 
 #if LUA_VERSION_NUM >= 503
 #define newud(L, size) lua_newuserdatauv(L, size, 0)
@@ -114,6 +115,12 @@ static int encode(lua_State *L, int idx, buf *b, int depth, const char **why)
             *why = "a table with a metatable";
             return 0;
         }
+        /* key and value of this level, plus the nested level's lua_getmetatable: a C
+         * function is promised only LUA_MINSTACK slots, and 64 levels push ~130 */
+        if (!lua_checkstack(L, 3)) {
+            *why = DEEP_MSG;
+            return 0;
+        }
         put_tag(b, '{');
         lua_pushnil(L);
         while (lua_next(L, idx)) {
@@ -131,8 +138,10 @@ static int encode(lua_State *L, int idx, buf *b, int depth, const char **why)
     }
 }
 
-/* Pushes the value encoded at *p (advancing it). May raise only on memory errors. */
-static void decode(lua_State *L, const char **p)
+/* Pushes the value encoded at *p (advancing it); 0 (with nothing more pushed than the
+ * partial table) when the Lua stack cannot grow for a nested table. May raise only on memory
+ * errors. */
+static int decode(lua_State *L, const char **p)
 {
     char t = *(*p)++;
     switch (t) {
@@ -162,17 +171,19 @@ static void decode(lua_State *L, const char **p)
         break;
     }
     case '{':
-        lua_checkstack(L, 4);
+        if (!lua_checkstack(L, 3))
+            return 0;
         lua_newtable(L);
         while (**p != '}') {
-            decode(L, p);
-            decode(L, p);
+            if (!decode(L, p) || !decode(L, p))
+                return 0;
             lua_rawset(L, -3);
         }
         (*p)++;
         break;
     default: lua_pushnil(L); break;
     }
+    return 1;
 }
 
 /* ---- batches --------------------------------------------------------------------------------- */
@@ -388,7 +399,15 @@ static int lchunk(void *ctx, hp_job *job, int64_t begin, int64_t end, int w,
 #endif
         } else {
             const char *p = b->in.p + b->in_off[k];
-            decode(L, &p);
+            if (!decode(L, &p)) {
+                if (status == HP_OK) {
+                    *fail_index = k;
+                    status = fail_task(k, "argument: ", DEEP_MSG, errmsg);
+                }
+                if (hp_job_stopped(job))
+                    break;
+                continue;
+            }
         }
         int rc = lua_pcall(L, 1, 1, 0);
         const char *why = NULL;
@@ -635,7 +654,8 @@ static int l_results(lua_State *L)
     lua_createtable(L, (int)b->count, 0);
     for (int64_t k = 0; k < b->count; k++) {
         const char *p = b->slots[b->res_slot[k]].out.p + b->res_off[k];
-        decode(L, &p);
+        if (!decode(L, &p))
+            return luaL_error(L, "task %d: result: %s", (int)(k + 1), DEEP_MSG);
         lua_rawseti(L, -2, (int)(k + 1));
     }
     return 1;

@@ -38,6 +38,8 @@ local function busy_lua_task()
   return 1
 end
 
+local threads_at_load = threads_now()
+
 local function mod30(n)
   local t = {}
   for i = 1, n do t[i] = (i - 1) % 30 end
@@ -412,6 +414,12 @@ describe("hotpath.pool", function()
   local pool = P.new { threads = 2 }
   local closed = P.new { threads = 1 }
   closed:close()
+  -- the pool above lives for the misuse tests below; closed with the suite, after which no
+  -- worker thread of this file is left
+  teardown(function()
+    pool:close()
+    assert.are.equal(threads_at_load, wait_threads(threads_at_load))
+  end)
   local misuse = {
     { pool.map, { pool, "nope", { 1 } }, "bad argument #1 to 'map' (unknown task kind 'nope')" },
     { pool.map, { pool, 42, { 1 } }, "bad argument #1 to 'map' (kind name or function expected, got number)" },

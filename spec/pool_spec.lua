@@ -2,6 +2,7 @@
 -- fail_fast, cancel, wait timeout, close with work in flight, and misuse.
 local hp = require "hotpath"
 local P = hp.pool
+local helper = require "helper"
 local unpack = table.unpack or unpack
 
 local function fib(n)
@@ -322,6 +323,62 @@ describe("hotpath.pool", function()
       local f = start_forever(pool)
       assert.is_true(pool:close { timeout = 10 })
       assert.are.same({ nil, "cancelled", nil, "canceled" }, { f:wait(10) })
+    end)
+
+    it("are interrupted even inside a pcall of their own", function()
+      local f = pool:map(function()
+        if jit then jit.off(true, true) end -- this function and the one nested in it
+        while true do pcall(function() while true do end end) end
+      end, { 1, 2 }, { chunk = 1 })
+      assert.are.same({ nil, "timed out after 0.25 s", nil, "timeout" }, { f:wait(0.25) })
+      f:cancel()
+      assert.are.same({ nil, "cancelled", nil, "canceled" }, { f:wait(10) })
+    end)
+
+    it("are interrupted through a signal only when their batch is stopped", function()
+      local sig = P.cancel_signal()
+      assert.is_number(sig) -- SIGRTMIN+5 by default
+      local f = io.open("/proc/self/stat")
+      local pid = f:read("*n")
+      f:close()
+      -- stray cancel signals (as a late one from a cancel of an earlier batch) land on workers
+      -- running tasks of a batch that is not stopped: they must not interrupt them
+      local b = pool:map(function(x)
+        if jit then jit.off(true) end
+        local t = os.clock() + 0.2
+        while os.clock() < t do end
+        return x
+      end, { 1, 2, 3, 4 }, { chunk = 1 })
+      for _ = 1, 5 do os.execute(("kill -%d %d"):format(sig, pid)) end
+      assert.are.same({ 1, 2, 3, 4 }, b:wait(10))
+    end)
+
+    it("keep running when HOTPATH_CANCEL_SIGNAL=0 turns interruption off", function()
+      local dir = helper.tmpdir()
+      local script = [[
+        local P = require("hotpath").pool
+        assert(P.cancel_signal() == nil, "interruption should be off")
+        local pool = P.new { threads = 1 }
+        local f = pool:map(function(path)
+          if jit then jit.off(true) end
+          local t = os.clock() + 0.3
+          while os.clock() < t do end
+          local out = io.open(path, "w") out:write("finished") out:close()
+        end, { DIR .. "/out" })
+        assert(f:wait(0.1) == nil)
+        f:cancel()
+        assert(select(2, f:wait()) == "cancelled")
+        io.write(io.open(DIR .. "/out"):read("*a"))
+        pool:close()
+      ]]
+      local r = require("hotpath").proc.run {
+        argv = { helper.lua, "-e", ("package.path=%q package.cpath=%q DIR=%q"):format(package.path, package.cpath, dir),
+                 "-e", script },
+        env = { HOTPATH_CANCEL_SIGNAL = "0" }, keep_stdout = true, keep_stderr = 65536, timeout = 30,
+      }
+      helper.rmdir(dir)
+      assert.are.equal("", r.stderr or "")
+      assert.are.equal("finished", r.stdout)
     end)
 
     it("copy tables nested 63 deep both ways and reject deeper ones clearly", function()

@@ -16,8 +16,24 @@
  * HP_LTASKS_JIT, against LuaJIT's headers into hotpath.jitcore (linked to libhotpath.so);
  * under LuaJIT the pool handle arrives as its address (a number) from the FFI side.
  *
- * Cancel: the job stops handing out chunks, and running tasks are interrupted by a count hook
- * installed on the workers' states only then (lua_sethook is safe to call from another thread). */
+ * Cancel: the job stops handing out chunks, and running tasks are interrupted by a hook that is
+ * installed only then, by the thread that runs the state. Nobody may call lua_sethook on a state
+ * another thread is running (in 5.4 it writes the hook fields and walks the CallInfo list the
+ * owner is changing; in LuaJIT it rewrites the dispatch table). The one way Lua supports
+ * setting a hook on a running state is from a signal handler on the thread running it (lua.c's
+ * Ctrl-C: laction). So each thread records in thread-local storage the state it runs and the
+ * job it runs it for (around its task loop), and each batch slot keeps the pthread_t of the
+ * thread running it (under lbatch.mu); cancel marks the job stopped and sends a real-time
+ * signal (SIGRTMIN+5; HOTPATH_CANCEL_SIGNAL picks another number, 0 disables interruption) to
+ * those threads; the handler sets the hook on its thread's state, as laction does; the hook
+ * raises "cancelled" only if that thread's current job is stopped (a late signal landing on a
+ * thread that already runs another batch clears the hook and does nothing).
+ *
+ * The handler and its signal number are process-wide state, the one exception here to "no
+ * mutable globals": a signal disposition belongs to the process, and a handler is the only
+ * async-safe way Lua offers to reach a running state. It is installed once (pthread_once), only
+ * if the signal still has its default disposition (another library's handler is left alone and
+ * interruption is then off). */
 #include "ltasks.h"
 #include "common/common.h"
 #include "pool/pool.h"
@@ -25,7 +41,9 @@
 
 #include <lauxlib.h>
 #include <lualib.h>
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,13 +207,14 @@ static int decode(lua_State *L, const char **p)
 /* ---- batches --------------------------------------------------------------------------------- */
 
 typedef struct {
-    lua_State *running; /* the state running this slot's chunk (under lbatch.mu) */
-    buf out;            /* results of the tasks this slot ran */
+    int running;      /* a thread is inside this slot's chunk (under lbatch.mu) ... */
+    pthread_t thread; /* ... this one: cancel signals it */
+    buf out;          /* results of the tasks this slot ran */
 } slot;
 
 typedef struct {
     hp_job *job;
-    pthread_mutex_t mu; /* slots[].running vs. cancel hooks */
+    pthread_mutex_t mu; /* slots[].running/thread vs. cancel */
     char *code;
     size_t code_len;
     int is_range;
@@ -210,11 +229,83 @@ typedef struct {
 
 typedef struct { lbatch *b; } lbatch_ud;
 
+/* ---- interruption by signal ------------------------------------------------------------------- */
+
+/* This thread's running state and the job it runs it for: set by the thread itself around its
+ * task loop, read by the signal handler and the hook on the same thread. */
+static __thread lua_State *volatile tls_state;
+static __thread hp_job *volatile tls_job;
+static __thread int tls_unblocked; /* this thread unblocked the cancel signal */
+
+static pthread_once_t signal_once = PTHREAD_ONCE_INIT;
+static int cancel_signo; /* written once under signal_once; 0: no interruption */
+
+/* Set by the handler on this thread's state: raises "cancelled" while the thread's current job
+ * is stopped, and stays set so that a pcall inside the task cannot swallow the cancel (the
+ * thread clears it before it runs the next batch); otherwise (a late signal) removes itself. */
 static void cancel_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
-    lua_sethook(L, NULL, 0, 0);
+    hp_job *job = tls_job;
+    if (!job || !hp_job_stopped(job)) {
+        lua_sethook(L, NULL, 0, 0);
+        return;
+    }
     luaL_error(L, "cancelled");
+}
+
+/* The cancel signal's handler: what lua.c's laction does, on the state this thread runs. */
+static void cancel_signal(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    lua_State *L = tls_state;
+    if (L)
+        lua_sethook(L, cancel_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+    errno = saved;
+}
+
+/* Once per process: picks the signal (HOTPATH_CANCEL_SIGNAL: a number, 0 = none; default
+ * SIGRTMIN+5) and installs the handler if the signal has its default disposition. */
+static void install_signal(void)
+{
+    int signo = SIGRTMIN + 5;
+    const char *env = getenv("HOTPATH_CANCEL_SIGNAL");
+    if (env && *env) {
+        char *end;
+        long v = strtol(env, &end, 10);
+        signo = (*end || v < 0 || v > SIGRTMAX) ? 0 : (int)v;
+    }
+    struct sigaction old;
+    if (signo <= 0 || sigaction(signo, NULL, &old) != 0 ||
+        (old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL)
+        return;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = cancel_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(signo, &sa, NULL) == 0)
+        cancel_signo = signo;
+}
+
+/* Around a thread's task loop: makes its state reachable by the cancel signal (NULL: not). */
+static void set_running(lua_State *L, hp_job *job)
+{
+    if (L) {
+        if (!tls_unblocked && cancel_signo) {
+            sigset_t set;
+            sigemptyset(&set);
+            sigaddset(&set, cancel_signo);
+            pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+            tls_unblocked = 1;
+        }
+        tls_job = job;
+        tls_state = L;
+    } else {
+        tls_state = NULL;
+        tls_job = NULL;
+    }
 }
 
 static int writer(lua_State *L, const void *p, size_t sz, void *ud)
@@ -382,8 +473,10 @@ static int lchunk(void *ctx, hp_job *job, int64_t begin, int64_t end, int w,
     slot *s = &b->slots[w];
     /* a hook left by the cancel of an earlier batch goes; then cancel may reach this state */
     lua_sethook(L, NULL, 0, 0);
+    set_running(L, job);
     pthread_mutex_lock(&b->mu);
-    s->running = L;
+    s->thread = pthread_self();
+    s->running = 1;
     pthread_mutex_unlock(&b->mu);
     int status = HP_OK;
     for (int64_t k = begin; k < end; k++) {
@@ -432,8 +525,9 @@ static int lchunk(void *ctx, hp_job *job, int64_t begin, int64_t end, int w,
     }
     lua_settop(L, 0);
     pthread_mutex_lock(&b->mu);
-    s->running = NULL;
+    s->running = 0;
     pthread_mutex_unlock(&b->mu);
+    set_running(NULL, NULL);
     if (temp)
         wstate_close(temp);
     if (s->out.oom && status == HP_OK) {
@@ -458,19 +552,21 @@ static void lbatch_destroy(void *arg)
     free(b);
 }
 
-/* Interrupts running tasks: the job stops handing out chunks and a count hook is installed on
- * the states running this batch. */
+/* Interrupts running tasks: the job stops (first, so that the hook sees it) and each thread
+ * inside a chunk of this batch gets the cancel signal, whose handler hooks its own state. */
 static void lbatch_cancel(lbatch *b)
 {
     if (!b->job)
         return;
     hp_job_cancel(b->job);
-    /* under mu: a state is hooked only while it runs this batch (its thread, which owns it,
-     * clears the hook before it runs another) */
+    if (!cancel_signo)
+        return;
+    /* under mu: a recorded thread is inside this batch's chunk, so alive (pthread_kill on an
+     * exited thread is undefined) */
     pthread_mutex_lock(&b->mu);
     for (int w = 0; w < b->nslots; w++)
         if (b->slots[w].running)
-            lua_sethook(b->slots[w].running, cancel_hook, LUA_MASKCOUNT, 1);
+            pthread_kill(b->slots[w].thread, cancel_signo);
     pthread_mutex_unlock(&b->mu);
 }
 
@@ -597,6 +693,7 @@ static int l_map(lua_State *L)
         b->first = (int64_t)luaL_checknumber(L, 4);
         b->step = (int64_t)luaL_checknumber(L, 6);
     }
+    pthread_once(&signal_once, install_signal); /* before any worker runs a chunk */
     char *msg = NULL;
     int rc = hp_pool_submit(pool, 0, count, chunk, threads, fail_fast, lchunk, b, &b->job, &msg);
     if (rc != HP_OK) {
@@ -699,10 +796,20 @@ static int l_reduce(lua_State *L)
     return 1;
 }
 
+/* cancel_signal(): the signal that interrupts running Lua tasks, or 0 when interruption is off
+ * (installs the handler if that was not done yet). */
+static int l_cancel_signal(lua_State *L)
+{
+    pthread_once(&signal_once, install_signal);
+    lua_pushinteger(L, cancel_signo);
+    return 1;
+}
+
 static const luaL_Reg ops[] = {
     { "prepare", l_prepare }, { "map", l_map }, { "wait", l_wait }, { "done", l_done },
     { "cancel", l_cancel }, { "status", l_status }, { "results", l_results },
-    { "reduce", l_reduce }, { "free", lb_gc }, { NULL, NULL },
+    { "reduce", l_reduce }, { "free", lb_gc }, { "cancel_signal", l_cancel_signal },
+    { NULL, NULL },
 };
 
 static void open_ops(lua_State *L)

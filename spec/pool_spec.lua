@@ -381,6 +381,35 @@ describe("hotpath.pool", function()
       assert.are.equal("finished", r.stdout)
     end)
 
+    it("fail the task, not the process, when a worker runs out of memory decoding an argument", function()
+      -- in a child whose address space is then limited (prlimit): the input is one table
+      -- holding the same empty table 4 million times, small in the caller (an array of
+      -- references, ~64 MB encoded), ~250 MB in the worker (4 million distinct tables)
+      local script = [[
+        local P = require("hotpath").pool
+        local pool = P.new { threads = 1 }
+        assert(pool:map(function(x) return x end, { "warm" }):wait()) -- the worker's state exists
+        local e, t = {}, {}
+        for i = 1, 4000000 do t[i] = e end
+        local f = io.open("/proc/self/status")
+        local vm = tonumber(f:read("*a"):match("VmSize:%s*(%d+)"))
+        f:close()
+        f = io.open("/proc/self/stat")
+        local pid = f:read("*n")
+        f:close()
+        assert(os.execute(("prlimit --pid %d --as=%d"):format(pid, (vm + 100 * 1024) * 1024)))
+        local r, msg, index = pool:map(function(x) return #x end, { t }):wait()
+        io.write(tostring(r), ", ", tostring(msg), ", ", tostring(index))
+        pool:close()
+      ]]
+      local r = require("hotpath").proc.run {
+        argv = { helper.lua, "-e", ("package.path=%q package.cpath=%q"):format(package.path, package.cpath), "-e", script },
+        keep_stdout = true, keep_stderr = 65536, timeout = 60,
+      }
+      assert.are.equal("", r.stderr or "")
+      assert.are.equal("nil, task 1: out of memory, 1", r.stdout)
+    end)
+
     it("copy tables nested 63 deep both ways and reject deeper ones clearly", function()
       local function nest(n) local t = {} for _ = 1, n do t = { t } end return t end
       local function depth(t) local d = 0 while t[1] do t, d = t[1], d + 1 end return d end

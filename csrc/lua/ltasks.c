@@ -323,6 +323,7 @@ typedef struct {
     lua_State *L;
     uint64_t serial;
     int fn_ref;
+    int run_ref; /* run_task, made once in protected mode (pushing a C function may allocate) */
 } wstate;
 
 static const char ENV0_KEY[] = "hotpath.env0";
@@ -352,9 +353,45 @@ static void copy_globals(lua_State *L, int idx, int deep)
     }
 }
 
-/* Runs in protected mode on a new state: libraries, then the pristine copy of the globals. */
+/* Calls fn(L) with ud as a light userdata (argument 1) in protected mode, pushing nothing that
+ * allocates outside it: the status of lua_pcall, the error object on top on failure. */
+static int pcall_c(lua_State *L, lua_CFunction fn, void *ud)
+{
+#if LUA_VERSION_NUM >= 502
+    lua_pushcfunction(L, fn); /* a light C function: no allocation */
+    lua_pushlightuserdata(L, ud);
+    return lua_pcall(L, 1, 0, 0);
+#else
+    return lua_cpcall(L, fn, ud); /* LuaJIT: makes the closure inside the protected call */
+#endif
+}
+
+/* What a task gets: its function (registry ref) and its encoded argument. */
+typedef struct {
+    int fn_ref;
+    const char *arg;
+} task_arg;
+
+/* Runs in protected mode (through wstate.run_ref): decodes a task's argument (which allocates
+ * strings and tables) and calls the task's function with it; returns its result. */
+static int run_task(lua_State *L)
+{
+    const task_arg *ta = lua_touserdata(L, 1);
+    lua_settop(L, 0);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ta->fn_ref);
+    const char *p = ta->arg;
+    if (!decode(L, &p))
+        return luaL_error(L, "argument: %s", DEEP_MSG);
+    lua_call(L, 1, 1);
+    return 1;
+}
+
+/* Runs in protected mode on a new state (argument 1: its wstate): libraries, the pristine copy
+ * of the globals, and the reference to run_task. */
 static int init_state(lua_State *L)
 {
+    wstate *ws = lua_touserdata(L, 1);
+    lua_settop(L, 0);
     luaL_openlibs(L);
 #if LUA_VERSION_NUM >= 502
     lua_pushglobaltable(L);
@@ -365,15 +402,25 @@ static int init_state(lua_State *L)
     lua_pushnil(L);
     lua_setfield(L, -2, "_G"); /* each copy gets its own _G */
     lua_setfield(L, LUA_REGISTRYINDEX, ENV0_KEY);
+    lua_settop(L, 0);
+    lua_pushcfunction(L, run_task);
+    ws->run_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;
 }
 
-/* Runs in protected mode: loads the batch's function (argument 1: its bytecode) with a fresh copy of the pristine globals as its environment; returns it. */
+/* What load_fn loads (the batch's bytecode) and where it keeps the reference. */
+typedef struct {
+    const lbatch *b;
+    wstate *ws;
+} load_arg;
+
+/* Runs in protected mode (argument 1: a load_arg): loads the batch's function with a fresh copy
+ * of the pristine globals as its environment, and keeps a reference to it in ws->fn_ref. */
 static int load_fn(lua_State *L)
 {
-    size_t len;
-    const char *code = lua_tolstring(L, 1, &len);
-    if (luaL_loadbuffer(L, code, len, "=task") != 0)
+    const load_arg *la = lua_touserdata(L, 1);
+    lua_settop(L, 0);
+    if (luaL_loadbuffer(L, la->b->code, la->b->code_len, "=task") != 0)
         return lua_error(L);
     int fn = lua_gettop(L);
     lua_getfield(L, LUA_REGISTRYINDEX, ENV0_KEY);
@@ -391,7 +438,29 @@ static int load_fn(lua_State *L)
     lua_setfenv(L, fn);
 #endif
     lua_settop(L, fn);
-    return 1;
+    la->ws->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+/* The text of the error object on top of L, copied to out (no Lua allocation: lua_tostring on
+ * a number would convert it in place, outside any protected call). */
+static const char *error_text(lua_State *L, int rc, char *out, size_t size)
+{
+    if (rc == LUA_ERRMEM)
+        return "out of memory";
+    switch (lua_type(L, -1)) {
+    case LUA_TSTRING: return lua_tostring(L, -1);
+    case LUA_TNUMBER:
+#if LUA_VERSION_NUM >= 503
+        if (lua_isinteger(L, -1)) {
+            snprintf(out, size, "%lld", (long long)lua_tointeger(L, -1));
+            return out;
+        }
+#endif
+        snprintf(out, size, "%.14g", (double)lua_tonumber(L, -1));
+        return out;
+    default: return "error object is not a string";
+    }
 }
 
 /* The worker's Lua state (created on its first Lua chunk, kept in its hp_worker_local), with
@@ -409,10 +478,10 @@ static wstate *worker_state(lbatch *b, hp_job *job, int w, wstate **temp, char *
             *errmsg = strdup("cannot create a Lua state");
             return NULL;
         }
-        ws->fn_ref = LUA_NOREF;
-        lua_pushcfunction(ws->L, init_state);
-        if (lua_pcall(ws->L, 0, 0, 0) != 0) {
-            *errmsg = strdup("cannot open the Lua libraries");
+        ws->fn_ref = ws->run_ref = LUA_NOREF;
+        int rc = pcall_c(ws->L, init_state, ws);
+        if (rc != 0) {
+            *errmsg = strdup(rc == LUA_ERRMEM ? "out of memory" : "cannot open the Lua libraries");
             wstate_close(ws);
             return NULL;
         }
@@ -431,18 +500,18 @@ static wstate *worker_state(lbatch *b, hp_job *job, int w, wstate **temp, char *
     ws->fn_ref = LUA_NOREF;
     ws->serial = 0;
     lua_settop(L, 0);
-    lua_pushcfunction(L, load_fn);
-    lua_pushlstring(L, b->code, b->code_len);
-    if (lua_pcall(L, 1, 1, 0) != 0) {
-        const char *m = lua_tostring(L, -1);
-        *errmsg = strdup(m ? m : "cannot load the task function");
+    load_arg la = { b, ws };
+    int rc = pcall_c(L, load_fn, &la);
+    if (rc != 0) {
+        char num[48];
+        *errmsg = strdup(error_text(L, rc, num, sizeof num));
+        ws->fn_ref = LUA_NOREF;
         lua_settop(L, 0);
         if (*temp)
             wstate_close(ws);
         *temp = NULL;
         return NULL;
     }
-    ws->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     ws->serial = serial;
     return ws;
 }
@@ -483,23 +552,23 @@ static int lchunk(void *ctx, hp_job *job, int64_t begin, int64_t end, int w,
         if (hp_job_stopped(job))
             break;
         lua_settop(L, 0);
-        lua_rawgeti(L, LUA_REGISTRYINDEX, ws->fn_ref);
-        if (b->is_range) {
-#if LUA_VERSION_NUM >= 503
-            lua_pushinteger(L, (lua_Integer)(b->first + k * b->step));
-#else
-            lua_pushnumber(L, (lua_Number)(b->first + k * b->step));
-#endif
+        const char *arg = b->is_range ? NULL : b->in.p + b->in_off[k];
+        if (arg && (*arg == 's' || *arg == '{')) {
+            /* decoding allocates: inside the protected call, with the task */
+            task_arg ta = { ws->fn_ref, arg };
+            lua_rawgeti(L, LUA_REGISTRYINDEX, ws->run_ref);
+            lua_pushlightuserdata(L, &ta);
         } else {
-            const char *p = b->in.p + b->in_off[k];
-            if (!decode(L, &p)) {
-                if (status == HP_OK) {
-                    *fail_index = k;
-                    status = fail_task(k, "argument: ", DEEP_MSG, errmsg);
-                }
-                if (hp_job_stopped(job))
-                    break;
-                continue;
+            /* nil, booleans, numbers: pushed without allocating, the task called directly */
+            lua_rawgeti(L, LUA_REGISTRYINDEX, ws->fn_ref);
+            if (arg) {
+                decode(L, &arg);
+            } else {
+#if LUA_VERSION_NUM >= 503
+                lua_pushinteger(L, (lua_Integer)(b->first + k * b->step));
+#else
+                lua_pushnumber(L, (lua_Number)(b->first + k * b->step));
+#endif
             }
         }
         int rc = lua_pcall(L, 1, 1, 0);
@@ -514,8 +583,8 @@ static int lchunk(void *ctx, hp_job *job, int64_t begin, int64_t end, int w,
         if (status == HP_OK) {
             *fail_index = k;
             if (rc != 0) {
-                const char *m = lua_tostring(L, -1);
-                status = fail_task(k, "", m ? m : "error object is not a string", errmsg);
+                char num[48];
+                status = fail_task(k, "", error_text(L, rc, num, sizeof num), errmsg);
             } else {
                 status = fail_task(k, "result: cannot copy ", why, errmsg);
             }

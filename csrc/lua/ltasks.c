@@ -232,10 +232,14 @@ typedef struct { lbatch *b; } lbatch_ud;
 /* ---- interruption by signal ------------------------------------------------------------------- */
 
 /* This thread's running state and the job it runs it for: set by the thread itself around its
- * task loop, read by the signal handler and the hook on the same thread. */
-static __thread lua_State *volatile tls_state;
-static __thread hp_job *volatile tls_job;
-static __thread int tls_unblocked; /* this thread unblocked the cancel signal */
+ * task loop, read by the signal handler and the hook on the same thread. initial-exec: in a
+ * dlopen'ed module the default TLS model may allocate on a thread's first access, which a
+ * handler must not do (a stray signal can land on a thread that never ran a task); these few
+ * bytes come from the static TLS surplus instead. */
+#define TLS static __thread __attribute__((tls_model("initial-exec")))
+TLS lua_State *volatile tls_state;
+TLS hp_job *volatile tls_job;
+TLS int tls_unblocked; /* this thread unblocked the cancel signal */
 
 static pthread_once_t signal_once = PTHREAD_ONCE_INIT;
 static int cancel_signo; /* written once under signal_once; 0: no interruption */

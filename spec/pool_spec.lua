@@ -158,7 +158,7 @@ describe("hotpath.pool", function()
       local f = pool:map("sleep", { 30000, 30000, 30000 }, { chunk = 1 })
       assert.are.equal(base + 2, threads_now())
       assert.is_true(pool:close { timeout = 10 })
-      assert.are.equal(base, threads_now()) -- joined
+      assert.are.equal(base, wait_threads(base)) -- joined
       assert.are.same({ nil, "cancelled", nil, "canceled" }, { f:wait() })
     end)
 
@@ -169,7 +169,7 @@ describe("hotpath.pool", function()
       local t = hp.clock() + 5
       while hp.clock() < t and pool:started() < 2 do end
       assert.is_true(pool:close { timeout = 10 })
-      assert.are.equal(base, threads_now())
+      assert.are.equal(base, wait_threads(base))
       assert.are.equal("cancelled", select(2, f:wait()))
     end)
 

@@ -2,6 +2,7 @@
 -- fail_fast, cancel, wait timeout, close with work in flight, and misuse.
 local hp = require "hotpath"
 local P = hp.pool
+local helper = require "helper"
 local unpack = table.unpack or unpack
 
 local function fib(n)
@@ -37,6 +38,8 @@ local function busy_lua_task()
   while os.clock() < t do end
   return 1
 end
+
+local threads_at_load = threads_now()
 
 local function mod30(n)
   local t = {}
@@ -155,7 +158,7 @@ describe("hotpath.pool", function()
       local f = pool:map("sleep", { 30000, 30000, 30000 }, { chunk = 1 })
       assert.are.equal(base + 2, threads_now())
       assert.is_true(pool:close { timeout = 10 })
-      assert.are.equal(base, threads_now()) -- joined
+      assert.are.equal(base, wait_threads(base)) -- joined
       assert.are.same({ nil, "cancelled", nil, "canceled" }, { f:wait() })
     end)
 
@@ -166,7 +169,7 @@ describe("hotpath.pool", function()
       local t = hp.clock() + 5
       while hp.clock() < t and pool:started() < 2 do end
       assert.is_true(pool:close { timeout = 10 })
-      assert.are.equal(base, threads_now())
+      assert.are.equal(base, wait_threads(base))
       assert.are.equal("cancelled", select(2, f:wait()))
     end)
 
@@ -238,7 +241,7 @@ describe("hotpath.pool", function()
   describe("Lua-function tasks", function()
     local pool
     before_each(function() pool = P.new { threads = 2 } end)
-    after_each(function() pool:close() end)
+    after_each(function() pool:close { timeout = 10 } end) -- a stuck task fails, not hangs
 
     it("run in worker states with copied values", function()
       local r = pool:map(function(n)
@@ -291,18 +294,137 @@ describe("hotpath.pool", function()
       assert.are.equal(1, index2)
     end)
 
+    -- The tasks never end on their own, so "cancelled" from wait() proves they were
+    -- interrupted (a task that ended by itself would leave wait() timing out instead).
+    local function forever()
+      if jit then jit.off(true) end -- compiled traces do not call hooks (see busy_lua_task)
+      while true do end
+    end
+
+    -- Starts never-ending tasks on both workers and checks they are running.
+    local function start_forever(p)
+      local f = p:map(forever, { 1, 2, 3, 4, 5, 6, 7, 8 }, { chunk = 1 })
+      assert.are.same({ nil, "timed out after 0.25 s", nil, "timeout" }, { f:wait(0.25) })
+      assert.are.equal(2, p:started())
+      return f
+    end
+
     it("can be cancelled while running", function()
-      local f = pool:map(function()
-        local t = os.clock() + 0.3
-        while os.clock() < t do end
-        return 1
-      end, { 1, 2, 3, 4, 5, 6, 7, 8 }, { chunk = 1 })
+      local f = start_forever(pool)
       f:cancel()
-      assert.are.equal("cancelled", select(2, f:wait()))
+      assert.are.same({ nil, "cancelled", nil, "canceled" }, { f:wait(10) })
       -- the workers' states run the next batch (the cancel hook does not stay behind)
       for _ = 1, 3 do
         assert.are.equal(5050, pool:map(function(x) for _ = 1, 1000 do end return x end, P.range(1, 100), { chunk = 1 }):sum())
       end
+    end)
+
+    it("are interrupted by pool:close()", function()
+      local f = start_forever(pool)
+      assert.is_true(pool:close { timeout = 10 })
+      assert.are.same({ nil, "cancelled", nil, "canceled" }, { f:wait(10) })
+    end)
+
+    it("are interrupted even inside a pcall of their own", function()
+      local f = pool:map(function()
+        if jit then jit.off(true, true) end -- this function and the one nested in it
+        while true do pcall(function() while true do end end) end
+      end, { 1, 2 }, { chunk = 1 })
+      assert.are.same({ nil, "timed out after 0.25 s", nil, "timeout" }, { f:wait(0.25) })
+      f:cancel()
+      assert.are.same({ nil, "cancelled", nil, "canceled" }, { f:wait(10) })
+    end)
+
+    it("are interrupted through a signal only when their batch is stopped", function()
+      local sig = P.cancel_signal()
+      assert.is_number(sig) -- SIGRTMIN+5 by default
+      local f = io.open("/proc/self/stat")
+      local pid = f:read("*n")
+      f:close()
+      -- stray cancel signals (as a late one from a cancel of an earlier batch) land on workers
+      -- running tasks of a batch that is not stopped: they must not interrupt them
+      local b = pool:map(function(x)
+        if jit then jit.off(true) end
+        local t = os.clock() + 0.2
+        while os.clock() < t do end
+        return x
+      end, { 1, 2, 3, 4 }, { chunk = 1 })
+      for _ = 1, 5 do os.execute(("kill -%d %d"):format(sig, pid)) end
+      assert.are.same({ 1, 2, 3, 4 }, b:wait(10))
+    end)
+
+    it("keep running when HOTPATH_CANCEL_SIGNAL=0 turns interruption off", function()
+      local dir = helper.tmpdir()
+      local script = [[
+        local P = require("hotpath").pool
+        assert(P.cancel_signal() == nil, "interruption should be off")
+        local pool = P.new { threads = 1 }
+        local f = pool:map(function(path)
+          if jit then jit.off(true) end
+          local t = os.clock() + 0.3
+          while os.clock() < t do end
+          local out = io.open(path, "w") out:write("finished") out:close()
+        end, { DIR .. "/out" })
+        assert(f:wait(0.1) == nil)
+        f:cancel()
+        assert(select(2, f:wait()) == "cancelled")
+        io.write(io.open(DIR .. "/out"):read("*a"))
+        pool:close()
+      ]]
+      local r = require("hotpath").proc.run {
+        argv = { helper.lua, "-e", ("package.path=%q package.cpath=%q DIR=%q"):format(package.path, package.cpath, dir),
+                 "-e", script },
+        env = { HOTPATH_CANCEL_SIGNAL = "0" }, keep_stdout = true, keep_stderr = 65536, timeout = 30,
+      }
+      helper.rmdir(dir)
+      assert.are.equal("", r.stderr or "")
+      assert.are.equal("finished", r.stdout)
+    end)
+
+    it("fail the task, not the process, when a worker runs out of memory decoding an argument", function()
+      -- in a child whose address space is then limited (prlimit): the input is one table
+      -- holding the same empty table 4 million times, small in the caller (an array of
+      -- references, ~64 MB encoded), ~250 MB in the worker (4 million distinct tables)
+      local script = [[
+        local P = require("hotpath").pool
+        local pool = P.new { threads = 1 }
+        assert(pool:map(function(x) return x end, { "warm" }):wait()) -- the worker's state exists
+        local e, t = {}, {}
+        for i = 1, 4000000 do t[i] = e end
+        local f = io.open("/proc/self/status")
+        local vm = tonumber(f:read("*a"):match("VmSize:%s*(%d+)"))
+        f:close()
+        f = io.open("/proc/self/stat")
+        local pid = f:read("*n")
+        f:close()
+        assert(os.execute(("prlimit --pid %d --as=%d"):format(pid, (vm + 100 * 1024) * 1024)))
+        local r, msg, index = pool:map(function(x) return #x end, { t }):wait()
+        io.write(tostring(r), ", ", tostring(msg), ", ", tostring(index))
+        pool:close()
+      ]]
+      local r = require("hotpath").proc.run {
+        argv = { helper.lua, "-e", ("package.path=%q package.cpath=%q"):format(package.path, package.cpath), "-e", script },
+        keep_stdout = true, keep_stderr = 65536, timeout = 60,
+      }
+      assert.are.equal("", r.stderr or "")
+      assert.are.equal("nil, task 1: out of memory, 1", r.stdout)
+    end)
+
+    it("copy tables nested 63 deep both ways and reject deeper ones clearly", function()
+      local function nest(n) local t = {} for _ = 1, n do t = { t } end return t end
+      local function depth(t) local d = 0 while t[1] do t, d = t[1], d + 1 end return d end
+      -- as a result: built in the worker, encoded from its state
+      local r = pool:map(function(n) local t = {} for _ = 1, n do t = { t } end return t end, { 25, 63 }):wait()
+      assert.are.same({ 25, 63 }, { depth(r[1]), depth(r[2]) })
+      local _, msg, index = pool:map(function(n) local t = {} for _ = 1, n do t = { t } end return t end, { 1, 64 }):wait()
+      assert.are.equal("task 2: result: cannot copy a table nested too deeply (or a cycle)", msg)
+      assert.are.equal(2, index)
+      -- as an input: encoded from the caller's state, decoded in the worker's
+      local function walk(t) local d = 0 while t[1] do t, d = t[1], d + 1 end return d end
+      assert.are.same({ 30, 63 }, pool:map(walk, { nest(30), nest(63) }):wait())
+      local ok, err = pcall(pool.map, pool, walk, { nest(64) })
+      assert.is_false(ok)
+      assert.are.equal("bad argument #2 to 'map' (inputs[1]: cannot copy a table nested too deeply (or a cycle))", err)
     end)
 
     it("reject upvalues other than _ENV, naming them, and uncopyable inputs", function()
@@ -378,6 +500,12 @@ describe("hotpath.pool", function()
   local pool = P.new { threads = 2 }
   local closed = P.new { threads = 1 }
   closed:close()
+  -- the pool above lives for the misuse tests below; closed with the suite, after which no
+  -- worker thread of this file is left
+  teardown(function()
+    pool:close()
+    assert.are.equal(threads_at_load, wait_threads(threads_at_load))
+  end)
   local misuse = {
     { pool.map, { pool, "nope", { 1 } }, "bad argument #1 to 'map' (unknown task kind 'nope')" },
     { pool.map, { pool, 42, { 1 } }, "bad argument #1 to 'map' (kind name or function expected, got number)" },

@@ -16,8 +16,24 @@
  * HP_LTASKS_JIT, against LuaJIT's headers into hotpath.jitcore (linked to libhotpath.so);
  * under LuaJIT the pool handle arrives as its address (a number) from the FFI side.
  *
- * Cancel: the job stops handing out chunks, and running tasks are interrupted by a count hook
- * installed on the workers' states only then (lua_sethook is safe to call from another thread). */
+ * Cancel: the job stops handing out chunks, and running tasks are interrupted by a hook that is
+ * installed only then, by the thread that runs the state. Nobody may call lua_sethook on a state
+ * another thread is running (in 5.4 it writes the hook fields and walks the CallInfo list the
+ * owner is changing; in LuaJIT it rewrites the dispatch table). The one way Lua supports
+ * setting a hook on a running state is from a signal handler on the thread running it (lua.c's
+ * Ctrl-C: laction). So each thread records in thread-local storage the state it runs and the
+ * job it runs it for (around its task loop), and each batch slot keeps the pthread_t of the
+ * thread running it (under lbatch.mu); cancel marks the job stopped and sends a real-time
+ * signal (SIGRTMIN+5; HOTPATH_CANCEL_SIGNAL picks another number, 0 disables interruption) to
+ * those threads; the handler sets the hook on its thread's state, as laction does; the hook
+ * raises "cancelled" only if that thread's current job is stopped (a late signal landing on a
+ * thread that already runs another batch clears the hook and does nothing).
+ *
+ * The handler and its signal number are process-wide state, the one exception here to "no
+ * mutable globals": a signal disposition belongs to the process, and a handler is the only
+ * async-safe way Lua offers to reach a running state. It is installed once (pthread_once), only
+ * if the signal still has its default disposition (another library's handler is left alone and
+ * interruption is then off). */
 #include "ltasks.h"
 #include "common/common.h"
 #include "pool/pool.h"
@@ -25,13 +41,16 @@
 
 #include <lauxlib.h>
 #include <lualib.h>
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define LBATCH_MT "hotpath.lbatch"
 enum { MAX_DEPTH = 64 };
+static const char DEEP_MSG[] = "a table nested too deeply for the Lua stack";
 
 #if LUA_VERSION_NUM >= 503
 #define newud(L, size) lua_newuserdatauv(L, size, 0)
@@ -114,6 +133,12 @@ static int encode(lua_State *L, int idx, buf *b, int depth, const char **why)
             *why = "a table with a metatable";
             return 0;
         }
+        /* key and value of this level, plus the nested level's lua_getmetatable: a C
+         * function is promised only LUA_MINSTACK slots, and 64 levels push ~130 */
+        if (!lua_checkstack(L, 3)) {
+            *why = DEEP_MSG;
+            return 0;
+        }
         put_tag(b, '{');
         lua_pushnil(L);
         while (lua_next(L, idx)) {
@@ -131,8 +156,10 @@ static int encode(lua_State *L, int idx, buf *b, int depth, const char **why)
     }
 }
 
-/* Pushes the value encoded at *p (advancing it). May raise only on memory errors. */
-static void decode(lua_State *L, const char **p)
+/* Pushes the value encoded at *p (advancing it); 0 (with nothing more pushed than the
+ * partial table) when the Lua stack cannot grow for a nested table. May raise only on memory
+ * errors. */
+static int decode(lua_State *L, const char **p)
 {
     char t = *(*p)++;
     switch (t) {
@@ -162,29 +189,32 @@ static void decode(lua_State *L, const char **p)
         break;
     }
     case '{':
-        lua_checkstack(L, 4);
+        if (!lua_checkstack(L, 3))
+            return 0;
         lua_newtable(L);
         while (**p != '}') {
-            decode(L, p);
-            decode(L, p);
+            if (!decode(L, p) || !decode(L, p))
+                return 0;
             lua_rawset(L, -3);
         }
         (*p)++;
         break;
     default: lua_pushnil(L); break;
     }
+    return 1;
 }
 
 /* ---- batches --------------------------------------------------------------------------------- */
 
 typedef struct {
-    lua_State *running; /* the state running this slot's chunk (under lbatch.mu) */
-    buf out;            /* results of the tasks this slot ran */
+    int running;      /* a thread is inside this slot's chunk (under lbatch.mu) ... */
+    pthread_t thread; /* ... this one: cancel signals it */
+    buf out;          /* results of the tasks this slot ran */
 } slot;
 
 typedef struct {
     hp_job *job;
-    pthread_mutex_t mu; /* slots[].running vs. cancel hooks */
+    pthread_mutex_t mu; /* slots[].running/thread vs. cancel */
     char *code;
     size_t code_len;
     int is_range;
@@ -199,11 +229,87 @@ typedef struct {
 
 typedef struct { lbatch *b; } lbatch_ud;
 
+/* ---- interruption by signal ------------------------------------------------------------------- */
+
+/* This thread's running state and the job it runs it for: set by the thread itself around its
+ * task loop, read by the signal handler and the hook on the same thread. initial-exec: in a
+ * dlopen'ed module the default TLS model may allocate on a thread's first access, which a
+ * handler must not do (a stray signal can land on a thread that never ran a task); these few
+ * bytes come from the static TLS surplus instead. */
+#define TLS static __thread __attribute__((tls_model("initial-exec")))
+TLS lua_State *volatile tls_state;
+TLS hp_job *volatile tls_job;
+TLS int tls_unblocked; /* this thread unblocked the cancel signal */
+
+static pthread_once_t signal_once = PTHREAD_ONCE_INIT;
+static int cancel_signo; /* written once under signal_once; 0: no interruption */
+
+/* Set by the handler on this thread's state: raises "cancelled" while the thread's current job
+ * is stopped, and stays set so that a pcall inside the task cannot swallow the cancel (the
+ * thread clears it before it runs the next batch); otherwise (a late signal) removes itself. */
 static void cancel_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
-    lua_sethook(L, NULL, 0, 0);
+    hp_job *job = tls_job;
+    if (!job || !hp_job_stopped(job)) {
+        lua_sethook(L, NULL, 0, 0);
+        return;
+    }
     luaL_error(L, "cancelled");
+}
+
+/* The cancel signal's handler: what lua.c's laction does, on the state this thread runs. */
+static void cancel_signal(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    lua_State *L = tls_state;
+    if (L)
+        lua_sethook(L, cancel_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+    errno = saved;
+}
+
+/* Once per process: picks the signal (HOTPATH_CANCEL_SIGNAL: a number, 0 = none; default
+ * SIGRTMIN+5) and installs the handler if the signal has its default disposition. */
+static void install_signal(void)
+{
+    int signo = SIGRTMIN + 5;
+    const char *env = getenv("HOTPATH_CANCEL_SIGNAL");
+    if (env && *env) {
+        char *end;
+        long v = strtol(env, &end, 10);
+        signo = (*end || v < 0 || v > SIGRTMAX) ? 0 : (int)v;
+    }
+    struct sigaction old;
+    if (signo <= 0 || sigaction(signo, NULL, &old) != 0 ||
+        (old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL)
+        return;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = cancel_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(signo, &sa, NULL) == 0)
+        cancel_signo = signo;
+}
+
+/* Around a thread's task loop: makes its state reachable by the cancel signal (NULL: not). */
+static void set_running(lua_State *L, hp_job *job)
+{
+    if (L) {
+        if (!tls_unblocked && cancel_signo) {
+            sigset_t set;
+            sigemptyset(&set);
+            sigaddset(&set, cancel_signo);
+            pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+            tls_unblocked = 1;
+        }
+        tls_job = job;
+        tls_state = L;
+    } else {
+        tls_state = NULL;
+        tls_job = NULL;
+    }
 }
 
 static int writer(lua_State *L, const void *p, size_t sz, void *ud)
@@ -221,6 +327,7 @@ typedef struct {
     lua_State *L;
     uint64_t serial;
     int fn_ref;
+    int run_ref; /* run_task, made once in protected mode (pushing a C function may allocate) */
 } wstate;
 
 static const char ENV0_KEY[] = "hotpath.env0";
@@ -250,9 +357,45 @@ static void copy_globals(lua_State *L, int idx, int deep)
     }
 }
 
-/* Runs in protected mode on a new state: libraries, then the pristine copy of the globals. */
+/* Calls fn(L) with ud as a light userdata (argument 1) in protected mode, pushing nothing that
+ * allocates outside it: the status of lua_pcall, the error object on top on failure. */
+static int pcall_c(lua_State *L, lua_CFunction fn, void *ud)
+{
+#if LUA_VERSION_NUM >= 502
+    lua_pushcfunction(L, fn); /* a light C function: no allocation */
+    lua_pushlightuserdata(L, ud);
+    return lua_pcall(L, 1, 0, 0);
+#else
+    return lua_cpcall(L, fn, ud); /* LuaJIT: makes the closure inside the protected call */
+#endif
+}
+
+/* What a task gets: its function (registry ref) and its encoded argument. */
+typedef struct {
+    int fn_ref;
+    const char *arg;
+} task_arg;
+
+/* Runs in protected mode (through wstate.run_ref): decodes a task's argument (which allocates
+ * strings and tables) and calls the task's function with it; returns its result. */
+static int run_task(lua_State *L)
+{
+    const task_arg *ta = lua_touserdata(L, 1);
+    lua_settop(L, 0);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ta->fn_ref);
+    const char *p = ta->arg;
+    if (!decode(L, &p))
+        return luaL_error(L, "argument: %s", DEEP_MSG);
+    lua_call(L, 1, 1);
+    return 1;
+}
+
+/* Runs in protected mode on a new state (argument 1: its wstate): libraries, the pristine copy
+ * of the globals, and the reference to run_task. */
 static int init_state(lua_State *L)
 {
+    wstate *ws = lua_touserdata(L, 1);
+    lua_settop(L, 0);
     luaL_openlibs(L);
 #if LUA_VERSION_NUM >= 502
     lua_pushglobaltable(L);
@@ -263,15 +406,25 @@ static int init_state(lua_State *L)
     lua_pushnil(L);
     lua_setfield(L, -2, "_G"); /* each copy gets its own _G */
     lua_setfield(L, LUA_REGISTRYINDEX, ENV0_KEY);
+    lua_settop(L, 0);
+    lua_pushcfunction(L, run_task);
+    ws->run_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;
 }
 
-/* Runs in protected mode: loads the batch's function (argument 1: its bytecode) with a fresh copy of the pristine globals as its environment; returns it. */
+/* What load_fn loads (the batch's bytecode) and where it keeps the reference. */
+typedef struct {
+    const lbatch *b;
+    wstate *ws;
+} load_arg;
+
+/* Runs in protected mode (argument 1: a load_arg): loads the batch's function with a fresh copy
+ * of the pristine globals as its environment, and keeps a reference to it in ws->fn_ref. */
 static int load_fn(lua_State *L)
 {
-    size_t len;
-    const char *code = lua_tolstring(L, 1, &len);
-    if (luaL_loadbuffer(L, code, len, "=task") != 0)
+    const load_arg *la = lua_touserdata(L, 1);
+    lua_settop(L, 0);
+    if (luaL_loadbuffer(L, la->b->code, la->b->code_len, "=task") != 0)
         return lua_error(L);
     int fn = lua_gettop(L);
     lua_getfield(L, LUA_REGISTRYINDEX, ENV0_KEY);
@@ -289,7 +442,29 @@ static int load_fn(lua_State *L)
     lua_setfenv(L, fn);
 #endif
     lua_settop(L, fn);
-    return 1;
+    la->ws->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+/* The text of the error object on top of L, copied to out (no Lua allocation: lua_tostring on
+ * a number would convert it in place, outside any protected call). */
+static const char *error_text(lua_State *L, int rc, char *out, size_t size)
+{
+    if (rc == LUA_ERRMEM)
+        return "out of memory";
+    switch (lua_type(L, -1)) {
+    case LUA_TSTRING: return lua_tostring(L, -1);
+    case LUA_TNUMBER:
+#if LUA_VERSION_NUM >= 503
+        if (lua_isinteger(L, -1)) {
+            snprintf(out, size, "%lld", (long long)lua_tointeger(L, -1));
+            return out;
+        }
+#endif
+        snprintf(out, size, "%.14g", (double)lua_tonumber(L, -1));
+        return out;
+    default: return "error object is not a string";
+    }
 }
 
 /* The worker's Lua state (created on its first Lua chunk, kept in its hp_worker_local), with
@@ -307,10 +482,10 @@ static wstate *worker_state(lbatch *b, hp_job *job, int w, wstate **temp, char *
             *errmsg = strdup("cannot create a Lua state");
             return NULL;
         }
-        ws->fn_ref = LUA_NOREF;
-        lua_pushcfunction(ws->L, init_state);
-        if (lua_pcall(ws->L, 0, 0, 0) != 0) {
-            *errmsg = strdup("cannot open the Lua libraries");
+        ws->fn_ref = ws->run_ref = LUA_NOREF;
+        int rc = pcall_c(ws->L, init_state, ws);
+        if (rc != 0) {
+            *errmsg = strdup(rc == LUA_ERRMEM ? "out of memory" : "cannot open the Lua libraries");
             wstate_close(ws);
             return NULL;
         }
@@ -329,18 +504,18 @@ static wstate *worker_state(lbatch *b, hp_job *job, int w, wstate **temp, char *
     ws->fn_ref = LUA_NOREF;
     ws->serial = 0;
     lua_settop(L, 0);
-    lua_pushcfunction(L, load_fn);
-    lua_pushlstring(L, b->code, b->code_len);
-    if (lua_pcall(L, 1, 1, 0) != 0) {
-        const char *m = lua_tostring(L, -1);
-        *errmsg = strdup(m ? m : "cannot load the task function");
+    load_arg la = { b, ws };
+    int rc = pcall_c(L, load_fn, &la);
+    if (rc != 0) {
+        char num[48];
+        *errmsg = strdup(error_text(L, rc, num, sizeof num));
+        ws->fn_ref = LUA_NOREF;
         lua_settop(L, 0);
         if (*temp)
             wstate_close(ws);
         *temp = NULL;
         return NULL;
     }
-    ws->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     ws->serial = serial;
     return ws;
 }
@@ -371,24 +546,34 @@ static int lchunk(void *ctx, hp_job *job, int64_t begin, int64_t end, int w,
     slot *s = &b->slots[w];
     /* a hook left by the cancel of an earlier batch goes; then cancel may reach this state */
     lua_sethook(L, NULL, 0, 0);
+    set_running(L, job);
     pthread_mutex_lock(&b->mu);
-    s->running = L;
+    s->thread = pthread_self();
+    s->running = 1;
     pthread_mutex_unlock(&b->mu);
     int status = HP_OK;
     for (int64_t k = begin; k < end; k++) {
         if (hp_job_stopped(job))
             break;
         lua_settop(L, 0);
-        lua_rawgeti(L, LUA_REGISTRYINDEX, ws->fn_ref);
-        if (b->is_range) {
-#if LUA_VERSION_NUM >= 503
-            lua_pushinteger(L, (lua_Integer)(b->first + k * b->step));
-#else
-            lua_pushnumber(L, (lua_Number)(b->first + k * b->step));
-#endif
+        const char *arg = b->is_range ? NULL : b->in.p + b->in_off[k];
+        if (arg && (*arg == 's' || *arg == '{')) {
+            /* decoding allocates: inside the protected call, with the task */
+            task_arg ta = { ws->fn_ref, arg };
+            lua_rawgeti(L, LUA_REGISTRYINDEX, ws->run_ref);
+            lua_pushlightuserdata(L, &ta);
         } else {
-            const char *p = b->in.p + b->in_off[k];
-            decode(L, &p);
+            /* nil, booleans, numbers: pushed without allocating, the task called directly */
+            lua_rawgeti(L, LUA_REGISTRYINDEX, ws->fn_ref);
+            if (arg) {
+                decode(L, &arg);
+            } else {
+#if LUA_VERSION_NUM >= 503
+                lua_pushinteger(L, (lua_Integer)(b->first + k * b->step));
+#else
+                lua_pushnumber(L, (lua_Number)(b->first + k * b->step));
+#endif
+            }
         }
         int rc = lua_pcall(L, 1, 1, 0);
         const char *why = NULL;
@@ -402,8 +587,8 @@ static int lchunk(void *ctx, hp_job *job, int64_t begin, int64_t end, int w,
         if (status == HP_OK) {
             *fail_index = k;
             if (rc != 0) {
-                const char *m = lua_tostring(L, -1);
-                status = fail_task(k, "", m ? m : "error object is not a string", errmsg);
+                char num[48];
+                status = fail_task(k, "", error_text(L, rc, num, sizeof num), errmsg);
             } else {
                 status = fail_task(k, "result: cannot copy ", why, errmsg);
             }
@@ -413,8 +598,9 @@ static int lchunk(void *ctx, hp_job *job, int64_t begin, int64_t end, int w,
     }
     lua_settop(L, 0);
     pthread_mutex_lock(&b->mu);
-    s->running = NULL;
+    s->running = 0;
     pthread_mutex_unlock(&b->mu);
+    set_running(NULL, NULL);
     if (temp)
         wstate_close(temp);
     if (s->out.oom && status == HP_OK) {
@@ -439,19 +625,21 @@ static void lbatch_destroy(void *arg)
     free(b);
 }
 
-/* Interrupts running tasks: the job stops handing out chunks and a count hook is installed on
- * the states running this batch. */
+/* Interrupts running tasks: the job stops (first, so that the hook sees it) and each thread
+ * inside a chunk of this batch gets the cancel signal, whose handler hooks its own state. */
 static void lbatch_cancel(lbatch *b)
 {
     if (!b->job)
         return;
     hp_job_cancel(b->job);
-    /* under mu: a state is hooked only while it runs this batch (its thread, which owns it,
-     * clears the hook before it runs another) */
+    if (!cancel_signo)
+        return;
+    /* under mu: a recorded thread is inside this batch's chunk, so alive (pthread_kill on an
+     * exited thread is undefined) */
     pthread_mutex_lock(&b->mu);
     for (int w = 0; w < b->nslots; w++)
         if (b->slots[w].running)
-            lua_sethook(b->slots[w].running, cancel_hook, LUA_MASKCOUNT, 1);
+            pthread_kill(b->slots[w].thread, cancel_signo);
     pthread_mutex_unlock(&b->mu);
 }
 
@@ -578,6 +766,7 @@ static int l_map(lua_State *L)
         b->first = (int64_t)luaL_checknumber(L, 4);
         b->step = (int64_t)luaL_checknumber(L, 6);
     }
+    pthread_once(&signal_once, install_signal); /* before any worker runs a chunk */
     char *msg = NULL;
     int rc = hp_pool_submit(pool, 0, count, chunk, threads, fail_fast, lchunk, b, &b->job, &msg);
     if (rc != HP_OK) {
@@ -635,7 +824,8 @@ static int l_results(lua_State *L)
     lua_createtable(L, (int)b->count, 0);
     for (int64_t k = 0; k < b->count; k++) {
         const char *p = b->slots[b->res_slot[k]].out.p + b->res_off[k];
-        decode(L, &p);
+        if (!decode(L, &p))
+            return luaL_error(L, "task %d: result: %s", (int)(k + 1), DEEP_MSG);
         lua_rawseti(L, -2, (int)(k + 1));
     }
     return 1;
@@ -679,10 +869,20 @@ static int l_reduce(lua_State *L)
     return 1;
 }
 
+/* cancel_signal(): the signal that interrupts running Lua tasks, or 0 when interruption is off
+ * (installs the handler if that was not done yet). */
+static int l_cancel_signal(lua_State *L)
+{
+    pthread_once(&signal_once, install_signal);
+    lua_pushinteger(L, cancel_signo);
+    return 1;
+}
+
 static const luaL_Reg ops[] = {
     { "prepare", l_prepare }, { "map", l_map }, { "wait", l_wait }, { "done", l_done },
     { "cancel", l_cancel }, { "status", l_status }, { "results", l_results },
-    { "reduce", l_reduce }, { "free", lb_gc }, { NULL, NULL },
+    { "reduce", l_reduce }, { "free", lb_gc }, { "cancel_signal", l_cancel_signal },
+    { NULL, NULL },
 };
 
 static void open_ops(lua_State *L)

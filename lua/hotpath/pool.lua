@@ -48,6 +48,16 @@ end
 
 function M.is_range(v) return getmetatable(v) == Range end
 
+-- cancel_signal(): the signal number with which cancel (and close) interrupts running Lua
+-- tasks (SIGRTMIN+5 unless the environment variable HOTPATH_CANCEL_SIGNAL chose another), or nil
+-- when interruption is off (HOTPATH_CANCEL_SIGNAL=0, or the signal already had a handler).
+function M.cancel_signal()
+  local ops = C.lua_ops
+  local n = ops and ops.cancel_signal() or 0
+  if n == 0 then return nil end
+  return n
+end
+
 -- ---- futures -----------------------------------------------------------------------------------
 
 local Future = {}

@@ -58,7 +58,7 @@ ABI_H    := $(shell grep -l 'hotpath:abi' csrc/common/*.h) \
 
 CORE_O   := $(CORE_C:%.c=$(BUILD)/%.o) $(CORE_CXX:%.cpp=$(BUILD)/%.o)
 BIND_O   := $(BIND_C:%.c=$(BUILD)/lua54/%.o)
-JIT_O    := $(JIT_C:%.c=$(BUILD)/luajit/%.o) $(BUILD)/luajit/csrc/lua/ltasks.o
+JIT_O    := $(JIT_C:%.c=$(BUILD)/luajit/%.o) $(BUILD)/luajit/csrc/lua/ltasks.o $(BUILD)/luajit/csrc/lua/lcopy.o
 TEST_BIN := $(TEST_C:tests/c/%.c=$(BUILD)/tests/%)
 LINKER   := $(if $(CORE_CXX),$(CXX),$(CC))
 

@@ -35,6 +35,7 @@
  * if the signal still has its default disposition (another library's handler is left alone and
  * interruption is then off). */
 #include "ltasks.h"
+#include "lcopy.h"
 #include "common/common.h"
 #include "pool/pool.h"
 #include "pool/tasks.h"
@@ -49,8 +50,6 @@
 #include <string.h>
 
 #define LBATCH_MT "hotpath.lbatch"
-enum { MAX_DEPTH = 64 };
-static const char DEEP_MSG[] = "a table nested too deeply for the Lua stack";
 
 #if LUA_VERSION_NUM >= 503
 #define newud(L, size) lua_newuserdatauv(L, size, 0)
@@ -63,153 +62,12 @@ static const char DEEP_MSG[] = "a table nested too deeply for the Lua stack";
 #define lua_absindex(L, i) ((i) > 0 || (i) <= LUA_REGISTRYINDEX ? (i) : lua_gettop(L) + (i) + 1)
 #endif
 
-/* ---- value encoding -------------------------------------------------------------------------- */
-
-typedef struct {
-    char *p;
-    size_t len, cap;
-    int oom;
-} buf;
-
-static void put(buf *b, const void *src, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 256;
-        while (cap < b->len + n)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, src, n);
-    b->len += n;
-}
-
-static void put_tag(buf *b, char t) { put(b, &t, 1); }
-
-/* Encodes the value at idx; on an uncopyable value returns its description in why. Never
- * raises (uses only non-raising API calls besides lua_next on a valid table). */
-static int encode(lua_State *L, int idx, buf *b, int depth, const char **why)
-{
-    idx = lua_absindex(L, idx);
-    switch (lua_type(L, idx)) {
-    case LUA_TNIL: put_tag(b, 'n'); return 1;
-    case LUA_TBOOLEAN: put_tag(b, lua_toboolean(L, idx) ? 't' : 'f'); return 1;
-    case LUA_TNUMBER: {
-#if LUA_VERSION_NUM >= 503
-        if (lua_isinteger(L, idx)) {
-            int64_t v = (int64_t)lua_tointeger(L, idx);
-            put_tag(b, 'i');
-            put(b, &v, sizeof v);
-            return 1;
-        }
-#endif
-        double d = (double)lua_tonumber(L, idx);
-        put_tag(b, 'd');
-        put(b, &d, sizeof d);
-        return 1;
-    }
-    case LUA_TSTRING: {
-        size_t len;
-        const char *s = lua_tolstring(L, idx, &len);
-        put_tag(b, 's');
-        put(b, &len, sizeof len);
-        put(b, s, len);
-        return 1;
-    }
-    case LUA_TTABLE:
-        if (depth >= MAX_DEPTH) {
-            *why = "a table nested too deeply (or a cycle)";
-            return 0;
-        }
-        if (lua_getmetatable(L, idx)) {
-            lua_pop(L, 1);
-            *why = "a table with a metatable";
-            return 0;
-        }
-        /* key and value of this level, plus the nested level's lua_getmetatable: a C
-         * function is promised only LUA_MINSTACK slots, and 64 levels push ~130 */
-        if (!lua_checkstack(L, 3)) {
-            *why = DEEP_MSG;
-            return 0;
-        }
-        put_tag(b, '{');
-        lua_pushnil(L);
-        while (lua_next(L, idx)) {
-            if (!encode(L, -2, b, depth + 1, why) || !encode(L, -1, b, depth + 1, why)) {
-                lua_pop(L, 2);
-                return 0;
-            }
-            lua_pop(L, 1);
-        }
-        put_tag(b, '}');
-        return 1;
-    default:
-        *why = lua_typename(L, lua_type(L, idx));
-        return 0;
-    }
-}
-
-/* Pushes the value encoded at *p (advancing it); 0 (with nothing more pushed than the
- * partial table) when the Lua stack cannot grow for a nested table. May raise only on memory
- * errors. */
-static int decode(lua_State *L, const char **p)
-{
-    char t = *(*p)++;
-    switch (t) {
-    case 'n': lua_pushnil(L); break;
-    case 't': lua_pushboolean(L, 1); break;
-    case 'f': lua_pushboolean(L, 0); break;
-    case 'i': {
-        int64_t v;
-        memcpy(&v, *p, sizeof v);
-        *p += sizeof v;
-        lua_pushinteger(L, (lua_Integer)v);
-        break;
-    }
-    case 'd': {
-        double d;
-        memcpy(&d, *p, sizeof d);
-        *p += sizeof d;
-        lua_pushnumber(L, (lua_Number)d);
-        break;
-    }
-    case 's': {
-        size_t len;
-        memcpy(&len, *p, sizeof len);
-        *p += sizeof len;
-        lua_pushlstring(L, *p, len);
-        *p += len;
-        break;
-    }
-    case '{':
-        if (!lua_checkstack(L, 3))
-            return 0;
-        lua_newtable(L);
-        while (**p != '}') {
-            if (!decode(L, p) || !decode(L, p))
-                return 0;
-            lua_rawset(L, -3);
-        }
-        (*p)++;
-        break;
-    default: lua_pushnil(L); break;
-    }
-    return 1;
-}
-
 /* ---- batches --------------------------------------------------------------------------------- */
 
 typedef struct {
     int running;      /* a thread is inside this slot's chunk (under lbatch.mu) ... */
     pthread_t thread; /* ... this one: cancel signals it */
-    buf out;          /* results of the tasks this slot ran */
+    hp_lcopy_buf out;          /* results of the tasks this slot ran */
 } slot;
 
 typedef struct {
@@ -219,7 +77,7 @@ typedef struct {
     size_t code_len;
     int is_range;
     int64_t first, step, count;
-    buf in;
+    hp_lcopy_buf in;
     size_t *in_off;     /* count offsets into in.p */
     int32_t *res_slot;  /* per task: slot whose buffer holds the result */
     size_t *res_off;
@@ -315,8 +173,8 @@ static void set_running(lua_State *L, hp_job *job)
 static int writer(lua_State *L, const void *p, size_t sz, void *ud)
 {
     (void)L;
-    put(ud, p, sz);
-    return ((buf *)ud)->oom;
+    hp_lcopy_put(ud, p, sz);
+    return ((hp_lcopy_buf *)ud)->oom;
 }
 
 /* ---- worker states ---------------------------------------------------------------------------- */
@@ -384,8 +242,8 @@ static int run_task(lua_State *L)
     lua_settop(L, 0);
     lua_rawgeti(L, LUA_REGISTRYINDEX, ta->fn_ref);
     const char *p = ta->arg;
-    if (!decode(L, &p))
-        return luaL_error(L, "argument: %s", DEEP_MSG);
+    if (!hp_lcopy_decode(L, &p))
+        return luaL_error(L, "argument: %s", HP_LCOPY_DEEP_MSG);
     lua_call(L, 1, 1);
     return 1;
 }
@@ -566,7 +424,7 @@ static int lchunk(void *ctx, hp_job *job, int64_t begin, int64_t end, int w,
             /* nil, booleans, numbers: pushed without allocating, the task called directly */
             lua_rawgeti(L, LUA_REGISTRYINDEX, ws->fn_ref);
             if (arg) {
-                decode(L, &arg);
+                hp_lcopy_decode(L, &arg);
             } else {
 #if LUA_VERSION_NUM >= 503
                 lua_pushinteger(L, (lua_Integer)(b->first + k * b->step));
@@ -578,7 +436,7 @@ static int lchunk(void *ctx, hp_job *job, int64_t begin, int64_t end, int w,
         int rc = lua_pcall(L, 1, 1, 0);
         const char *why = NULL;
         size_t mark = s->out.len;
-        if (rc == 0 && encode(L, -1, &s->out, 0, &why)) {
+        if (rc == 0 && hp_lcopy_encode(L, -1, &s->out, 0, &why)) {
             b->res_slot[k] = w;
             b->res_off[k] = mark;
             continue;
@@ -688,7 +546,7 @@ static int l_prepare(lua_State *L)
             return 2;
         }
     }
-    buf b = { 0 };
+    hp_lcopy_buf b = { 0 };
     lua_settop(L, 1);
     int rc = dump(L, writer, &b);
     if (rc != 0 || b.oom) {
@@ -752,7 +610,7 @@ static int l_map(lua_State *L)
             lua_rawgeti(L, 3, (int)(k + 1));
             b->in_off[k] = b->in.len;
             const char *why = NULL;
-            if (!encode(L, -1, &b->in, 0, &why)) {
+            if (!hp_lcopy_encode(L, -1, &b->in, 0, &why)) {
                 lua_pushboolean(L, 0);
                 lua_pushfstring(L, "inputs[%d]: cannot copy %s", (int)(k + 1), why);
                 return 2;
@@ -824,8 +682,8 @@ static int l_results(lua_State *L)
     lua_createtable(L, (int)b->count, 0);
     for (int64_t k = 0; k < b->count; k++) {
         const char *p = b->slots[b->res_slot[k]].out.p + b->res_off[k];
-        if (!decode(L, &p))
-            return luaL_error(L, "task %d: result: %s", (int)(k + 1), DEEP_MSG);
+        if (!hp_lcopy_decode(L, &p))
+            return luaL_error(L, "task %d: result: %s", (int)(k + 1), HP_LCOPY_DEEP_MSG);
         lua_rawseti(L, -2, (int)(k + 1));
     }
     return 1;

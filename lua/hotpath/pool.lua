@@ -85,7 +85,7 @@ function Future:wait(timeout)
     argerror(1, "wait", "timeout: non-negative number expected, got " .. (type(timeout) == "number" and tostring(timeout) or typename(timeout)))
   end
   if not ops.wait(h, timeout or -1) then
-    return nil, format("timed out after %.17g s", timeout), nil, "timeout"
+    return nil, format("timed out after %g s", timeout), nil, "timeout"
   end
   local ok, msg, index, code = outcome(ops, h)
   if not ok then return nil, msg, index, code end

@@ -215,18 +215,7 @@ static int l_batch_status(lua_State *L)
     int64_t index = 0;
     const char *msg = NULL;
     int rc = hp_batch_status(checkbatch(L, 1), &index, &msg);
-    if (rc == HP_OK) {
-        lua_pushboolean(L, 1);
-        return 1;
-    }
-    lua_pushnil(L);
-    lua_pushstring(L, msg ? msg : rc == HP_ECANCELED ? "cancelled" : hp_status_name(rc));
-    if (rc == HP_ECANCELED)
-        lua_pushnil(L);
-    else
-        lua_pushinteger(L, (lua_Integer)index + 1);
-    lua_pushstring(L, hp_status_name(rc));
-    return 4;
+    return hp_lua_push_job_status(L, rc, index, msg);
 }
 
 /* results(batch) of a done, successful batch: the array (nil if results were not kept). */

@@ -662,18 +662,7 @@ static int l_status(lua_State *L)
     int64_t index = 0;
     const char *msg = NULL;
     int rc = hp_job_status(checklb(L, 1)->job, &index, &msg);
-    if (rc == HP_OK) {
-        lua_pushboolean(L, 1);
-        return 1;
-    }
-    lua_pushnil(L);
-    lua_pushstring(L, msg ? msg : rc == HP_ECANCELED ? "cancelled" : hp_status_name(rc));
-    if (rc == HP_ECANCELED)
-        lua_pushnil(L);
-    else
-        lua_pushinteger(L, (lua_Integer)index + 1);
-    lua_pushstring(L, hp_status_name(rc));
-    return 4;
+    return hp_lua_push_job_status(L, rc, index, msg);
 }
 
 static int l_results(lua_State *L)

@@ -5,6 +5,27 @@
 #include <lua.h>
 #include "pool/pool.h"
 
+#include <stdint.h>
+#include "common/common.h"
+
+/* Pushes the outcome of a finished batch (native or Lua-function): true, or nil, message,
+ * index (1-based; nil when cancelled), code. Returns the number of values pushed. */
+static inline int hp_lua_push_job_status(lua_State *L, int rc, int64_t index, const char *msg)
+{
+    if (rc == HP_OK) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    lua_pushnil(L);
+    lua_pushstring(L, msg ? msg : rc == HP_ECANCELED ? "cancelled" : hp_status_name(rc));
+    if (rc == HP_ECANCELED)
+        lua_pushnil(L);
+    else
+        lua_pushinteger(L, (lua_Integer)index + 1);
+    lua_pushstring(L, hp_status_name(rc));
+    return 4;
+}
+
 #ifdef HP_LTASKS_JIT
 /* Pushes the table of Lua-function batch functions (part of the LuaJIT module jitcore). */
 void hp_ltasks_open_jit(lua_State *L);

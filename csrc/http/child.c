@@ -44,36 +44,56 @@ static void child_setup(int keep_output, pid_t parent)
     }
 }
 
-int hp_child_spawn(const char *const *argv, int keep_output, int *pid, char **errmsg)
+/* Forks a child with a close-on-exec pipe back to the parent: *child is 0 in the child (after
+ * child_setup; *fd the pipe's write end) and the child's pid in the parent (*fd the read end).
+ * HP_ESYS/HP_ENOMEM with *errmsg when the pipe or the fork fails. */
+static int fork_with_pipe(int keep_output, int *fd, pid_t *child, char **errmsg)
 {
-    *pid = -1;
-    if (!argv || !argv[0])
-        return hp_err(errmsg, HP_EINVAL, "empty argv");
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0)
         return hp_err_errno(errmsg, "pipe");
     pid_t parent = getpid();
     pid_t c = fork();
     if (c < 0) {
+        int rc = hp_err_errno(errmsg, "fork");
         close(p[0]);
         close(p[1]);
-        return hp_err_errno(errmsg, "fork");
+        return rc;
     }
     if (c == 0) {
         close(p[0]);
         child_setup(keep_output, parent);
+        *fd = p[1];
+    } else {
+        close(p[1]);
+        *fd = p[0];
+    }
+    *child = c;
+    return HP_OK;
+}
+
+int hp_child_spawn(const char *const *argv, int keep_output, int *pid, char **errmsg)
+{
+    *pid = -1;
+    if (!argv || !argv[0])
+        return hp_err(errmsg, HP_EINVAL, "empty argv");
+    int fd, rc;
+    pid_t c;
+    if ((rc = fork_with_pipe(keep_output, &fd, &c, errmsg)) != HP_OK)
+        return rc;
+    if (c == 0) {
         execvp(argv[0], (char *const *)argv);
         int e = errno;
-        (void)!write(p[1], &e, sizeof e);
+        (void)!write(fd, &e, sizeof e);
         _exit(127);
     }
-    close(p[1]);
+    /* the pipe closes on a successful exec; an exec failure sends its errno */
     int e = 0;
     ssize_t k;
     do
-        k = read(p[0], &e, sizeof e);
+        k = read(fd, &e, sizeof e);
     while (k < 0 && errno == EINTR);
-    close(p[0]);
+    close(fd);
     if (k == sizeof e) {
         waitpid(c, NULL, 0);
         errno = e;
@@ -86,33 +106,25 @@ int hp_child_spawn(const char *const *argv, int keep_output, int *pid, char **er
 int hp_child_serve(int test, int port, int threads, double duration, int *pid, char **errmsg)
 {
     *pid = -1;
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) != 0)
-        return hp_err_errno(errmsg, "pipe");
-    pid_t parent = getpid();
-    pid_t c = fork();
-    if (c < 0) {
-        close(p[0]);
-        close(p[1]);
-        return hp_err_errno(errmsg, "fork");
-    }
+    int fd, rc;
+    pid_t c;
+    if ((rc = fork_with_pipe(1, &fd, &c, errmsg)) != HP_OK)
+        return rc;
     if (c == 0) {
-        close(p[0]);
-        child_setup(1, parent);
-        hp_server_spec spec = { NULL, port, test, threads, duration, p[1] };
+        hp_server_spec spec = { NULL, port, test, threads, duration, fd };
         char *msg = NULL;
-        int rc = hp_server_run(&spec, &msg);
+        rc = hp_server_run(&spec, &msg);
         if (rc != HP_OK && msg)
-            (void)!write(p[1], msg, strlen(msg));
+            (void)!write(fd, msg, strlen(msg));
         _exit(rc == HP_OK ? 0 : 1);
     }
-    close(p[1]);
+    /* the server writes 'R' once it listens, or its error */
     char buf[512];
     ssize_t k;
     do
-        k = read(p[0], buf, sizeof buf - 1);
+        k = read(fd, buf, sizeof buf - 1);
     while (k < 0 && errno == EINTR);
-    close(p[0]);
+    close(fd);
     if (k == 1 && buf[0] == 'R') {
         *pid = c;
         return HP_OK;

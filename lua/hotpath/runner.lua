@@ -103,10 +103,8 @@ local function failure_text(r)
   return tail ~= "" and (r.status .. ": " .. tail) or r.status
 end
 
--- Compares a digest the child or proc computed with the expected "kind:hex".
-local function check_digest(expected, got_sha256, got_md5, bytes)
-  local kind = expected:match("^(%w+):")
-  local got = kind == "md5" and got_md5 or got_sha256
+-- Compares the "kind:hex" digest the child or proc computed with the expected one.
+local function check_digest(expected, got, bytes)
   if got == expected then return true end
   return false, format("digest mismatch: expected %s, got %s (%d bytes of output)", expected, tostring(got), bytes or 0)
 end
@@ -133,7 +131,7 @@ local function run_lua(e, mode, ctx)
   if rec.ok then
     local v = scenario.verifier(s, mode)
     if type(v) == "string" then
-      rec.ok, rec.error = check_digest(v, rep.sha256, rep.md5, rep.out_bytes)
+      rec.ok, rec.error = check_digest(v, rep.digest, rep.out_bytes)
     end
   end
   if rec.ok and not r.ok then rec.ok, rec.error = false, failure_text(r) end
@@ -163,11 +161,11 @@ local function run_command(e, mode, ctx)
   local rec = {
     wall = r.wall, user = r.user, sys = r.sys, cpu = r.user + r.sys, maxrss_kb = r.maxrss_kb,
     run_s = r.wall, out_bytes = r.stdout_bytes, ok = r.ok,
+    digest = (type(v) == "string" and v:match("^(%w+):") or "sha256") .. ":" .. r.digest,
   }
   if not r.ok then rec.error = failure_text(r) return rec end
   if type(v) == "string" then
-    local kind = v:match("^(%w+):")
-    rec.ok, rec.error = check_digest(v, kind .. ":" .. r.digest, kind .. ":" .. r.digest, r.stdout_bytes)
+    rec.ok, rec.error = check_digest(v, rec.digest, r.stdout_bytes)
   elseif type(v) == "function" then
     local vok, good, msg = pcall(v, r.stdout, p)
     if not vok then rec.ok, rec.error = false, "verify raised: " .. tostring(good)

@@ -339,6 +339,33 @@ describe("hotpath.json.encode", function()
     assert.truthy(err:find("cannot encode a NaN or infinite table key as JSON", 1, true))
   end)
 
+  it("classifies a table as an array by its keys, wherever and in whatever order they are stored", function()
+    -- keys 1..n in the hash part: Lua 5.4 walks this one as 7, 1, 2, ..., 6
+    local function hashed(n)
+      local t = { a = 1, b = 2, c = 3, d = 4, e = 5, f = 6, g = 7 }
+      for _, k in ipairs { "a", "b", "c", "d", "e", "f", "g" } do t[k] = nil end
+      for i = n, 1, -1 do t[i] = i * 10 end
+      return t
+    end
+    local cases = {
+      { hashed(7), "[10,20,30,40,50,60,70]" },
+      { hashed(3), "[10,20,30]" },
+      { { hashed(7), { 1, 2 } }, "[[10,20,30,40,50,60,70],[1,2]]" },
+      -- an array part followed by another key: the values already written are taken back
+      { { { 1 }, { a = 1 }, x = true }, '{"1":[1],"2":{"a":1},"x":true}' },
+      { { 1, 2, 3, [5] = 5 }, '{"1":1,"2":2,"3":3,"5":5}' },
+      { { 1, nil, 3 }, '{"1":1,"3":3}' },
+      { { [0] = 0, 1 }, '{"0":0,"1":1}' },
+    }
+    for i, c in ipairs(cases) do
+      assert.are.equal(c[2], json.encode(c[1], { sort_keys = true }), "case " .. i)
+      assert.are.same(json.decode(c[2]), json.decode(json.encode(c[1])), "case " .. i)
+    end
+    local ok, err = pcall(json.encode, { 1, 2, print })
+    assert.is_false(ok)
+    assert.truthy(err:find("cannot encode a function as JSON", 1, true))
+  end)
+
   it("sorts keys and indents", function()
     assert.are.equal('{\n  "a": [\n    1,\n    2\n  ],\n  "b": {}\n}',
       json.encode({ b = {}, a = { 1, 2 } }, { sort_keys = true, indent = 2 }))

@@ -1,23 +1,9 @@
 -- Interleaved A/B timing of bench/json.lua workloads (hotpath vs lua-cjson, one process).
 -- Usage (from the source tree): lua5.4 tools/json_measure.lua [N [ROUNDS]]; luajit likewise.
-local hp = require "hotpath"
-local stub = function(name) return function(t) t.name = name return t end end
-hp.scenario = stub
-hp.suite = function(n) return function(l) return l end end
-local list = dofile("bench/json.lua")
+local hp, DOC = dofile("tools/json_doc.lua")
 local cjson = require "cjson"
 local clock = hp.clock
 local N, ROUNDS = tonumber(arg[1]) or 20000, tonumber(arg[2]) or 7
-local api = {}
-for _, s in ipairs(list) do api[s.name] = s end
-local DOC
-do -- recover the 2.4 KB document
-  local s = api["decode 2.4 KB x N, hotpath"]
-  local captured
-  local dec = function(x) captured = x return cjson.decode(x) end
-  s.run({ n = 1 }, dec)
-  DOC = captured
-end
 local data = cjson.decode(DOC)
 local jd, je, jp = hp.json.decode, hp.json.encode, hp.json.parse
 local cd, ce = cjson.decode, cjson.encode

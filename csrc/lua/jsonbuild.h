@@ -63,45 +63,28 @@ static lua_Integer *jb_grow(lua_State *L, jb_stack *st, size_t d)
  * repeat in every real document. */
 typedef struct { jb_centry *e; int idx; unsigned hits[2], misses[2]; } jb_cache;
 
-/* Pushes the tape string at word, through the cache c when c->e is not NULL and the string
- * is short. May raise (allocation). */
-static inline void jb_push_string(lua_State *L, const uint8_t *strings, uint64_t word,
-                                  jb_cache *c, int is_key)
+/* New cache entries, all empty (NULL when out of memory: decode then goes uncached). An
+ * empty slot has a length no string can have, so a lookup never matches it. Never raises. */
+static jb_centry *jb_cache_new(void)
 {
-    const uint8_t *p = strings + (word & 0x00FFFFFFFFFFFFFFull);
-    uint32_t n;
-    memcpy(&n, p, 4);
-    const char *s = (const char *)p + 4;
-    if (!c->e || n > JB_CACHE_MAXLEN) {
-        lua_pushlstring(L, s, n);
-        return;
-    }
-    /* a, b: the first and last 8 bytes, which with n identify strings of up to 16 bytes.
-     * Reading 8 bytes at s is in bounds for any n (json.h: the tape's strings are padded);
-     * the bytes past a short string are masked off. */
-    uint64_t a, b;
-    memcpy(&a, s, 8);
-    if (n < 8) {
-        a &= ((uint64_t)1 << (8 * n)) - 1;
-        b = 0;
-    } else {
-        memcpy(&b, s + n - 8, 8);
-    }
-    uint64_t h = (a * 0x9E3779B97F4A7C15ull) ^ (b * 0xC2B2AE3D27D4EB4Full) ^ n;
-    /* Two-way: the pair of slots k, k ^ 1 (one 64-byte line); the newer string in k. */
-    size_t k = (size_t)(h >> 54) & (JB_CACHE - 2);
-    jb_centry *e = &c->e[k];
-    for (int way = 0; way < 2; way++) {
-        if (e[way].a == a && e[way].b == b && e[way].n == n && e[way].s &&
-            (n <= 16 || memcmp(s + 8, e[way].s + 8, n - 16) == 0)) {
-            lua_rawgeti(L, c->idx, (lua_Integer)(k + (size_t)way) + 1);
-            c->hits[is_key]++;
-            return;
-        }
-    }
+    jb_centry *e = aligned_alloc(64, JB_CACHE * sizeof *e);   /* a slot pair per cache line */
+    if (e)
+        for (size_t k = 0; k < JB_CACHE; k++)
+            e[k] = (jb_centry){ 0, 0, NULL, (size_t)-1 };
+    return e;
+}
+
+/* A miss of slot pair k for the string s, n bytes (a, b: its key words): pushes a new string,
+ * then records it in slot k (the previous one aged into k + 1) unless the policy says no.
+ * Kept out of line so the hit path stays small where it is inlined. May raise. */
+static __attribute__((noinline)) void jb_push_miss(lua_State *L, jb_cache *c, int is_key,
+                                                   const char *s, size_t n, size_t k,
+                                                   uint64_t a, uint64_t b)
+{
     lua_pushlstring(L, s, n);
     if (++c->misses[is_key] > 16 + 4 * c->hits[is_key])
         return;
+    jb_centry *e = &c->e[k];
     if (e[0].s) {   /* age the newer entry into the second way */
         lua_rawgeti(L, c->idx, (lua_Integer)k + 1);
         lua_rawseti(L, c->idx, (lua_Integer)k + 2);
@@ -113,6 +96,48 @@ static inline void jb_push_string(lua_State *L, const uint8_t *strings, uint64_t
     e->n = n;
     e->a = a;
     e->b = b;
+}
+
+/* Pushes the tape string at word, through the cache c when c->e is not NULL and the string
+ * is short. Inlined at its three call sites: a hit (the common case: keys, and values like
+ * "ok") is a hash, one compare and one lua_rawgeti. May raise (allocation). */
+static inline __attribute__((always_inline)) void
+jb_push_string(lua_State *L, const uint8_t *strings, uint64_t word, jb_cache *c, int is_key)
+{
+    const uint8_t *p = strings + (word & 0x00FFFFFFFFFFFFFFull);
+    uint32_t n;
+    memcpy(&n, p, 4);
+    const char *s = (const char *)p + 4;
+    if (n > JB_CACHE_MAXLEN || !c->e) {
+        lua_pushlstring(L, s, n);
+        return;
+    }
+    /* a, b: the first and last 8 bytes, which with n identify strings of up to 16 bytes.
+     * Reading 8 bytes at s is in bounds for any n (json.h: the tape's strings are padded);
+     * the bytes past a short string are masked off. */
+    uint64_t a, b = 0;
+    memcpy(&a, s, 8);
+    if (n < 8)
+        a &= ((uint64_t)1 << (8 * n)) - 1;
+    else
+        memcpy(&b, s + n - 8, 8);
+    uint64_t h = (a * 0x9E3779B97F4A7C15ull) ^ (b * 0xC2B2AE3D27D4EB4Full) ^ n;
+    /* Two-way: the pair of slots k, k + 1 (one 64-byte line); the newer string in k. */
+    size_t k = (size_t)(h >> 54) & (JB_CACHE - 2);
+    const jb_centry *e = &c->e[k];
+    size_t way = 0;
+    if (e[0].a != a || e[0].b != b || e[0].n != n) {
+        way = 1;
+        if (e[1].a != a || e[1].b != b || e[1].n != n)
+            goto miss;
+    }
+    if (n > 16 && memcmp(s + 8, e[way].s + 8, n - 16) != 0)
+        goto miss;
+    lua_rawgeti(L, c->idx, (lua_Integer)(k + way) + 1);
+    c->hits[is_key]++;
+    return;
+miss:
+    jb_push_miss(L, c, is_key, s, n, k, a, b);
 }
 
 #ifdef JB_LUAJIT

@@ -217,7 +217,6 @@ static void encode_table(lua_State *L, encopts *o, int t, int depth)
      * an object or empty: one lua_next pass writes it (the common object case pays no
      * separate counting pass, which costs a hash lookup per key). */
     lua_Integer n = (lua_Integer)lua_rawlen(L, t);
-    int count = 0, array = 1;
     if (n == 0) {
         lua_pushnil(L);
         if (!lua_next(L, t)) {
@@ -252,32 +251,58 @@ static void encode_table(lua_State *L, encopts *o, int t, int depth)
         hp_jw_char(&o->e->w, '}');
         return;
     }
+    /* The common array: lua_next yields exactly the keys 1..n in order (it walks the array
+     * part first, in order), and the values are written in that one pass. On any other key
+     * the writer is rewound and the table classified by counting its keys: an array whose
+     * keys sit in the hash part, out of order, is still an array. */
+    size_t mark = o->e->w.len;
+    lua_Integer count = 0;
+    int top = lua_gettop(L);
+    hp_jw_char(&o->e->w, '[');
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        if (!lua_isinteger(L, top + 1) || lua_tointeger(L, top + 1) != count + 1 || count >= n)
+            break;
+        if (count++)
+            hp_jw_char(&o->e->w, ',');
+        newline(o, depth + 1);
+        encode_value(L, o, top + 2, depth + 1);
+        lua_settop(L, top + 1);
+    }
+    if (lua_gettop(L) == top && count == n) {   /* lua_next ended after exactly 1..n */
+        newline(o, depth);
+        hp_jw_char(&o->e->w, ']');
+        return;
+    }
+    lua_settop(L, top);
+    o->e->w.len = mark;
+    int keys = 0, array = 1;
     lua_pushnil(L);
     while (lua_next(L, t)) {
         lua_pop(L, 1);
-        count++;
+        keys++;
         if (array && !je_index(L, -1, n))
             array = 0;
     }
-    if (count != n)
+    if (keys != n)
         array = 0;
     if (array) {
         hp_jw_char(&o->e->w, '[');
-        int vi = lua_gettop(L) + 1;
+        int vi = top + 1;
         for (lua_Integer i = 1; i <= n; i++) {
             if (i > 1)
                 hp_jw_char(&o->e->w, ',');
             newline(o, depth + 1);
             lua_rawgeti(L, t, i);
             encode_value(L, o, vi, depth + 1);
-            lua_settop(L, vi - 1);
+            lua_settop(L, top);
         }
         newline(o, depth);
         hp_jw_char(&o->e->w, ']');
         return;
     }
     if (o->sort) {
-        encode_sorted(L, o, t, depth, count);
+        encode_sorted(L, o, t, depth, keys);
         return;
     }
     hp_jw_char(&o->e->w, '{');
@@ -288,10 +313,9 @@ static void encode_table(lua_State *L, encopts *o, int t, int depth)
             hp_jw_char(&o->e->w, ',');
         first = 0;
         newline(o, depth + 1);
-        int top = lua_gettop(L);
-        encode_key(L, o, top - 1);
-        encode_value(L, o, top, depth + 1);
-        lua_pop(L, 1);
+        encode_key(L, o, top + 1);
+        encode_value(L, o, top + 2, depth + 1);
+        lua_settop(L, top + 1);
     }
     if (!first)
         newline(o, depth);

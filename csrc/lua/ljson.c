@@ -154,7 +154,7 @@ static jb_centry *push_cache(lua_State *L, lparser *u, int pidx)
     lua_createtable(L, JB_CACHE, 0);
     lua_pushvalue(L, -1);
     lua_setiuservalue(L, pidx, 1);
-    u->cache = calloc(JB_CACHE, sizeof *u->cache);
+    u->cache = jb_cache_new();
     return u->cache;
 }
 

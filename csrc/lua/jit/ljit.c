@@ -115,7 +115,7 @@ int luaopen_hotpath_jitcore(lua_State *L)
     d->p = hp_json_parser_new();
     if (!d->p)
         return luaL_error(L, "out of memory creating a JSON parser");
-    d->cache = calloc(JB_CACHE, sizeof *d->cache);   /* NULL: decode goes uncached */
+    d->cache = jb_cache_new();   /* NULL: decode goes uncached */
     lua_createtable(L, JB_CACHE, 0);
     lua_pushcclosure(L, l_decode, 2);
     lua_setfield(L, -2, "decode");

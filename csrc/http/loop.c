@@ -375,10 +375,8 @@ static void on_readable(loop *L, conn *c, char *rbuf, uint64_t now)
         if ((size_t)n < RBUF)
             break;
     }
-    if (L->closed_loop)
-        conn_fill(L, c, now);
-    else
-        idle_push(L, c);
+    /* Closed loop too: the next request leaves after every ready response was read (run()). */
+    idle_push(L, c);
 }
 
 static void on_connected(loop *L, conn *c, uint64_t now)
@@ -539,6 +537,15 @@ static void run(loop *L)
                 on_readable(L, c, rbuf, now);
             if (c->fd >= 0 && (e & EPOLLOUT) && c->wleft)
                 conn_flush(L, c, now);
+        }
+        /* Closed loop: the connections whose responses were just read get their next requests
+         * now, in one burst, rather than each between two reads: the server finds them
+         * together in one wake-up (fewer wake-ups and cross-CPU interrupts on both sides). */
+        if (L->closed_loop && L->nidle) {
+            now = hp_load_now_ns();
+            conn *c;
+            while ((c = idle_pop(L)))
+                conn_fill(L, c, now);
         }
     }
 out:

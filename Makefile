@@ -71,6 +71,8 @@ CORE_SO  := $(BUILD)/lua54/hotpath/core.so
 # C API (csrc/lua/jit/ljit.c) and worker Lua states for Lua-function pool tasks (csrc/lua/ltasks.c,
 # shared with the 5.4 binding). Built when LuaJIT's headers are there; the FFI binding works
 # without it, except for Lua-function tasks.
+# -fexceptions: LuaJIT throws its errors with the system unwinder, which then runs the cleanup
+# handlers of these C frames (ljit.c clears its busy mark that way).
 JIT_SO   := $(BUILD)/luajit/hotpath/jitcore.so
 HAVE_LUAJIT := $(wildcard $(LUAJIT_INCDIR)/lua.h)
 CDEF     := $(BUILD)/lua/hotpath/ffi/cdef.lua
@@ -97,7 +99,7 @@ $(BUILD)/lua54/%.o: %.c
 $(BUILD)/luajit/%.o: %.c
 	@mkdir -p $(@D)
 	$(call say,CC,$< (LuaJIT))
-	$(Q)$(CC) $(HP_CFLAGS) -DHP_LTASKS_JIT -I$(LUAJIT_INCDIR) -c $< -o $@
+	$(Q)$(CC) $(HP_CFLAGS) -fexceptions -DHP_LTASKS_JIT -I$(LUAJIT_INCDIR) -c $< -o $@
 
 $(LIB): $(CORE_O)
 	$(call say,LD,$@)

@@ -167,33 +167,55 @@ static int jb_bigint(lua_State *L, uint64_t raw, int is_unsigned, int bigint)
 }
 #endif
 
+/* A build that calls a Lua function (the hook) about every `every` tape words, so that a
+ * large decode can let other work run (OpenResty's ngx.sleep(0), a progress report). Lua 5.4
+ * only (LuaJIT's hooked builds take the FFI builder): the hook may yield; the build then
+ * continues in the caller's continuation k, which calls jb_build again with the same hook
+ * state (the open tables wait on the Lua stack, the loop's position is saved here). The
+ * state must stay at a fixed stack index of the caller (a userdata) across the yield. */
+typedef struct {
+    hp_json_tape tape;       /* the tape being built (valid: the parser is the build's own) */
+    size_t every;            /* words between calls */
+    int fn;                  /* stack index of the hook function */
+    int (*k)(lua_State *L, int status, intptr_t ctx);  /* the caller's continuation */
+    int resume;              /* set while the hook runs: jb_build restores the state below */
+    size_t i, depth, next_release, next_hook, mark, strbytes;
+} jb_hook;
+
 /* Pushes the value whose tape starts at t->begin. Returns JB_OK (the value on top), JB_DEEP
  * (nesting beyond t->max_depth) or JB_FALLBACK (LuaJIT only: an integer beyond +-2^53 with
  * bigint 0, or nesting beyond what LuaJIT lets a C function hold on the Lua stack, about
  * 4000 levels: the FFI builder does those);
  * on those the stack is left above base and the caller resets it. use_mt: stack index of the
  * array metatable, or 0; ce, cidx: the string cache and its anchor table's stack index
- * (ce NULL: no cache). May raise (Lua allocation, Lua stack exhausted). */
+ * (ce NULL: no cache). hk: NULL, or a hook (above; Lua 5.4: t is then hk->tape, and a call
+ * with hk->resume set continues a build suspended in its hook). May raise (Lua allocation,
+ * Lua stack exhausted, the hook's errors). */
 static int jb_build(lua_State *L, const hp_json_tape *t, jb_stack *st, int use_mt, int bigint,
-                    jb_centry *ce, int cidx)
+                    jb_centry *ce, int cidx, jb_hook *hk)
 {
     const uint64_t *w = t->words;
     const uint8_t *strings = t->strings;
     size_t i = t->begin, depth = 0, max_depth = t->max_depth, room = 0;
     jb_cache c = { ce, cidx, { 0, 0 }, { 0, 0 } };
     size_t next_release = t->release_every ? i + t->release_every : (size_t)-1;
+    size_t next_hook = hk ? i + hk->every : (size_t)-1;
     size_t mark = i, strbytes = 0;   /* released up to: a word boundary, a string offset */
+    if (hk && hk->resume) {          /* back from a hook that yielded */
+        hk->resume = 0;
+        i = hk->i;
+        depth = hk->depth;
+        next_release = hk->next_release;
+        next_hook = hk->next_hook;
+        mark = hk->mark;
+        strbytes = hk->strbytes;
+    }
+    /* One compare per value for both periodic jobs below. */
+    size_t next_check = next_release < next_hook ? next_release : next_hook;
     lua_Integer *lv = st->v;
     (void)bigint;
     for (;;) {
-        uint64_t x = w[i];
-        switch ((unsigned)(x >> 56)) {
-        case HP_JSON_TAG_ARRAY:
-        case HP_JSON_TAG_OBJECT: {
-            int obj = (unsigned)(x >> 56) == HP_JSON_TAG_OBJECT;
-            int cnt = (int)((x >> 32) & HP_JSON_COUNT_SAT);
-            if (depth >= max_depth)
-                return JB_DEEP;
+        if (i >= next_check) {
             if (i >= next_release) {
                 /* Large decode: hand back the pages of the words and strings behind us (the
                  * strings are stored in document order: up to the end of the last string
@@ -211,6 +233,34 @@ static int jb_build(lua_State *L, const hp_json_tape *t, jb_stack *st, int use_m
                 hp_json_tape_release(t->owner, i, strbytes);
                 next_release = i + t->release_every;
             }
+#ifndef JB_LUAJIT
+            if (i >= next_hook) {
+                next_hook = i + hk->every;
+                hk->i = i;
+                hk->depth = depth;
+                hk->next_release = next_release;
+                hk->next_hook = next_hook;
+                hk->mark = mark;
+                hk->strbytes = strbytes;
+                hk->resume = 1;
+                if (!lua_checkstack(L, 2))
+                    luaL_error(L, "JSON too deep for the Lua stack");
+                lua_pushvalue(L, hk->fn);
+                lua_callk(L, 0, 0, 0, hk->k);   /* a yield continues in hk->k */
+                hk->resume = 0;
+                room = 0;
+            }
+#endif
+            next_check = next_release < next_hook ? next_release : next_hook;
+        }
+        uint64_t x = w[i];
+        switch ((unsigned)(x >> 56)) {
+        case HP_JSON_TAG_ARRAY:
+        case HP_JSON_TAG_OBJECT: {
+            int obj = (unsigned)(x >> 56) == HP_JSON_TAG_OBJECT;
+            int cnt = (int)((x >> 32) & HP_JSON_COUNT_SAT);
+            if (depth >= max_depth)
+                return JB_DEEP;
             /* Each open level holds a table and a key: check the Lua stack every 16. */
             if (room < 3) {
                 if (!lua_checkstack(L, 40)) {

@@ -14,6 +14,9 @@
 #include "json/json.h"
 #include "json/writer.h"
 
+/* The deepest nesting encode accepts (json.lua's limit): each level is a C call. */
+enum { JE_MAX_DEPTH = 10000 };
+
 /* Whether the key at idx is an integer in 1..n (an array index). */
 static int je_index(lua_State *L, int idx, lua_Integer n)
 {

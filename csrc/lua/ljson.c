@@ -158,8 +158,40 @@ static jb_centry *push_cache(lua_State *L, lparser *u, int pidx)
     return u->cache;
 }
 
+/* Stack slots of l_decode (and of its continuation): 1 parser, 2 input, 3 max_depth,
+ * 4 use_mt, 5 bigint (LuaJIT only), 6 hook, 7 hook period; then: */
+enum { D_MT = 8, D_PARSER = 9, D_CACHE = 10, D_HOOK = 11 };
+
+/* The end of a decode whose build returned r (u: the parser that built). */
+static int decode_end(lua_State *L, lparser *u, int r)
+{
+    if (r == JB_OK)
+        return 1;
+    lua_settop(L, D_HOOK);   /* drop the unfinished tables */
+    size_t len;
+    const char *s = lua_tolstring(L, 2, &len);
+    char *err = NULL;
+    int rc = hp_json_depth_fail(u->p, s, len, &err);
+    void **slot = hp_lua_guard(L);
+    *slot = err;
+    return hp_lua_fail(L, rc, slot);
+}
+
+/* A hooked decode resumed after its hook yielded: the build goes on where it stopped. */
+static int decode_k(lua_State *L, int status, lua_KContext ctx)
+{
+    (void)status;
+    (void)ctx;
+    lparser *u = lua_touserdata(L, D_PARSER);
+    jb_hook *hk = lua_touserdata(L, D_HOOK);
+    return decode_end(L, u, jb_build(L, &hk->tape, &u->levels, lua_toboolean(L, 4) ? D_MT : 0,
+                                     0, NULL, D_CACHE, hk));
+}
+
 /* Decodes with the parser at 1; while that parser is busy (a finalizer decoding during a
- * build), with a temporary parser and no string cache. */
+ * build), or with a hook (6: a function called about every 7 tape words, which may yield),
+ * with a parser of its own and no string cache: a coroutine suspended in its hook and never
+ * resumed then holds only that parser, never the shared one. */
 static int l_decode(lua_State *L)
 {
     lparser *u = check_lparser(L, 1);
@@ -167,28 +199,42 @@ static int l_decode(lua_State *L)
     const char *s = luaL_checklstring(L, 2, &len);
     unsigned depth = (unsigned)luaL_optinteger(L, 3, 0);
     int use_mt = lua_toboolean(L, 4);
-    lua_settop(L, 4);
-    lua_pushvalue(L, UV_ARRAY_MT);           /* 5 */
+    int hooked = !lua_isnoneornil(L, 6);
+    lua_Integer every = hooked ? luaL_checkinteger(L, 7) : 0;
+    if (hooked) {
+        luaL_checktype(L, 6, LUA_TFUNCTION);
+        luaL_argcheck(L, every >= 1, 7, "hook period must be at least 1");
+    }
+    lua_settop(L, 7);
+    lua_pushvalue(L, UV_ARRAY_MT);           /* D_MT */
     jb_centry *ce = NULL;
-    if (u->busy) {
-        u = new_parser(L);                   /* 6 */
-        lua_pushnil(L);                      /* 7: no cache */
+    if (u->busy || hooked) {
+        u = new_parser(L);                   /* D_PARSER */
+        lua_pushnil(L);                      /* D_CACHE: none */
     } else {
-        hold(L, u, 1);                       /* 6 */
-        ce = push_cache(L, u, 1);            /* 7 */
+        hold(L, u, 1);                       /* D_PARSER: the busy guard */
+        ce = push_cache(L, u, 1);            /* D_CACHE */
+    }
+    jb_hook *hk = NULL;
+    if (hooked) {
+        hk = lua_newuserdatauv(L, sizeof *hk, 0);   /* D_HOOK */
+        memset(hk, 0, sizeof *hk);
+        hk->every = (size_t)every;
+        hk->fn = 6;
+        hk->k = decode_k;
     }
     hp_json_tape tape;
     char *err = NULL;
     int rc = hp_json_decode_tape(u->p, s, len, depth, &tape, &err);
-    if (rc == HP_OK) {
-        if (jb_build(L, &tape, &u->levels, use_mt ? 5 : 0, 0, ce, 7) == JB_OK)
-            return 1;
-        lua_settop(L, 7);
-        rc = hp_json_depth_fail(u->p, s, len, &err);
+    if (rc != HP_OK) {
+        void **slot = hp_lua_guard(L);
+        *slot = err;
+        return hp_lua_fail(L, rc, slot);
     }
-    void **slot = hp_lua_guard(L);
-    *slot = err;
-    return hp_lua_fail(L, rc, slot);
+    if (hk)
+        hk->tape = tape;
+    return decode_end(L, u, jb_build(L, hk ? &hk->tape : &tape, &u->levels, use_mt ? D_MT : 0, 0,
+                                     ce, D_CACHE, hk));
 }
 
 static int l_parse(lua_State *L)
@@ -331,7 +377,7 @@ static int l_materialize(lua_State *L)
         *slot = err;
         return raise_msg(L, rc, slot);
     }
-    if (jb_build(L, &tape, levels, use_mt ? 5 : 0, 0, ce, 7) != JB_OK)
+    if (jb_build(L, &tape, levels, use_mt ? 5 : 0, 0, ce, 7, NULL) != JB_OK)
         return luaL_error(L, "JSON subtree nested too deep");
     return 1;
 }
@@ -355,6 +401,13 @@ static lencoder *new_encoder(lua_State *L)
 static int l_encode(lua_State *L)
 {
     lua_settop(L, 7);
+    /* json.lua validates these; checked again because the C stack depth (max_depth levels of
+     * recursion) and the indent loop must not depend on every caller doing so. */
+    lua_Integer indent = luaL_optinteger(L, 3, 0);
+    lua_Integer max_depth = luaL_optinteger(L, 5, HP_JSON_DEFAULT_DEPTH);
+    luaL_argcheck(L, indent >= 0 && indent <= 16, 3, "indent must be between 0 and 16");
+    luaL_argcheck(L, max_depth >= 1 && max_depth <= JE_MAX_DEPTH, 5,
+                  "max_depth must be between 1 and 10000");
     lencoder *e = lua_touserdata(L, UV_ENCODER);
     int temp = e->busy;
     if (temp) {
@@ -367,9 +420,9 @@ static int l_encode(lua_State *L)
     encopts o;
     o.e = e;
     o.sort = lua_toboolean(L, 2);
-    o.indent = (int)luaL_optinteger(L, 3, 0);
+    o.indent = (int)indent;
     o.empty_array = lua_toboolean(L, 4);
-    o.max_depth = (int)luaL_optinteger(L, 5, HP_JSON_DEFAULT_DEPTH);
+    o.max_depth = (int)max_depth;
     o.allow_nan = lua_toboolean(L, 6);
     lua_pushvalue(L, UV_ARRAY_MT);
     o.array_mt = lua_gettop(L);

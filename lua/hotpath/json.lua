@@ -28,26 +28,37 @@ local function depth_of(opts, pos, fname)
   return d
 end
 
+local CHUNK = 100000
+
 local function decode_opts(opts, fname)
   if type(opts) ~= "table" then argerror(2, fname, "options table expected, got " .. typename(opts), 2) end
   local bi = opts.bigint
   if bi ~= nil and not BIGINT[bi] then
     argerror(2, fname, "bigint must be \"cdata\", \"string\" or \"float\"", 2)
   end
-  return depth_of(opts, 2, fname), opts.array_mt and true or false, BIGINT[bi or "cdata"]
+  local y, chunk = opts.yield, nil
+  if y ~= nil then
+    if type(y) ~= "function" then argerror(2, fname, "yield must be a function, got " .. typename(y), 2) end
+    chunk = opts.chunk == nil and CHUNK or checkint(opts.chunk, 2, fname, 1, 2 ^ 40, "chunk", 2)
+  elseif opts.chunk ~= nil then
+    argerror(2, fname, "chunk needs a yield function", 2)
+  end
+  return depth_of(opts, 2, fname), opts.array_mt and true or false, BIGINT[bi or "cdata"], y, chunk
 end
 
 -- decode(s [, opts]) -> value; raises "msg" on malformed input (like cjson.decode).
 -- opts: max_depth (default 1000), array_mt (arrays get json.array_mt),
--- bigint ("cdata" | "string" | "float": LuaJIT integers beyond +-2^53).
+-- bigint ("cdata" | "string" | "float": LuaJIT integers beyond +-2^53),
+-- yield (a function called about every `chunk` values, default 100,000, while the tables are
+-- built; it may yield the running coroutine, e.g. ngx.sleep(0) in OpenResty).
 function json.decode(s, opts)
   if type(s) ~= "string" then argerror(1, "decode", "string expected, got " .. typename(s)) end
   local v, err
   if opts == nil then
     v, err = c_decode(decode_parser, s, DEPTH, false, 0)
   else
-    local d, mt, bi = decode_opts(opts, "decode")
-    v, err = c_decode(decode_parser, s, d, mt, bi)
+    local d, mt, bi, y, chunk = decode_opts(opts, "decode")
+    v, err = c_decode(decode_parser, s, d, mt, bi, y, chunk)
   end
   if v == nil then error(err, 0) end
   return v
@@ -195,9 +206,9 @@ function json.parser() return cj.parser() end
 json.safe = {
   decode = function(s, opts)
     if type(s) ~= "string" then argerror(1, "decode", "string expected, got " .. typename(s)) end
-    local d, mt, bi = DEPTH, false, 0
-    if opts ~= nil then d, mt, bi = decode_opts(opts, "decode") end
-    return c_decode(decode_parser, s, d, mt, bi)
+    if opts == nil then return c_decode(decode_parser, s, DEPTH, false, 0) end
+    local d, mt, bi, y, chunk = decode_opts(opts, "decode")
+    return c_decode(decode_parser, s, d, mt, bi, y, chunk)
   end,
   parse = function(s, opts) return parse("parse", s, opts) end,
   encode = function(v, opts)

@@ -3,6 +3,7 @@
  * partial reductions (no lock, no atomic, no malloc per task). */
 #include "pool/tasks.h"
 #include "pool/kinds.h"
+#include "pool/registry.h"
 #include "common/common.h"
 #include "common/error.h"
 

@@ -36,10 +36,22 @@ struct hp_pool {
     pthread_t *tids;
     struct hp_pool_kind *kinds; /* under mu */
     int nkinds;
+    void *spare;                /* a results buffer of a freed batch, kept for the next (under mu) */
+    size_t spare_size;
 };
 
-/* Drops a reference on the pool's memory; the last one frees it. Without mu. */
+/* Takes / drops a reference on the pool's memory; the last one frees it. Without mu. */
+void hp_pool_ref(hp_pool *pool);
 void hp_pool_unref(hp_pool *pool);
+
+/* Results buffers recycled across the pool's batches (a fresh multi-megabyte array per batch
+ * costs its page faults or its zeroing on every batch): take returns a buffer of at least size
+ * bytes (its capacity in *cap; contents unspecified) if the pool keeps one that fits, else
+ * NULL (the caller allocates). give hands a buffer back (ownership passes; NULL is fine): the
+ * pool keeps it for the next batch or frees it. A buffer is given back only when the batch
+ * that used it is freed, so a live batch's results are never reused under it. Without mu. */
+void *hp_pool_take_buffer(hp_pool *pool, size_t size, size_t *cap);
+void hp_pool_give_buffer(hp_pool *pool, void *p, size_t cap);
 
 /* Under mu: starts the background threads, once (on the first job). */
 void hp_pool_start_workers(hp_pool *pool);

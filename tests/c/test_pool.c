@@ -4,6 +4,7 @@
 #include "common/common.h"
 #include "common/error.h"
 #include "pool/pool.h"
+#include "pool/tasks.h"
 #include "tap.h"
 
 #include <stdatomic.h>
@@ -227,6 +228,60 @@ static void test_shutdown(void)
     hp_pool_free(pool);
 }
 
+/* A started, finished batch of `kind` over the range first.., results kept. */
+static hp_batch *ran_batch(hp_pool *pool, const char *kind, int64_t first, int64_t count)
+{
+    hp_batch_spec sp = { .kind = kind, .input_type = HP_VAL_INT, .is_range = 1, .first = first,
+                         .step = 1, .count = count, .keep_results = 1 };
+    hp_batch *b = NULL;
+    if (hp_batch_new(pool, &sp, &b, NULL) != HP_OK || hp_batch_start(b, NULL) != HP_OK)
+        return b;
+    hp_batch_wait(b, -1);
+    return b;
+}
+
+static int identity_results(const hp_batch *b, int64_t first, int64_t count)
+{
+    const int64_t *r = hp_batch_int_results(b);
+    for (int64_t k = 0; r && k < count; k++)
+        if (r[k] != first + k)
+            return 0;
+    return r != NULL;
+}
+
+/* Results arrays are recycled through the pool, never while their batch is alive. */
+static void test_results_reuse(void)
+{
+    hp_pool *pool = NULL;
+    hp_pool_new(&pool, 2, NULL);
+    enum { N = 100000 }; /* 800 KB of results: worth recycling */
+    hp_batch *a = ran_batch(pool, "identity", 0, N);
+    hp_batch *b = ran_batch(pool, "identity", 7, N);
+    CHECK(identity_results(a, 0, N) && identity_results(b, 7, N),
+          "two live batches: both results right");
+    CHECK(hp_batch_int_results(a) != hp_batch_int_results(b), "a live batch's array is not reused");
+    const int64_t *old = hp_batch_int_results(a);
+    hp_batch_free(a);
+    hp_batch *c = ran_batch(pool, "identity", 1000, N - 10);
+    CHECK(hp_batch_int_results(c) == old, "a freed batch's array serves the next batch");
+    CHECK(identity_results(c, 1000, N - 10) && identity_results(b, 7, N),
+          "recycled: the new batch's results, the live one's untouched");
+    hp_batch_free(c);
+    hp_batch *d = ran_batch(pool, "fib_iterative", 50, N); /* n > 92 fails from task 44 on */
+    int64_t index = -1;
+    CHECK(hp_batch_status(d, &index, NULL) == HP_EINVAL && index == 43 &&
+              hp_batch_int_results(d) == old && hp_batch_int_results(d)[43] == 0,
+          "recycled: a failed task's entry is 0, not an earlier batch's value");
+    hp_batch_free(d);
+    hp_batch *e = ran_batch(pool, "identity", 0, 10);
+    CHECK(hp_batch_int_results(e) != old && identity_results(e, 0, 10),
+          "a small batch does not take a big spare");
+    hp_pool_free(pool); /* the batches outlive the pool: their arrays are freed, not kept */
+    hp_batch_free(b);
+    hp_batch_free(e);
+    CHECK(1, "batches freed after their pool (ASan checks the pool's memory)");
+}
+
 int main(void)
 {
     hp_pool *pool = NULL;
@@ -343,5 +398,6 @@ int main(void)
     hp_pool_free(pool);
 
     test_shutdown();
+    test_results_reuse();
     return tap_done();
 }

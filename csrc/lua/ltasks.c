@@ -12,7 +12,9 @@
  *
  * Cancel interrupts running tasks with a real-time signal (linterrupt.c): each batch slot keeps
  * the pthread_t of the thread running it (under lbatch.mu), and a cancel signals those threads,
- * whose handler hooks their own state. */
+ * whose handler hooks their own state. The signalling is the job's hp_job_on_cancel function,
+ * so every cancel in the core reaches it too: the pool's shutdown, hence the collection of a
+ * pool (its __gc, LuaJIT's finalizer hp_pool_free), not only the Lua layer's close. */
 #include "ltasks.h"
 #include "lcopy.h"
 #include "linterrupt.h"
@@ -153,13 +155,13 @@ static void lbatch_destroy(void *arg)
     free(b);
 }
 
-/* Interrupts running tasks: the job stops (first, so that the hook sees it) and each thread
- * inside a chunk of this batch gets the cancel signal, whose handler hooks its own state. */
-static void lbatch_cancel(lbatch *b)
+/* The job's hp_job_on_cancel function, run by whoever cancels it (a future's cancel, release or
+ * collection, the pool's close or collection), under the pool's lock: each thread inside a
+ * chunk of this batch gets the cancel signal, whose handler hooks its own state. The job is
+ * stopped first, so the hook sees it. Takes only b->mu, never held while calling the pool. */
+static void lbatch_interrupt(void *arg)
 {
-    if (!b->job)
-        return;
-    hp_job_cancel(b->job);
+    lbatch *b = arg;
     if (!hp_linterrupt_signo())
         return;
     /* under mu: a recorded thread is inside this batch's chunk, so alive (pthread_kill on an
@@ -171,13 +173,19 @@ static void lbatch_cancel(lbatch *b)
     pthread_mutex_unlock(&b->mu);
 }
 
+/* Stops the batch; running tasks are interrupted (lbatch_interrupt). */
+static void lbatch_cancel(lbatch *b)
+{
+    if (b->job)
+        hp_job_cancel(b->job);
+}
+
 /* Cancels and releases without waiting: a worker still inside a task frees the batch. */
 static void lbatch_free(lbatch *b)
 {
     if (!b)
         return;
-    lbatch_cancel(b);
-    hp_job_release(b->job, lbatch_destroy, b);
+    hp_job_release(b->job, lbatch_destroy, b); /* cancels: lbatch_interrupt */
 }
 
 static lbatch *checklb(lua_State *L, int idx)
@@ -312,6 +320,7 @@ static int l_map(lua_State *L)
         lua_pushstring(L, hp_status_name(rc));
         return 3;
     }
+    hp_job_on_cancel(b->job, lbatch_interrupt, b);
     lua_settop(L, ud);
     return 1;
 }

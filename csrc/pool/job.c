@@ -280,7 +280,21 @@ void hp_job_stop(hp_job *job)
     atomic_store_explicit(&job->stop, 1, memory_order_relaxed);
     if (job->status == HP_OK)
         job->status = HP_ECANCELED;
+    job->cancelled = 1;
+    if (job->on_cancel && job->participants > 0)
+        job->on_cancel(job->on_cancel_arg);
     try_finish(job);
+}
+
+void hp_job_on_cancel(hp_job *job, void (*fn)(void *), void *arg)
+{
+    pthread_mutex_lock(&job->pool->mu);
+    job->on_cancel = fn;
+    job->on_cancel_arg = arg;
+    /* cancelled before this call (a shutdown from another thread) with chunks still running */
+    if (fn && job->cancelled && !job->done && job->participants > 0)
+        fn(arg);
+    pthread_mutex_unlock(&job->pool->mu);
 }
 
 void hp_job_cancel(hp_job *job)

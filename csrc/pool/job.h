@@ -24,6 +24,9 @@ struct hp_job {
     int orphan;                 /* released by its owner while running: the last participant frees it */
     void (*dtor)(void *);
     void *dtor_arg;
+    int cancelled;              /* hp_job_stop ran (a fail_fast stop is not a cancel) */
+    void (*on_cancel)(void *);  /* hp_job_on_cancel */
+    void *on_cancel_arg;
     int nfree;                  /* free worker slots, in slots[0..nfree) */
     int status;
     int64_t fail_index;
@@ -42,8 +45,9 @@ int hp_job_run_chunks(hp_job *job, int slot, double deadline);
 /* Under mu (re-taken by the caller): leaves the job, giving the slot back if work is left. */
 void hp_job_leave(hp_job *job, int slot);
 
-/* Under mu: stops the job as a cancel does (status HP_ECANCELED unless a failure came
- * first) and marks it done if nobody is inside a chunk. */
+/* Under mu, on a job not done: stops the job as a cancel does (status HP_ECANCELED unless a
+ * failure came first), calls its on_cancel function (hp_job_on_cancel) so that running chunks
+ * are interrupted, and marks it done if nobody is inside a chunk. */
 void hp_job_stop(hp_job *job);
 
 /* Frees a done job and runs its owner's destructor (after hp_job_release). Without mu. */

@@ -228,6 +228,65 @@ static void test_shutdown(void)
     hp_pool_free(pool);
 }
 
+/* A chunk that never polls hp_job_stopped (as a running Lua task): it returns when its job's
+ * on_cancel function has run, or after ~20 s. */
+static atomic_int interrupts, deaf_in;
+
+static int deaf_chunk(void *ctx, hp_job *job, int64_t begin, int64_t end, int worker,
+                      int64_t *fail_index, char **errmsg)
+{
+    (void)ctx, (void)job, (void)begin, (void)end, (void)worker, (void)fail_index, (void)errmsg;
+    atomic_fetch_add(&deaf_in, 1);
+    for (int i = 0; i < 100000 && !atomic_load(&interrupts); i++)
+        nap();
+    return HP_OK;
+}
+
+static void count_interrupt(void *arg)
+{
+    atomic_fetch_add((atomic_int *)arg, 1);
+}
+
+/* hp_job_on_cancel: every cancel of the core reaches it, shutdown (the collector's path) too. */
+static void test_on_cancel(void)
+{
+    hp_pool *pool = NULL;
+    hp_job *job = NULL;
+    char *err = NULL;
+
+    atomic_store(&interrupts, 0);
+    atomic_store(&deaf_in, 0);
+    hp_pool_new(&pool, 2, NULL);
+    hp_pool_submit(pool, 0, 2, 1, 0, 0, deaf_chunk, NULL, &job, NULL);
+    hp_job_on_cancel(job, count_interrupt, &interrupts);
+    CHECK(wait_flag(&deaf_in, 2), "both workers are inside a chunk that does not poll");
+    CHECK(hp_pool_shutdown(pool, 0, 10, &err) == HP_OK && err == NULL,
+          "shutdown interrupts the chunks through on_cancel and joins the workers");
+    CHECK(atomic_load(&interrupts) == 1 && hp_job_status(job, NULL, NULL) == HP_ECANCELED,
+          "on_cancel ran once; the job is cancelled");
+    hp_job_free(job);
+    hp_pool_free(pool);
+
+    atomic_store(&interrupts, 0);
+    atomic_store(&deaf_in, 0);
+    hp_pool_new(&pool, 1, NULL);
+    hp_pool_submit(pool, 0, 1, 1, 0, 0, deaf_chunk, NULL, &job, NULL);
+    CHECK(wait_flag(&deaf_in, 1), "the worker is inside the chunk");
+    hp_job_cancel(job);
+    hp_job_on_cancel(job, count_interrupt, &interrupts);
+    CHECK(atomic_load(&interrupts) == 1 && hp_job_wait(job, 10, 0) == HP_OK,
+          "registered after the cancel: called at once, the job ends");
+    hp_job_free(job);
+
+    atomic_store(&interrupts, 0);
+    hp_pool_submit(pool, 0, 0, 0, 0, 0, deaf_chunk, NULL, &job, NULL);
+    hp_job_on_cancel(job, count_interrupt, &interrupts);
+    hp_job_cancel(job);
+    hp_job_free(job);
+    CHECK(atomic_load(&interrupts) == 0, "a done job's on_cancel is never called");
+    hp_pool_free(pool);
+}
+
 /* A started, finished batch of `kind` over the range first.., results kept. */
 static hp_batch *ran_batch(hp_pool *pool, const char *kind, int64_t first, int64_t count)
 {
@@ -399,5 +458,6 @@ int main(void)
 
     test_shutdown();
     test_results_reuse();
+    test_on_cancel();
     return tap_done();
 }

@@ -58,7 +58,9 @@ ABI_H    := $(shell grep -l 'hotpath:abi' csrc/common/*.h) \
 
 CORE_O   := $(CORE_C:%.c=$(BUILD)/%.o) $(CORE_CXX:%.cpp=$(BUILD)/%.o)
 BIND_O   := $(BIND_C:%.c=$(BUILD)/lua54/%.o)
-JIT_O    := $(JIT_C:%.c=$(BUILD)/luajit/%.o) $(BUILD)/luajit/csrc/lua/ltasks.o $(BUILD)/luajit/csrc/lua/lcopy.o
+# Lua-function tasks are shared with the 5.4 binding: compiled again against LuaJIT's headers.
+LTASKS_C := csrc/lua/ltasks.c csrc/lua/lworker.c csrc/lua/linterrupt.c csrc/lua/lcopy.c
+JIT_O    := $(JIT_C:%.c=$(BUILD)/luajit/%.o) $(LTASKS_C:%.c=$(BUILD)/luajit/%.o)
 TEST_BIN := $(TEST_C:tests/c/%.c=$(BUILD)/tests/%)
 LINKER   := $(if $(CORE_CXX),$(CXX),$(CC))
 
@@ -68,9 +70,9 @@ LUA_ABI  := $(shell echo LUA_VERSION_NUM | $(CC) -E -P -include lua.h -I$(LUA_IN
 LIB      := $(BUILD)/libhotpath.so
 CORE_SO  := $(BUILD)/lua54/hotpath/core.so
 # LuaJIT's one C module, hotpath.jitcore, for what FFI cannot do (well): JSON tables through the
-# C API (csrc/lua/jit/ljit.c) and worker Lua states for Lua-function pool tasks (csrc/lua/ltasks.c,
-# shared with the 5.4 binding). Built when LuaJIT's headers are there; the FFI binding works
-# without it, except for Lua-function tasks.
+# C API (csrc/lua/jit/ljit.c) and worker Lua states for Lua-function pool tasks (LTASKS_C:
+# csrc/lua/ltasks.c and the files it uses, shared with the 5.4 binding). Built when LuaJIT's
+# headers are there; the FFI binding works without it, except for Lua-function tasks.
 # -fexceptions: LuaJIT throws its errors with the system unwinder, which then runs the cleanup
 # handlers of these C frames (ljit.c clears its busy mark that way).
 JIT_SO   := $(BUILD)/luajit/hotpath/jitcore.so

@@ -325,6 +325,30 @@ describe("hotpath.pool", function()
       assert.are.same({ nil, "cancelled", nil, "canceled" }, { f:wait(10) })
     end)
 
+    -- Collection (Pool.__gc, LuaJIT's finalizer hp_pool_free, C's hp_pool_shutdown) cancels
+    -- in the core, without the Lua layer's list of futures, so the core itself must interrupt.
+    -- Driven through the core so that the batch outlives its pool (a future keeps its pool).
+    it("are interrupted when their pool is collected", function()
+      local C = require("hotpath.util").core.pool
+      local ops = C.lua_ops
+      local base = threads_now()
+      local h = C.pool_new(2)
+      local b = ops.map(h, assert(ops.prepare(forever)), { 1, 2, 3, 4 }, 0, 0, 0, 1, 0, false)
+      assert.is_false(ops.wait(b, 0.25))
+      assert.are.equal(2, C.pool_started(h))
+      h = nil
+      collectgarbage()
+      collectgarbage()
+      -- the collector returned: the batch is done, its tasks interrupted (not left running
+      -- on detached workers)
+      local done = ops.done(b)
+      if not done then ops.cancel(b) end -- so that a failure leaves no loop running
+      assert.is_true(done)
+      assert.are.same({ nil, "cancelled", nil, "canceled" }, { ops.status(b) })
+      ops.free(b)
+      assert.are.equal(base, wait_threads(base))
+    end)
+
     it("are interrupted even inside a pcall of their own", function()
       local f = pool:map(function()
         if jit then jit.off(true, true) end -- this function and the one nested in it

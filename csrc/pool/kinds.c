@@ -50,13 +50,15 @@ static int k_fib_iterative(void *kctx, const hp_task_in *in, hp_task_out *out, c
     int rc = int_input(in, "fib_iterative", 0, FIB_ITERATIVE_MAX, &n, errmsg);
     if (rc != HP_OK)
         return rc;
-    int64_t a = 0, b = 1;
+    /* unsigned: the last step also computes fib(n + 1), which for n = 92 is past INT64_MAX
+     * (signed overflow is undefined) but fits in 64 unsigned bits */
+    uint64_t a = 0, b = 1;
     for (int64_t k = 0; k < n; k++) {
-        int64_t t = a + b;
+        uint64_t t = a + b;
         a = b;
         b = t;
     }
-    out->i = a;
+    out->i = (int64_t)a;
     return HP_OK;
 }
 

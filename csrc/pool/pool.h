@@ -49,8 +49,9 @@ int hp_pool_new(hp_pool **out, int threads, char **errmsg);
 /* Stops the pool: no more submits (they fail with HP_EINVAL); the jobs already queued may run
  * to their end for `drain` seconds (0: not at all, < 0: no limit); then every job not done is
  * cancelled (status HP_ECANCELED; chunks not yet claimed never run, running ones may poll
- * hp_job_stopped), and the call waits up to `timeout` seconds (< 0: no limit) for the workers
- * inside a chunk to return, then joins them all. HP_OK once every worker is joined;
+ * hp_job_stopped or are interrupted by the job's hp_job_on_cancel function), and the call
+ * waits up to `timeout` seconds (< 0: no limit) for the workers inside a chunk to return,
+ * then joins them all. HP_OK once every worker is joined;
  * HP_ETIMEDOUT (the message counts them) if some worker was still inside a chunk at the
  * deadline: the workers are detached and nothing they use is freed (each holds a reference on
  * the pool's memory, a job keeps its context until it is released, and the shared objects
@@ -98,6 +99,15 @@ int hp_job_done(hp_job *job);
 /* Stops the chunks not yet claimed; running chunks finish (or poll hp_job_stopped). The job's
  * status becomes HP_ECANCELED unless a failure came first. Never blocks on running chunks. */
 void hp_job_cancel(hp_job *job);
+
+/* Registers fn(arg) to interrupt the job's running chunks when it is cancelled: by
+ * hp_job_cancel, hp_job_release, hp_job_free or hp_pool_shutdown (and so hp_pool_free, the
+ * collector's path), while some participant is inside a chunk; at once if that already
+ * happened. For chunks that cannot poll hp_job_stopped (the Lua binding signals the threads
+ * running Lua tasks). fn runs on the cancelling thread under the pool's lock: it must not
+ * block nor call into the pool (a lock of its own that is never held while calling the pool
+ * is fine). arg must stay valid until the job is done. fn NULL: none. */
+void hp_job_on_cancel(hp_job *job, void (*fn)(void *), void *arg);
 
 /* Non-zero once the job was cancelled or failed with fail_fast: chunks may poll it (cheap). */
 int hp_job_stopped(const hp_job *job);

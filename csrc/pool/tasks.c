@@ -3,6 +3,8 @@
  * partial reductions (no lock, no atomic, no malloc per task). */
 #include "pool/tasks.h"
 #include "pool/kinds.h"
+#include "pool/registry.h"
+#include "pool/pool_impl.h"
 #include "common/common.h"
 #include "common/error.h"
 
@@ -30,6 +32,8 @@ struct hp_batch {
     size_t bytes_used;
     int64_t *iresults;
     double *dresults;
+    void *results;          /* iresults or dresults: recycled through the pool when freed */
+    size_t results_cap;
     struct partial *parts;  /* one per worker slot */
     int nparts;
 };
@@ -76,6 +80,10 @@ static int batch_chunk(void *ctx, hp_job *job, int64_t begin, int64_t end, int w
         char *msg = NULL;
         int rc = fn(kctx, &in, &out, &msg);
         if (rc != HP_OK) {
+            if (iresults) /* a recycled array holds an earlier batch's value here */
+                iresults[k] = 0;
+            else if (dresults)
+                dresults[k] = 0;
             if (status == HP_OK) {
                 status = rc;
                 *fail_index = k;
@@ -138,6 +146,7 @@ int hp_batch_new(hp_pool *pool, const hp_batch_spec *spec, hp_batch **out, char 
     if (!b)
         return hp_err(errmsg, HP_ENOMEM, "pool: out of memory");
     b->pool = pool;
+    hp_pool_ref(pool); /* the results buffer goes back to the pool, even after hp_pool_free */
     b->fn = fn;
     b->kctx = kctx;
     b->result_type = type;
@@ -156,10 +165,19 @@ int hp_batch_new(hp_pool *pool, const hp_batch_spec *spec, hp_batch **out, char 
         }
     }
     if (spec->keep_results) {
+        /* an int64 or a double a task (8 bytes either way), recycled from a freed batch of the
+         * pool when one fits: a fresh array of megabytes costs its page faults every batch */
+        size_t bytes = (n + 1) * sizeof(int64_t);
+        b->results = hp_pool_take_buffer(pool, bytes, &b->results_cap);
+        if (!b->results) {
+            b->results = calloc(n + 1, sizeof(int64_t));
+            b->results_cap = bytes;
+        }
+        ok &= b->results != NULL;
         if (type == HP_VAL_INT)
-            ok &= (b->iresults = calloc(n + 1, sizeof *b->iresults)) != NULL;
+            b->iresults = b->results;
         else
-            ok &= (b->dresults = calloc(n + 1, sizeof *b->dresults)) != NULL;
+            b->dresults = b->results;
     }
     b->nparts = hp_pool_threads(pool);
     ok &= (b->parts = aligned_alloc(64, (size_t)b->nparts * sizeof *b->parts)) != NULL;
@@ -271,9 +289,9 @@ static void batch_destroy(void *arg)
     free(b->floats);
     free(b->bytes);
     free(b->offsets);
-    free(b->iresults);
-    free(b->dresults);
     free(b->parts);
+    hp_pool_give_buffer(b->pool, b->results, b->results_cap);
+    hp_pool_unref(b->pool);
     free(b);
 }
 

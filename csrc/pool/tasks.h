@@ -92,7 +92,9 @@ int hp_batch_status(hp_batch *b, int64_t *index, const char **msg);
 
 int64_t hp_batch_count(const hp_batch *b);
 int hp_batch_result_type(const hp_batch *b);
-/* Results once done (NULL without keep_results, or of the other type). */
+/* Results once done (NULL without keep_results, or of the other type). A failed task's entry
+ * is 0; the entries of tasks that never ran (a cancelled batch, fail_fast) are unspecified
+ * (the array may be recycled from an earlier batch of the pool). */
 const int64_t *hp_batch_int_results(const hp_batch *b);
 const double *hp_batch_float_results(const hp_batch *b);
 

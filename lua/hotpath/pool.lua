@@ -207,6 +207,9 @@ function Pool:close(opts)
   return C.pool_close(h, 0, timeout)
 end
 Pool.__close = function(self) self:close() end
+-- __gc: close{ timeout = 2 } without the futures list (the core's cancel signals running Lua
+-- tasks itself: see hp_job_on_cancel); LuaJIT has no table __gc: its pool cdata's finalizer,
+-- hp_pool_free, does the same.
 Pool.__gc = function(self)
   local h = self._h
   if h then

@@ -4,6 +4,7 @@
 #include "common/common.h"
 #include "common/error.h"
 #include "pool/pool.h"
+#include "pool/tasks.h"
 #include "tap.h"
 
 #include <stdatomic.h>
@@ -227,6 +228,119 @@ static void test_shutdown(void)
     hp_pool_free(pool);
 }
 
+/* A chunk that never polls hp_job_stopped (as a running Lua task): it returns when its job's
+ * on_cancel function has run, or after ~20 s. */
+static atomic_int interrupts, deaf_in;
+
+static int deaf_chunk(void *ctx, hp_job *job, int64_t begin, int64_t end, int worker,
+                      int64_t *fail_index, char **errmsg)
+{
+    (void)ctx, (void)job, (void)begin, (void)end, (void)worker, (void)fail_index, (void)errmsg;
+    atomic_fetch_add(&deaf_in, 1);
+    for (int i = 0; i < 100000 && !atomic_load(&interrupts); i++)
+        nap();
+    return HP_OK;
+}
+
+static void count_interrupt(void *arg)
+{
+    atomic_fetch_add((atomic_int *)arg, 1);
+}
+
+/* hp_job_on_cancel: every cancel of the core reaches it, shutdown (the collector's path) too. */
+static void test_on_cancel(void)
+{
+    hp_pool *pool = NULL;
+    hp_job *job = NULL;
+    char *err = NULL;
+
+    atomic_store(&interrupts, 0);
+    atomic_store(&deaf_in, 0);
+    hp_pool_new(&pool, 2, NULL);
+    hp_pool_submit(pool, 0, 2, 1, 0, 0, deaf_chunk, NULL, &job, NULL);
+    hp_job_on_cancel(job, count_interrupt, &interrupts);
+    CHECK(wait_flag(&deaf_in, 2), "both workers are inside a chunk that does not poll");
+    CHECK(hp_pool_shutdown(pool, 0, 10, &err) == HP_OK && err == NULL,
+          "shutdown interrupts the chunks through on_cancel and joins the workers");
+    CHECK(atomic_load(&interrupts) == 1 && hp_job_status(job, NULL, NULL) == HP_ECANCELED,
+          "on_cancel ran once; the job is cancelled");
+    hp_job_free(job);
+    hp_pool_free(pool);
+
+    atomic_store(&interrupts, 0);
+    atomic_store(&deaf_in, 0);
+    hp_pool_new(&pool, 1, NULL);
+    hp_pool_submit(pool, 0, 1, 1, 0, 0, deaf_chunk, NULL, &job, NULL);
+    CHECK(wait_flag(&deaf_in, 1), "the worker is inside the chunk");
+    hp_job_cancel(job);
+    hp_job_on_cancel(job, count_interrupt, &interrupts);
+    CHECK(atomic_load(&interrupts) == 1 && hp_job_wait(job, 10, 0) == HP_OK,
+          "registered after the cancel: called at once, the job ends");
+    hp_job_free(job);
+
+    atomic_store(&interrupts, 0);
+    hp_pool_submit(pool, 0, 0, 0, 0, 0, deaf_chunk, NULL, &job, NULL);
+    hp_job_on_cancel(job, count_interrupt, &interrupts);
+    hp_job_cancel(job);
+    hp_job_free(job);
+    CHECK(atomic_load(&interrupts) == 0, "a done job's on_cancel is never called");
+    hp_pool_free(pool);
+}
+
+/* A started, finished batch of `kind` over the range first.., results kept. */
+static hp_batch *ran_batch(hp_pool *pool, const char *kind, int64_t first, int64_t count)
+{
+    hp_batch_spec sp = { .kind = kind, .input_type = HP_VAL_INT, .is_range = 1, .first = first,
+                         .step = 1, .count = count, .keep_results = 1 };
+    hp_batch *b = NULL;
+    if (hp_batch_new(pool, &sp, &b, NULL) != HP_OK || hp_batch_start(b, NULL) != HP_OK)
+        return b;
+    hp_batch_wait(b, -1);
+    return b;
+}
+
+static int identity_results(const hp_batch *b, int64_t first, int64_t count)
+{
+    const int64_t *r = hp_batch_int_results(b);
+    for (int64_t k = 0; r && k < count; k++)
+        if (r[k] != first + k)
+            return 0;
+    return r != NULL;
+}
+
+/* Results arrays are recycled through the pool, never while their batch is alive. */
+static void test_results_reuse(void)
+{
+    hp_pool *pool = NULL;
+    hp_pool_new(&pool, 2, NULL);
+    enum { N = 100000 }; /* 800 KB of results: worth recycling */
+    hp_batch *a = ran_batch(pool, "identity", 0, N);
+    hp_batch *b = ran_batch(pool, "identity", 7, N);
+    CHECK(identity_results(a, 0, N) && identity_results(b, 7, N),
+          "two live batches: both results right");
+    CHECK(hp_batch_int_results(a) != hp_batch_int_results(b), "a live batch's array is not reused");
+    const int64_t *old = hp_batch_int_results(a);
+    hp_batch_free(a);
+    hp_batch *c = ran_batch(pool, "identity", 1000, N - 10);
+    CHECK(hp_batch_int_results(c) == old, "a freed batch's array serves the next batch");
+    CHECK(identity_results(c, 1000, N - 10) && identity_results(b, 7, N),
+          "recycled: the new batch's results, the live one's untouched");
+    hp_batch_free(c);
+    hp_batch *d = ran_batch(pool, "fib_iterative", 50, N); /* n > 92 fails from task 44 on */
+    int64_t index = -1;
+    CHECK(hp_batch_status(d, &index, NULL) == HP_EINVAL && index == 43 &&
+              hp_batch_int_results(d) == old && hp_batch_int_results(d)[43] == 0,
+          "recycled: a failed task's entry is 0, not an earlier batch's value");
+    hp_batch_free(d);
+    hp_batch *e = ran_batch(pool, "identity", 0, 10);
+    CHECK(hp_batch_int_results(e) != old && identity_results(e, 0, 10),
+          "a small batch does not take a big spare");
+    hp_pool_free(pool); /* the batches outlive the pool: their arrays are freed, not kept */
+    hp_batch_free(b);
+    hp_batch_free(e);
+    CHECK(1, "batches freed after their pool (ASan checks the pool's memory)");
+}
+
 int main(void)
 {
     hp_pool *pool = NULL;
@@ -343,5 +457,7 @@ int main(void)
     hp_pool_free(pool);
 
     test_shutdown();
+    test_results_reuse();
+    test_on_cancel();
     return tap_done();
 }

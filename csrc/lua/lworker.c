@@ -1,0 +1,247 @@
+/* The worker Lua states of Lua-function tasks (see ltasks.c): one per pool thread, created by
+ * that thread on its first Lua chunk, kept in its hp_worker_local across batches and closed by
+ * the thread itself when the pool shuts down; never one per task or per batch.
+ *
+ * Isolation between batches: each batch's function is loaded afresh in each worker state with
+ * a fresh global table: a copy of the standard library as it was when the state was created
+ * (library tables copied one level), so globals and library fields set by one batch are not
+ * seen by the next. Shared within a worker state across batches: package.loaded (modules a
+ * task requires stay loaded), the string metatable and the registry.
+ *
+ * Everything here runs on the thread that owns the state. */
+#include "lworker.h"
+#include "lcopy.h"
+#include "common/common.h"
+
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if LUA_VERSION_NUM < 502
+#define lua_absindex(L, i) ((i) > 0 || (i) <= LUA_REGISTRYINDEX ? (i) : lua_gettop(L) + (i) + 1)
+#endif
+
+/* The registry key of a state's pristine globals. */
+static const char ENV0_KEY[] = "hotpath.env0";
+
+void hp_lworker_close(hp_lworker *ws)
+{
+    if (!ws)
+        return;
+    if (ws->L)
+        lua_close(ws->L);
+    free(ws);
+}
+
+/* hp_lworker_close as an hp_worker_local destructor (the pool thread calls it at exit). */
+static void lworker_dtor(void *data)
+{
+    hp_lworker_close(data);
+}
+
+/* Pushes a copy of the table at idx, table values copied one level (the library tables). */
+static void copy_globals(lua_State *L, int idx, int deep)
+{
+    idx = lua_absindex(L, idx);
+    lua_newtable(L);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        if (deep && lua_istable(L, -1) && !lua_rawequal(L, -1, idx)) {
+            copy_globals(L, -1, 0);
+            lua_replace(L, -2);
+        }
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, -4);
+    }
+}
+
+/* Calls fn(L) with ud as a light userdata (argument 1) in protected mode, pushing nothing that
+ * allocates outside it: the status of lua_pcall, the error object on top on failure. */
+static int pcall_c(lua_State *L, lua_CFunction fn, void *ud)
+{
+#if LUA_VERSION_NUM >= 502
+    lua_pushcfunction(L, fn); /* a light C function: no allocation */
+    lua_pushlightuserdata(L, ud);
+    return lua_pcall(L, 1, 0, 0);
+#else
+    return lua_cpcall(L, fn, ud); /* LuaJIT: makes the closure inside the protected call */
+#endif
+}
+
+/* What a task gets: its function (registry ref) and its encoded argument. */
+typedef struct {
+    int fn_ref;
+    const char *arg;
+} task_arg;
+
+/* Runs in protected mode (through hp_lworker.run_ref): decodes a task's argument (which allocates
+ * strings and tables) and calls the task's function with it; returns its result. */
+static int run_task(lua_State *L)
+{
+    const task_arg *ta = lua_touserdata(L, 1);
+    lua_settop(L, 0);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ta->fn_ref);
+    const char *p = ta->arg;
+    if (!hp_lcopy_decode(L, &p))
+        return luaL_error(L, "argument: %s", HP_LCOPY_DEEP_MSG);
+    lua_call(L, 1, 1);
+    return 1;
+}
+
+/* Runs in protected mode on a new state (argument 1: its hp_lworker): libraries, the pristine copy
+ * of the globals, and the reference to run_task. */
+static int init_state(lua_State *L)
+{
+    hp_lworker *ws = lua_touserdata(L, 1);
+    lua_settop(L, 0);
+    luaL_openlibs(L);
+#if LUA_VERSION_NUM >= 502
+    lua_pushglobaltable(L);
+#else
+    lua_pushvalue(L, LUA_GLOBALSINDEX);
+#endif
+    copy_globals(L, -1, 1);
+    lua_pushnil(L);
+    lua_setfield(L, -2, "_G"); /* each copy gets its own _G */
+    lua_setfield(L, LUA_REGISTRYINDEX, ENV0_KEY);
+    lua_settop(L, 0);
+    lua_pushcfunction(L, run_task);
+    ws->run_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+/* What load_fn loads (the batch's bytecode) and where it keeps the reference. */
+typedef struct {
+    const char *code;
+    size_t code_len;
+    hp_lworker *ws;
+} load_arg;
+
+/* Runs in protected mode (argument 1: a load_arg): loads the batch's function with a fresh copy
+ * of the pristine globals as its environment, and keeps a reference to it in ws->fn_ref. */
+static int load_fn(lua_State *L)
+{
+    const load_arg *la = lua_touserdata(L, 1);
+    lua_settop(L, 0);
+    if (luaL_loadbuffer(L, la->code, la->code_len, "=task") != 0)
+        return lua_error(L);
+    int fn = lua_gettop(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, ENV0_KEY);
+    copy_globals(L, -1, 1);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -2, "_G");
+#if LUA_VERSION_NUM >= 502
+    const char *up = lua_getupvalue(L, fn, 1);
+    if (up) {
+        lua_pop(L, 1);
+        if (strcmp(up, "_ENV") == 0)
+            lua_setupvalue(L, fn, 1);
+    }
+#else
+    lua_setfenv(L, fn);
+#endif
+    lua_settop(L, fn);
+    la->ws->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+/* The text of the error object (see lworker.h). */
+const char *hp_lworker_error_text(lua_State *L, int rc, char *out, size_t size)
+{
+    if (rc == LUA_ERRMEM)
+        return "out of memory";
+    switch (lua_type(L, -1)) {
+    case LUA_TSTRING: return lua_tostring(L, -1);
+    case LUA_TNUMBER:
+#if LUA_VERSION_NUM >= 503
+        if (lua_isinteger(L, -1)) {
+            snprintf(out, size, "%lld", (long long)lua_tointeger(L, -1));
+            return out;
+        }
+#endif
+        snprintf(out, size, "%.14g", (double)lua_tonumber(L, -1));
+        return out;
+    default: return "error object is not a string";
+    }
+}
+
+/* The thread's state with the batch's function loaded (see lworker.h): created and cached on
+ * the thread's first Lua chunk, reloaded when the job's serial differs from the last one. */
+hp_lworker *hp_lworker_get(hp_job *job, int w, const char *code, size_t code_len,
+                           hp_lworker **temp, char **errmsg)
+{
+    hp_worker_local *local = hp_job_local(job, w);
+    hp_lworker *ws = local ? local->data : NULL;
+    *temp = NULL;
+    if (!ws) {
+        ws = calloc(1, sizeof *ws);
+        if (!ws || !(ws->L = luaL_newstate())) {
+            free(ws);
+            *errmsg = strdup("cannot create a Lua state");
+            return NULL;
+        }
+        ws->fn_ref = ws->run_ref = LUA_NOREF;
+        int rc = pcall_c(ws->L, init_state, ws);
+        if (rc != 0) {
+            *errmsg = strdup(rc == LUA_ERRMEM ? "out of memory" : "cannot open the Lua libraries");
+            hp_lworker_close(ws);
+            return NULL;
+        }
+        if (local) {
+            local->data = ws;
+            local->dtor = lworker_dtor;
+        } else {
+            *temp = ws;
+        }
+    }
+    uint64_t serial = hp_job_serial(job);
+    if (ws->serial == serial)
+        return ws;
+    lua_State *L = ws->L;
+    luaL_unref(L, LUA_REGISTRYINDEX, ws->fn_ref);
+    ws->fn_ref = LUA_NOREF;
+    ws->serial = 0;
+    lua_settop(L, 0);
+    load_arg la = { code, code_len, ws };
+    int rc = pcall_c(L, load_fn, &la);
+    if (rc != 0) {
+        char num[48];
+        *errmsg = strdup(hp_lworker_error_text(L, rc, num, sizeof num));
+        ws->fn_ref = LUA_NOREF;
+        lua_settop(L, 0);
+        if (*temp)
+            hp_lworker_close(ws);
+        *temp = NULL;
+        return NULL;
+    }
+    ws->serial = serial;
+    return ws;
+}
+
+int hp_lworker_call(hp_lworker *ws, const char *arg, int64_t n)
+{
+    lua_State *L = ws->L;
+    lua_settop(L, 0);
+    if (arg && (*arg == 's' || *arg == '{')) {
+        /* decoding allocates: inside the protected call, with the task */
+        task_arg ta = { ws->fn_ref, arg };
+        lua_rawgeti(L, LUA_REGISTRYINDEX, ws->run_ref);
+        lua_pushlightuserdata(L, &ta);
+    } else {
+        /* nil, booleans, numbers: pushed without allocating, the task called directly */
+        lua_rawgeti(L, LUA_REGISTRYINDEX, ws->fn_ref);
+        if (arg) {
+            hp_lcopy_decode(L, &arg);
+        } else {
+#if LUA_VERSION_NUM >= 503
+            lua_pushinteger(L, (lua_Integer)n);
+#else
+            lua_pushnumber(L, (lua_Number)n);
+#endif
+        }
+    }
+    return lua_pcall(L, 1, 1, 0);
+}

@@ -69,6 +69,7 @@ describe("hotpath.http.load", function()
     { { url = "http://h/", headers = { "bad" } }, "bad argument #1 to 'load' (headers must be Name = value pairs or \"Name: value\" strings)" },
     { { url = "http://h/", on_tick = 5 }, "bad argument #1 to 'load' (on_tick must be a function)" },
     { { url = "http://h/", requests = 10, rate = 5 }, "bad argument #1 to 'load' (requests cannot be combined with rate)" },
+    { { url = "http://h/", conections = 5 }, "bad argument #1 to 'load' (unknown option 'conections')" },
   }
   for i, c in ipairs(misuse) do
     it("raises on misuse " .. i, function()
@@ -206,6 +207,10 @@ describe("hotpath.http servers", function()
     ok, err = pcall(http.serve, { test = "json", port = 0 })
     assert.is_false(ok)
     assert.are.equal("bad argument #1 to 'serve' (port must be between 1 and 65535, got 0)", err)
+    ok, err = pcall(http.start, { tset = "json" })
+    assert.are.equal("bad argument #1 to 'start' (unknown option 'tset')", err)
+    ok, err = pcall(http.serve, { test = "json", port = 80, hots = "x" })
+    assert.are.equal("bad argument #1 to 'serve' (unknown option 'hots')", err)
   end)
 
   it("reads process memory and rejects a missing pid", function()

@@ -289,6 +289,21 @@ describe("hotpath.json.decode", function()
     assert.are.equal(string.rep("abc\n", 300000), json.decode('"' .. big .. '"'))
   end)
 
+  it("rejects option names it does not know (a misspelt option would do nothing)", function()
+    local cases = {
+      { json.decode, { "[]", { maxdepth = 3 } }, "bad argument #2 to 'decode' (unknown option 'maxdepth')" },
+      { json.safe.decode, { "[]", { arraymt = true } }, "bad argument #2 to 'decode' (unknown option 'arraymt')" },
+      { json.parse, { "[]", { parsr = 1 } }, "bad argument #2 to 'parse' (unknown option 'parsr')" },
+      { json.encode, { {}, { sort_key = true } }, "bad argument #2 to 'encode' (unknown option 'sort_key')" },
+      { json.encode, { {}, { true } }, "bad argument #2 to 'encode' (unknown option [1])" },
+    }
+    for _, c in ipairs(cases) do
+      local ok, err = pcall(c[1], c[2][1], c[2][2])
+      assert.is_false(ok)
+      assert.are.equal(c[3], err)
+    end
+  end)
+
   it("raises on misuse", function()
     local ok, err = pcall(json.decode, 5)
     assert.are.equal("bad argument #1 to 'decode' (string expected, got number)", err:match("bad argument.*"))

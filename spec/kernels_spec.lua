@@ -76,6 +76,7 @@ describe("hotpath.kernels.mandelbrot", function()
     { { 10, 5 }, "bad argument #2 to 'mandelbrot' (options table expected, got number)" },
     { { 10, { threads = 0 } }, "bad argument #2 to 'mandelbrot' (threads must be between 1 and 1024, got 0)" },
     { { 10, { threads = 1.5 } }, "bad argument #2 to 'mandelbrot' (threads: integer expected, got 1.5)" },
+    { { 10, { thread = 2 } }, "bad argument #2 to 'mandelbrot' (unknown option 'thread')" },
   })
 end)
 

@@ -547,6 +547,10 @@ describe("hotpath.pool", function()
     { P.range, { 1.5, 10 }, "bad argument #1 to 'range' (first: integer expected, got 1.5)" },
     { P.new, { { threads = 0 } }, "bad argument #1 to 'new' (threads must be between 1 and 1024, got 0)" },
     { P.new, { 3 }, "bad argument #1 to 'new' (options table expected, got number)" },
+    { P.new, { { thread = 2 } }, "bad argument #1 to 'new' (unknown option 'thread')" },
+    { pool.map, { pool, "noop", { 1 }, { failfast = true } }, "bad argument #3 to 'map' (unknown option 'failfast')" },
+    { pool.map, { pool, "noop", { 1 }, { true } }, "bad argument #3 to 'map' (unknown option [1])" },
+    { pool.close, { pool, { drian = 1 } }, "bad argument #1 to 'close' (unknown option 'drian')" },
   }
   for i, c in ipairs(misuse) do
     it("raises on misuse " .. i .. ": " .. c[3], function()

@@ -65,6 +65,9 @@ describe("hotpath.proc.run", function()
     { { "ls", stdin = 5 }, "bad argument #1 to 'run' (stdin must be a string)" },
     { { "ls", env = { 1 } }, "bad argument #1 to 'run' (env must map names to strings)" },
     { { "ls", digest = "crc" }, "bad argument #1 to 'run' (digest must be \"sha256\" or \"md5\")" },
+    { { "ls", timout = 5 }, "bad argument #1 to 'run' (unknown option 'timout')" },
+    { { argv = { "ls" }, "-l" }, "bad argument #1 to 'run' (unknown option [1])" },
+    { { "ls", [3] = "x" }, "bad argument #1 to 'run' (unknown option [3])" },
   }
   for i, c in ipairs(misuse) do
     it("raises on misuse " .. i, function()

@@ -148,9 +148,20 @@ local function checkpos(v, what)
 end
 
 -- Validates load options into the binding's spec and a description of the run.
+local LOAD_OPTS = {
+  url = true, connections = true, threads = true, duration = true, requests = true, rate = true,
+  phases = true, pipeline = true, method = true, headers = true, body = true, timeout = true,
+  on_tick = true, tick = true, warmup = true,
+}
+
 local function load_spec(o)
   local fname = "load"
   if type(o) ~= "table" then misuse("options table expected, got " .. typename(o)) end
+  for k in next, o do
+    if not LOAD_OPTS[k] then
+      misuse(type(k) == "string" and format("unknown option '%s'", k) or format("unknown option [%s]", tostring(k)))
+    end
+  end
   local url = o.url
   if type(url) ~= "string" then misuse("url must be a string") end
   local u, uerr = http.parse_url(url)
@@ -257,8 +268,13 @@ end
 
 -- serve{ test = "plaintext"|"json", port = P, threads = 1, duration = nil, host = "127.0.0.1" }:
 -- runs the reference server in this process until duration passes (forever without one).
+local SERVE_OPTS = { test = true, port = true, threads = true, duration = true, host = true }
+local START_OPTS = { test = true, port = true, threads = true, duration = true, process = true,
+  command = true, output = true, runtime = true, wait = true }
+
 function http.serve(o)
   if type(o) ~= "table" then argerror(1, "serve", "options table expected, got " .. typename(o)) end
+  util.checkkeys(o, SERVE_OPTS, 1, "serve")
   local t = check_test(o.test, "serve")
   checkint(o.port, 1, "serve", 1, 65535, "port")
   checkint(o.threads or 1, 1, "serve", 1, 1024, "threads")
@@ -303,7 +319,7 @@ end
 -- ends by itself after duration seconds, and with this process.
 function http.start(o)
   local fname = "start"
-  o = util.checkopts(o, 1, fname)
+  o = util.checkopts(o, 1, fname, 1, START_OPTS)
   local port = o.port or core.http_free_port()
   checkint(port, 1, fname, 1, 65535, "port")
   local threads = checkint(o.threads or 1, 1, fname, 1, 1024, "threads")

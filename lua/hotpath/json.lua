@@ -5,7 +5,7 @@ local util = require "hotpath.util"
 local cj = util.core.json
 
 local type, error, setmetatable, tostring = type, error, setmetatable, tostring
-local argerror, checkint, typename = util.argerror, util.checkint, util.typename
+local argerror, checkint, typename, checkkeys = util.argerror, util.checkint, util.typename, util.checkkeys
 local c_decode, c_parse, c_get, c_next, c_mat, c_encode =
   cj.decode, cj.parse, cj.get, cj.next, cj.materialize, cj.encode
 
@@ -29,9 +29,13 @@ local function depth_of(opts, pos, fname)
 end
 
 local CHUNK = 100000
+local DECODE_OPTS = { max_depth = true, array_mt = true, bigint = true, yield = true, chunk = true }
+local PARSE_OPTS = { max_depth = true, array_mt = true, parser = true }
+local ENCODE_OPTS = { sort_keys = true, indent = true, empty_table = true, max_depth = true, allow_nan = true }
 
 local function decode_opts(opts, fname)
   if type(opts) ~= "table" then argerror(2, fname, "options table expected, got " .. typename(opts), 2) end
+  checkkeys(opts, DECODE_OPTS, 2, fname, 2)
   local bi = opts.bigint
   if bi ~= nil and not BIGINT[bi] then
     argerror(2, fname, "bigint must be \"cdata\", \"string\" or \"float\"", 2)
@@ -74,6 +78,7 @@ local EMPTY = { object = false, array = true }
 function json.encode(v, opts)
   if opts == nil then return c_encode(v, false, 0, false, DEPTH, false) end
   if type(opts) ~= "table" then argerror(2, "encode", "options table expected, got " .. typename(opts)) end
+  checkkeys(opts, ENCODE_OPTS, 2, "encode")
   local indent = opts.indent
   if indent == nil or indent == false then indent = 0
   elseif indent == true then indent = 2
@@ -176,6 +181,7 @@ local function parse(fname, s, opts)
   local p, d, mt = parse_parser, DEPTH, false
   if opts ~= nil then
     if type(opts) ~= "table" then argerror(2, fname, "options table expected, got " .. typename(opts), 2) end
+    checkkeys(opts, PARSE_OPTS, 2, fname, 2)
     d = depth_of(opts, 2, fname)
     mt = opts.array_mt and true or false
     if opts.parser ~= nil then

@@ -21,8 +21,10 @@ kernels.limits = {
   spectral_norm = ck.spectral_norm_max_n,
 }
 
+local KERNEL_OPTS = { threads = true }
+
 local function threads_of(opts, pos, fname)
-  opts = checkopts(opts, pos, fname, 2)
+  opts = checkopts(opts, pos, fname, 2, KERNEL_OPTS)
   if opts.threads == nil then return 0 end
   local threads = checkint(opts.threads, pos, fname, 1, 1024, "threads", 2)
   return threads -- not a tail call: the error level counts this frame

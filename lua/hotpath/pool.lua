@@ -22,6 +22,8 @@ local M = { kinds = {} }
 for name in C.kinds:gmatch("[^,]+") do M.kinds[#M.kinds + 1] = name end
 
 local REDUCE = { sum = 0, min = 1, max = 2 }
+local NEW_OPTS, CLOSE_OPTS = { threads = true }, { drain = true, timeout = true }
+local MAP_OPTS = { fail_fast = true, chunk = true, threads = true, results = true }
 local MAX_COUNT = 2 ^ 40
 
 -- ---- ranges ------------------------------------------------------------------------------------
@@ -145,7 +147,7 @@ end
 
 -- new{ threads = N }: N workers (default: one per online CPU), started on the first batch.
 function M.new(opts)
-  opts = checkopts(opts, 1, "new")
+  opts = checkopts(opts, 1, "new", 1, NEW_OPTS)
   local threads = 0
   if opts.threads ~= nil then threads = checkint(opts.threads, 1, "new", 1, 1024, "threads") end
   local h, msg, code = C.pool_new(threads)
@@ -185,7 +187,7 @@ end
 
 function Pool:close(opts)
   if getmetatable(self) ~= Pool then argerror(1, "close", "pool expected, got " .. typename(self)) end
-  opts = checkopts(opts, 1, "close")
+  opts = checkopts(opts, 1, "close", 1, CLOSE_OPTS)
   local timeout, drain = -1, opts.drain
   if opts.timeout ~= nil then timeout = checksecs(opts.timeout, "timeout", "close") end
   if drain ~= nil and drain ~= false and drain ~= true then drain = checksecs(drain, "drain", "close") end
@@ -242,7 +244,7 @@ function Pool:map(kind, inputs, opts)
     argerror(2, "map", "array or hotpath.pool.range expected, got " .. typename(inputs))
   end
   if range and inputs.count > MAX_COUNT then argerror(2, "map", "range too long") end
-  opts = checkopts(opts, 3, "map")
+  opts = checkopts(opts, 3, "map", 1, MAP_OPTS)
   local chunk, threads = 0, 0
   if opts.chunk ~= nil then chunk = checkint(opts.chunk, 3, "map", 1, 2 ^ 40, "chunk") end
   if opts.threads ~= nil then threads = checkint(opts.threads, 3, "map", 1, 1024, "threads") end

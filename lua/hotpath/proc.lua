@@ -34,11 +34,20 @@ end
 -- Misuse raises at the caller of the API function that called spec.
 local function argerror(pos, fname, msg) util.argerror(pos, fname, msg, 3) end
 
+local RUN_OPTS = { argv = true, timeout = true, cwd = true, stdin = true, env = true, digest = true,
+  keep_stdout = true, keep_stderr = true, report_fd = true }
+
 function proc.spec(t, fname, pos)
   fname, pos = fname or "run", pos or 1
   if type(t) ~= "table" then argerror(pos, fname, "table expected, got " .. typename(t)) end
   local argv = t.argv or t
   if type(argv) ~= "table" or #argv == 0 then argerror(pos, fname, "argv must be a non-empty list of strings") end
+  local n = t.argv and 0 or #argv   -- the argv list may be the table's own array part
+  for k in next, t do
+    if not (RUN_OPTS[k] or (type(k) == "number" and k >= 1 and k <= n and k % 1 == 0)) then
+      argerror(pos, fname, type(k) == "string" and format("unknown option '%s'", k) or format("unknown option [%s]", tostring(k)))
+    end
+  end
   local list = {}
   for i = 1, #argv do
     local a = argv[i]

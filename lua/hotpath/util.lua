@@ -34,12 +34,26 @@ function util.checkint(v, pos, fname, lo, hi, what, level)
   return v
 end
 
--- Checks an optional options table; returns it or an empty one.
-function util.checkopts(v, pos, fname, level)
+-- Raises "bad argument #pos to 'fname' (unknown option 'x')" for a key of the options table
+-- t that the set `known` lacks: a misspelt option would otherwise be ignored without a word.
+-- level: as for argerror.
+function util.checkkeys(t, known, pos, fname, level)
+  for k in next, t do
+    if not known[k] then
+      error(format("bad argument #%d to '%s' (unknown option %s)", pos, fname,
+        type(k) == "string" and ("'" .. k .. "'") or ("[" .. tostring(k) .. "]")), 2 + (level or 1))
+    end
+  end
+end
+
+-- Checks an optional options table (known: the set of its option names); returns it or an
+-- empty one.
+function util.checkopts(v, pos, fname, level, known)
   if v == nil then return {} end
   if type(v) ~= "table" then
     error(format("bad argument #%d to '%s' (options table expected, got %s)", pos, fname, typename(v)), 2 + (level or 1))
   end
+  if known then util.checkkeys(v, known, pos, fname, (level or 1) + 1) end
   return v
 end
 

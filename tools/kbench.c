@@ -1,13 +1,31 @@
-/* Interleaved kernel timing: kbench KERNEL N ROUNDS [THREADS...]
- * Runs the kernel once per thread count per round (A B A B ...), prints per-thread-count
- * median, min, max wall seconds and the output's first line; checks that every run's output
- * is identical. Not part of the build: cc -O2 -Icsrc tools/kbench.c -Lbuild -lhotpath. */
-#include "hotpath.h"
+/* Interleaved timing of native kernels in one process (A B A B ...), by thread count or by
+ * build of libhotpath.so:
+ *   kbench KERNEL N ROUNDS [THREADS...]            thread counts, over build/libhotpath.so
+ *                                                  (another build: KBENCH_LIB=path)
+ *   kbench --ab LIB_A LIB_B KERNEL N THREADS ROUNDS  two builds, B/A ratio of the medians
+ * KERNEL: binarytrees, fannkuch, mandelbrot or knucleotide (over fasta N's output). Prints
+ * each variant's median, min and max wall and process-CPU seconds; fails when any run's
+ * output differs from the first. Not part of the build:
+ *   cc -O2 tools/kbench.c -ldl -o build/kbench */
+#define _GNU_SOURCE
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/resource.h>
+
+typedef int (*sized_fn)(int, int, char **, size_t *, char **);
+typedef int (*text_fn)(const char *, size_t, int, char **, size_t *, char **);
+
+enum { MAXV = 8 };
+
+typedef struct {
+    void *fn;           /* the kernel in this variant's library */
+    int threads;
+    char label[64];
+    double *wall, *cpu; /* per round */
+} variant;
 
 static double now(void)
 {
@@ -29,53 +47,122 @@ static int cmpd(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static void *open_lib(const char *path)
+{
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        fprintf(stderr, "kbench: %s\n", dlerror());
+        exit(1);
+    }
+    return h;
+}
+
+static const char *symbol(const char *kernel)
+{
+    if (!strcmp(kernel, "binarytrees")) return "hp_binarytrees";
+    if (!strcmp(kernel, "fannkuch")) return "hp_fannkuch_redux";
+    if (!strcmp(kernel, "mandelbrot")) return "hp_mandelbrot";
+    if (!strcmp(kernel, "knucleotide")) return "hp_knucleotide";
+    fprintf(stderr, "kbench: unknown kernel '%s'\n", kernel);
+    exit(2);
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: kbench KERNEL N ROUNDS [THREADS...]\n"
+                    "       kbench --ab LIB_A LIB_B KERNEL N THREADS ROUNDS\n");
+    exit(2);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 4) {
-        fprintf(stderr, "usage: kbench KERNEL N ROUNDS [THREADS...]\n");
-        return 2;
+    variant v[MAXV];
+    int nv = 0, n, rounds;
+    const char *k;
+    void *first;
+    if (argc >= 2 && !strcmp(argv[1], "--ab")) {
+        if (argc != 8)
+            usage();
+        k = argv[4];
+        n = atoi(argv[5]);
+        rounds = atoi(argv[7]);
+        for (int i = 0; i < 2; i++) {
+            void *h = open_lib(argv[2 + i]);
+            if (i == 0)
+                first = h;
+            v[nv].fn = dlsym(h, symbol(k));
+            v[nv].threads = atoi(argv[6]);
+            snprintf(v[nv].label, sizeof v[nv].label, "%s", i ? "B" : "A");
+            nv++;
+        }
+    } else {
+        if (argc < 4)
+            usage();
+        k = argv[1];
+        n = atoi(argv[2]);
+        rounds = atoi(argv[3]);
+        const char *lib = getenv("KBENCH_LIB") ? getenv("KBENCH_LIB") : "build/libhotpath.so";
+        first = open_lib(lib);
+        int counts = argc > 4 ? argc - 4 : 1;   /* no THREADS: one variant, 1 thread */
+        if (counts > MAXV)
+            usage();
+        for (int i = 0; i < counts; i++) {
+            v[nv].fn = dlsym(first, symbol(k));
+            v[nv].threads = argc > 4 ? atoi(argv[4 + i]) : 1;
+            snprintf(v[nv].label, sizeof v[nv].label, "threads=%d", v[nv].threads);
+            nv++;
+        }
     }
-    const char *k = argv[1];
-    int n = atoi(argv[2]), rounds = atoi(argv[3]);
-    int nt = argc - 4 > 0 ? argc - 4 : 1, th[8] = { 1 };
-    for (int i = 0; i < argc - 4 && i < 8; i++)
-        th[i] = atoi(argv[4 + i]);
-    char *fa = NULL;
+    if (rounds < 1)
+        usage();
+    char *fa = NULL, *err = NULL;
     size_t fal = 0;
-    char *err = NULL;
-    if (!strcmp(k, "knucleotide") && hp_fasta(n, 1, &fa, &fal, &err) != 0) {
-        fprintf(stderr, "%s\n", err);
-        return 1;
+    if (!strcmp(k, "knucleotide")) {
+        sized_fn fasta = (sized_fn)dlsym(first, "hp_fasta");
+        if (fasta(n, 1, &fa, &fal, &err)) {
+            fprintf(stderr, "kbench: %s\n", err);
+            return 1;
+        }
     }
-    double *t = calloc((size_t)(nt * rounds), sizeof(double)), *u = calloc((size_t)(nt * rounds), sizeof(double));
+    for (int i = 0; i < nv; i++) {
+        v[i].wall = calloc((size_t)rounds, sizeof(double));
+        v[i].cpu = calloc((size_t)rounds, sizeof(double));
+    }
     char *ref = NULL;
     size_t refl = 0;
     for (int r = 0; r < rounds; r++)
-        for (int i = 0; i < nt; i++) {
+        for (int i = 0; i < nv; i++) {
             char *out = NULL;
             size_t len = 0;
             double t0 = now(), u0 = cpu();
-            int rc;
-            if (!strcmp(k, "binarytrees")) rc = hp_binarytrees(n, th[i], &out, &len, &err);
-            else if (!strcmp(k, "fannkuch")) rc = hp_fannkuch_redux(n, th[i], &out, &len, &err);
-            else if (!strcmp(k, "mandelbrot")) rc = hp_mandelbrot(n, th[i], &out, &len, &err);
-            else if (!strcmp(k, "knucleotide")) rc = hp_knucleotide(fa, fal, th[i], &out, &len, &err);
-            else { fprintf(stderr, "unknown kernel\n"); return 2; }
-            t[i * rounds + r] = now() - t0;
-            u[i * rounds + r] = cpu() - u0;
-            if (rc) { fprintf(stderr, "%s\n", err); return 1; }
-            if (!ref) { ref = out; refl = len; }
-            else {
-                if (len != refl || memcmp(out, ref, len)) { fprintf(stderr, "OUTPUT DIFFERS (threads %d)\n", th[i]); return 1; }
-                hp_free(out);
+            int rc = fa ? ((text_fn)v[i].fn)(fa, fal, v[i].threads, &out, &len, &err)
+                        : ((sized_fn)v[i].fn)(n, v[i].threads, &out, &len, &err);
+            v[i].wall[r] = now() - t0;
+            v[i].cpu[r] = cpu() - u0;
+            if (rc) {
+                fprintf(stderr, "kbench: %s\n", err);
+                return 1;
+            }
+            if (!ref) {
+                ref = out;
+                refl = len;
+            } else if (len != refl || memcmp(out, ref, len)) {
+                fprintf(stderr, "kbench: OUTPUT DIFFERS (%s, round %d)\n", v[i].label, r + 1);
+                return 1;
+            } else {
+                free(out);
             }
         }
-    for (int i = 0; i < nt; i++) {
-        double *x = t + i * rounds, *y = u + i * rounds;
-        qsort(x, (size_t)rounds, sizeof *x, cmpd);
-        qsort(y, (size_t)rounds, sizeof *y, cmpd);
-        printf("%s %d threads=%d: wall median %.4f s min %.4f max %.4f | cpu median %.4f min %.4f max %.4f (%d runs)\n",
-               k, n, th[i], x[rounds / 2], x[0], x[rounds - 1], y[rounds / 2], y[0], y[rounds - 1], rounds);
+    double med[MAXV];
+    for (int i = 0; i < nv; i++) {
+        qsort(v[i].wall, (size_t)rounds, sizeof(double), cmpd);
+        qsort(v[i].cpu, (size_t)rounds, sizeof(double), cmpd);
+        med[i] = v[i].wall[rounds / 2];
+        printf("%s %d %s: wall median %.4f s min %.4f max %.4f | cpu median %.4f min %.4f max %.4f (%d runs)\n",
+               k, n, v[i].label, med[i], v[i].wall[0], v[i].wall[rounds - 1], v[i].cpu[rounds / 2],
+               v[i].cpu[0], v[i].cpu[rounds - 1], rounds);
     }
+    if (nv == 2)
+        printf("second/first median ratio %.3f\n", med[1] / med[0]);
     return 0;
 }

@@ -1,6 +1,6 @@
 -- Small shared helpers of the Lua layer: argument checks that raise with the argument's
 -- position (DESIGN.md: misuse raises), and the backend (C module or FFI) in use.
-local type, error, format, floor = type, error, string.format, math.floor
+local type, error, format, floor, next = type, error, string.format, math.floor, next
 
 local util = {}
 
@@ -34,16 +34,25 @@ function util.checkint(v, pos, fname, lo, hi, what, level)
   return v
 end
 
+-- The last table found clean and the set it was checked against: a hot loop that passes the
+-- same options table pays one comparison (and under LuaJIT its trace is not aborted by the
+-- key loop below on every call). One slot: a weak cache would grow with every literal
+-- options table and cost more than the loop it saves.
+local last_t, last_known
+
 -- Raises "bad argument #pos to 'fname' (unknown option 'x')" for a key of the options table
 -- t that the set `known` lacks: a misspelt option would otherwise be ignored without a word.
--- level: as for argerror.
+-- (A key added to the very table checked on the previous call goes unnoticed.) level: as for
+-- argerror.
 function util.checkkeys(t, known, pos, fname, level)
+  if t == last_t and known == last_known then return end
   for k in next, t do
     if not known[k] then
       error(format("bad argument #%d to '%s' (unknown option %s)", pos, fname,
         type(k) == "string" and ("'" .. k .. "'") or ("[" .. tostring(k) .. "]")), 2 + (level or 1))
     end
   end
+  last_t, last_known = t, known
 end
 
 -- Checks an optional options table (known: the set of its option names); returns it or an

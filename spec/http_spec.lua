@@ -213,6 +213,13 @@ describe("hotpath.http servers", function()
     assert.are.equal("bad argument #1 to 'serve' (unknown option 'hots')", err)
   end)
 
+  it("returns the exec error of a command that cannot be started", function()
+    local s, err, code = http.start { command = { "/nonexistent/prog", "{port}" }, wait = 1 }
+    assert.is_nil(s)
+    assert.are.equal("cannot run '/nonexistent/prog': No such file or directory", err)
+    assert.are.equal("system", code)
+  end)
+
   it("reads process memory and rejects a missing pid", function()
     local m = assert(http.memory(0))
     assert.is_true(m.rss_kb > 0)

@@ -1,6 +1,7 @@
 /* Binding of http/: load runs (a handle with wait/stop/finish), request building, the
- * reference server (blocking, for `hotpath serve`), background server processes, memory
- * samples. The Lua layer (lua/hotpath/http.lua) has validated every argument. */
+ * reference server (blocking, for `hotpath serve`), forking it into the background, memory
+ * samples. Starting other commands and stopping children is proc_start/proc_stop (lproc.c).
+ * The Lua layer (lua/hotpath/http.lua) has validated every argument. */
 #include "lhp.h"
 #include "common/common.h"
 #include "http/child.h"
@@ -243,26 +244,6 @@ static int l_child_serve(lua_State *L)
     return 1;
 }
 
-static int l_child_spawn(lua_State *L)
-{
-    luaL_checktype(L, 1, LUA_TTABLE);
-    lua_Integer n = luaL_len(L, 1);
-    const char **argv = lua_newuserdatauv(L, sizeof(char *) * (size_t)(n + 1), 0);
-    for (lua_Integer i = 1; i <= n; i++) {
-        lua_rawgeti(L, 1, i);
-        argv[i - 1] = luaL_checkstring(L, -1);
-        lua_pop(L, 1); /* the strings stay alive in the argument table */
-    }
-    argv[n] = NULL;
-    int pid;
-    void **msg = hp_lua_guard(L);
-    int rc = hp_child_spawn(argv, lua_toboolean(L, 2), &pid, (char **)msg);
-    if (rc != HP_OK)
-        return hp_lua_fail(L, rc, msg);
-    lua_pushinteger(L, pid);
-    return 1;
-}
-
 static int l_child_wait_port(lua_State *L)
 {
     void **msg = hp_lua_guard(L);
@@ -271,12 +252,6 @@ static int l_child_wait_port(lua_State *L)
     if (rc != HP_OK)
         return hp_lua_fail(L, rc, msg);
     lua_pushboolean(L, 1);
-    return 1;
-}
-
-static int l_child_stop(lua_State *L)
-{
-    lua_pushinteger(L, hp_child_stop((int)luaL_checkinteger(L, 1), luaL_optnumber(L, 2, 2)));
     return 1;
 }
 
@@ -328,8 +303,7 @@ void hp_lua_open_http(lua_State *L)
     lua_pop(L, 1);
     static const luaL_Reg fns[] = {
         { "http_load_start", l_load_start }, { "http_request", l_request }, { "http_serve", l_serve },
-        { "http_child_serve", l_child_serve }, { "http_child_spawn", l_child_spawn },
-        { "http_child_wait_port", l_child_wait_port }, { "http_child_stop", l_child_stop },
+        { "http_child_serve", l_child_serve }, { "http_child_wait_port", l_child_wait_port },
         { "http_free_port", l_free_port }, { "http_mem_read", l_mem_read },
         { "http_mem_reset_peak", l_mem_reset_peak }, { NULL, NULL },
     };

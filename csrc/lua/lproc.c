@@ -1,8 +1,11 @@
-/* Binding of proc/: proc_run(spec) -> result table | nil, msg, code; rss_kb; isatty.
+/* Binding of proc/: proc_run(spec) -> result table | nil, msg, code; proc_start(argv,
+ * keep_output) -> pid | nil, msg, code; proc_stop(pid, timeout) -> wait status | -1; rss_kb;
+ * isatty.
  * The Lua layer (lua/hotpath/proc.lua) has validated spec and turned names into numbers. */
 #include "lhp.h"
 #include "common/common.h"
 #include "proc/proc.h"
+#include "proc/spawn.h"
 
 #include <string.h>
 
@@ -100,6 +103,35 @@ static int l_proc_run(lua_State *L)
     return 1;
 }
 
+/* proc_start(argv, keep_output): argv a list of strings, borrowed from the argument table for
+ * the call; the pid belongs to the caller (the Lua layer stops it). */
+static int l_proc_start(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_Integer n = luaL_len(L, 1);
+    const char **argv = lua_newuserdatauv(L, sizeof(char *) * (size_t)(n + 1), 0);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, 1, i);
+        argv[i - 1] = luaL_checkstring(L, -1);
+        lua_pop(L, 1); /* the strings stay alive in the argument table */
+    }
+    argv[n] = NULL;
+    int pid;
+    void **msg = hp_lua_guard(L);
+    int rc = hp_proc_start(argv, lua_toboolean(L, 2), &pid, (char **)msg);
+    if (rc != HP_OK)
+        return hp_lua_fail(L, rc, msg);
+    lua_pushinteger(L, pid);
+    return 1;
+}
+
+/* proc_stop(pid, timeout = 2): blocks until the child is reaped (at most timeout + a SIGKILL). */
+static int l_proc_stop(lua_State *L)
+{
+    lua_pushinteger(L, hp_proc_stop((int)luaL_checkinteger(L, 1), luaL_optnumber(L, 2, 2)));
+    return 1;
+}
+
 static int l_rss_kb(lua_State *L)
 {
     lua_pushinteger(L, hp_proc_rss_kb((int)luaL_optinteger(L, 1, 0), (int)luaL_optinteger(L, 2, 0)));
@@ -115,7 +147,8 @@ static int l_isatty(lua_State *L)
 void hp_lua_open_proc(lua_State *L)
 {
     static const luaL_Reg fns[] = {
-        { "proc_run", l_proc_run }, { "rss_kb", l_rss_kb }, { "isatty", l_isatty }, { NULL, NULL },
+        { "proc_run", l_proc_run }, { "proc_start", l_proc_start }, { "proc_stop", l_proc_stop },
+        { "rss_kb", l_rss_kb }, { "isatty", l_isatty }, { NULL, NULL },
     };
     luaL_setfuncs(L, fns, 0);
 }

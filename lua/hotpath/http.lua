@@ -288,7 +288,7 @@ Server.__index = Server
 -- Stops the server process (SIGTERM, then SIGKILL after 2 s) and reaps it; idempotent.
 function Server:stop()
   if self.pid then
-    core.http_child_stop(self.pid, 2)
+    core.proc_stop(self.pid, 2)
     self.pid = nil
   end
   return true
@@ -330,7 +330,7 @@ function http.start(o)
     if type(o.command) ~= "table" or #o.command == 0 then argerror(1, fname, "command must be a list of strings") end
     local argv = {}
     for i, a in ipairs(o.command) do argv[i] = (tostring(a):gsub("{port}", tostring(port))) end
-    pid, err, code = core.http_child_spawn(argv, o.output)
+    pid, err, code = core.proc_start(argv, o.output)
   else
     local t = check_test(o.test or "plaintext", fname)
     if o.process == "fork" then
@@ -338,7 +338,7 @@ function http.start(o)
     elseif o.process == nil or o.process == "fresh" then
       local boot = format("package.path=%q package.cpath=%q os.exit(require('hotpath.http.cli').serve{'--test',%q,'--port','%d','--threads','%d','--duration','%g'})",
         package.path, package.cpath, o.test or "plaintext", port, threads, duration)
-      pid, err, code = core.http_child_spawn({ o.runtime or interpreter(), "-e", boot }, o.output)
+      pid, err, code = core.proc_start({ o.runtime or interpreter(), "-e", boot }, o.output)
     else
       argerror(1, fname, "process must be \"fresh\" or \"fork\"")
     end
@@ -346,7 +346,7 @@ function http.start(o)
   if not pid then return nil, err, code end
   local ok, werr, wcode = core.http_child_wait_port(pid, port, o.wait or 10)
   if not ok then
-    core.http_child_stop(pid, 1)
+    core.proc_stop(pid, 1)
     return nil, werr, wcode
   end
   local s = setmetatable({ pid = pid, port = port, url = format("http://127.0.0.1:%d/", port) }, Server)

@@ -6,6 +6,7 @@
 #include "http/load.h"
 #include "http/request.h"
 #include "http/server.h"
+#include "proc/spawn.h"
 #include "common/common.h"
 
 #include <arpa/inet.h>
@@ -201,7 +202,7 @@ int main(void)
     out = exchange(port, "BROKEN\r\n\r\n", 1);
     CHECK(strncmp(out, "HTTP/1.1 400 Bad Request\r\n", 26) == 0, "malformed request gets 400");
     free(out);
-    hp_child_stop(pid, 2);
+    hp_proc_stop(pid, 2);
 
     /* json server */
     pid = start_server(HP_SERVER_JSON, 1, &port);
@@ -209,7 +210,7 @@ int main(void)
     CHECK(strstr(out, "\r\nContent-Type: application/json\r\nContent-Length: 27\r\n") != NULL, "json headers");
     CHECK(strcmp(out + strlen(out) - 31, "\r\n\r\n{\"message\":\"Hello, World!\"}") == 0, "json body");
     free(out);
-    hp_child_stop(pid, 2);
+    hp_proc_stop(pid, 2);
 
     /* a closed port fails fast with a clear message */
     int closed = hp_free_port();
@@ -233,7 +234,7 @@ int main(void)
     printf("# reset: %llu resets, %llu connects, first error: %s\n", (unsigned long long)res->reset,
            (unsigned long long)res->connects, res->first_error);
     CHECK(strstr(res->first_error, "Connection reset by peer") != NULL, "reset error text");
-    hp_child_stop(pid, 2);
+    hp_proc_stop(pid, 2);
 
     /* a server that never answers: timeouts, and the run still ends on time */
     pid = start_server(HP_SERVER_STALL, 1, &port);
@@ -246,7 +247,7 @@ int main(void)
     CHECK(hp_clock_monotonic() - t0 < 1.5, "a stalled server does not hang the run");
     snprintf(want, sizeof want, "timeout: no response from 127.0.0.1:%d within 0.1 s", port);
     CHECK_STR(res->first_error, want, "timeout error text");
-    hp_child_stop(pid, 2);
+    hp_proc_stop(pid, 2);
 
     /* a bad host */
     s = spec_for(80, req, ph);

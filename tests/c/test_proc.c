@@ -1,17 +1,97 @@
 /* Process measurement: exit codes, signals, stdin/stdout, digests, time limits, missing
- * programs, environment, report pipe. */
+ * programs, environment, report pipe. Background processes: start, stop (SIGTERM, then
+ * SIGKILL), the wait status it returns, pids that are not ours, missing programs. */
 #include "common/common.h"
 #include "common/digest.h"
 #include "proc/proc.h"
+#include "proc/spawn.h"
 #include "tap.h"
 
 #include <signal.h>
 #include <stdlib.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 static int run(const char *const *argv, hp_proc_spec *spec, hp_proc_result *r, char **err)
 {
     spec->argv = argv;
     return hp_proc_run(spec, r, err);
+}
+
+/* 1 once /proc/PID/comm reads `name` (polled for at most 5 s), else 0. */
+static int became(int pid, const char *name)
+{
+    char path[64], comm[64];
+    snprintf(path, sizeof path, "/proc/%d/comm", pid);
+    for (int i = 0; i < 500; i++) {
+        FILE *f = fopen(path, "r");
+        if (f) {
+            int ok = fgets(comm, sizeof comm, f) && strncmp(comm, name, strlen(name)) == 0 &&
+                     comm[strlen(name)] == '\n';
+            fclose(f);
+            if (ok)
+                return 1;
+        }
+        struct timespec ts = { 0, 10000000 };
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+/* hp_proc_start / hp_proc_stop. Every child started here is reaped before this returns. */
+static void background(char **err)
+{
+    {
+        const char *argv[] = { "sleep", "30", NULL };
+        int pid = 0;
+        CHECK(hp_proc_start(argv, 0, &pid, err) == HP_OK && pid > 0, "background sleep starts");
+        CHECK(getpgid(pid) == pid, "in its own process group");
+        int st = hp_proc_stop(pid, 5);
+        CHECK(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM, "stop: killed by SIGTERM");
+        CHECK(hp_proc_stop(pid, 1) == -1, "stopping it again: -1 (already reaped)");
+    }
+    {
+        /* sleep inherits SIGTERM ignored (exec keeps SIG_IGN): stop must escalate to SIGKILL */
+        const char *argv[] = { "sh", "-c", "trap '' TERM; exec sleep 30", NULL };
+        int pid = 0;
+        CHECK(hp_proc_start(argv, 0, &pid, err) == HP_OK, "SIGTERM-proof child starts");
+        CHECK(became(pid, "sleep"), "it has trapped SIGTERM and exec'd sleep");
+        int st = hp_proc_stop(pid, 0.2);
+        CHECK(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "stop: SIGKILL after the timeout");
+    }
+    {
+        /* A child that already exited: stop reaps it and returns its exit status. Wait for the
+         * exit without reaping (WNOWAIT) so no signal can race with it. */
+        const char *argv[] = { "sh", "-c", "exit 3", NULL };
+        int pid = 0;
+        CHECK(hp_proc_start(argv, 0, &pid, err) == HP_OK, "exiting child starts");
+        siginfo_t si;
+        waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT);
+        int st = hp_proc_stop(pid, 1);
+        CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 3, "stop of an exited child: its exit status");
+    }
+    CHECK(hp_proc_stop(1, 0.1) == -1, "stop of a pid that is not our child (init): -1");
+    CHECK(hp_proc_stop(getpid(), 0.1) == -1, "stop of ourselves: -1");
+    CHECK(hp_proc_stop(0, 0.1) == -1 && hp_proc_stop(-5, 0.1) == -1, "stop of pid <= 0: -1");
+    {
+        const char *argv[] = { "/nonexistent/prog", NULL };
+        int pid = 0;
+        CHECK(hp_proc_start(argv, 0, &pid, err) == HP_ESYS && pid == -1, "missing program is HP_ESYS, pid -1");
+        CHECK_STR(*err, "cannot run '/nonexistent/prog': No such file or directory", "missing program message");
+        hp_free(*err);
+        *err = NULL;
+        CHECK(waitpid(-1, NULL, WNOHANG) == -1, "no child left behind");
+    }
+    {
+        const char *argv[] = { NULL };
+        int pid = 0;
+        CHECK(hp_proc_start(argv, 0, &pid, err) == HP_EINVAL, "empty argv is HP_EINVAL");
+        CHECK_STR(*err, "empty argv", "empty argv message");
+        hp_free(*err);
+        *err = NULL;
+    }
 }
 
 int main(void)
@@ -113,6 +193,7 @@ int main(void)
         hp_free(err);
         err = NULL;
     }
+    background(&err);
     CHECK(hp_proc_rss_kb(0, 0) > 0 && hp_proc_rss_kb(0, 1) > 0, "own RSS and peak readable");
     CHECK(hp_proc_rss_kb(999999999, 0) == -1, "RSS of a missing pid is -1");
     return tap_done();

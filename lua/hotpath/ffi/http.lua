@@ -120,15 +120,6 @@ return function(core)
     return pid[0]
   end
 
-  function core.http_child_spawn(argv, keep_output)
-    local arr = ffi_new("const char *[?]", #argv + 1)
-    for i = 1, #argv do arr[i - 1] = argv[i] end
-    local pid, errp = ffi_new("int[1]"), ffi_new("char *[1]")
-    local rc = C.hp_child_spawn(arr, keep_output and 1 or 0, pid, errp)
-    if rc ~= 0 then return fail(rc, errp) end
-    return pid[0]
-  end
-
   function core.http_child_wait_port(pid, port, timeout)
     local errp = ffi_new("char *[1]")
     local rc = C.hp_child_wait_port(pid, port, timeout, errp)
@@ -136,7 +127,6 @@ return function(core)
     return true
   end
 
-  function core.http_child_stop(pid, timeout) return C.hp_child_stop(pid, timeout or 2) end
   function core.http_free_port() return C.hp_free_port() end
 
   function core.http_mem_read(pid)

@@ -55,6 +55,17 @@ return function(core)
     return res
   end
 
+  function core.proc_start(argv, keep_output)
+    local arr = ffi_new("const char *[?]", #argv + 1)
+    for i = 1, #argv do arr[i - 1] = argv[i] end
+    local pid, errp = ffi_new("int[1]"), ffi_new("char *[1]")
+    local rc = C.hp_proc_start(arr, keep_output and 1 or 0, pid, errp)
+    if rc ~= 0 then return fail(rc, errp) end
+    return pid[0]
+  end
+
+  function core.proc_stop(pid, timeout) return C.hp_proc_stop(pid, timeout or 2) end
+
   function core.rss_kb(pid, which) return tonumber(C.hp_proc_rss_kb(pid or 0, which or 0)) end
   function core.isatty(fd) return C.hp_isatty(fd) ~= 0 end
 end

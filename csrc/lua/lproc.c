@@ -111,8 +111,10 @@ static int l_proc_start(lua_State *L)
     lua_Integer n = luaL_len(L, 1);
     const char **argv = lua_newuserdatauv(L, sizeof(char *) * (size_t)(n + 1), 0);
     for (lua_Integer i = 1; i <= n; i++) {
-        lua_rawgeti(L, 1, i);
-        argv[i - 1] = luaL_checkstring(L, -1);
+        /* strings only: a number converted here would live in the popped slot, not the table */
+        if (lua_rawgeti(L, 1, i) != LUA_TSTRING)
+            luaL_argerror(L, 1, "argv must be a list of strings");
+        argv[i - 1] = lua_tostring(L, -1);
         lua_pop(L, 1); /* the strings stay alive in the argument table */
     }
     argv[n] = NULL;

@@ -17,24 +17,33 @@ static int result_gc(lua_State *L)
     return 0;
 }
 
-/* A NULL-terminated array of the strings in t[field] (a list), borrowed from that table, which
- * stays on the stack for the duration of the call. NULL when the field is absent. */
+/* A NULL-terminated array (a userdata pushed on the stack) of the strings of the list at stack
+ * index t, borrowed from that table, which must stay alive for the call. Strings only: a
+ * number converted here would live in a popped slot, not in the table. Raises (argument arg)
+ * on anything else. */
+static const char **string_array(lua_State *L, int t, int arg, const char *what)
+{
+    lua_Integer n = luaL_len(L, t);
+    const char **v = lua_newuserdatauv(L, sizeof(char *) * (size_t)(n + 1), 0);
+    for (lua_Integer i = 1; i <= n; i++) {
+        if (lua_rawgeti(L, t, i) != LUA_TSTRING)
+            luaL_argerror(L, arg, lua_pushfstring(L, "%s must be a list of strings", what));
+        v[i - 1] = lua_tostring(L, -1);
+        lua_pop(L, 1);
+    }
+    v[n] = NULL;
+    return v;
+}
+
+/* string_array of t[field] (spec: the table at stack index 1); NULL when the field is absent.
+ * The list table and the array stay on the stack. */
 static const char **string_list(lua_State *L, int spec, const char *field)
 {
     if (lua_getfield(L, spec, field) == LUA_TNIL) {
         lua_pop(L, 1);
         return NULL;
     }
-    int t = lua_gettop(L);
-    lua_Integer n = luaL_len(L, t);
-    const char **v = lua_newuserdatauv(L, sizeof(char *) * (size_t)(n + 1), 0);
-    for (lua_Integer i = 1; i <= n; i++) {
-        lua_rawgeti(L, t, i);
-        v[i - 1] = luaL_checkstring(L, -1);
-        lua_pop(L, 1);
-    }
-    v[n] = NULL;
-    return v; /* the list table and the array stay on the stack */
+    return string_array(L, lua_gettop(L), 1, field);
 }
 
 static lua_Integer opt_int(lua_State *L, int spec, const char *field)
@@ -108,16 +117,7 @@ static int l_proc_run(lua_State *L)
 static int l_proc_start(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
-    lua_Integer n = luaL_len(L, 1);
-    const char **argv = lua_newuserdatauv(L, sizeof(char *) * (size_t)(n + 1), 0);
-    for (lua_Integer i = 1; i <= n; i++) {
-        /* strings only: a number converted here would live in the popped slot, not the table */
-        if (lua_rawgeti(L, 1, i) != LUA_TSTRING)
-            luaL_argerror(L, 1, "argv must be a list of strings");
-        argv[i - 1] = lua_tostring(L, -1);
-        lua_pop(L, 1); /* the strings stay alive in the argument table */
-    }
-    argv[n] = NULL;
+    const char **argv = string_array(L, 1, 1, "argv");
     int pid;
     void **msg = hp_lua_guard(L);
     int rc = hp_proc_start(argv, lua_toboolean(L, 2), &pid, (char **)msg);

@@ -188,10 +188,10 @@ static int decode_k(lua_State *L, int status, lua_KContext ctx)
                                      0, NULL, D_CACHE, hk));
 }
 
-/* Decodes with the parser at 1; while that parser is busy (a finalizer decoding during a
- * build), or with a hook (6: a function called about every 7 tape words, which may yield),
- * with a parser of its own and no string cache: a coroutine suspended in its hook and never
- * resumed then holds only that parser, never the shared one. */
+/* Decodes with the parser at 1. While that parser is busy (a finalizer decoding during a
+ * build), or with a hook (argument 6: a function called about every `argument 7` tape words,
+ * which may yield), with a parser of its own and no string cache: a coroutine suspended in
+ * its hook and never resumed then holds only that parser, never the shared one. */
 static int l_decode(lua_State *L)
 {
     lparser *u = check_lparser(L, 1);

@@ -164,9 +164,10 @@ tsan:
 	@for t in $(TSAN_TESTS); do TSAN_OPTIONS=halt_on_error=1:exitcode=66 $$t > /dev/null || { echo "tsan: $$t failed"; exit 1; }; done
 	@echo "tsan: $(notdir $(TSAN_TESTS)) clean"
 
-# 3 counted runs a scenario keep make bench near 6.5 minutes on 2 cores (1.5 of them the LuaJIT JSON suite); `bin/hotpath run
-# bench` alone uses 5. The JSON suite runs under LuaJIT first (its peers too: the runtime is
-# the thing compared there), then everything under Lua 5.4, whose summary table ends the run.
+# 3 counted runs a scenario keep make bench near 6.5 minutes on 2 cores (1.5 of them the
+# LuaJIT JSON suite); `bin/hotpath run bench` alone uses 5. The JSON suite runs under LuaJIT
+# first (its peers too: the runtime is the thing compared there), then everything under
+# Lua 5.4, whose summary table ends the run.
 bench: deps all
 	@$(LUAJIT) bin/hotpath run bench/json.lua --runs 3
 	@$(LUA54) bin/hotpath run bench --runs 3

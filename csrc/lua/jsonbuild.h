@@ -39,6 +39,21 @@ static void jb_stack_free(jb_stack *st)
     st->cap = 0;
 }
 
+/* What a binding keeps per decoder handle (the Lua 5.4 parser userdata, LuaJIT's jitcore
+ * decoder): the parser, and the level array and string cache of the builder, all reused
+ * across calls; busy while a build reads the parser's tape (see the bindings). */
+typedef struct { hp_json_parser *p; jb_stack levels; jb_centry *cache; int busy; } jb_decoder;
+
+/* Frees everything a decoder holds (its owner's __gc). Idempotent. */
+static void jb_decoder_free(jb_decoder *d)
+{
+    hp_json_parser_free(d->p);
+    d->p = NULL;
+    jb_stack_free(&d->levels);
+    free(d->cache);
+    d->cache = NULL;
+}
+
 /* Makes room for level index d. May raise (out of memory): nothing is live then, the array
  * belongs to the caller's userdata. */
 static lua_Integer *jb_grow(lua_State *L, jb_stack *st, size_t d)

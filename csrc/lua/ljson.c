@@ -30,9 +30,9 @@
 #define UV_ARRAY_MT lua_upvalueindex(1)
 #define UV_ENCODER lua_upvalueindex(2)
 
-/* A parser, and the level array and string cache of the tape builder, all reused across
- * calls. The cache's anchor table is the userdata's user value (created with the entries). */
-typedef struct { hp_json_parser *p; jb_stack levels; jb_centry *cache; int busy; } lparser;
+/* A parser userdata holds a jb_decoder; the cache's anchor table is its user value 1
+ * (created with the entries). */
+typedef jb_decoder lparser;
 
 #define BUSY_MT "hotpath.json.busy"
 
@@ -63,12 +63,7 @@ static void hold(lua_State *L, lparser *u, int pidx)
 
 static int parser_gc(lua_State *L)
 {
-    lparser *u = luaL_checkudata(L, 1, PARSER_MT);
-    hp_json_parser_free(u->p);
-    u->p = NULL;
-    jb_stack_free(&u->levels);
-    free(u->cache);
-    u->cache = NULL;
+    jb_decoder_free(luaL_checkudata(L, 1, PARSER_MT));
     return 0;
 }
 

@@ -34,16 +34,11 @@ __attribute__((visibility("default"))) int luaopen_hotpath_jitcore(lua_State *L)
  * must not re-parse with p (the running build would read a rewritten or freed tape): it gets
  * a temporary decoder. A build can raise (out of memory, or an error in a finalizer, which
  * LuaJIT propagates to the allocation that ran it); l_decode clears the mark then too. */
-typedef struct { hp_json_parser *p; jb_stack levels; jb_centry *cache; int busy; } jdecoder;
+typedef jb_decoder jdecoder;
 
 static int decoder_gc(lua_State *L)
 {
-    jdecoder *d = lua_touserdata(L, 1);
-    hp_json_parser_free(d->p);
-    d->p = NULL;
-    jb_stack_free(&d->levels);
-    free(d->cache);
-    d->cache = NULL;
+    jb_decoder_free(lua_touserdata(L, 1));
     return 0;
 }
 

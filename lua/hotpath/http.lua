@@ -157,11 +157,8 @@ local LOAD_OPTS = {
 local function load_spec(o)
   local fname = "load"
   if type(o) ~= "table" then misuse("options table expected, got " .. typename(o)) end
-  for k in next, o do
-    if not LOAD_OPTS[k] then
-      misuse(type(k) == "string" and format("unknown option '%s'", k) or format("unknown option [%s]", tostring(k)))
-    end
-  end
+  local unknown = util.unknown_option(o, LOAD_OPTS)
+  if unknown then misuse(unknown) end
   local url = o.url
   if type(url) ~= "string" then misuse("url must be a string") end
   local u, uerr = http.parse_url(url)

@@ -42,12 +42,9 @@ function proc.spec(t, fname, pos)
   if type(t) ~= "table" then argerror(pos, fname, "table expected, got " .. typename(t)) end
   local argv = t.argv or t
   if type(argv) ~= "table" or #argv == 0 then argerror(pos, fname, "argv must be a non-empty list of strings") end
-  local n = t.argv and 0 or #argv   -- the argv list may be the table's own array part
-  for k in next, t do
-    if not (RUN_OPTS[k] or (type(k) == "number" and k >= 1 and k <= n and k % 1 == 0)) then
-      argerror(pos, fname, type(k) == "string" and format("unknown option '%s'", k) or format("unknown option [%s]", tostring(k)))
-    end
-  end
+  -- the argv list may be the table's own array part
+  local unknown = util.unknown_option(t, RUN_OPTS, t.argv and 0 or #argv)
+  if unknown then argerror(pos, fname, unknown) end
   local list = {}
   for i = 1, #argv do
     local a = argv[i]

@@ -34,6 +34,17 @@ function util.checkint(v, pos, fname, lo, hi, what, level)
   return v
 end
 
+-- "unknown option 'x'" for the first key of t that the set `known` lacks (integer keys 1..n
+-- are allowed: a list in the table's own array part), or nil when every key is known.
+function util.unknown_option(t, known, n)
+  n = n or 0
+  for k in next, t do
+    if not (known[k] or (type(k) == "number" and k >= 1 and k <= n and k % 1 == 0)) then
+      return type(k) == "string" and format("unknown option '%s'", k) or format("unknown option [%s]", tostring(k))
+    end
+  end
+end
+
 -- The last table found clean and the set it was checked against: a hot loop that passes the
 -- same options table pays one comparison (and under LuaJIT its trace is not aborted by the
 -- key loop below on every call). One slot: a weak cache would grow with every literal
@@ -46,12 +57,8 @@ local last_t, last_known
 -- argerror.
 function util.checkkeys(t, known, pos, fname, level)
   if t == last_t and known == last_known then return end
-  for k in next, t do
-    if not known[k] then
-      error(format("bad argument #%d to '%s' (unknown option %s)", pos, fname,
-        type(k) == "string" and ("'" .. k .. "'") or ("[" .. tostring(k) .. "]")), 2 + (level or 1))
-    end
-  end
+  local msg = util.unknown_option(t, known)
+  if msg then error(format("bad argument #%d to '%s' (%s)", pos, fname, msg), 2 + (level or 1)) end
   last_t, last_known = t, known
 end
 

@@ -41,6 +41,15 @@ end
 
 local threads_at_load = threads_now()
 
+-- The thread count a test starts from: pools that earlier tests left to the collector are
+-- collected (and their workers joined) first, so none of them exits in the middle of the
+-- test and makes the count drop below the base.
+local function settled_threads()
+  collectgarbage()
+  collectgarbage()
+  return wait_threads(threads_at_load)
+end
+
 local function mod30(n)
   local t = {}
   for i = 1, n do t[i] = (i - 1) % 30 end
@@ -153,7 +162,7 @@ describe("hotpath.pool", function()
 
   describe("shutdown", function()
     it("close cancels running native tasks that poll the flag and joins within the timeout", function()
-      local base = threads_now()
+      local base = settled_threads()
       local pool = P.new { threads = 2 }
       local f = pool:map("sleep", { 30000, 30000, 30000 }, { chunk = 1 })
       assert.are.equal(base + 2, threads_now())
@@ -163,7 +172,7 @@ describe("hotpath.pool", function()
     end)
 
     it("close interrupts running Lua tasks through the cancel hook", function()
-      local base = threads_now()
+      local base = settled_threads()
       local pool = P.new { threads = 2 }
       local f = pool:map(busy_lua_task, { 1, 2, 3, 4 }, { chunk = 1 })
       local t = hp.clock() + 5
@@ -187,7 +196,7 @@ describe("hotpath.pool", function()
     end)
 
     it("returns nil, msg, 'timeout' when a task does not stop, and detaches the worker", function()
-      local base = threads_now()
+      local base = settled_threads()
       local pool = P.new { threads = 1 }
       local f = pool:map("spin", { 600 })
       local t = hp.clock() + 0.1
@@ -225,7 +234,7 @@ describe("hotpath.pool", function()
     end)
 
     it("collecting an unclosed pool with work in flight cancels and joins its workers", function()
-      local base = threads_now()
+      local base = settled_threads()
       do
         local pool = P.new { threads = 2 }
         pool:map("sleep", { 30000, 30000, 30000 }, { chunk = 1 })
@@ -331,7 +340,7 @@ describe("hotpath.pool", function()
     it("are interrupted when their pool is collected", function()
       local C = require("hotpath.util").core.pool
       local ops = C.lua_ops
-      local base = threads_now()
+      local base = settled_threads()
       local h = C.pool_new(2)
       local b = ops.map(h, assert(ops.prepare(forever)), { 1, 2, 3, 4 }, 0, 0, 0, 1, 0, false)
       assert.is_false(ops.wait(b, 0.25))

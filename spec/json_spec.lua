@@ -591,15 +591,51 @@ describe("hotpath.json.encode", function()
     end)
   end
 
-  it("raises on cycles and depth", function()
-    local t = {}
-    t[1] = { t }
-    local ok, err = pcall(json.encode, t)
-    assert.truthy(err:find("cannot encode a table that contains itself (cycle) as JSON", 1, true))
-    local d = {}
-    for _ = 1, 20 do d = { d } end
-    ok, err = pcall(json.encode, d, { max_depth = 10 })
-    assert.truthy(err:find("cannot encode tables nested deeper than 10 as JSON", 1, true))
+  -- Cycles and depth: the Lua 5.4 encoder looks for a cycle only once the depth limit is
+  -- reached, so these pin that a cycle is named whatever the limit, shape or sorting, and that
+  -- a table met twice on different branches is no cycle.
+  local function chain(levels, leaf)
+    local d = leaf or {}
+    for _ = 1, levels do d = { d } end
+    return d
+  end
+  local CYCLE = "cannot encode a table that contains itself (cycle) as JSON"
+  local depth_cases = {
+    { "a cycle through an array", function() local t = {} t[1] = { t } return t end, nil, CYCLE },
+    { "a table that holds itself", function() local t = {} t.self = t return t end, nil, CYCLE },
+    { "a cycle at max_depth 2", function() local t = {} t.self = t return t end, { max_depth = 2 }, CYCLE },
+    { "a cycle beyond max_depth 1", function() local t = {} t.self = t return t end, { max_depth = 1 },
+      "cannot encode tables nested deeper than 1 as JSON" },
+    { "a cycle of three tables, sorted", function()
+        local a, b, c = {}, {}, {}
+        a.next, b.next, c.next = b, c, a
+        return { x = 1, a = a }
+      end, { sort_keys = true }, CYCLE },
+    -- the replay of the cycle meets the limit inside the deep sibling before the cycle again
+    { "a cycle beside data nearly max_depth deep", function()
+        local t = { chain(15) }
+        t[2] = t
+        return t
+      end, { max_depth = 20 }, CYCLE },
+    { "data deeper than max_depth", function() return chain(20) end, { max_depth = 10 },
+      "cannot encode tables nested deeper than 10 as JSON" },
+    { "data deeper than the default 1000", function() return chain(1000) end, nil,
+      "cannot encode tables nested deeper than 1000 as JSON" },
+  }
+  for _, c in ipairs(depth_cases) do
+    it("raises on " .. c[1], function()
+      local ok, err = pcall(json.encode, c[2](), c[3])
+      assert.is_false(ok)
+      assert.truthy(err:find(c[4], 1, true), err)
+    end)
+  end
+
+  it("writes a table met twice on different branches, and data at max_depth", function()
+    local shared = { 1 }
+    assert.are.equal('[[1],{"s":[1]},[1]]', json.encode({ shared, { s = shared }, shared }))
+    assert.are.equal("[[[[]]]]", json.encode(chain(3), { max_depth = 4, empty_table = "array" }))
+    assert.are.equal(string.rep("[", 1000) .. string.rep("]", 1000),
+      json.encode(chain(999), { empty_table = "array" }))
     assert.are.equal("null", json.encode(0 / 0, { allow_nan = true }))
   end)
 

@@ -27,12 +27,16 @@ static int je_index(lua_State *L, int idx, lua_Integer n)
 }
 
 
+/* A level of the path of open tables: its stack index, and (filled only when the depth limit
+ * is reached, to tell a cycle from deep data) its address. */
+typedef struct { int idx; const void *p; } jepath;
+
 /* Per-state encoder: the writer and the path of open tables (cycle detection). Owned by a
  * userdata, so raising in the middle of an encode leaks nothing; the buffer is reused across
  * calls and shrunk after large outputs. */
 typedef struct {
     hp_jw w;
-    const void **path;
+    jepath *path;
     size_t pathcap;
     int busy;   /* an encode is using w and path (see l_encode: reentrant calls) */
 } lencoder;
@@ -70,9 +74,18 @@ static void newline(encopts *o, int depth)
         hp_jw_char(&o->e->w, ' ');
 }
 
-static void encode_value(lua_State *L, encopts *o, int idx, int depth);
+static void encode_table(lua_State *L, encopts *o, int t, int depth);
 
-static void encode_number(lua_State *L, encopts *o, int idx)
+/* The value at idx cannot be written: raises (kept out of line, off the hot paths). */
+static __attribute__((noinline, noreturn)) void encode_bad(lua_State *L, int idx)
+{
+    if (lua_type(L, idx) == LUA_TLIGHTUSERDATA)
+        luaL_error(L, "cannot encode a light userdata (other than json.null) as JSON");
+    luaL_error(L, "cannot encode a %s as JSON", luaL_typename(L, idx));
+    abort();   /* not reached: luaL_error does not return */
+}
+
+static inline void encode_number(lua_State *L, encopts *o, int idx)
 {
     if (lua_isinteger(L, idx)) {
         hp_jw_integer(&o->e->w, (int64_t)lua_tointeger(L, idx));
@@ -89,6 +102,37 @@ static void encode_number(lua_State *L, encopts *o, int idx)
     hp_jw_number(&o->e->w, d);
 }
 
+/* Writes the value at idx; tables through encode_table. Inlined into the loops that write
+ * most values: as a function of its own, its prologue (every callee-saved register, for the
+ * table walk it contained) cost more than writing a short string. May raise. */
+static inline __attribute__((always_inline)) void encode_value(lua_State *L, encopts *o,
+                                                               int idx, int depth)
+{
+    switch (lua_type(L, idx)) {
+    case LUA_TSTRING: {
+        size_t n;
+        const char *s = lua_tolstring(L, idx, &n);
+        hp_jw_string(&o->e->w, s, n);
+        break;
+    }
+    case LUA_TNUMBER: encode_number(L, o, idx); break;
+    case LUA_TBOOLEAN:
+        if (lua_toboolean(L, idx))
+            hp_jw_raw(&o->e->w, "true", 4);
+        else
+            hp_jw_raw(&o->e->w, "false", 5);
+        break;
+    case LUA_TNIL: hp_jw_raw(&o->e->w, "null", 4); break;
+    case LUA_TLIGHTUSERDATA:
+        if (lua_touserdata(L, idx) != NULL)
+            encode_bad(L, idx);
+        hp_jw_raw(&o->e->w, "null", 4);
+        break;
+    case LUA_TTABLE: encode_table(L, o, idx, depth); break;
+    default: encode_bad(L, idx);
+    }
+}
+
 /* Writes the text of the number key at kidx (unquoted). Raises on NaN and infinities. */
 static void key_number(lua_State *L, hp_jw *w, int kidx)
 {
@@ -102,21 +146,27 @@ static void key_number(lua_State *L, hp_jw *w, int kidx)
     hp_jw_keynum(w, d);
 }
 
-static void encode_key(lua_State *L, encopts *o, int kidx)
+/* A key that is not a string: numbers become their text (as in lua-cjson), written by the
+ * routine the FFI encoder uses too (hp_jw_keynum), so both runtimes write the same key; any
+ * other type raises. */
+static __attribute__((noinline)) void encode_key_other(lua_State *L, encopts *o, int kidx)
 {
-    int t = lua_type(L, kidx);
-    if (t == LUA_TSTRING) {
+    if (lua_type(L, kidx) != LUA_TNUMBER)
+        luaL_error(L, "cannot encode a table key of type %s as JSON", luaL_typename(L, kidx));
+    hp_jw_char(&o->e->w, '"');
+    key_number(L, &o->e->w, kidx);
+    hp_jw_char(&o->e->w, '"');
+}
+
+/* Writes the key at kidx and its colon. May raise. */
+static inline void encode_key(lua_State *L, encopts *o, int kidx)
+{
+    if (lua_type(L, kidx) == LUA_TSTRING) {
         size_t n;
         const char *s = lua_tolstring(L, kidx, &n);
         hp_jw_string(&o->e->w, s, n);
-    } else if (t == LUA_TNUMBER) {
-        /* Number keys become their text (as in lua-cjson), written by the routine the FFI
-         * encoder uses too (hp_jw_keynum), so both runtimes write the same key. */
-        hp_jw_char(&o->e->w, '"');
-        key_number(L, &o->e->w, kidx);
-        hp_jw_char(&o->e->w, '"');
     } else {
-        luaL_error(L, "cannot encode a table key of type %s as JSON", luaL_typename(L, kidx));
+        encode_key_other(L, o, kidx);
     }
     hp_jw_char(&o->e->w, ':');
     if (o->indent)
@@ -196,59 +246,83 @@ static void encode_sorted(lua_State *L, encopts *o, int t, int depth, int count)
     lua_settop(L, vidx - 2);
 }
 
-static void encode_table(lua_State *L, encopts *o, int t, int depth)
+/* The depth limit is reached: raises, naming a cycle when the path of open tables holds one
+ * table twice. Checked here rather than as each table opens, which would cost every table an
+ * address lookup and a walk of the path: a cycle recurses until the limit anyway, and a path
+ * that went through a table twice has replayed its walk since, so the repeat is on it. The
+ * compares are O(depth^2) (at most 10,000 levels), on this error path only. */
+static __attribute__((noinline, noreturn)) void too_deep(lua_State *L, encopts *o, int depth)
+{
+    jepath *path = o->e->path;
+    for (int i = 0; i < depth; i++)
+        path[i].p = lua_topointer(L, path[i].idx);
+    for (int i = 0; i < depth; i++)
+        for (int j = i + 1; j < depth; j++)
+            if (path[i].p == path[j].p)
+                luaL_error(L, "cannot encode a table that contains itself (cycle) as JSON");
+    luaL_error(L, "cannot encode tables nested deeper than %d as JSON", o->max_depth);
+    abort();   /* not reached */
+}
+
+/* Writes an empty table: [] with the array metatable or the empty_array option, else {}. */
+static void encode_empty(lua_State *L, encopts *o, int t)
+{
+    int is_array_mt = 0;
+    if (lua_getmetatable(L, t)) {
+        is_array_mt = lua_rawequal(L, -1, o->array_mt);
+        lua_pop(L, 1);
+    }
+    if (is_array_mt || o->empty_array)
+        hp_jw_raw(&o->e->w, "[]", 2);
+    else
+        hp_jw_raw(&o->e->w, "{}", 2);
+}
+
+/* Writes the table at stack index t (depth: tables open above it). Its first key decides the
+ * walk: a string key makes it an object, written in that one lua_next pass; otherwise it is an
+ * array when its keys are exactly 1..n. May raise. */
+static __attribute__((noinline)) void encode_table(lua_State *L, encopts *o, int t, int depth)
 {
     if (depth >= o->max_depth)
-        luaL_error(L, "cannot encode tables nested deeper than %d as JSON", o->max_depth);
-    const void *self = lua_topointer(L, t);
-    for (int i = 0; i < depth; i++)
-        if (o->e->path[i] == self)
-            luaL_error(L, "cannot encode a table that contains itself (cycle) as JSON");
+        too_deep(L, o, depth);
     if ((size_t)depth >= o->e->pathcap) {
         size_t ncap = o->e->pathcap ? o->e->pathcap * 2 : 64;
-        const void **np = realloc(o->e->path, ncap * sizeof *np);
+        jepath *np = realloc(o->e->path, ncap * sizeof *np);
         if (!np)
             luaL_error(L, "out of memory encoding JSON");
         o->e->path = np;
         o->e->pathcap = ncap;
     }
-    o->e->path[depth] = self;
-    if (!lua_checkstack(L, 6))
+    o->e->path[depth].idx = t;
+    /* A level holds at most 6 slots (encode_sorted's): room for 8 levels at a time. */
+    if ((depth & 7) == 0 && !lua_checkstack(L, 6 * 8))
         luaL_error(L, "JSON encode: Lua stack exhausted");
 
-    /* Array when the keys are exactly 1..n. A table whose border is 0 has no [1], so it is
-     * an object or empty: one lua_next pass writes it (the common object case pays no
-     * separate counting pass, which costs a hash lookup per key). */
-    lua_Integer n = (lua_Integer)lua_rawlen(L, t);
+    int top = lua_gettop(L);   /* the first key will be at top + 1, its value at top + 2 */
+    lua_pushnil(L);
+    if (!lua_next(L, t)) {
+        encode_empty(L, o, t);
+        return;
+    }
+    lua_Integer n = 0;
+    if (lua_type(L, top + 1) != LUA_TSTRING)
+        n = (lua_Integer)lua_rawlen(L, t);   /* a table whose border is 0 has no [1] */
     if (n == 0) {
-        lua_pushnil(L);
-        if (!lua_next(L, t)) {
-            int is_array_mt = 0;
-            if (lua_getmetatable(L, t)) {
-                is_array_mt = lua_rawequal(L, -1, o->array_mt);
-                lua_pop(L, 1);
-            }
-            if (is_array_mt || o->empty_array)
-                hp_jw_raw(&o->e->w, "[]", 2);
-            else
-                hp_jw_raw(&o->e->w, "{}", 2);
-            return;
-        }
         if (o->sort) {
-            lua_pop(L, 2);
+            lua_settop(L, top);
             encode_sorted(L, o, t, depth, 0);
             return;
         }
         hp_jw_char(&o->e->w, '{');
-        int first = 1, top = lua_gettop(L);   /* key at top - 1, value at top */
+        int first = 1;
         do {
             if (!first)
                 hp_jw_char(&o->e->w, ',');
             first = 0;
             newline(o, depth + 1);
-            encode_key(L, o, top - 1);
-            encode_value(L, o, top, depth + 1);
-            lua_settop(L, top - 1);
+            encode_key(L, o, top + 1);
+            encode_value(L, o, top + 2, depth + 1);
+            lua_settop(L, top + 1);
         } while (lua_next(L, t));
         newline(o, depth);
         hp_jw_char(&o->e->w, '}');
@@ -260,10 +334,8 @@ static void encode_table(lua_State *L, encopts *o, int t, int depth)
      * keys sit in the hash part, out of order, is still an array. */
     size_t mark = o->e->w.len;
     lua_Integer count = 0;
-    int top = lua_gettop(L);
     hp_jw_char(&o->e->w, '[');
-    lua_pushnil(L);
-    while (lua_next(L, t)) {
+    do {
         if (!lua_isinteger(L, top + 1) || lua_tointeger(L, top + 1) != count + 1 || count >= n)
             break;
         if (count++)
@@ -271,7 +343,7 @@ static void encode_table(lua_State *L, encopts *o, int t, int depth)
         newline(o, depth + 1);
         encode_value(L, o, top + 2, depth + 1);
         lua_settop(L, top + 1);
-    }
+    } while (lua_next(L, t));
     if (lua_gettop(L) == top && count == n) {   /* lua_next ended after exactly 1..n */
         newline(o, depth);
         hp_jw_char(&o->e->w, ']');
@@ -323,36 +395,6 @@ static void encode_table(lua_State *L, encopts *o, int t, int depth)
     if (!first)
         newline(o, depth);
     hp_jw_char(&o->e->w, '}');
-}
-
-static void encode_value(lua_State *L, encopts *o, int idx, int depth)
-{
-    switch (lua_type(L, idx)) {
-    case LUA_TSTRING: {
-        size_t n;
-        const char *s = lua_tolstring(L, idx, &n);
-        hp_jw_string(&o->e->w, s, n);
-        break;
-    }
-    case LUA_TNUMBER: encode_number(L, o, idx); break;
-    case LUA_TBOOLEAN:
-        if (lua_toboolean(L, idx))
-            hp_jw_raw(&o->e->w, "true", 4);
-        else
-            hp_jw_raw(&o->e->w, "false", 5);
-        break;
-    case LUA_TNIL: hp_jw_raw(&o->e->w, "null", 4); break;
-    case LUA_TLIGHTUSERDATA:
-        if (lua_touserdata(L, idx) == NULL) {
-            hp_jw_raw(&o->e->w, "null", 4);
-            break;
-        }
-        luaL_error(L, "cannot encode a light userdata (other than json.null) as JSON");
-        break;
-    case LUA_TTABLE: encode_table(L, o, idx, depth); break;
-    default:
-        luaL_error(L, "cannot encode a %s as JSON", luaL_typename(L, idx));
-    }
 }
 
 /* Encodes the value at index 1 into e's writer (reset first). Options as in encopts; the

@@ -3,9 +3,6 @@
 
 #include <math.h>
 #include <stdlib.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 void hp_jw_init(hp_jw *w, char *buf, size_t cap)
 {
@@ -99,8 +96,8 @@ static const unsigned char *scan_plain(const unsigned char *p, const unsigned ch
     return p;
 }
 
-/* The general case: any length, escapes, growth. */
-__attribute__((noinline)) static void string_slow(hp_jw *w, const char *s, size_t n)
+/* The general case of hp_jw_str (writer.h): any length, escapes, growth. */
+void hp_jw_string_slow(hp_jw *w, const char *s, size_t n)
 {
     /* Reserve for the common case (nothing to escape); each escape then makes room for
      * itself and the rest, so a small caller buffer is used whenever the text fits. */
@@ -147,81 +144,9 @@ __attribute__((noinline)) static void string_slow(hp_jw *w, const char *s, size_
     w->buf[w->len++] = '"';
 }
 
-/* Copies n <= 16 bytes from s to o, reading only [s, s + n). */
-static inline void copy16(unsigned char *o, const char *s, size_t n)
-{
-    if (n >= 8) {
-        uint64_t a, b;
-        memcpy(&a, s, 8);
-        memcpy(&b, s + n - 8, 8);
-        memcpy(o, &a, 8);
-        memcpy(o + n - 8, &b, 8);
-    } else if (n >= 4) {
-        uint32_t a, b;
-        memcpy(&a, s, 4);
-        memcpy(&b, s + n - 4, 4);
-        memcpy(o, &a, 4);
-        memcpy(o + n - 4, &b, 4);
-    } else {
-        for (size_t i = 0; i < n; i++)
-            o[i] = (unsigned char)s[i];
-    }
-}
-
-/* The high bit of each byte of x that is below 0x20, '"' or '\\' (exact for a byte when no
- * lower byte is flagged: borrows only run upwards). */
-static inline uint64_t flags8(uint64_t x)
-{
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
-    return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high;
-}
-
-/* The bytes of a word below byte k (k <= 8). */
-static inline uint64_t low_bytes(size_t k)
-{
-    return k >= 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * k)) - 1;
-}
-
-/* Whether the n <= 16 bytes at p need no escape; p has 16 readable bytes (flags of the bytes
- * past n are masked off). SSE2 where there is SSE2 (every x86-64): three byte compares and a
- * movemask; else two words of the tests above. */
-#ifdef __SSE2__
-static inline int plain16(const unsigned char *p, size_t n)
-{
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-    __m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
-    __m128i b = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
-    __m128i c = _mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
-    unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c));
-    return (m & ((1u << n) - 1)) == 0;
-}
-#else
-static inline int plain16(const unsigned char *p, size_t n)
-{
-    uint64_t x0, x1;
-    memcpy(&x0, p, 8);
-    if (n <= 8)
-        return (flags8(x0) & low_bytes(n)) == 0;
-    memcpy(&x1, p + 8, 8);
-    return (flags8(x0) | (flags8(x1) & low_bytes(n - 8))) == 0;
-}
-#endif
-
 void hp_jw_string(hp_jw *w, const char *s, size_t n)
 {
-    /* Most keys and values are short and need no escape: copy, then test 16 bytes at once. */
-    if (n <= 16 && w->cap - w->len >= 18) {
-        unsigned char *o = (unsigned char *)w->buf + w->len;
-        copy16(o + 1, s, n);
-        if (plain16(o + 1, n)) {
-            o[0] = '"';
-            o[n + 1] = '"';
-            w->len += n + 2;
-            return;
-        }
-    }
-    string_slow(w, s, n);
+    hp_jw_str(w, s, n);
 }
 
 void hp_jw_number(hp_jw *w, double d)

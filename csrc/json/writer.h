@@ -12,6 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -27,6 +30,87 @@ static inline void hp_jw_char(hp_jw *w, char c)
 {
     if (w->len < w->cap || hp_jw_reserve(w, 1) == 0)
         w->buf[w->len++] = c;
+}
+
+/* The general case of hp_jw_str below (any length, escapes, growth). */
+void hp_jw_string_slow(hp_jw *w, const char *s, size_t n);
+
+/* Copies n <= 16 bytes from s to o, reading only [s, s + n). */
+static inline void hp_jw_copy16(unsigned char *o, const char *s, size_t n)
+{
+    if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(o, &a, 8);
+        memcpy(o + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(o, &a, 4);
+        memcpy(o + n - 4, &b, 4);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            o[i] = (unsigned char)s[i];
+    }
+}
+
+/* The high bit of each byte of x that is below 0x20, '"' or '\\' (exact for a byte when no
+ * lower byte is flagged: borrows only run upwards). */
+static inline uint64_t hp_jw_flags8(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high;
+}
+
+/* The bytes of a word below byte k (k <= 8). */
+static inline uint64_t hp_jw_low_bytes(size_t k)
+{
+    return k >= 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * k)) - 1;
+}
+
+/* Whether the n <= 16 bytes at p need no escape; p has 16 readable bytes (flags of the bytes
+ * past n are masked off). SSE2 where there is SSE2 (every x86-64): three byte compares and a
+ * movemask; else two words of the tests above. */
+#ifdef __SSE2__
+static inline int hp_jw_plain16(const unsigned char *p, size_t n)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+    __m128i b = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+    __m128i c = _mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
+    unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c));
+    return (m & ((1u << n) - 1)) == 0;
+}
+#else
+static inline int hp_jw_plain16(const unsigned char *p, size_t n)
+{
+    uint64_t x0, x1;
+    memcpy(&x0, p, 8);
+    if (n <= 8)
+        return (hp_jw_flags8(x0) & hp_jw_low_bytes(n)) == 0;
+    memcpy(&x1, p + 8, 8);
+    return (hp_jw_flags8(x0) | (hp_jw_flags8(x1) & hp_jw_low_bytes(n - 8))) == 0;
+}
+#endif
+
+/* hp_jw_string, inline where it runs hundreds of times a document (the Lua 5.4 encoder):
+ * most keys and values are short and need no escape: copy, then test 16 bytes at once. */
+static inline void hp_jw_str(hp_jw *w, const char *s, size_t n)
+{
+    if (n <= 16 && w->cap - w->len >= 18) {
+        unsigned char *o = (unsigned char *)w->buf + w->len;
+        hp_jw_copy16(o + 1, s, n);
+        if (hp_jw_plain16(o + 1, n)) {
+            o[0] = '"';
+            o[n + 1] = '"';
+            w->len += n + 2;
+            return;
+        }
+    }
+    hp_jw_string_slow(w, s, n);
 }
 
 /* Hands the written bytes to the caller as a malloc'd string (NUL-terminated, length in

@@ -112,7 +112,7 @@ static inline __attribute__((always_inline)) void encode_value(lua_State *L, enc
     case LUA_TSTRING: {
         size_t n;
         const char *s = lua_tolstring(L, idx, &n);
-        hp_jw_string(&o->e->w, s, n);
+        hp_jw_str(&o->e->w, s, n);
         break;
     }
     case LUA_TNUMBER: encode_number(L, o, idx); break;
@@ -164,7 +164,7 @@ static inline void encode_key(lua_State *L, encopts *o, int kidx)
     if (lua_type(L, kidx) == LUA_TSTRING) {
         size_t n;
         const char *s = lua_tolstring(L, kidx, &n);
-        hp_jw_string(&o->e->w, s, n);
+        hp_jw_str(&o->e->w, s, n);
     } else {
         encode_key_other(L, o, kidx);
     }

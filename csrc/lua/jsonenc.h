@@ -247,10 +247,11 @@ static void encode_sorted(lua_State *L, encopts *o, int t, int depth, int count)
 }
 
 /* The depth limit is reached: raises, naming a cycle when the path of open tables holds one
- * table twice. Checked here rather than as each table opens, which would cost every table an
- * address lookup and a walk of the path: a cycle recurses until the limit anyway, and a path
- * that went through a table twice has replayed its walk since, so the repeat is on it. The
- * compares are O(depth^2) (at most 10,000 levels), on this error path only. */
+ * table twice. Checked here rather than as each table opens (an address lookup and a walk of
+ * the path for every table): this gives the same message as that check. Once the walk enters a
+ * table a second time, it replays the walk that led there, so it never leaves that table
+ * again before the limit, and both entries stay on the path; before that, nothing repeats.
+ * The compares are O(depth^2) (at most 10,000 levels), on this error path only. */
 static __attribute__((noinline, noreturn)) void too_deep(lua_State *L, encopts *o, int depth)
 {
     jepath *path = o->e->path;

@@ -149,6 +149,21 @@ void hp_jw_string(hp_jw *w, const char *s, size_t n)
     hp_jw_str(w, s, n);
 }
 
+/* The number of decimal digits of u (1 for 0). */
+static inline size_t dec_digits(uint64_t u)
+{
+    static const uint64_t p10[] = {
+        1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+        100000000ull, 1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull,
+        10000000000000ull, 100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+        100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull,
+    };
+    size_t n = 1;
+    while (n < 20 && u >= p10[n])
+        n++;
+    return n;
+}
+
 void hp_jw_number(hp_jw *w, double d)
 {
     /* Integral values below 2^53 are exact as integers, and their digits are never longer
@@ -170,21 +185,26 @@ void hp_jw_number(hp_jw *w, double d)
         for (int k = 1; k <= 4; k++) {
             double m = nearbyint(d * p10[k]);
             if (m / p10[k] == d && fabs(m) < 1e15) {
-                char tmp[24], *e = tmp + sizeof tmp, *q = e;
+                /* |m|'s digits with a point before the last k, at least one digit before it
+                 * (0.25): written back to front straight into the buffer. */
                 uint64_t u = (uint64_t)fabs(m);
+                char *o = w->buf + w->len;
+                if (d < 0)
+                    *o++ = '-';
+                size_t nd = dec_digits(u);
+                if (nd < (size_t)k + 1)
+                    nd = (size_t)k + 1;
+                char *end = o + nd + 1, *q = end;
                 for (int i = 0; i < k; i++) {
                     *--q = (char)('0' + u % 10);
                     u /= 10;
                 }
                 *--q = '.';
-                do {
+                while (q > o) {
                     *--q = (char)('0' + u % 10);
                     u /= 10;
-                } while (u);
-                if (d < 0)
-                    *--q = '-';
-                memcpy(w->buf + w->len, q, (size_t)(e - q));
-                w->len += (size_t)(e - q);
+                }
+                w->len = (size_t)(end - w->buf);
                 return;
             }
         }
@@ -196,18 +216,18 @@ void hp_jw_integer(hp_jw *w, int64_t i)
 {
     if (w->cap - w->len < 21 && hp_jw_reserve(w, 21) != 0)
         return;
-    char tmp[21];
-    char *e = tmp + sizeof tmp, *p = e;
-    /* Work on the unsigned magnitude so INT64_MIN needs no special case. */
+    /* Work on the unsigned magnitude so INT64_MIN needs no special case; digits go back to
+     * front straight into the buffer once their count is known (no temporary to copy). */
     uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+    char *o = w->buf + w->len;
+    if (i < 0)
+        *o++ = '-';
+    char *end = o + dec_digits(u), *p = end;
     do {
         *--p = (char)('0' + u % 10);
         u /= 10;
     } while (u);
-    if (i < 0)
-        *--p = '-';
-    memcpy(w->buf + w->len, p, (size_t)(e - p));
-    w->len += (size_t)(e - p);
+    w->len = (size_t)(end - w->buf);
 }
 
 void hp_jw_keynum(hp_jw *w, double d)

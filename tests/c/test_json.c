@@ -131,6 +131,29 @@ static void writer_tests(void)
     integer(-7, "-7");
     integer(INT64_MAX, "9223372036854775807");
     integer(INT64_MIN, "-9223372036854775808");
+    /* Each digit count's edges (the writer counts digits before writing them). */
+    int wrong = 0;
+    int64_t p = 1;   /* 10^0 .. 10^18 */
+    for (int k = 0; k < 19; k++, p = k < 19 ? p * 10 : p) {
+        const int64_t edges[] = { p - 1, p, p + 1, -(p - 1), -p, -(p + 1) };
+        for (size_t e = 0; e < sizeof edges / sizeof *edges; e++) {
+            char want[24], buf[8];
+            snprintf(want, sizeof want, "%lld", (long long)edges[e]);
+            hp_jw w;
+            hp_jw_init(&w, buf, sizeof buf);
+            hp_jw_integer(&w, edges[e]);
+            if (strcmp(text(&w), want) != 0 && wrong++ < 3)
+                printf("# integer %s written as %s\n", want, text(&w));
+            hp_jw_free(&w);
+        }
+    }
+    CHECK(wrong == 0, "integers at every power of ten, both signs");
+    num(0.25, "0.25");
+    num(-0.5, "-0.5");
+    num(7.5, "7.5");
+    num(-19.99, "-19.99");
+    num(0.001, "0.001");
+    num(99999.5, "99999.5");
 
     str("", 0, "\"\"");
     str("plain", 5, "\"plain\"");

@@ -76,18 +76,15 @@ static const char esc[256] = {
 };
 
 /* The first byte at or after p that needs an escape, or end. Eight bytes at a time: a word
- * with no byte below 0x20, no '"' and no '\\' is skipped whole (exact tests, see
- * "determine if a word has a byte less than n", Bit Twiddling Hacks); otherwise the table
- * decides byte by byte. */
+ * with no byte below 0x20, no '"' and no '\\' (hp_jw_flags8, writer.h: exact tests, see
+ * "determine if a word has a byte less than n", Bit Twiddling Hacks) is skipped whole;
+ * otherwise the table decides byte by byte. */
 static const unsigned char *scan_plain(const unsigned char *p, const unsigned char *end)
 {
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
     while (end - p >= 8) {
         uint64_t x;
         memcpy(&x, p, 8);
-        uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
-        uint64_t hit = ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b);
-        if (hit & high)
+        if (hp_jw_flags8(x))
             break;
         p += 8;
     }

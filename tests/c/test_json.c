@@ -162,6 +162,42 @@ static void writer_tests(void)
     str("\x01\x1f\x7f", 3, "\"\\u0001\\u001f\x7f\"");
     str("a\0b", 3, "\"a\\u0000b\"");
     str("\xc3\xa9\xf0\x9f\x98\x80", 6, "\"\xc3\xa9\xf0\x9f\x98\x80\"");
+    /* Long strings (the word-at-a-time scan): one byte that needs escaping at every position
+     * of 40, against a byte-at-a-time reference. */
+    int badesc = 0;
+    const char specials[] = { '"', '\\', '\n', 0x01, 0x1f };
+    for (size_t c = 0; c < sizeof specials; c++) {
+        for (size_t at = 0; at < 40; at++) {
+            char in[40], want[64];
+            memset(in, 'x', sizeof in);
+            in[at] = specials[c];
+            size_t k = 0;
+            want[k++] = '"';
+            for (size_t i = 0; i < sizeof in; i++) {
+                unsigned char ch = (unsigned char)in[i];
+                if (ch == '"' || ch == '\\') {
+                    want[k++] = '\\';
+                    want[k++] = (char)ch;
+                } else if (ch == '\n') {
+                    want[k++] = '\\';
+                    want[k++] = 'n';
+                } else if (ch < 0x20) {
+                    k += (size_t)snprintf(want + k, sizeof want - k, "\\u%04x", ch);
+                } else {
+                    want[k++] = (char)ch;
+                }
+            }
+            want[k++] = '"';
+            want[k] = '\0';
+            hp_jw w;
+            hp_jw_init(&w, NULL, 0);
+            hp_jw_string(&w, in, sizeof in);
+            if (strcmp(text(&w), want) != 0 && badesc++ < 3)
+                printf("# byte %02x at %zu: %s\n", (unsigned char)specials[c], at, text(&w));
+            hp_jw_free(&w);
+        }
+    }
+    CHECK(badesc == 0, "a byte to escape at each position of a 40-byte string");
 
     /* The TechEmpower body, on a stack buffer that is large enough: no heap. */
     char stack[64];

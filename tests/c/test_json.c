@@ -29,23 +29,37 @@ static void num(double d, const char *want)
     hp_jw_free(&w);
 }
 
-static void integer(int64_t i, const char *want)
+/* The text hp_jw_integer writes for i (text()'s static buffer, valid until its next call). */
+static const char *integer_text(int64_t i)
 {
     char buf[8];
     hp_jw w;
     hp_jw_init(&w, buf, sizeof buf); /* too small for most: exercises the move to the heap */
     hp_jw_integer(&w, i);
-    CHECK_STR(text(&w), want, "integer");
+    const char *t = text(&w);
     hp_jw_free(&w);
+    return t;
 }
 
-static void str(const char *s, size_t n, const char *want)
+static void integer(int64_t i, const char *want)
+{
+    CHECK_STR(integer_text(i), want, "integer");
+}
+
+/* The text hp_jw_string writes for the n bytes at s (as integer_text). */
+static const char *string_text(const char *s, size_t n)
 {
     hp_jw w;
     hp_jw_init(&w, NULL, 0);
     hp_jw_string(&w, s, n);
-    CHECK_STR(text(&w), want, "string escape");
+    const char *t = text(&w);
     hp_jw_free(&w);
+    return t;
+}
+
+static void str(const char *s, size_t n, const char *want)
+{
+    CHECK_STR(string_text(s, n), want, "string escape");
 }
 
 static void writer_tests(void)
@@ -137,14 +151,11 @@ static void writer_tests(void)
     for (int k = 0; k < 19; k++, p = k < 19 ? p * 10 : p) {
         const int64_t edges[] = { p - 1, p, p + 1, -(p - 1), -p, -(p + 1) };
         for (size_t e = 0; e < sizeof edges / sizeof *edges; e++) {
-            char want[24], buf[8];
+            char want[24];
             snprintf(want, sizeof want, "%lld", (long long)edges[e]);
-            hp_jw w;
-            hp_jw_init(&w, buf, sizeof buf);
-            hp_jw_integer(&w, edges[e]);
-            if (strcmp(text(&w), want) != 0 && wrong++ < 3)
-                printf("# integer %s written as %s\n", want, text(&w));
-            hp_jw_free(&w);
+            const char *got = integer_text(edges[e]);
+            if (strcmp(got, want) != 0 && wrong++ < 3)
+                printf("# integer %s written as %s\n", want, got);
         }
     }
     CHECK(wrong == 0, "integers at every power of ten, both signs");
@@ -189,12 +200,9 @@ static void writer_tests(void)
             }
             want[k++] = '"';
             want[k] = '\0';
-            hp_jw w;
-            hp_jw_init(&w, NULL, 0);
-            hp_jw_string(&w, in, sizeof in);
-            if (strcmp(text(&w), want) != 0 && badesc++ < 3)
-                printf("# byte %02x at %zu: %s\n", (unsigned char)specials[c], at, text(&w));
-            hp_jw_free(&w);
+            const char *got = string_text(in, sizeof in);
+            if (strcmp(got, want) != 0 && badesc++ < 3)
+                printf("# byte %02x at %zu: %s\n", (unsigned char)specials[c], at, got);
         }
     }
     CHECK(badesc == 0, "a byte to escape at each position of a 40-byte string");

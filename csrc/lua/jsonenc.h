@@ -279,6 +279,27 @@ static void encode_empty(lua_State *L, encopts *o, int t)
         hp_jw_raw(&o->e->w, "{}", 2);
 }
 
+/* Writes the table at t as an object, in lua_next order, from its first pair, which lua_next
+ * has left at top + 1 (key) and top + 2 (value). Inlined: its loop is the encoder's hot path.
+ * May raise. */
+static inline __attribute__((always_inline)) void encode_pairs(lua_State *L, encopts *o, int t,
+                                                               int depth, int top)
+{
+    hp_jw_char(&o->e->w, '{');
+    int first = 1;
+    do {
+        if (!first)
+            hp_jw_char(&o->e->w, ',');
+        first = 0;
+        newline(o, depth + 1);
+        encode_key(L, o, top + 1);
+        encode_value(L, o, top + 2, depth + 1);
+        lua_settop(L, top + 1);
+    } while (lua_next(L, t));
+    newline(o, depth);
+    hp_jw_char(&o->e->w, '}');
+}
+
 /* Writes the table at stack index t (depth: tables open above it). Its first key decides the
  * walk: a string key makes it an object, written in that one lua_next pass; otherwise it is an
  * array when its keys are exactly 1..n. May raise. */
@@ -314,19 +335,7 @@ static __attribute__((noinline)) void encode_table(lua_State *L, encopts *o, int
             encode_sorted(L, o, t, depth, 0);
             return;
         }
-        hp_jw_char(&o->e->w, '{');
-        int first = 1;
-        do {
-            if (!first)
-                hp_jw_char(&o->e->w, ',');
-            first = 0;
-            newline(o, depth + 1);
-            encode_key(L, o, top + 1);
-            encode_value(L, o, top + 2, depth + 1);
-            lua_settop(L, top + 1);
-        } while (lua_next(L, t));
-        newline(o, depth);
-        hp_jw_char(&o->e->w, '}');
+        encode_pairs(L, o, t, depth, top);
         return;
     }
     /* The common array: lua_next yields exactly the keys 1..n in order (it walks the array
@@ -381,21 +390,9 @@ static __attribute__((noinline)) void encode_table(lua_State *L, encopts *o, int
         encode_sorted(L, o, t, depth, keys);
         return;
     }
-    hp_jw_char(&o->e->w, '{');
-    int first = 1;
     lua_pushnil(L);
-    while (lua_next(L, t)) {
-        if (!first)
-            hp_jw_char(&o->e->w, ',');
-        first = 0;
-        newline(o, depth + 1);
-        encode_key(L, o, top + 1);
-        encode_value(L, o, top + 2, depth + 1);
-        lua_settop(L, top + 1);
-    }
-    if (!first)
-        newline(o, depth);
-    hp_jw_char(&o->e->w, '}');
+    lua_next(L, t);   /* the table has keys: it was counted above */
+    encode_pairs(L, o, t, depth, top);
 }
 
 /* Encodes the value at index 1 into e's writer (reset first). Options as in encopts; the

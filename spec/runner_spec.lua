@@ -106,6 +106,19 @@ describe("report.terminal", function()
   end
 end)
 
+describe("report.terminal ratios", function()
+  -- two decimals, or two significant digits below 0.1 (a 300x gap must not read "0.00x")
+  local cases = {
+    { 12.3456, "12.35x" }, { 1.46, "1.46x" }, { 0.54, "0.54x" }, { 0.1000794, "0.10x" },
+    { 0.05378, "0.054x" }, { 0.003456, "0.0035x" }, { 0.00003456, "0.000035x" }, { 0, "0.00x" },
+  }
+  for _, c in ipairs(cases) do
+    it("formats " .. tostring(c[1]), function()
+      assert.are.equal(c[2], terminal.ratio(c[1]))
+    end)
+  end
+end)
+
 describe("report.summary", function()
   local summary = require "hotpath.report.summary"
   local info = { cpu_model = "CPU X", cores = 2, runtime = "Lua 5.4" }
@@ -134,7 +147,7 @@ describe("report.summary", function()
       "Summary: hotpath on this machine (CPU X, 2 cores, Lua 5.4) next to the published figures",
       "(published: AMD EPYC 7763, 4 cores, rustc 1.90, go 1.26; ratios are ours / theirs)",
       "dimension  workload        hotpath, here            Rust, published                      Go, published",
-      "CPU        binarytrees 18  126 ms, 14.0 MB          1,259 ms, 33.8 MB (time 0.10x)       2,343 ms, 41.9 MB (time 0.05x)",
+      "CPU        binarytrees 18  126 ms, 14.0 MB          1,259 ms, 33.8 MB (time 0.10x)       2,343 ms, 41.9 MB (time 0.054x)",
       "HTTP       plaintext       1,235k RPS, p99 0.25 ms  1,246k RPS, p99 0.12 ms (rps 0.99x)  424k RPS (rps 2.91x)",
       "memory     w               4.3 / 5.0 MB             3.2 / 8.1 MB (a_mb 1.33x)            -",
       "X          y               FAILED                   -                                    -",

@@ -8,6 +8,7 @@
 -- scenario's first reference whose `lang` (or, without one, name) starts with Rust or Go;
 -- `langs = { "Go" }` limits a row to the published figures that measure the same workload.
 local format, concat, ipairs, type = string.format, table.concat, ipairs, type
+local ratio_text = require("hotpath.report.terminal").ratio
 
 local M = {}
 
@@ -73,7 +74,7 @@ local function ratio(r, ref, show)
   for _, k in ipairs(show) do
     local a, b = ours(r, k), ref[k]
     if a and type(b) == "number" and b ~= 0 then
-      return format("%s %.2fx", k == "ms" and "time" or k, a / b)
+      return (k == "ms" and "time" or k) .. " " .. ratio_text(a / b)
     end
   end
 end

@@ -2,6 +2,8 @@
 -- run time, process wall, CPU and peak RSS), then one line per reference figure with our
 -- ratio to it. Ratios are ours / theirs: below 1.00 we are faster (or smaller).
 local format, rep, concat, ipairs, pairs, sort = string.format, string.rep, table.concat, ipairs, pairs, table.sort
+local floor, log = math.floor, math.log
+local LN10 = log(10)
 
 local M = {}
 
@@ -11,6 +13,15 @@ function M.seconds(s)
   if s >= 1 then return format("%.2f s", s) end
   if s >= 1e-3 then return format("%.1f ms", s * 1e3) end
   return format("%.1f us", s * 1e6)
+end
+
+-- A ratio as text: two decimals ("0.54x", "3.31x"), or two significant digits below 0.1, so
+-- that a 300-times gap reads "0.0034x" rather than "0.00x".
+function M.ratio(r)
+  if not (r > 0 and r < 0.1) then return format("%.2fx", r) end
+  local digits = 1 - floor(log(r) / LN10)
+  if digits > 9 then digits = 9 end
+  return format("%." .. digits .. "fx", r)
 end
 
 function M.mb(kb)
@@ -79,7 +90,7 @@ function M.scenario_lines(r)
   if not r.verified then lines[#lines + 1] = "    output not verified (the scenario has no verify)" end
   if r.vs_baseline then
     local b = r.vs_baseline
-    lines[#lines + 1] = format("    vs %s: %.2fx +- %.1f%% (median ratio of interleaved pairs of runs)", b.name, b.ratio, b.spread_pct)
+    lines[#lines + 1] = format("    vs %s: %s +- %.1f%% (median ratio of interleaved pairs of runs)", b.name, M.ratio(b.ratio), b.spread_pct)
   end
   local keys = {}
   for k in pairs(s.metrics or {}) do keys[#keys + 1] = k end
@@ -94,18 +105,18 @@ function M.scenario_lines(r)
     local theirs, ratios = {}, {}
     if ref.ms then
       theirs[#theirs + 1] = M.seconds(ref.ms / 1e3)
-      if t.best then ratios[#ratios + 1] = format("time %.2fx", t.best * 1e3 / ref.ms) end
+      if t.best then ratios[#ratios + 1] = "time " .. M.ratio(t.best * 1e3 / ref.ms) end
     end
     if ref.mb then
       theirs[#theirs + 1] = format("%.1f MB", ref.mb)
       if s.maxrss_kb and s.maxrss_kb.median then
-        ratios[#ratios + 1] = format("memory %.2fx", s.maxrss_kb.median / 1024 / ref.mb)
+        ratios[#ratios + 1] = "memory " .. M.ratio(s.maxrss_kb.median / 1024 / ref.mb)
       end
     end
     for _, k in ipairs(keys) do
       if type(ref[k]) == "number" and ref[k] ~= 0 then
         theirs[#theirs + 1] = metric_text(k, ref[k])
-        ratios[#ratios + 1] = format("%s %.2fx", k, s.metrics[k].median / ref[k])
+        ratios[#ratios + 1] = k .. " " .. M.ratio(s.metrics[k].median / ref[k])
       end
     end
     lines[#lines + 1] = format("    vs %-28s %-26s %s", ref.name, concat(theirs, ", "), concat(ratios, "  "))

@@ -119,6 +119,24 @@ describe("report.terminal ratios", function()
   end
 end)
 
+describe("report.terminal reference lines", function()
+  it("pads short columns and keeps two spaces after one that overflows", function()
+    local r = { name = "x", ok = true, mode = "full", verified = true,
+      summary = { run_s = { best = 0.5, median = 0.5, spread_pct = 1 }, metrics = { rps = { median = 1000 } } },
+      reference = { { name = "Rust tokio::spawn, published (iterative)", ms = 1000, rps = 2000 },
+        { name = "a peer", ms = 2000, mb = 10 },
+        { name = "actix-web, published", ms = 1000, mb = 3.9, rps = 1245830 },
+        { name = "fastest C, this machine kind", ms = 270 } } }   -- exactly fills its column
+    local lines = terminal.scenario_lines(r)
+    assert.are.same({
+      "    vs Rust tokio::spawn, published (iterative)  1.00 s, rps 2000           time 0.50x  rps 0.50x",
+      "    vs a peer                       2.00 s, 10.0 MB            time 0.25x",
+      "    vs actix-web, published         1.00 s, 3.9 MB, rps 1245830  time 0.50x  rps 0.00080x",
+      "    vs fastest C, this machine kind 270.0 ms                   time 1.85x",
+    }, { lines[3], lines[4], lines[5], lines[6] })
+  end)
+end)
+
 describe("report.summary", function()
   local summary = require "hotpath.report.summary"
   local info = { cpu_model = "CPU X", cores = 2, runtime = "Lua 5.4" }

@@ -31,6 +31,10 @@ end
 
 local function pad(s, w) return s .. rep(" ", w - #s) end
 
+-- A column of a reference line: padded to w, or, when it is wider than w, followed by one
+-- more space so that it never runs into the next column with a single space.
+local function field(s, w) return #s <= w and pad(s, w) or s .. " " end
+
 local function params_text(p)
   local keys = {}
   for k in pairs(p or {}) do keys[#keys + 1] = k end
@@ -119,7 +123,8 @@ function M.scenario_lines(r)
         ratios[#ratios + 1] = k .. " " .. M.ratio(s.metrics[k].median / ref[k])
       end
     end
-    lines[#lines + 1] = format("    vs %-28s %-26s %s", ref.name, concat(theirs, ", "), concat(ratios, "  "))
+    lines[#lines + 1] = "    vs " .. field(ref.name, 28) .. " " .. field(concat(theirs, ", "), 26) .. " " ..
+      concat(ratios, "  ")
   end
   if r.note then
     for l in r.note:gmatch("[^\n]+") do lines[#lines + 1] = "    note: " .. l end

@@ -16,7 +16,7 @@ function M.seconds(s)
 end
 
 -- A ratio as text: two decimals ("0.54x", "3.31x"), or two significant digits below 0.1, so
--- that a 300-times gap reads "0.0034x" rather than "0.00x".
+-- that a 300-times gap reads "0.0033x" rather than "0.00x".
 function M.ratio(r)
   if not (r > 0 and r < 0.1) then return format("%.2fx", r) end
   local digits = 1 - floor(log(r) / LN10)

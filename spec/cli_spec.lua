@@ -146,6 +146,15 @@ describe("hotpath CLI", function()
     assert.truthy(has_line(out, "^1 scenario%(s%), 2 failed$"))
   end)
 
+  it("reports a scenario with a bad timeout as a load error and runs the other files", function()
+    local r = helper.cli { "run", FIX .. "badnumbers.lua", FIX .. "good.lua", "--runs", "1", "--warmup", "0", "--filter", "checked" }
+    assert.are.equal(1, r.exit_code)
+    assert.are.equal("", r.stderr)
+    assert.truthy(has_line(r.stdout, "^FAILED to load spec/fixtures/scenarios/badnumbers%.lua:$"), r.stdout)
+    assert.truthy(has_line(r.stdout, "^    spec/fixtures/scenarios/badnumbers%.lua: error while loading: spec/fixtures/scenarios/badnumbers%.lua:4: scenario 'negative timeout': field 'timeout' must be a positive number of seconds, got %-1$"), r.stdout)
+    assert.truthy(has_line(r.stdout, "^checked +%d"))
+  end)
+
   it("fails on a missing path and on a filter that matches nothing", function()
     local r = helper.cli { "run", "no/such/dir" }
     assert.are.equal(1, r.exit_code)

@@ -31,7 +31,11 @@ enum hp_json_type {
 
 enum {
     HP_JSON_DEFAULT_DEPTH = 1000,
-    HP_JSON_MAX_DEPTH = 100000   /* the largest max_depth accepted */
+    HP_JSON_MAX_DEPTH = 100000,       /* the largest max_depth accepted (parse, decode) */
+    /* The largest max_depth the bindings' encoders accept, the same under both runtimes:
+     * they recurse once per table, and LuaJIT's FFI encoder runs out of Lua stack (65,500
+     * slots) near 3,300 levels (sorted, indented objects), less inside a deep caller. */
+    HP_JSON_ENCODE_MAX_DEPTH = 2000
 };
 
 /* One value of the flat, pre-order record stream (16 bytes; checked by static_assert). */

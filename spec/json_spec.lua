@@ -512,7 +512,7 @@ describe("hotpath.json.encode", function()
   local cases = {
     { "x\"\\\n\1", '"x\\"\\\\\\n\\u0001"' }, { 1.5, "1.5" }, { 0.1, "0.1" }, { 100, "100" },
     { { 1, 2, 3 }, "[1,2,3]" }, { {}, "{}" }, { { a = null }, '{"a":null}' }, { true, "true" },
-    { { [1] = 1, [3] = 3 }, '{"1":1,"3":3}' }, { 1e300, "1e300" }, { -0.0, "-0" },
+    { { [1] = 1, [3] = 3 }, '{"1":1,"3":3}' }, { 1e300, "1e300" }, { -0.0, "-0.0" },
   }
   for i, c in ipairs(cases) do
     it("encodes case " .. i, function() assert.are.equal(c[2], json.encode(c[1], { sort_keys = true })) end)
@@ -939,6 +939,13 @@ describe("hotpath.json on hostile input", function()
     assert.truthy(err:find("cannot encode a table that contains itself (cycle) as JSON", 1, true))
     -- and the encoder works normally afterwards
     assert.are.equal('{"a":[1,2]}', json.encode({ a = { 1, 2 } }))
+  end)
+
+  it("round-trips -0.0 with its sign (the writer wrote \"-0\", read back as the integer 0)", function()
+    local z = json.decode(json.encode(-0.0))
+    assert.are.equal(-math.huge, 1 / z)
+    assert.are.equal(-math.huge, 1 / json.decode(json.encode({ -0.0 }))[1])
+    assert.are.equal("[-0.0,0]", json.encode({ -0.0, 0.0 }))
   end)
 
   it("refuses NaN and infinities, as values and as keys, unless allow_nan", function()

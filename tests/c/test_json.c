@@ -68,7 +68,7 @@ static void str(const char *s, size_t n, const char *want)
 static void writer_tests(void)
 {
     num(0.0, "0");
-    num(-0.0, "-0");
+    num(-0.0, "-0.0");   /* "-0" reads back as the integer 0 (fuzz_json_roundtrip) */
     num(1.0, "1");
     num(-1.5, "-1.5");
     num(0.1, "0.1");
@@ -524,6 +524,16 @@ static void hostile_tests(void)
     u = unterminated("[1.5e", &len);
     CHECK(hp_json_locate_error(u, len, 10, &off, &what) == 1 && off == 1, "checker: unterminated exponent");
     free(u);
+
+    /* The writer's text of -0.0 reads back as -0.0 (found by fuzz_json_roundtrip: "-0" was
+     * read back as the integer 0). */
+    hp_jw w;
+    hp_jw_init(&w, NULL, 0);
+    hp_jw_number(&w, -0.0);
+    CHECK(hp_json_decode(p, w.buf, w.len, 0, &recs, &nrecs, NULL) == HP_OK && nrecs == 1 &&
+          recs[0].type == HP_JSON_DOUBLE && recs[0].v.d == 0 && signbit(recs[0].v.d),
+          "-0.0 written and read back keeps its sign");
+    hp_jw_free(&w);
     hp_json_parser_free(p);
 }
 

@@ -92,6 +92,8 @@ static void walk(uint64_t gen, size_t node, int depth)
         abort();
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!parser)

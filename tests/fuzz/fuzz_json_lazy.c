@@ -95,6 +95,8 @@ static void walk(uint64_t gen, size_t node, char *ptr, size_t plen, size_t pcap,
     }
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!parser)

@@ -81,6 +81,8 @@ static int same_rec(const hp_json_rec *a, const hp_json_rec *b)
     }
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!p1) {

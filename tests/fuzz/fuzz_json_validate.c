@@ -15,6 +15,8 @@
 
 static hp_json_parser *parser;
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!parser)

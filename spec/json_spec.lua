@@ -512,7 +512,7 @@ describe("hotpath.json.encode", function()
   local cases = {
     { "x\"\\\n\1", '"x\\"\\\\\\n\\u0001"' }, { 1.5, "1.5" }, { 0.1, "0.1" }, { 100, "100" },
     { { 1, 2, 3 }, "[1,2,3]" }, { {}, "{}" }, { { a = null }, '{"a":null}' }, { true, "true" },
-    { { [1] = 1, [3] = 3 }, '{"1":1,"3":3}' }, { 1e300, "1e300" }, { -0.0, "-0" },
+    { { [1] = 1, [3] = 3 }, '{"1":1,"3":3}' }, { 1e300, "1e300" }, { -0.0, "-0.0" },
   }
   for i, c in ipairs(cases) do
     it("encodes case " .. i, function() assert.are.equal(c[2], json.encode(c[1], { sort_keys = true })) end)
@@ -758,5 +758,206 @@ describe("hotpath.json.encode", function()
       assert.are.equal(s, json.encode(json.decode(s), { sort_keys = true }))
       if type(x) == "table" and next(x) then assert.are.same(x, json.decode(s)) end
     end
+  end)
+end)
+
+-- Hostile input (issue 13): nothing crashes, hangs or gives a wrong answer, in either runtime
+-- (LuaJIT: through jitcore and through FFI alone).
+describe("hotpath.json on hostile input", function()
+  local helper = require "helper"
+  local proc = require("hotpath").proc
+
+  -- Runs code in a fresh interpreter of this runtime (fresh parsers: the bug needed one) and
+  -- returns its stdout; env: extra environment.
+  local function fresh(code, env)
+    local prelude = string.format("package.path = %q .. package.path; package.cpath = %q .. package.cpath; ",
+      helper.root .. "/lua/?.lua;" .. helper.root .. "/lua/?/init.lua;" .. helper.root .. "/build/lua/?.lua;",
+      helper.root .. "/build/lua54/?.so;")
+    local r = assert(proc.run { argv = { helper.lua, "-e", prelude .. code }, keep_stdout = true,
+      keep_stderr = 4096, timeout = 60, env = env })
+    assert.are.equal("exited 0", r.status, r.stderr)
+    return r.stdout
+  end
+
+  local first_calls = {
+    { "decode('')", "print(pcall(require('hotpath.json').decode, ''))", "false\tempty document at byte 0\n" },
+    { "safe.decode of a BOM alone", "print(require('hotpath.json').safe.decode('\\239\\187\\191'))",
+      "nil\tempty document at byte 3\tparse\n" },
+    { "safe.parse('')", "print(require('hotpath.json').safe.parse(''))", "nil\tempty document at byte 0\tparse\n" },
+    { "decode of whitespace", "print(pcall(require('hotpath.json').decode, ' '))", "false\tempty document at byte 1\n" },
+  }
+  for _, c in ipairs(first_calls) do
+    it("answers " .. c[1] .. " as the first call of a process", function()
+      assert.are.equal(c[3], fresh(c[2]))
+      if jit then assert.are.equal(c[3], fresh(c[2], { HOTPATH_NO_C_MODULE = "1" })) end
+    end)
+  end
+
+  it("refuses empty input on fresh parsers: hooked decode, private parsers", function()
+    local ok, err = pcall(json.decode, "", { yield = function() end })
+    assert.is_false(ok)
+    assert.are.equal("empty document at byte 0", err)
+    local v, msg, code = json.safe.parse("", { parser = json.parser() })
+    assert.are.same({ nil, "empty document at byte 0", "parse" }, { v, msg, code })
+    v, msg = json.safe.parse("\239\187\191", { parser = json.parser() })
+    assert.are.equal("empty document at byte 3", msg)
+    v, msg = json.safe.decode("\239\187\191 ", { yield = function() end })
+    assert.are.equal("empty document at byte 4", msg)
+  end)
+
+  -- parse and decode take the same documents at the same max_depth (parse let an empty
+  -- container one level deeper through)
+  local depths = {
+    { "[[[]]]", 3 }, { "[[[1]]]", 3 }, { '{"a":{"b":{}}}', 3 }, { "[1]", 1 }, { "7", 1 },
+    { "[[[[]]]]", 3, "nesting deeper than 3 at byte 3" },
+    { "[[[[1]]]]", 3, "nesting deeper than 3 at byte 3" },
+    { "[[[1]],[[[]]]]", 3, "nesting deeper than 3 at byte 9" },
+    { '{"a":{}}', 1, "nesting deeper than 1 at byte 5" },
+    { string.rep("[", 1001) .. string.rep("]", 1001), nil, "nesting deeper than 1000 at byte 1000" },
+  }
+  for i, c in ipairs(depths) do
+    it("applies max_depth alike in decode and parse, case " .. i, function()
+      local opts = c[2] and { max_depth = c[2] } or nil
+      local v, err, code = json.safe.decode(c[1], opts)
+      local doc, perr, pcode = json.safe.parse(c[1], opts)
+      if c[3] then
+        assert.are.same({ nil, c[3], "limit" }, { v, err, code })
+        assert.are.same({ nil, c[3], "limit" }, { doc, perr, pcode })
+        local ok, rerr = pcall(json.parse, c[1], opts)
+        assert.are.same({ false, c[3] }, { ok, rerr })
+      else
+        assert.are.equal(canon(v), canon(doc:decode()))
+      end
+    end)
+  end
+
+  it("gives the last value of a key given twice, in decode and in parse", function()
+    local s = '{"a":1,"b":{"c":[1],"c":[2,3]},"a":"last"}'
+    local t = json.decode(s)
+    assert.are.equal("last", t.a)
+    assert.are.same({ 2, 3 }, t.b.c)
+    local doc = json.parse(s)
+    assert.are.equal("last", doc:at("/a"))
+    assert.are.equal("last", doc:string("/a"))
+    assert.are.equal(3, doc:at("/b/c/1"))
+    assert.are.equal(2, doc:len("/b/c"))
+    assert.are.same(t, doc:decode())
+    assert.are.same({ 2, 3 }, doc:decode("/b/c"))
+    assert.are.equal(3, doc:len())   -- the members as written
+    local seen = {}
+    for k, v in doc:pairs() do seen[#seen + 1] = k .. "=" .. (type(v) == "table" and "node" or tostring(v)) end
+    assert.are.same({ "a=1", "b=node", "a=last" }, seen)
+  end)
+
+  -- numbers that overflow a double, however long, name their offset
+  local numbers = {
+    { "1" .. string.rep("0", 400) .. ".0", "number out of the double range at byte 0" },
+    { "[1." .. string.rep("0", 70) .. "e309]", "number out of the double range at byte 1" },
+    { "[1.7976931348623159" .. string.rep("0", 60) .. "e308]", "number out of the double range at byte 1" },
+    { "[-" .. string.rep("9", 400) .. "e-91]", "number out of the double range at byte 1" },
+    { "[0." .. string.rep("0", 400) .. "1e401, x]", "unexpected character 'x' at byte 410" },
+    { "[1e99999999999999999999999]", "number out of the double range at byte 1" },
+    { string.rep("1", 400), "integer out of the 64-bit range at byte 0" },
+  }
+  for i, c in ipairs(numbers) do
+    it("names the offset of long number case " .. i, function()
+      assert.are.same({ nil, c[2], "parse" }, { json.safe.decode(c[1]) })
+      assert.are.same({ nil, c[2], "parse" }, { json.safe.parse(c[1]) })
+    end)
+  end
+
+  it("reads long numbers in range to the nearest double", function()
+    assert.are.equal(1.7976931348623157e308, json.decode("[1.7976931348623157" .. string.rep("0", 60) .. "e308]")[1])
+    assert.are.equal(1, json.decode("0." .. string.rep("0", 400) .. "1e401"))
+    assert.are.equal(0, json.decode("1e-99999999999999999999"))
+    assert.are.equal(0.1, json.decode("0." .. string.rep("0", 400) .. "1e400"))
+  end)
+
+  it("keeps NUL bytes in strings and keys, and refuses raw ones", function()
+    assert.are.equal("a\0b", json.decode('"a\\u0000b"'))
+    assert.are.equal(1, json.decode('{"a\\u0000b":1}')["a\0b"])
+    assert.are.equal(1, json.parse('{"a\\u0000b":1,"a":2}'):at("/a\0b"))
+    assert.are.equal('"a\\u0000b"', json.encode("a\0b"))
+    assert.are.same({ nil, "unescaped control character in string at byte 2", "parse" }, { json.safe.decode('"a\0b"') })
+    assert.are.same({ nil, "trailing content after the document (byte 0x00) at byte 3", "parse" },
+      { json.safe.decode("[1]\0") })
+  end)
+
+  local texts = {   -- invalid UTF-8 and \u escapes
+    { '"\192\128"', "invalid UTF-8 at byte 1" },               -- overlong NUL
+    { '"\226\130"', "invalid UTF-8 at byte 1" },               -- cut short by the quote
+    { '"\244\144\128\128"', "invalid UTF-8 at byte 1" },       -- beyond U+10FFFF
+    { '"\248\136\128\128\128"', "invalid UTF-8 at byte 1" },   -- a 5-byte form
+    { '"\128"', "invalid UTF-8 at byte 1" },                   -- a lone continuation byte
+    { '"\\udc00\\ud800"', "lone low surrogate in string at byte 1" },
+    { '"\\ud800\\u0041"', "lone high surrogate in string at byte 1" },
+    { '"\\ud800"', "lone high surrogate in string at byte 1" },
+    { '"\\u12"', "invalid \\u escape in string at byte 1" },
+    { '"\\u12G4"', "invalid \\u escape in string at byte 1" },
+  }
+  for i, c in ipairs(texts) do
+    it("refuses broken text " .. i .. " with its offset", function()
+      assert.are.same({ nil, c[2], "parse" }, { json.safe.decode(c[1]) })
+      assert.are.same({ nil, c[2], "parse" }, { json.safe.parse(c[1]) })
+    end)
+  end
+
+  it("round-trips a 16 MB string and a 1 MB string of escapes", function()
+    local big = string.rep("0123456789abcdef", 1024 * 1024)
+    assert.are.equal(big, json.decode(json.encode(big)))
+    local esc = string.rep("\1\"\\", 350000)
+    assert.are.equal(esc, json.decode(json.encode(esc)))
+  end)
+
+  it("keeps each parser usable after every kind of error", function()
+    local p = json.parser()
+    for _, bad in ipairs { "", "[1,", "[[[[]]]]", "\255", "[1e400]", "{\"a\":1,}" } do
+      assert.is_nil(json.safe.decode(bad, { max_depth = 3 }))
+      assert.is_nil(json.safe.parse(bad, { max_depth = 3, parser = p }))
+      assert.are.same({ 1, { 2 } }, json.decode("[1,[2]]"))
+      assert.are.equal(2, json.parse("[1,[2]]", { parser = p }):at("/1/0"))
+    end
+  end)
+
+  it("limits encode depth alike in both runtimes, and names cycles at that limit", function()
+    assert.are.equal(2000, json.encode_depth_limit)
+    local function objs(n) local t = {} local c = t for _ = 2, n do c.a = {} c = c.a end return t end
+    -- the deepest, sorted and indented (the most Lua stack per level under LuaJIT's encoder),
+    -- from inside a coroutine a few hundred calls deep
+    local function nest(k, f) if k == 0 then return f() end return (nest(k - 1, f)) end
+    local s = coroutine.wrap(function()
+      return nest(200, function() return json.encode(objs(2000), { max_depth = 2000, sort_keys = true, indent = 1 }) end)
+    end)()
+    assert.are.equal(2000, select(2, s:gsub("{", "")))
+    local ok, err = pcall(json.encode, objs(2001), { max_depth = 2000 })
+    assert.is_false(ok)
+    assert.truthy(err:find("cannot encode tables nested deeper than 2000 as JSON", 1, true))
+    ok, err = pcall(json.encode, {}, { max_depth = 2001 })
+    assert.truthy(err:find("max_depth must be between 1 and 2000, got 2001", 1, true))
+    local cyc = {} cyc.self = cyc
+    ok, err = pcall(json.encode, cyc, { max_depth = 2000 })
+    assert.truthy(err:find("cannot encode a table that contains itself (cycle) as JSON", 1, true))
+    -- and the encoder works normally afterwards
+    assert.are.equal('{"a":[1,2]}', json.encode({ a = { 1, 2 } }))
+  end)
+
+  it("round-trips -0.0 with its sign (the writer wrote \"-0\", read back as the integer 0)", function()
+    local z = json.decode(json.encode(-0.0))
+    assert.are.equal(-math.huge, 1 / z)
+    assert.are.equal(-math.huge, 1 / json.decode(json.encode({ -0.0 }))[1])
+    assert.are.equal("[-0.0,0]", json.encode({ -0.0, 0.0 }))
+  end)
+
+  it("refuses NaN and infinities, as values and as keys, unless allow_nan", function()
+    for _, x in ipairs { 0 / 0, math.huge, -math.huge } do
+      assert.is_false(pcall(json.encode, { x }))
+      assert.are.equal("[null]", json.encode({ x }, { allow_nan = true }))
+      local ok, err = pcall(json.encode, { [x == x and x or 1] = 1, a = x == x and 1 or x })
+      assert.is_false(ok)
+      assert.truthy(err:find("cannot encode", 1, true))
+    end
+    local ok, err = pcall(json.encode, { [math.huge] = 1 }, { allow_nan = true, sort_keys = true })
+    assert.is_false(ok)
+    assert.truthy(err:find("cannot encode a NaN or infinite table key as JSON", 1, true))
   end)
 end)

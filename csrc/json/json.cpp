@@ -262,6 +262,26 @@ static int flatten(hp_json_parser *p, size_t node, unsigned max_depth)
     return HP_OK;
 }
 
+/* Whether the current document nests arrays/objects (empty ones too) deeper than
+ * max_depth: one pass over the tape. */
+static bool deeper_than(const simdjson::dom::document *doc, unsigned max_depth)
+{
+    const uint64_t *tape = doc->tape.get();
+    size_t end = tape_ref(doc, 1).after_element();
+    unsigned depth = 0;
+    for (size_t i = 1; i < end;) {
+        unsigned tag = (unsigned)(tape[i] >> 56);
+        if (tag == HP_JSON_TAG_ARRAY || tag == HP_JSON_TAG_OBJECT) {
+            if (++depth > max_depth)
+                return true;
+        } else if (tag == HP_JSON_TAG_END_ARRAY || tag == HP_JSON_TAG_END_OBJECT) {
+            depth--;
+        }
+        i += (tag == HP_JSON_TAG_INT || tag == HP_JSON_TAG_UINT || tag == HP_JSON_TAG_DOUBLE) ? 2 : 1;
+    }
+    return false;
+}
+
 static int depth_error(const char *s, size_t len, unsigned max_depth, char **errmsg)
 {
     size_t off = 0;
@@ -304,11 +324,12 @@ extern "C" int hp_json_parse(hp_json_parser *p, const char *s, size_t len, unsig
             body += 3;
             blen -= 3;
         }
-        /* simdjson counts a scalar inside the deepest container as a level: allow one more
-         * and check the exact container depth ourselves (flatten, hp_json_locate_error). */
-        if (p->dom.max_depth() != (size_t)max_depth + 1 || p->dom.capacity() < blen) {
+        /* simdjson's depth limit D admits non-empty containers D - 1 deep (their contents
+         * count as one more level) and empty ones D deep: at D = max_depth it may refuse a
+         * document within our limit, never admit one beyond it (see the retry below). */
+        if (p->dom.max_depth() != (size_t)max_depth || p->dom.capacity() < blen) {
             size_t cap = blen > p->dom.capacity() ? blen : p->dom.capacity();
-            auto ec = p->dom.allocate(cap < 64 ? 64 : cap, (size_t)max_depth + 1);
+            auto ec = p->dom.allocate(cap < 64 ? 64 : cap, (size_t)max_depth);
             if (ec)
                 return parse_error(s, len, max_depth, ec, errmsg);
         }
@@ -316,7 +337,7 @@ extern "C" int hp_json_parse(hp_json_parser *p, const char *s, size_t len, unsig
          * ours (reused across calls) rather than its own, so that the copy of a large input
          * and its stage-1 index, neither read after the parse, can be handed back to the
          * kernel before the Lua values are built (the peak of a large decode). */
-        if (p->padcap < blen) {
+        if (!p->pad || p->padcap < blen) {   /* a fresh parser has none, even for 0 bytes */
             size_t cap = blen < 4096 ? 4096 : blen;
             p->pad.reset(new (std::nothrow) char[cap + simdjson::SIMDJSON_PADDING]);
             p->padcap = p->pad ? cap : 0;
@@ -328,6 +349,17 @@ extern "C" int hp_json_parse(hp_json_parser *p, const char *s, size_t len, unsig
         memset(p->pad.get() + blen, 0, simdjson::SIMDJSON_PADDING);
         simdjson::dom::element root;
         auto ec = p->dom.parse(p->pad.get(), blen, false).get(root);
+        bool deep = false;
+        if (ec == simdjson::DEPTH_ERROR) {
+            /* Refused for depth: its deepest non-empty containers may sit at exactly
+             * max_depth, which is allowed. Parse again one level looser; then only an empty
+             * container one level too deep can have passed, and the tape tells (the retry
+             * costs only documents at the limit). */
+            ec = p->dom.allocate(p->dom.capacity(), (size_t)max_depth + 1);
+            if (!ec)
+                ec = p->dom.parse(p->pad.get(), blen, false).get(root);
+            deep = !ec && deeper_than(&p->dom.doc, max_depth);
+        }
         if (blen >= BIG) {
             drop_pages(p->pad.get(), blen);
             drop_pages(p->dom.implementation->structural_indexes.get(),
@@ -335,6 +367,8 @@ extern "C" int hp_json_parse(hp_json_parser *p, const char *s, size_t len, unsig
         }
         if (ec)
             return parse_error(s, len, max_depth, ec, errmsg);
+        if (deep)
+            return depth_error(s, len, max_depth, errmsg);
         p->live = true;
         p->max_depth = max_depth;
         *gen = p->gen;
@@ -438,10 +472,9 @@ static int resolve(hp_json_parser *p, size_t node, const char *ptr, size_t len, 
         if (ty == tape_type::START_OBJECT) {
             for (size_t i = cur + 1; i < end;) {
                 tape_ref k(doc, i);
-                if (token_eq(tok, tlen, k.get_c_str(), k.get_string_length())) {
+                /* A key given twice: the last one wins, as in decode (json.md). */
+                if (token_eq(tok, tlen, k.get_c_str(), k.get_string_length()))
                     found = i + 1;
-                    break;
-                }
                 i = tape_ref(doc, i + 1).after_element();
             }
         } else if (ty == tape_type::START_ARRAY) {

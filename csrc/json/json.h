@@ -31,7 +31,11 @@ enum hp_json_type {
 
 enum {
     HP_JSON_DEFAULT_DEPTH = 1000,
-    HP_JSON_MAX_DEPTH = 100000   /* the largest max_depth accepted */
+    HP_JSON_MAX_DEPTH = 100000,       /* the largest max_depth accepted (parse, decode) */
+    /* The largest max_depth the bindings' encoders accept, the same under both runtimes:
+     * they recurse once per table, and LuaJIT's FFI encoder runs out of Lua stack (65,500
+     * slots) near 3,300 levels (sorted, indented objects), less inside a deep caller. */
+    HP_JSON_ENCODE_MAX_DEPTH = 2000
 };
 
 /* One value of the flat, pre-order record stream (16 bytes; checked by static_assert). */
@@ -172,8 +176,9 @@ void hp_jw_free(hp_jw *w);                    /* frees heap storage, if any */
 void hp_jw_raw(hp_jw *w, const char *s, size_t n);
 void hp_jw_string(hp_jw *w, const char *s, size_t n);   /* quoted, RFC 8259 escaping */
 void hp_jw_number(hp_jw *w, double d);        /* shortest text that round-trips */
-/* (integral values of magnitude <= 2^53 are written as integers: "100", not "1e2";
- * NaN and infinities as null, see hp_json_dtoa) */
+/* (integral values of magnitude <= 2^53 are written as integers: "100", not "1e2"; -0.0 as
+ * "-0.0", which reads back as -0.0 where "-0" reads as the integer 0; NaN and infinities as
+ * null, see hp_json_dtoa) */
 void hp_jw_integer(hp_jw *w, int64_t i);
 /* The text of a number used as a table key (unquoted), the same under both runtimes: an
  * integral value in [-2^63, 2^63) as an integer (Lua 5.4 stores such keys as integers; -0.0

@@ -2,7 +2,8 @@
  * input depth can exhaust the C stack. */
 #include "json/validate.h"
 
-#include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +121,60 @@ static int digits(scan *c)
     return c->p > d ? 0 : -1;
 }
 
+/* Whether the unsigned decimal number at [p, end) (grammar already checked: digits, an
+ * optional fraction, an optional exponent) rounds to infinity as a double, which simdjson
+ * rejects. Reads only [p, end): the input need not be NUL-terminated. Any length: the value
+ * is 0.D x 10^e with D its significant digits; only e == 309 needs rounding (0.D x 10^309 is
+ * at least 1e308 and below 1e309), done by strtod on a bounded copy of D whose cut-off digits,
+ * if any is non-zero, become one sticky '1' (the halfway point between DBL_MAX and 2^1024 has
+ * 309 significant digits, far fewer than the copy keeps). */
+static int overflows(const unsigned char *p, const unsigned char *end)
+{
+    enum { KEEP = 400 };
+    char buf[KEEP + 16];
+    size_t nd = 0;
+    int nonzero = 0, sticky = 0, frac = 0;
+    long long e = 0;   /* decimal exponent of 0.D: digits before the point, minus leading zeros after it */
+    for (; p < end && *p != 'e' && *p != 'E'; p++) {
+        if (*p == '.') {
+            frac = 1;
+            continue;
+        }
+        if (!nonzero && *p == '0') {
+            if (frac)
+                e--;
+            continue;
+        }
+        nonzero = 1;
+        if (!frac)
+            e++;
+        if (nd < KEEP)
+            buf[nd++] = (char)*p;
+        else if (*p != '0')
+            sticky = 1;
+    }
+    if (!nonzero)
+        return 0;   /* zero, whatever its exponent */
+    if (p < end) {   /* the exponent, saturated far beyond any double */
+        int eneg = 0;
+        long long x = 0;
+        p++;
+        if (*p == '+' || *p == '-')
+            eneg = *p++ == '-';
+        for (; p < end; p++)
+            if (x < 1000000000LL)
+                x = x * 10 + (*p - '0');
+        e += eneg ? -x : x;
+    }
+    if (e != 309)
+        return e > 309;
+    if (sticky)
+        buf[nd++] = '1';
+    /* 0.D as D x 10^-nd: written as "D" then the exponent 309 - nd */
+    snprintf(buf + nd, sizeof buf - nd, "e%d", 309 - (int)nd);
+    return isinf(strtod(buf, NULL));
+}
+
 static int number(scan *c)
 {
     const unsigned char *start = c->p;
@@ -149,31 +204,16 @@ static int number(scan *c)
         if (digits(c))
             return fail(c, start, "invalid number (digit expected in exponent)");
     }
-    char buf[64];
-    size_t n = (size_t)(c->p - start);
     if (integral) {
         /* simdjson keeps integers exact: they must fit int64 (or uint64 when positive). */
-        size_t nd = n - (size_t)neg;
+        size_t nd = (size_t)(c->p - start) - (size_t)neg;
         const char *lim = neg ? "9223372036854775808" : "18446744073709551615";
         if (nd > strlen(lim) || (nd == strlen(lim) && memcmp(start + neg, lim, nd) > 0))
             return fail(c, start, "integer out of the 64-bit range");
         return 0;
     }
-    if (n < sizeof buf) {
-        memcpy(buf, start, n);
-        buf[n] = '\0';
-        errno = 0;
-        double d = strtod(buf, NULL);
-        if (d - d != 0)
-            return fail(c, start, "number out of the double range");
-    } else {
-        /* Long mantissas: out of range only through a large exponent. */
-        const unsigned char *e = start;
-        while (e < c->p && *e != 'e' && *e != 'E')
-            e++;
-        if (e < c->p && strtol((const char *)e + 1, NULL, 10) > 400)
-            return fail(c, start, "number out of the double range");
-    }
+    if (overflows(start + neg, c->p))
+        return fail(c, start, "number out of the double range");
     return 0;
 }
 

@@ -170,6 +170,12 @@ void hp_jw_number(hp_jw *w, double d)
         hp_jw_integer(w, (int64_t)d);
         return;
     }
+    /* -0.0: "-0" is an integer to JSON readers (simdjson reads 0, losing the sign), so the
+     * text that round-trips needs its fraction. */
+    if (d == 0) {
+        hp_jw_raw(w, "-0.0", 4);
+        return;
+    }
     if (w->cap - w->len < 32 && hp_jw_reserve(w, 32) != 0)
         return;
     /* Few decimals (prices, scores: 7.5, 0.25, 19.99): the least k <= 4 for which the

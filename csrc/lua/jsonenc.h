@@ -14,8 +14,8 @@
 #include "json/json.h"
 #include "json/writer.h"
 
-/* The deepest nesting encode accepts (json.lua's limit): each level is a C call. */
-enum { JE_MAX_DEPTH = 10000 };
+/* The deepest nesting encode accepts (json.h; json.lua checks it): each level is a C call. */
+enum { JE_MAX_DEPTH = HP_JSON_ENCODE_MAX_DEPTH };
 
 /* Whether the key at idx is an integer in 1..n (an array index). */
 static int je_index(lua_State *L, int idx, lua_Integer n)
@@ -251,7 +251,7 @@ static void encode_sorted(lua_State *L, encopts *o, int t, int depth, int count)
  * the path for every table): this gives the same message as that check. Once the walk enters a
  * table a second time, it replays the walk that led there, so it never leaves that table
  * again before the limit, and both entries stay on the path; before that, nothing repeats.
- * The compares are O(depth^2) (at most 10,000 levels), on this error path only. */
+ * The compares are O(depth^2) (at most JE_MAX_DEPTH levels), on this error path only. */
 static __attribute__((noinline, noreturn)) void too_deep(lua_State *L, encopts *o, int depth)
 {
     jepath *path = o->e->path;

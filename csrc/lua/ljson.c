@@ -401,8 +401,9 @@ static int l_encode(lua_State *L)
     lua_Integer indent = luaL_optinteger(L, 3, 0);
     lua_Integer max_depth = luaL_optinteger(L, 5, HP_JSON_DEFAULT_DEPTH);
     luaL_argcheck(L, indent >= 0 && indent <= 16, 3, "indent must be between 0 and 16");
-    luaL_argcheck(L, max_depth >= 1 && max_depth <= JE_MAX_DEPTH, 5,
-                  "max_depth must be between 1 and 10000");
+    if (max_depth < 1 || max_depth > JE_MAX_DEPTH)
+        return luaL_argerror(L, 5, lua_pushfstring(L, "max_depth must be between 1 and %d",
+                                                   (int)JE_MAX_DEPTH));
     lencoder *e = lua_touserdata(L, UV_ENCODER);
     int temp = e->busy;
     if (temp) {
@@ -477,5 +478,7 @@ void hp_lua_open_json(lua_State *L)
     lua_setfield(L, -2, "default_parser");
     lua_pushinteger(L, HP_JSON_MAX_DEPTH);
     lua_setfield(L, -2, "max_depth_limit");
+    lua_pushinteger(L, JE_MAX_DEPTH);
+    lua_setfield(L, -2, "encode_depth_limit");
     lua_setfield(L, -2, "json");
 }

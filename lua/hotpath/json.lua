@@ -12,7 +12,8 @@ local c_decode, c_parse, c_get, c_next, c_mat, c_encode =
 local json = {
   null = cj.null,            -- the NULL light userdata: identical to cjson.null and ngx.null
   array_mt = cj.array_mt,    -- tables with this metatable encode as arrays (even when empty)
-  max_depth_limit = cj.max_depth_limit,
+  max_depth_limit = cj.max_depth_limit,        -- decode / parse max_depth at most this (100000)
+  encode_depth_limit = cj.encode_depth_limit,  -- encode max_depth at most this (2000)
 }
 
 local decode_parser = cj.parser()      -- per Lua state (this module is loaded per state)
@@ -85,7 +86,8 @@ function json.encode(v, opts)
   else indent = checkint(indent, 2, "encode", 0, 16, "indent") end
   local et = opts.empty_table
   if et ~= nil and EMPTY[et] == nil then argerror(2, "encode", "empty_table must be \"object\" or \"array\"") end
-  local d = opts.max_depth == nil and DEPTH or checkint(opts.max_depth, 2, "encode", 1, 10000, "max_depth")
+  local d = opts.max_depth == nil and DEPTH or
+    checkint(opts.max_depth, 2, "encode", 1, cj.encode_depth_limit, "max_depth")
   local s = c_encode(v, opts.sort_keys and true or false, indent, EMPTY[et or "object"], d,
     opts.allow_nan and true or false)
   return s

@@ -1,5 +1,8 @@
-/* JSON core: the writer (escaping, numbers, growth from a caller buffer onto the heap). */
+/* JSON core: the writer (escaping, numbers, growth from a caller buffer onto the heap), node
+ * checks, and hostile input (empty documents, depth at the limit, long numbers, duplicate
+ * keys, unterminated buffers for the validator). */
 #include "common/common.h"
+#include "json/validate.h"
 #include "json/writer.h"
 #include "tap.h"
 
@@ -8,6 +11,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 static char *text(hp_jw *w)
 {
@@ -65,7 +69,7 @@ static void str(const char *s, size_t n, const char *want)
 static void writer_tests(void)
 {
     num(0.0, "0");
-    num(-0.0, "-0");
+    num(-0.0, "-0.0");   /* "-0" reads back as the integer 0 (fuzz_json_roundtrip) */
     num(1.0, "1");
     num(-1.5, "-1.5");
     num(0.1, "0.1");
@@ -367,10 +371,191 @@ static void node_validation_tests(void)
     hp_json_parser_free(p);
 }
 
+
+/* The status and message of parsing len bytes at s with a fresh parser (each of the three
+ * entry points: parse, decode, decode_tape) must all be want_rc / want_msg. */
+static void parse_fails(const char *s, size_t len, unsigned max_depth, int want_rc,
+                        const char *want_msg, const char *what)
+{
+    int ok = 1;
+    for (int how = 0; how < 3; how++) {
+        hp_json_parser *p = hp_json_parser_new();
+        char *err = NULL;
+        int rc;
+        if (how == 0) {
+            uint64_t gen;
+            rc = hp_json_parse(p, s, len, max_depth, &gen, &err);
+        } else if (how == 1) {
+            const hp_json_rec *recs;
+            size_t n;
+            rc = hp_json_decode(p, s, len, max_depth, &recs, &n, &err);
+        } else {
+            hp_json_tape t;
+            rc = hp_json_decode_tape(p, s, len, max_depth, &t, &err);
+        }
+        if (rc != want_rc || !err || strcmp(err, want_msg) != 0) {
+            printf("# %s (entry %d): got %d \"%s\", expected %d \"%s\"\n", what, how, rc,
+                   err ? err : "(null)", want_rc, want_msg);
+            ok = 0;
+        }
+        hp_free(err);
+        hp_json_parser_free(p);
+    }
+    CHECK(ok, what);
+}
+
+/* Parses s with p at max_depth; returns the status (the message freed). */
+static int parse_rc(hp_json_parser *p, const char *s, unsigned max_depth, uint64_t *gen)
+{
+    char *err = NULL;
+    int rc = hp_json_parse(p, s, strlen(s), max_depth, gen, &err);
+    hp_free(err);
+    return rc;
+}
+
+/* A malloc'd copy of s without its NUL (exactly strlen(s) bytes): ASan reports any read past
+ * the end. */
+static char *unterminated(const char *s, size_t *len)
+{
+    *len = strlen(s);
+    char *b = malloc(*len);
+    memcpy(b, s, *len);
+    return b;
+}
+
+/* s with every '#' replaced by n copies of fill (a long number's digits). */
+static char *expand(const char *s, char fill, size_t n)
+{
+    char *out = malloc(strlen(s) + n + 1), *o = out;
+    for (; *s; s++) {
+        if (*s == '#') {
+            memset(o, fill, n);
+            o += n;
+        } else {
+            *o++ = *s;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+static void hostile_tests(void)
+{
+    /* Empty documents: a fresh parser has no padded buffer yet (was a NULL memset). */
+    parse_fails("", 0, 0, HP_EPARSE, "empty document at byte 0", "empty input on a fresh parser");
+    parse_fails(NULL, 0, 0, HP_EPARSE, "empty document at byte 0", "NULL, 0 on a fresh parser");
+    parse_fails("\xef\xbb\xbf", 3, 0, HP_EPARSE, "empty document at byte 3", "a BOM alone");
+    parse_fails(" \n", 2, 0, HP_EPARSE, "empty document at byte 2", "whitespace alone");
+
+    /* A failed parse leaves the parser usable. */
+    hp_json_parser *p = hp_json_parser_new();
+    uint64_t gen;
+    hp_json_rec r;
+    CHECK(parse_rc(p, "", 0, &gen) == HP_EPARSE, "empty input fails");
+    CHECK(parse_rc(p, "[1,", 0, &gen) == HP_EPARSE, "truncated input fails");
+    CHECK(parse_rc(p, "[7]", 0, &gen) == HP_OK && hp_json_node(p, gen, 1, &r, NULL) == HP_OK &&
+          r.type == HP_JSON_ARRAY && r.n == 1, "the parser parses after errors");
+
+    /* Depth: exactly max_depth containers, empty or not, under every entry point (parse let
+     * an empty container one level deeper through). */
+    CHECK(parse_rc(p, "[[[]]]", 3, &gen) == HP_OK, "3 levels with max_depth 3");
+    CHECK(parse_rc(p, "[[[1]]]", 3, &gen) == HP_OK, "3 levels and a scalar with max_depth 3");
+    CHECK(parse_rc(p, "[{\"a\":[1]}]", 3, &gen) == HP_OK, "3 levels with an object");
+    CHECK(parse_rc(p, "[]", 1, &gen) == HP_OK && parse_rc(p, "[1]", 1, &gen) == HP_OK &&
+          parse_rc(p, "1", 1, &gen) == HP_OK, "max_depth 1 admits one level");
+    parse_fails("[[[[]]]]", 8, 3, HP_ELIMIT, "nesting deeper than 3 at byte 3", "an empty 4th level");
+    parse_fails("[[[[1]]]]", 9, 3, HP_ELIMIT, "nesting deeper than 3 at byte 3", "a non-empty 4th level");
+    parse_fails("[[[1]],[[[]]]]", 14, 3, HP_ELIMIT, "nesting deeper than 3 at byte 9",
+                "an empty 4th level after a valid branch");
+    parse_fails("{\"a\":{}}", 8, 1, HP_ELIMIT, "nesting deeper than 1 at byte 5", "an empty object one level deep");
+    /* ... and the parser is usable after the depth retry */
+    CHECK(parse_rc(p, "[[[[]]]]", 3, &gen) == HP_ELIMIT && parse_rc(p, "[[2]]", 3, &gen) == HP_OK &&
+          hp_json_lookup(p, gen, 1, "/0/0", 4, &(size_t){ 0 }, &r, NULL) == HP_OK &&
+          r.type == HP_JSON_INT && r.v.i == 2, "parse after a depth error");
+
+    /* Duplicate keys: the last value wins, as in decode (doc/json.md). */
+    CHECK(parse_rc(p, "{\"a\":1,\"b\":0,\"a\":2}", 0, &gen) == HP_OK, "parse duplicate keys");
+    size_t found = 0;
+    CHECK(hp_json_lookup(p, gen, 1, "/a", 2, &found, &r, NULL) == HP_OK && r.type == HP_JSON_INT &&
+          r.v.i == 2, "a pointer to a duplicate key finds the last value");
+    const hp_json_rec *recs;
+    size_t nrecs;
+    CHECK(hp_json_flatten(p, gen, 1, &recs, &nrecs, NULL) == HP_OK && nrecs == 7 &&
+          recs[0].n == 3, "flatten keeps every pair in document order");
+
+    /* Long numbers that overflow a double name their offset (strtod saw only 63 bytes, and
+     * the long path only the exponent). */
+    char *big = expand("1#.0", '0', 400);
+    parse_fails(big, strlen(big), 0, HP_EPARSE, "number out of the double range at byte 0",
+                "a 400-digit mantissa");
+    free(big);
+    big = expand("[1.#e309]", '0', 70);
+    parse_fails(big, strlen(big), 0, HP_EPARSE, "number out of the double range at byte 1",
+                "a long mantissa with a small exponent");
+    free(big);
+    big = expand("[1.7976931348623159#e308]", '0', 60);
+    parse_fails(big, strlen(big), 0, HP_EPARSE, "number out of the double range at byte 1",
+                "a long number just above DBL_MAX");
+    free(big);
+    big = expand("[1.7976931348623157#e308]", '0', 60);
+    CHECK(parse_rc(p, big, 0, &gen) == HP_OK && hp_json_lookup(p, gen, 1, "/0", 2, &found, &r, NULL) == HP_OK &&
+          r.type == HP_JSON_DOUBLE && r.v.d == DBL_MAX, "a long number just below DBL_MAX");
+    free(big);
+    /* The error is the one simdjson met, not a long number the checker wrongly refused. */
+    big = expand("[0.#1e401,x]", '0', 400);
+    char want[80];
+    snprintf(want, sizeof want, "unexpected character 'x' at byte %zu", strlen(big) - 2);
+    parse_fails(big, strlen(big), 0, HP_EPARSE, want, "a long number in range before an error");
+    free(big);
+
+    /* The checker reads only its len bytes (was strtol past the end of a long number). */
+    size_t len, off = 0;
+    const char *what = NULL;
+    big = expand("1.#e5", '0', 70);
+    char *u = unterminated(big, &len);
+    CHECK(hp_json_locate_error(u, len, 10, &off, &what) == 0, "checker: unterminated long number in range");
+    free(u);
+    free(big);
+    big = expand("-1.#e99999", '0', 70);
+    u = unterminated(big, &len);
+    CHECK(hp_json_locate_error(u, len, 10, &off, &what) == 1 && off == 0 &&
+          strcmp(what, "number out of the double range") == 0, "checker: unterminated long number out of range");
+    free(u);
+    free(big);
+    u = unterminated("[1.5e", &len);
+    CHECK(hp_json_locate_error(u, len, 10, &off, &what) == 1 && off == 1, "checker: unterminated exponent");
+    free(u);
+
+    /* A document beyond simdjson's 4 GB limit (0xFFFFFFFF bytes) is refused before it is
+     * read or copied: 4 GB + 1 of untouched zero pages, reserved but never backed. */
+    size_t huge = ((size_t)1 << 32) + 1;
+    char *vast = mmap(NULL, huge, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (vast != MAP_FAILED) {
+        parse_fails(vast, huge, 0, HP_ELIMIT,
+                    "JSON document of 4294967297 bytes is beyond simdjson's 4 GB limit",
+                    "a document of 4 GB + 1 byte");
+        munmap(vast, huge);
+    } else {
+        printf("# skipped the 4 GB document: no address space\n");
+    }
+
+    /* The writer's text of -0.0 reads back as -0.0 (found by fuzz_json_roundtrip: "-0" was
+     * read back as the integer 0). */
+    hp_jw w;
+    hp_jw_init(&w, NULL, 0);
+    hp_jw_number(&w, -0.0);
+    CHECK(hp_json_decode(p, w.buf, w.len, 0, &recs, &nrecs, NULL) == HP_OK && nrecs == 1 &&
+          recs[0].type == HP_JSON_DOUBLE && recs[0].v.d == 0 && signbit(recs[0].v.d),
+          "-0.0 written and read back keeps its sign");
+    hp_jw_free(&w);
+    hp_json_parser_free(p);
+}
+
 int main(void)
 {
     writer_tests();
     escape_scan_tests();
     node_validation_tests();
+    hostile_tests();
     return tap_done();
 }

@@ -48,6 +48,7 @@ return function(core)
   local array_mt = { __jsontype = "array" }
   J.array_mt = array_mt
   J.max_depth_limit = C.HP_JSON_MAX_DEPTH
+  J.encode_depth_limit = C.HP_JSON_ENCODE_MAX_DEPTH
 
   local function new_parser()
     local p = C.hp_json_parser_new()

@@ -148,14 +148,14 @@ static int child_exited(int pid)
  * installed); or the Lua 5.4 module core.so, one folder down when installed
  * (LIBDIR/hotpath/) and two in the build tree (build/lua54/hotpath/); or a C test program
  * (build/tests/), one down. So DIR, DIR/.. and DIR/../.. are tried in that order. Returns 0,
- * or -1 with the object's path (or the variable's value) in buf for the message. */
+ * or -1 with the reason in buf. */
 static int find_launcher(char *buf, size_t cap)
 {
     const char *env = getenv("HOTPATH_LAUNCHER");
     if (env && env[0]) {
         if (realpath(env, buf) && access(buf, X_OK) == 0)
             return 0;
-        snprintf(buf, cap, "HOTPATH_LAUNCHER=%s", env);
+        snprintf(buf, cap, "HOTPATH_LAUNCHER=%s is not an executable file", env);
         return -1;
     }
     char obj[PATH_MAX];
@@ -165,11 +165,7 @@ static int find_launcher(char *buf, size_t cap)
     if (!(dladdr((void *)find_launcher, &info) && info.dli_fname && info.dli_fname[0] &&
           realpath(info.dli_fname, obj))) {
         ssize_t n = readlink("/proc/self/exe", obj, sizeof obj - 1);
-        if (n <= 0) {
-            snprintf(buf, cap, "(unknown object)");
-            return -1;
-        }
-        obj[n] = 0;
+        obj[n > 0 ? n : 0] = 0;
     }
     char *slash = strrchr(obj, '/');
     if (slash)
@@ -181,9 +177,8 @@ static int find_launcher(char *buf, size_t cap)
         if (access(cand, X_OK) == 0 && realpath(cand, buf))
             return 0;
     }
-    if (slash)
-        *slash = '/';
-    snprintf(buf, cap, "%s", obj);
+    snprintf(buf, cap, HP_LAUNCH_NAME " not found beside %s (set HOTPATH_LAUNCHER to its path)",
+             obj[0] ? obj : "this library");
     return -1;
 }
 
@@ -301,8 +296,7 @@ int hp_proc_run(const hp_proc_spec *spec, hp_proc_result *res, char **errmsg)
         return hp_err(errmsg, HP_EINVAL, "report_fd must be between 3 and 9");
     char launcher[PATH_MAX];
     if (find_launcher(launcher, sizeof launcher) != 0)
-        return hp_err(errmsg, HP_ESYS, HP_LAUNCH_NAME " not found beside %s "
-                      "(set HOTPATH_LAUNCHER to its path)", launcher);
+        return hp_err(errmsg, HP_ESYS, "%s", launcher);
 
     int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, rep[2] = { -1, -1 };
     int ctl[2] = { -1, -1 };
@@ -427,8 +421,12 @@ int hp_proc_run(const hp_proc_spec *spec, hp_proc_result *res, char **errmsg)
         /* the launcher was killed (by the program, say): the program is orphaned, and its
          * figures are lost */
         kill(-prog, SIGKILL);
-        if (rc == HP_OK)
-            rc = hp_err(errmsg, HP_EFAILED, HP_LAUNCH_NAME " ended without a result (status %d)", lst);
+        if (rc == HP_OK && WIFSIGNALED(lst))
+            rc = hp_err(errmsg, HP_EFAILED, HP_LAUNCH_NAME " was killed by signal %d while '%s' ran",
+                        WTERMSIG(lst), spec->argv[0]);
+        else if (rc == HP_OK)
+            rc = hp_err(errmsg, HP_EFAILED, HP_LAUNCH_NAME " ended without a result while '%s' ran",
+                        spec->argv[0]);
     }
     res->wall = (double)wall_ns * 1e-9;
     res->user = (double)user_us * 1e-6;

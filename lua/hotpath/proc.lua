@@ -9,6 +9,9 @@
 --     keep_stdout = true,    -- or a byte count: keep stdout in r.stdout
 --   }
 --
+-- The command is started by the launcher hotpath-launch (csrc/proc/launch.h), so maxrss_kb is
+-- the program's own peak RSS whatever this process holds (floor ~256 kB; doc/measurement.md);
+-- argv[1] is searched in the PATH of the command's environment.
 -- r: wall, user, sys (seconds), maxrss_kb, exited, exit_code, signal, timed_out, ok,
 -- status ("exited 0", "exited 3", "killed by signal 9", "timed out after 2 s"),
 -- stdout_bytes, digest, stdout, stderr (its last 8 KiB). A program that cannot be started

@@ -42,6 +42,25 @@ static int became(int pid, const char *name)
     return 0;
 }
 
+/* 1 once pid is gone or a zombie (polled for at most 5 s), else 0. */
+static int became_gone(int pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    for (int i = 0; i < 500; i++) {
+        FILE *f = fopen(path, "r");
+        if (!f)
+            return 1;
+        int zombie = fgets(line, sizeof line, f) && strstr(line, ") Z ") != NULL;
+        fclose(f);
+        if (zombie)
+            return 1;
+        struct timespec ts = { 0, 10000000 };
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
 /* hp_proc_start / hp_proc_stop. Every child started here is reaped before this returns. */
 static void background(char **err)
 {
@@ -156,6 +175,55 @@ static void peaks(char **err)
     }
 }
 
+/* The launcher (proc/launch.h): found through $HOTPATH_LAUNCHER too; refuses to run by hand
+ * without its arguments; a launcher killed by its program is an error, and the program dies. */
+static void launcher(char **err)
+{
+    char exe[PATH_MAX], path[PATH_MAX + 32];
+    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[k > 0 ? k : 0] = 0;
+    char *slash = strrchr(exe, '/');
+    if (slash)
+        *slash = 0;
+    snprintf(path, sizeof path, "%s/../hotpath-launch", exe);
+    hp_proc_result r;
+    {
+        const char *argv[] = { path, NULL };
+        hp_proc_spec s = { .keep_stderr = 1000 };
+        CHECK(run(argv, &s, &r, err) == HP_OK && r.exited && r.exit_code == 2, "the launcher by hand: exit 2");
+        CHECK(r.stderr_len > 7 && memcmp(r.stderr_data, "usage: ", 7) == 0, "and its usage on stderr");
+        hp_proc_result_free(&r);
+    }
+    {
+        setenv("HOTPATH_LAUNCHER", path, 1);
+        const char *argv[] = { "printf", "via env", NULL };
+        hp_proc_spec s = { .keep_stdout = 100 };
+        CHECK(run(argv, &s, &r, err) == HP_OK && r.stdout_len == 7 && memcmp(r.stdout_data, "via env", 7) == 0,
+              "HOTPATH_LAUNCHER names the launcher");
+        hp_proc_result_free(&r);
+        setenv("HOTPATH_LAUNCHER", "/nonexistent/launch", 1);
+        CHECK(run(argv, &s, &r, err) == HP_ESYS, "HOTPATH_LAUNCHER naming nothing: HP_ESYS");
+        CHECK_STR(*err, "HOTPATH_LAUNCHER=/nonexistent/launch is not an executable file", "and its message");
+        hp_free(*err);
+        *err = NULL;
+        hp_proc_result_free(&r);
+        unsetenv("HOTPATH_LAUNCHER");
+    }
+    {
+        /* the program kills the launcher (its parent), then would sleep 30 s holding stdout */
+        const char *argv[] = { "sh", "-c", "kill -KILL $PPID; exec sleep 30", NULL };
+        hp_proc_spec s = { .timeout = 60 };
+        double t0 = hp_clock_monotonic();
+        CHECK(run(argv, &s, &r, err) == HP_EFAILED, "launcher killed: HP_EFAILED");
+        CHECK_STR(*err, "hotpath-launch was killed by signal 9 while 'sh' ran", "and its message");
+        CHECK(hp_clock_monotonic() - t0 < 20, "without waiting for the orphaned program");
+        CHECK(r.pid > 0 && became_gone(r.pid), "whose process group was killed");
+        hp_free(*err);
+        *err = NULL;
+        hp_proc_result_free(&r);
+    }
+}
+
 int main(int argc, char **args)
 {
     if (argc == 3 && strcmp(args[1], "touch") == 0)
@@ -258,6 +326,7 @@ int main(int argc, char **args)
         err = NULL;
     }
     background(&err);
+    launcher(&err);
     peaks(&err);
     CHECK(hp_proc_rss_kb(0, 0) > 0 && hp_proc_rss_kb(0, 1) > 0, "own RSS and peak readable");
     CHECK(hp_proc_rss_kb(999999999, 0) == -1, "RSS of a missing pid is -1");

@@ -6,6 +6,8 @@
 #                   and the specs under Lua 5.4 and LuaJIT; last line "N passed, N failed"
 #   make bench      installs missing packages, builds, runs bench/ and prints the summary
 #   make asan       ASan+UBSan build of the C tests, and runs them
+#   make fuzz       builds the libFuzzer targets (tests/fuzz/fuzz_*.c, clang, ASan+UBSan) and
+#                   runs each for FUZZ_TIME seconds (default 300) on its corpus
 #   make deps       installs the Debian packages listed in tools/deps.txt that are missing
 #   make install    used by luarocks (LUADIR, LIBDIR); install-luajit for LuaJIT/OpenResty
 #
@@ -55,6 +57,7 @@ CORE_CXX := $(sort $(filter-out csrc/lua/%,$(wildcard csrc/*/*.cpp)))
 BIND_C   := $(sort $(wildcard csrc/lua/*.c))
 JIT_C    := $(sort $(wildcard csrc/lua/jit/*.c))
 TEST_C   := $(sort $(wildcard tests/c/test_*.c))
+FUZZ_C   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 ABI_H    := $(shell grep -l 'hotpath:abi' csrc/common/*.h) \
             $(shell grep -l 'hotpath:abi' $(filter-out csrc/common/%,$(wildcard csrc/*/*.h)) /dev/null)
 
@@ -64,6 +67,7 @@ BIND_O   := $(BIND_C:%.c=$(BUILD)/lua54/%.o)
 LTASKS_C := csrc/lua/ltasks.c csrc/lua/lworker.c csrc/lua/linterrupt.c csrc/lua/lcopy.c
 JIT_O    := $(JIT_C:%.c=$(BUILD)/luajit/%.o) $(LTASKS_C:%.c=$(BUILD)/luajit/%.o)
 TEST_BIN := $(TEST_C:tests/c/%.c=$(BUILD)/tests/%)
+FUZZ_BIN := $(FUZZ_C:tests/fuzz/%.c=$(BUILD)/fuzzers/%)
 LINKER   := $(if $(CORE_CXX),$(CXX),$(CC))
 
 # Lua 5.4 ABI present? luarocks for Lua 5.1/LuaJIT builds only the FFI parts.
@@ -84,7 +88,7 @@ HAVE_LUAJIT := $(wildcard $(LUAJIT_INCDIR)/lua.h)
 CDEF     := $(BUILD)/lua/hotpath/ffi/cdef.lua
 BUILDINFO = $(CC) $(shell $(CC) -dumpfullversion 2>/dev/null) $(CFLAGS) $(EXTRA_CFLAGS)
 
-.PHONY: all test bench asan tsan deps install install-luajit clean ctest specs
+.PHONY: all test bench asan tsan deps install install-luajit clean ctest specs fuzz fuzz-build fuzzers
 all: $(LIB) $(LAUNCH) $(CDEF) $(if $(filter 504,$(LUA_ABI)),$(CORE_SO)) $(if $(HAVE_LUAJIT),$(JIT_SO))
 
 $(BUILD)/%.o: %.c
@@ -153,6 +157,16 @@ $(BUILD)/tests/%: tests/c/%.c $(CORE_O) tests/c/tap.h | $(LAUNCH)
 
 ctest: $(TEST_BIN)
 
+# A fuzz target links the modules of the core its parsers live in (common, json, http, proc), built by clang with
+# the fuzzer's coverage hooks; the kernels use GCC's vector builtins, which clang lacks.
+FUZZ_O   := $(filter $(BUILD)/csrc/common/% $(BUILD)/csrc/json/% $(BUILD)/csrc/http/% $(BUILD)/csrc/proc/%,$(CORE_O))
+$(BUILD)/fuzzers/%: tests/fuzz/%.c $(FUZZ_O)
+	@mkdir -p $(@D)
+	$(call say,FUZZ,$@)
+	$(Q)$(CXX) $(filter-out -MMD -MP,$(HP_CFLAGS)) -fsanitize=fuzzer -o $@ -x c $< -x none $(FUZZ_O) $(LDLIBS)
+
+fuzzers: $(FUZZ_BIN)
+
 # ---- set-up ---------------------------------------------------------------------------------
 deps:
 	@sh tools/deps.sh
@@ -160,11 +174,25 @@ deps:
 # ---- tests ----------------------------------------------------------------------------------
 ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined -Werror
 
+# make test runs each fuzz target this many seconds (two at a time) on its corpus.
+FUZZ_SMOKE ?= 40
 test: deps
 	@$(MAKE) --no-print-directory all EXTRA_CFLAGS=-Werror
 	@$(MAKE) --no-print-directory ctest BUILD=$(BUILD)/asan EXTRA_CFLAGS="$(ASAN_FLAGS)" CFLAGS=
 	@$(MAKE) --no-print-directory $(TSAN_TESTS) BUILD=$(BUILD)/tsan EXTRA_CFLAGS="$(TSAN_FLAGS)" CFLAGS=
-	@sh tools/run_tests.sh $(BUILD)
+	@$(MAKE) --no-print-directory fuzz-build
+	@FUZZ_SMOKE=$(FUZZ_SMOKE) sh tools/run_tests.sh $(BUILD)
+
+# Fuzzers: Debian's clang with libFuzzer (libclang-rt-14-dev); the core objects get coverage
+# hooks (-fsanitize=fuzzer-no-link) and the sanitizers. FUZZ_TIME seconds per target.
+FUZZ_CC    ?= clang
+FUZZ_CXX   ?= clang++
+FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -DHP_NO_CLONES -Werror
+FUZZ_TIME  ?= 300
+fuzz-build:
+	@$(MAKE) --no-print-directory fuzzers BUILD=$(BUILD)/fuzz CC=$(FUZZ_CC) CXX=$(FUZZ_CXX) EXTRA_CFLAGS="$(FUZZ_FLAGS)" CFLAGS= CXXFLAGS=
+fuzz: fuzz-build
+	@sh tools/fuzz.sh $(BUILD)/fuzz $(FUZZ_TIME)
 
 asan:
 	@$(MAKE) --no-print-directory ctest BUILD=$(BUILD)/asan EXTRA_CFLAGS="$(ASAN_FLAGS)" CFLAGS=

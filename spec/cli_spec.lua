@@ -25,6 +25,12 @@ describe("hotpath CLI", function()
     { { "run", "--runs", "0" }, "hotpath: option '--runs' must be at least 1\nsee 'hotpath run --help'\n" },
     { { "run", "--quick=yes" }, "hotpath: option '--quick' takes no value\nsee 'hotpath run --help'\n" },
     { { "run", "--filter", "[" }, "hotpath: bad --filter pattern '[': malformed pattern (missing ']')\nsee 'hotpath run --help'\n" },
+    { { "run", "--command", "echo 'x" }, "hotpath: --command 'echo 'x': unterminated single quote at byte 6\nsee 'hotpath run --help'\n" },
+    { { "run", "--command", "true", FIX .. "good.lua" }, "hotpath: give either --command or scenario files, not both\nsee 'hotpath run --help'\n" },
+    { { "run", "--command", "true", "--filter", "x" }, "hotpath: --filter selects scenarios of files; it does not apply to --command\nsee 'hotpath run --help'\n" },
+    { { "run", "--shell" }, "hotpath: --shell applies to --command\nsee 'hotpath run --help'\n" },
+    { { "run", "--command", " " }, "hotpath: --command 1 is empty\nsee 'hotpath run --help'\n" },
+    { { "run", "--export-json" }, "hotpath: option '--export-json' needs a value\nsee 'hotpath run --help'\n" },
     { { "frobnicate" }, "hotpath: unknown command 'frobnicate'\nsee 'hotpath --help'\n" },
     { { "--frob" }, "hotpath: unknown option '--frob'\nsee 'hotpath --help'\n" },
     { { "list", "--x" }, "hotpath: unknown option '--x'\nsee 'hotpath list --help'\n" },
@@ -144,6 +150,66 @@ describe("hotpath CLI", function()
     assert.truthy(has_line(out, "^    spec/fixtures/scenarios/nosuite%.lua: must return a suite"))
     assert.truthy(has_line(out, "^checked +%d"))
     assert.truthy(has_line(out, "^1 scenario%(s%), 2 failed$"))
+  end)
+
+  it("reports a scenario with a bad timeout as a load error and runs the other files", function()
+    local r = helper.cli { "run", FIX .. "badnumbers.lua", FIX .. "good.lua", "--runs", "1", "--warmup", "0", "--filter", "checked" }
+    assert.are.equal(1, r.exit_code)
+    assert.are.equal("", r.stderr)
+    assert.truthy(has_line(r.stdout, "^FAILED to load spec/fixtures/scenarios/badnumbers%.lua:$"), r.stdout)
+    assert.truthy(has_line(r.stdout, "^    spec/fixtures/scenarios/badnumbers%.lua: error while loading: spec/fixtures/scenarios/badnumbers%.lua:4: scenario 'negative timeout': field 'timeout' must be a positive number of seconds, got %-1$"), r.stdout)
+    assert.truthy(has_line(r.stdout, "^checked +%d"))
+  end)
+
+  it("measures ad-hoc commands, interleaved, with digests and ratios to the first", function()
+    local d = helper.tmpdir()
+    local r = helper.cli { "run", "--command", "printf abc", "--command", "sh -c 'printf \"a b\"'",
+      "--command", "printf abc | cat", "--shell", "--runs", "3", "--warmup", "0", "--export-json", d .. "/o.json" }
+    assert.are.equal(0, r.exit_code, r.stderr)
+    local out = r.stdout
+    assert.truthy(has_line(out, "^%[commands%]$"), out)
+    assert.truthy(has_line(out, "^printf abc +%d"), out)
+    assert.truthy(has_line(out, "^    output sha256:ba7816bf8f01cfea %(3 bytes%) not verified"), out)
+    assert.truthy(has_line(out, "^sh %-c 'printf \"a b\"' +%d"), out)
+    assert.truthy(has_line(out, "^    output sha256:c8687a08aa5d6ed2 %(3 bytes%) not verified"), out)
+    assert.truthy(has_line(out, "^printf abc | cat +%d"), out)
+    assert.truthy(has_line(out, "^    vs printf abc: %d+%.%d+x %+%- %d+%.%d%% %(median ratio of interleaved pairs of runs%)$"), out)
+    assert.truthy(has_line(out, "^3 scenario%(s%), 0 failed$"), out)
+    local doc = cjson.decode(helper.read(d .. "/o.json"))
+    assert.are.same({ "printf abc", "sh -c 'printf \"a b\"'", "printf abc | cat" }, doc.options.commands)
+    assert.is_true(doc.options.shell)
+    assert.are.equal(3, #doc.scenarios)
+    assert.are.equal("sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", doc.scenarios[3].output.digest)
+    assert.are.equal(3, #doc.scenarios[1].runs)
+    assert.are.equal("table", type(doc.warnings))
+    assert.are.equal("number", type(doc.noise.during.seconds))
+    helper.rmdir(d)
+  end)
+
+  it("splits --command without a shell: a pipe is an argument", function()
+    local r = helper.cli { "run", "--command", "printf %s| x", "--runs", "1", "--warmup", "0" }
+    assert.are.equal(0, r.exit_code, r.stderr)
+    -- printf %s "|" "x" prints "|x"
+    assert.truthy(has_line(r.stdout, "^    output sha256:[0-9a-f]+ %(2 bytes%) not verified"), r.stdout)
+  end)
+
+  it("fails a command that exits non-zero", function()
+    local r = helper.cli { "run", "--command", "sh -c 'exit 4'", "--runs", "1", "--warmup", "0" }
+    assert.are.equal(1, r.exit_code)
+    assert.truthy(has_line(r.stdout, "^    exited 4$"), r.stdout)
+  end)
+
+  it("runs any scenario that one of several --filter patterns matches, and --json is --export-json", function()
+    local d = helper.tmpdir()
+    local r = helper.cli { "run", FIX .. "good.lua", "--runs", "1", "--warmup", "0", "--filter", "checked", "--filter", "^good/echo$", "--json", d .. "/o.json" }
+    assert.are.equal(0, r.exit_code, r.stderr)
+    assert.truthy(has_line(r.stdout, "^checked +%d"))
+    assert.truthy(has_line(r.stdout, "^echo %(word=hello%) +%d"))
+    assert.is_false(has_line(r.stdout, "^repeat"))
+    local doc = cjson.decode(helper.read(d .. "/o.json"))
+    assert.are.same({ "checked", "^good/echo$" }, doc.options.filter)
+    assert.are.equal(2, #doc.scenarios)
+    helper.rmdir(d)
   end)
 
   it("fails on a missing path and on a filter that matches nothing", function()

@@ -67,6 +67,10 @@ describe("hotpath.proc.run", function()
     { { "ls", env = { 1 } }, "bad argument #1 to 'run' (env must map names to strings)" },
     { { "ls", digest = "crc" }, "bad argument #1 to 'run' (digest must be \"sha256\" or \"md5\")" },
     { { "ls", timout = 5 }, "bad argument #1 to 'run' (unknown option 'timout')" },
+    { { "ls", keep_stdout = "all" }, "bad argument #1 to 'run' (keep_stdout must be a boolean or a byte count)" },
+    { { "ls", keep_stderr = -1 }, "bad argument #1 to 'run' (keep_stderr must be a boolean or a byte count)" },
+    { { "ls", keep_stderr = 0.5 }, "bad argument #1 to 'run' (keep_stderr must be a boolean or a byte count)" },
+    { { "ls", report_fd = 1 }, "bad argument #1 to 'run' (report_fd must be a descriptor number from 3 to 255)" },
     { { argv = { "ls" }, "-l" }, "bad argument #1 to 'run' (unknown option [1])" },
     { { "ls", [3] = "x" }, "bad argument #1 to 'run' (unknown option [3])" },
   }
@@ -75,6 +79,20 @@ describe("hotpath.proc.run", function()
       local ok, err = pcall(proc.run, c[1])
       assert.is_false(ok)
       assert.are.equal(c[2], err)
+    end)
+  end
+
+  -- keep_stderr as the header documents it: true (all), false (none), a count (the last bytes)
+  local keeps = {
+    { true, ("e"):rep(20000) .. "\n" },
+    { false, "" },
+    { 4, "eee\n" },
+  }
+  for i, c in ipairs(keeps) do
+    it("keeps stderr as asked " .. i, function()
+      local r = assert(proc.run { "sh", "-c", "head -c 20000 /dev/zero | tr '\\0' e >&2; echo >&2", keep_stderr = c[1] })
+      assert.is_true(r.ok)
+      assert.are.equal(c[2], r.stderr or "")
     end)
   end
 

@@ -2,6 +2,7 @@
 # Runs every test of the project and prints one closing line "N passed, N failed":
 #   - the C tests (ASan+UBSan build in $BUILD/asan/tests/), each a TAP program, and the
 #     threaded ones again under ThreadSanitizer ($BUILD/tsan/tests/);
+#   - every fuzz target ($BUILD/fuzz/fuzzers/) for FUZZ_SMOKE seconds (tools/fuzz.sh);
 #   - the busted specs under Lua 5.4 and under LuaJIT, in TAP form.
 # A test program that crashes or prints no plan counts as one failure.
 set -u
@@ -43,6 +44,12 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
     ctests "$BUILD/asan/tests" asan
 # the threaded parts again under ThreadSanitizer (make test builds test_pool, test_http_load)
 TSAN_OPTIONS=halt_on_error=1:exitcode=66 ctests "$BUILD/tsan/tests" tsan
+
+# every libFuzzer target for FUZZ_SMOKE seconds (make fuzz runs them longer)
+if ls "$BUILD"/fuzz/fuzzers/fuzz_* > /dev/null 2>&1; then
+    sh tools/fuzz.sh "$BUILD/fuzz" "${FUZZ_SMOKE:-40}" tap > "$log/fuzz.tap" 2>&1
+    count "$log/fuzz.tap" ok "fuzz"
+fi
 
 export HOTPATH_BUILD="$here/$BUILD"
 for rt in lua5.4 luajit; do

@@ -21,21 +21,30 @@ options:
 
 local RUN_USAGE = [[
 usage: hotpath run [FILES|DIRS] [options]
+       hotpath run --command 'CMD' [--command 'CMD2' ...] [options]
 
 Runs each scenario's warm-up and counted runs, each in a fresh process of this interpreter
 (lua5.4 by default; start hotpath with luajit to measure LuaJIT), verifies every output, and
 prints best, median +- spread (MAD), wall, CPU and peak RSS, and ratios to reference figures.
+Scenarios of one suite run interleaved (A B A B ...). Warnings say when the machine was busy
+or the runs disagree (other processes' CPU, steal, swap, governor, spread, outliers).
 
 options:
-  --filter PATTERN    only scenarios whose "suite/name" matches the Lua pattern
+  --filter PATTERN    only scenarios whose "suite/name" matches the Lua pattern (may be given
+                      more than once: any match runs)
   --quick             the scenarios' quick sizes
   --runs N            counted runs per scenario (default 5, or the scenario's own)
   --warmup N          warm-up runs per scenario (default 1, or the scenario's own)
-  --json FILE         also write every run's raw figures and the machine info to FILE
+  --command CMD       measure a command instead of scenario files (repeatable; words split as
+                      a shell splits them, quotes and backslashes, but no shell runs); the
+                      others are compared with the first
+  --shell             run each --command with /bin/sh -c (pipes, globs, variables)
+  --export-json FILE  also write every run's raw figures, the warnings and the machine info to
+                      FILE (--json is the same)
   -h, --help          this text
 
 The exit status is 1 when a scenario fails (a run that raises, a failed verification, a
-timeout, a file that does not load), 2 for a usage error.
+timeout, a command that exits non-zero, a file that does not load), 2 for a usage error.
 ]]
 
 local LIST_USAGE = [[
@@ -49,8 +58,9 @@ local function fail_usage(msg, cmd)
   return 2
 end
 
--- Parses argv against a spec { flag = "value"|"number"|"bool" }. Returns opts, positionals or
--- nil, message.
+-- Parses argv against a spec { flag = "value"|"number"|"bool"|"list" } ("list": a value that
+-- may be given more than once, collected in order; "flag#key" names the option's key in opts,
+-- so that an alias shares it). Returns opts, positionals or nil, message.
 function cli.parse(argv, spec, first)
   local opts, pos = {}, {}
   local i = first or 1
@@ -82,6 +92,11 @@ function cli.parse(argv, spec, first)
           end
           v = n
         end
+        if kind == "list" then
+          local l = opts[key] or {}
+          l[#l + 1] = v
+          v = l
+        end
         opts[key] = v
       end
     else
@@ -93,8 +108,10 @@ function cli.parse(argv, spec, first)
 end
 
 local RUN_SPEC = {
-  ["--filter"] = "value", ["--quick"] = "bool", ["--runs"] = "number", ["--warmup"] = "number",
-  ["--json"] = "value", ["--help"] = "bool", ["-h"] = "bool", ["-h#key"] = "help",
+  ["--filter"] = "list", ["--quick"] = "bool", ["--runs"] = "number", ["--warmup"] = "number",
+  ["--export-json"] = "value", ["--json"] = "value", ["--json#key"] = "export-json",
+  ["--command"] = "list", ["--shell"] = "bool",
+  ["--help"] = "bool", ["-h"] = "bool", ["-h#key"] = "help",
 }
 
 local function default_paths(pos)
@@ -123,27 +140,40 @@ local function cmd_run(argv)
   if not opts then return fail_usage(pos, "run") end
   if opts.help then stdout:write(RUN_USAGE) return 0 end
   if opts.runs and opts.runs < 1 then return fail_usage("option '--runs' must be at least 1", "run") end
-  if opts.filter then
-    local ok, err = pcall(string.find, "", opts.filter)
-    if not ok then return fail_usage(format("bad --filter pattern '%s': %s", opts.filter, err), "run") end
+  for _, f in ipairs(opts.filter or {}) do
+    local ok, err = pcall(string.find, "", f)
+    if not ok then return fail_usage(format("bad --filter pattern '%s': %s", f, err), "run") end
+  end
+  local entries
+  if opts.command then
+    if #pos > 0 then return fail_usage("give either --command or scenario files, not both", "run") end
+    if opts.filter then return fail_usage("--filter selects scenarios of files; it does not apply to --command", "run") end
+    local err
+    entries, err = require("hotpath.commands").entries(opts.command, opts.shell)
+    if not entries then return fail_usage(err, "run") end
+  elseif opts.shell then
+    return fail_usage("--shell applies to --command", "run")
   end
   local runner = require "hotpath.runner"
   local info = require("hotpath.machine").info()
+  local paths = not entries and default_paths(pos) or nil
   local run = runner.run {
-    paths = default_paths(pos), filter = opts.filter, quick = opts.quick,
+    paths = paths, entries = entries, filter = opts.filter, quick = opts.quick,
     runs = opts.runs, warmup = opts.warmup, progress = progress_printer(),
   }
   local options = {
     runs = opts.runs or runner.DEFAULT_RUNS, warmup = opts.warmup or runner.DEFAULT_WARMUP,
-    quick = opts.quick or false, filter = opts.filter, paths = default_paths(pos),
+    quick = opts.quick or false, filter = opts.filter, paths = paths, commands = opts.command,
+    shell = opts.shell or nil,
   }
   stdout:write(require("hotpath.report.terminal").render(run, info, options), "\n")
   local summary = require("hotpath.report.summary").render(run, info)
   if summary then stdout:write("\n", summary, "\n") end
-  if opts.json then
-    local ok, err = require("hotpath.report.json").write(opts.json, run, info, options)
+  local out = opts["export-json"]
+  if out then
+    local ok, err = require("hotpath.report.json").write(out, run, info, options)
     if not ok then stderr:write("hotpath: ", err, "\n") return 1 end
-    stdout:write("raw figures: ", opts.json, "\n")
+    stdout:write("raw figures: ", out, "\n")
   end
   if #run.results == 0 and #run.errors == 0 then
     stderr:write("hotpath: no scenario matched\n")
@@ -153,7 +183,7 @@ local function cmd_run(argv)
 end
 
 local function cmd_list(argv)
-  local opts, pos = cli.parse(argv, { ["--help"] = "bool", ["-h"] = "bool", ["-h#key"] = "help", ["--filter"] = "value" }, 2)
+  local opts, pos = cli.parse(argv, { ["--help"] = "bool", ["-h"] = "bool", ["-h#key"] = "help", ["--filter"] = "list" }, 2)
   if not opts then return fail_usage(pos, "list") end
   if opts.help then stdout:write(LIST_USAGE) return 0 end
   local runner = require "hotpath.runner"

@@ -24,6 +24,13 @@ function machine.runtime()
   return _VERSION, "lua"
 end
 
+function machine.cores() return core.cpu_count() end
+
+-- The CPU frequency governor of cpu0, or nil where the kernel does not say (many VMs).
+function machine.governor()
+  return first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")
+end
+
 -- A table with cpu_model, cores, kernel, governor, memory_kb, runtime, runtime_kind, backend,
 -- hotpath, build (compiler and flags of the core).
 function machine.info()
@@ -34,7 +41,7 @@ function machine.info()
     cpu_model = match(cpuinfo, "model name%s*:%s*([^\n]+)") or match(cpuinfo, "Model%s*:%s*([^\n]+)") or "unknown",
     cores = core.cpu_count(),
     kernel = first_line("/proc/sys/kernel/osrelease") or "unknown",
-    governor = first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor") or "n/a",
+    governor = machine.governor() or "n/a",
     memory_kb = tonumber(match(meminfo, "MemTotal:%s*(%d+)")),
     runtime = runtime,
     runtime_kind = kind,

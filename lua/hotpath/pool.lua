@@ -78,9 +78,10 @@ local function outcome(ops, h)
   return ops.status(h)
 end
 
--- wait([timeout]): helps run the batch, then returns the results array; nil, msg, index if a
--- task failed; nil, "cancelled", nil, "canceled" if cancelled; nil, "timed out ...", nil,
--- "timeout" if the timeout (seconds) passed first (the batch keeps running).
+-- wait([timeout]): helps run the batch, then returns the results array (true for a batch made
+-- with results = false, which keeps none); nil, msg, index if a task failed; nil, "cancelled",
+-- nil, "canceled" if cancelled; nil, "timed out ...", nil, "timeout" if the timeout (seconds)
+-- passed first (the batch keeps running).
 function Future:wait(timeout)
   local h, ops = check_future(self, "wait")
   if timeout ~= nil and (type(timeout) ~= "number" or timeout ~= timeout or timeout < 0) then
@@ -91,7 +92,7 @@ function Future:wait(timeout)
   end
   local ok, msg, index, code = outcome(ops, h)
   if not ok then return nil, msg, index, code end
-  return ops.results(h)
+  return ops.results(h) or true
 end
 
 function Future:done()

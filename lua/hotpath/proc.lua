@@ -7,6 +7,7 @@
 --     cwd = "/dir",
 --     digest = "sha256",     -- or "md5": digest of stdout (r.digest), always counted (r.stdout_bytes)
 --     keep_stdout = true,    -- or a byte count: keep stdout in r.stdout
+--     keep_stderr = 8192,    -- the default; true keeps all of stderr, false none, N its last N bytes
 --   }
 --
 -- The command is started by the launcher hotpath-launch (csrc/proc/launch.h), so maxrss_kb is
@@ -14,7 +15,7 @@
 -- argv[1] is searched in the PATH of the command's environment.
 -- r: wall, user, sys (seconds), maxrss_kb, exited, exit_code, signal, timed_out, ok,
 -- status ("exited 0", "exited 3", "killed by signal 9", "timed out after 2 s"),
--- stdout_bytes, digest, stdout, stderr (its last 8 KiB). A program that cannot be started
+-- stdout_bytes, digest, stdout, stderr (its last keep_stderr bytes). A program that cannot be started
 -- returns nil, message, code; misuse (argv not a list of strings, ...) raises.
 local util = require "hotpath.util"
 local core = util.core
@@ -36,6 +37,16 @@ end
 -- Validates a run table and turns it into the binding's spec (see csrc/lua/lproc.c).
 -- Misuse raises at the caller of the API function that called spec.
 local function argerror(pos, fname, msg) util.argerror(pos, fname, msg, 3) end
+
+-- keep_stdout / keep_stderr: true (all of it), false (none), or a byte count; nil: dflt.
+-- Returns the byte count, or nil for anything else.
+local function keep_bytes(v, dflt)
+  if v == nil then return dflt end
+  if v == true then return KEEP_ALL end
+  if v == false then return 0 end
+  if type(v) ~= "number" or not (v >= 0) or v ~= math.floor(v) then return nil end
+  return v
+end
 
 local RUN_OPTS = { argv = true, timeout = true, cwd = true, stdin = true, env = true, digest = true,
   keep_stdout = true, keep_stderr = true, report_fd = true }
@@ -79,13 +90,14 @@ function proc.spec(t, fname, pos)
     spec.digest = proc.DIGESTS[t.digest]
     if not spec.digest then argerror(pos, fname, "digest must be \"sha256\" or \"md5\"") end
   end
-  local keep = t.keep_stdout
-  if keep == true then keep = KEEP_ALL end
-  if keep ~= nil and keep ~= false and (type(keep) ~= "number" or keep < 0) then
-    argerror(pos, fname, "keep_stdout must be a boolean or a byte count")
+  spec.keep_stdout = keep_bytes(t.keep_stdout, 0)
+  if not spec.keep_stdout then argerror(pos, fname, "keep_stdout must be a boolean or a byte count") end
+  spec.keep_stderr = keep_bytes(t.keep_stderr, 8192)
+  if not spec.keep_stderr then argerror(pos, fname, "keep_stderr must be a boolean or a byte count") end
+  if t.report_fd ~= nil and (type(t.report_fd) ~= "number" or t.report_fd < 3 or t.report_fd > 255
+      or t.report_fd ~= math.floor(t.report_fd)) then
+    argerror(pos, fname, "report_fd must be a descriptor number from 3 to 255")
   end
-  spec.keep_stdout = keep or 0
-  spec.keep_stderr = t.keep_stderr or 8192
   spec.report_fd = t.report_fd
   return spec
 end

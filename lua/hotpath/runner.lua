@@ -7,6 +7,7 @@ local scenario = require "hotpath.scenario"
 local serial = require "hotpath.serial"
 local stats = require "hotpath.stats"
 local proc = require "hotpath.proc"
+local noise = require "hotpath.noise"
 local clock = require("hotpath.util").core.clock
 
 local type, pairs, ipairs, format, tostring = type, pairs, ipairs, string.format, tostring
@@ -51,8 +52,19 @@ function runner.discover(paths)
   return files, errors
 end
 
+-- Whether id matches filter: nil (everything), a Lua pattern, or a list of them (any match).
+local function matches(id, filter)
+  if filter == nil then return true end
+  if type(filter) == "string" then return id:find(filter) ~= nil end
+  for _, f in ipairs(filter) do
+    if id:find(f) then return true end
+  end
+  return false
+end
+
 -- Loads files and lists their scenarios as entries { file, si, ci, suite, scenario, id }.
--- filter: a Lua pattern matched against "suite/scenario". Returns entries, errors.
+-- filter: a Lua pattern matched against "suite/scenario", or a list of them (any match).
+-- Returns entries, errors.
 function runner.collect(files, filter)
   local entries, errors = {}, {}
   for _, file in ipairs(files) do
@@ -63,7 +75,7 @@ function runner.collect(files, filter)
       for si, suite in ipairs(suites) do
         for ci, s in ipairs(suite.scenarios) do
           local id = suite.name .. "/" .. s.name
-          if not filter or id:find(filter) then
+          if matches(id, filter) then
             entries[#entries + 1] = { file = file, si = si, ci = ci, suite = suite.name, scenario = s, id = id }
           end
         end
@@ -260,6 +272,16 @@ local function counted_runs(res)
   return counted
 end
 
+-- The output digest of the counted runs: { digest, bytes, same = every run's agrees }, or nil.
+local function output_digest(runs)
+  local d = runs[1] and runs[1].digest
+  if not d then return nil end
+  for _, r in ipairs(runs) do
+    if r.digest ~= d or r.out_bytes ~= runs[1].out_bytes then return { same = false } end
+  end
+  return { digest = d, bytes = runs[1].out_bytes, same = true }
+end
+
 -- Runs the scenarios of one suite interleaved: every scenario's warm-up runs, then round after
 -- round one counted run of each (A B A B ...), so that a machine's slow minute hits all of them
 -- alike. A scenario stops at its first failing run.
@@ -289,6 +311,7 @@ function runner.run_group(entries, opts, ctx)
   for i, plan in ipairs(plans) do
     local res = plan.res
     res.summary = runner.summarize(counted_runs(res))
+    res.output = output_digest(counted_runs(res))
     if opts.progress then opts.progress("done", plan.e, res) end
     results[i] = res
     by_name[res.name] = res
@@ -312,13 +335,40 @@ end
 
 -- Runs everything, suite by suite. opts: paths, filter, quick, runs, warmup, progress.
 -- Returns { results = {...}, errors = {...}, ok = bool }.
+-- The CPU seconds of every run of the results (wait4's user + sys of each child).
+local function children_cpu(results)
+  local s = 0
+  for _, res in ipairs(results) do
+    for _, r in ipairs(res.runs) do s = s + (r.cpu or 0) end
+  end
+  return s
+end
+
+-- A quiet sample before the runs: the machine's counters around a short sleep of a child.
+local function quiet_sample()
+  local a = noise.snapshot(clock())
+  local r = proc.run { "sleep", "0.2" }
+  local b = noise.snapshot(clock())
+  return noise.window(a, b, r and (r.user + r.sys) or 0)
+end
+
+-- Runs everything, suite by suite. opts: paths (or entries: ready-made entries, as from
+-- runner.entries), filter (a list of Lua patterns: any match runs), quick, runs, warmup,
+-- progress, noise (false: no noise sampling). Returns { results = {...}, errors = {...},
+-- ok = bool, noise = { before, during, warnings } }.
 function runner.run(opts)
-  local files, errors = runner.discover(opts.paths)
-  local entries, load_errors = runner.collect(files, opts.filter)
-  for _, le in ipairs(load_errors) do errors[#errors + 1] = le end
+  local files, errors, entries = {}, {}, opts.entries
+  if not entries then
+    local load_errors
+    files, errors = runner.discover(opts.paths)
+    entries, load_errors = runner.collect(files, opts.filter)
+    for _, le in ipairs(load_errors) do errors[#errors + 1] = le end
+  end
   local child = package.searchpath("hotpath.child", package.path)
   local ctx = { interpreter = runner.interpreter(), child = child, env = child_env() }
   local results, ok = {}, #errors == 0
+  local before = opts.noise ~= false and #entries > 0 and quiet_sample() or nil
+  local s0 = noise.snapshot(clock())
   local i = 1
   while i <= #entries do
     local group, key = {}, entries[i].file .. "#" .. entries[i].si
@@ -331,7 +381,16 @@ function runner.run(opts)
       ok = ok and res.ok
     end
   end
-  return { results = results, errors = errors, ok = ok, files = files, entries = #entries }
+  local run = { results = results, errors = errors, ok = ok, files = files, entries = #entries }
+  if before then
+    local during = noise.window(s0, noise.snapshot(clock()), children_cpu(results))
+    local m = require("hotpath.machine")
+    run.noise = {
+      before = noise.rounded(before), during = noise.rounded(during),
+      warnings = noise.assess(before, during, m.cores(), m.governor(), results),
+    }
+  end
+  return run
 end
 
 return runner

@@ -52,6 +52,27 @@ local function check_verify(v, where)
   end
 end
 
+-- The numeric fields' ranges: timeout a positive finite number of seconds, runs a whole number
+-- of at least 1, warmup a whole number of at least 0 (NaN fails every comparison, so it fails).
+local NUMBERS = {
+  timeout = { min = 0, open = true, what = "a positive number of seconds" },
+  runs = { min = 1, int = true, what = "a whole number of at least 1" },
+  warmup = { min = 0, int = true, what = "a whole number of at least 0" },
+}
+
+local function check_numbers(def, where)
+  for k, r in pairs(NUMBERS) do
+    local v = def[k]
+    if v ~= nil then
+      local ok = v == v and v < math.huge and (r.open and v > r.min or not r.open and v >= r.min)
+        and (not r.int or v == math.floor(v))
+      if not ok then
+        error(format("%s: field '%s' must be %s, got %s", where, k, r.what, v == v and tostring(v) or "nan"), 3)
+      end
+    end
+  end
+end
+
 -- hp.scenario "name" { fields }
 function M.scenario(name)
   if type(name) ~= "string" or name == "" then
@@ -70,6 +91,7 @@ function M.scenario(name)
     if (def.run == nil) == (def.command == nil) then
       error(where .. ": exactly one of 'run' (Lua, timed in a child) or 'command' (an external program) is required", 2)
     end
+    check_numbers(def, where)
     if def.verify ~= nil then check_verify(def.verify, where) end
     local h = def.headline
     if h and (type(h.dimension) ~= "string" or type(h.workload) ~= "string" or (h.show ~= nil and type(h.show) ~= "table")) then

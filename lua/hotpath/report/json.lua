@@ -76,6 +76,8 @@ function M.write(path, run, info, options)
     ok = run.ok,
     errors = M.array(run.errors),
     scenarios = M.array(run.results),
+    noise = run.noise,
+    warnings = M.array(run.noise and run.noise.warnings or {}),
   }
   local f, err = io.open(path, "w")
   if not f then return nil, "cannot write JSON report: " .. err end

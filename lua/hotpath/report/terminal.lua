@@ -91,7 +91,13 @@ function M.scenario_lines(r)
   if t.outliers and #t.outliers > 0 then
     lines[#lines + 1] = format("    %d outlying run(s): more than 3 scaled MADs and 5 %% from the median", #t.outliers)
   end
-  if not r.verified then lines[#lines + 1] = "    output not verified (the scenario has no verify)" end
+  if not r.verified then
+    local d = r.output
+    -- 16 hex digits tell outputs apart on a terminal; the JSON has the whole digest
+    local what = d and (d.same and format("output %s (%d bytes)", d.digest:match("^[^:]*:" .. ("%x"):rep(16)) or d.digest, d.bytes or 0)
+      or "output differs between runs") or "output"
+    lines[#lines + 1] = "    " .. what .. " not verified (the scenario has no verify)"
+  end
   if r.vs_baseline then
     local b = r.vs_baseline
     lines[#lines + 1] = format("    vs %s: %s +- %.1f%% (median ratio of interleaved pairs of runs)", b.name, M.ratio(b.ratio), b.spread_pct)
@@ -154,6 +160,9 @@ function M.render(run, info, options)
     add("FAILED to load " .. e.file .. ":")
     add("    " .. tostring(e.error))
   end
+  local warnings = run.noise and run.noise.warnings or {}
+  if #warnings > 0 then add("") end
+  for _, w in ipairs(warnings) do add("warning: " .. w.message) end
   add("")
   add("best and median: time of run() (for commands, the process wall); wall, cpu: the whole child")
   add("process (wait4); peak RSS: its peak from the start of run() (reset after setup); RSS@run: its")

@@ -50,7 +50,9 @@ LDLIBS   := -lpthread -lm
 # Modules that need a library add it here (one line each).
 -include csrc/*/libs.mk
 
-CORE_C   := $(sort $(filter-out csrc/lua/%,$(wildcard csrc/*/*.c)))
+# csrc/proc/launcher.c is a program of its own (hotpath-launch), not core.
+LAUNCH_C := csrc/proc/launcher.c
+CORE_C   := $(sort $(filter-out csrc/lua/% $(LAUNCH_C),$(wildcard csrc/*/*.c)))
 CORE_CXX := $(sort $(filter-out csrc/lua/%,$(wildcard csrc/*/*.cpp)))
 BIND_C   := $(sort $(wildcard csrc/lua/*.c))
 JIT_C    := $(sort $(wildcard csrc/lua/jit/*.c))
@@ -72,6 +74,8 @@ LINKER   := $(if $(CORE_CXX),$(CXX),$(CC))
 LUA_ABI  := $(shell echo LUA_VERSION_NUM | $(CC) -E -P -include lua.h -I$(LUA_INCDIR) - 2>/dev/null | tail -n 1)
 
 LIB      := $(BUILD)/libhotpath.so
+# The launcher of measured programs (csrc/proc/launch.h), beside libhotpath.so.
+LAUNCH   := $(BUILD)/hotpath-launch
 CORE_SO  := $(BUILD)/lua54/hotpath/core.so
 # LuaJIT's one C module, hotpath.jitcore, for what FFI cannot do (well): JSON tables through the
 # C API (csrc/lua/jit/ljit.c) and worker Lua states for Lua-function pool tasks (LTASKS_C:
@@ -85,7 +89,7 @@ CDEF     := $(BUILD)/lua/hotpath/ffi/cdef.lua
 BUILDINFO = $(CC) $(shell $(CC) -dumpfullversion 2>/dev/null) $(CFLAGS) $(EXTRA_CFLAGS)
 
 .PHONY: all test bench asan tsan deps install install-luajit clean ctest specs fuzz fuzz-build fuzzers
-all: $(LIB) $(CDEF) $(if $(filter 504,$(LUA_ABI)),$(CORE_SO)) $(if $(HAVE_LUAJIT),$(JIT_SO))
+all: $(LIB) $(LAUNCH) $(CDEF) $(if $(filter 504,$(LUA_ABI)),$(CORE_SO)) $(if $(HAVE_LUAJIT),$(JIT_SO))
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -106,6 +110,15 @@ $(BUILD)/luajit/%.o: %.c
 	@mkdir -p $(@D)
 	$(call say,CC,$< (LuaJIT))
 	$(Q)$(CC) $(HP_CFLAGS) -fexceptions -DHP_LTASKS_JIT -I$(LUAJIT_INCDIR) -c $< -o $@
+
+# Static and without sanitizers or the caller's CFLAGS: what it touches before its fork is the
+# floor of every measured peak (about 250 kB static, 400 kB dynamic; doc/measurement.md). A
+# toolchain without a static libc gets the dynamic build.
+LAUNCH_FLAGS := -std=c11 -O2 $(WARN) -D_GNU_SOURCE -Icsrc $(filter -Werror,$(EXTRA_CFLAGS))
+$(LAUNCH): $(LAUNCH_C) csrc/proc/launch.h
+	@mkdir -p $(@D)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LAUNCH_FLAGS) -static -o $@ $(LAUNCH_C) 2>/dev/null || $(CC) $(LAUNCH_FLAGS) -o $@ $(LAUNCH_C)
 
 $(LIB): $(CORE_O)
 	$(call say,LD,$@)
@@ -137,7 +150,7 @@ $(CDEF): $(ABI_H) $(ABI_LIST) tools/gen_cdef.sh
 	$(call say,GEN,$@)
 	$(Q)sh tools/gen_cdef.sh $(ABI_H) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/tests/%: tests/c/%.c $(CORE_O) tests/c/tap.h
+$(BUILD)/tests/%: tests/c/%.c $(CORE_O) tests/c/tap.h | $(LAUNCH)
 	@mkdir -p $(@D)
 	$(call say,TEST,$@)
 	$(Q)$(LINKER) $(filter-out -MMD -MP,$(HP_CFLAGS)) -Itests/c -o $@ -x c $< -x none $(CORE_O) $(LDLIBS)
@@ -208,6 +221,7 @@ install: all
 	cd lua && find hotpath -name '*.lua' -exec install -D -m 644 {} $(DESTDIR)$(LUADIR)/{} \;
 	install -D -m 644 $(CDEF) $(DESTDIR)$(LUADIR)/hotpath/ffi/cdef.lua
 	install -D -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libhotpath.so
+	install -D -m 755 $(LAUNCH) $(DESTDIR)$(LIBDIR)/hotpath-launch
 	$(if $(filter 504,$(LUA_ABI)),install -D -m 755 $(CORE_SO) $(DESTDIR)$(LIBDIR)/hotpath/core.so)
 	$(if $(and $(INSTALL_JIT),$(HAVE_LUAJIT)),install -D -m 755 $(JIT_SO) $(DESTDIR)$(LIBDIR)/hotpath/jitcore.so)
 

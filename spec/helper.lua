@@ -49,5 +49,30 @@ function helper.read(path)
   return s
 end
 
+-- Makes this process hold mb MiB (every page touched) and free it again: afterwards its peak
+-- RSS (VmHWM) is at least that, and its current RSS is back near where it was. The state of a
+-- measuring process that once was large.
+function helper.hold_and_free(mb)
+  local n = mb * 1024 * 1024
+  if rawget(_G, "jit") then
+    local big = require("ffi").new("char[?]", n) -- zero-filled
+    big = nil
+  else
+    -- string.rep fills a buffer of the result's size, then copies it into the string: half
+    -- the size, held twice
+    local big = ("x"):rep(1024):rep(n / 2048)
+    big = nil
+  end
+  collectgarbage()
+  collectgarbage()
+end
+
+-- The limit of the peak-memory tests: a measured peak within 3 % or 300 kB of the program's
+-- own VmHWM, which it read itself; after_kb: what it may add after reading it (its exit).
+function helper.peak_close(own_kb, got_kb, after_kb)
+  local tol = math.max(300, own_kb * 0.03)
+  return got_kb >= own_kb - tol and got_kb <= own_kb + tol + (after_kb or 0)
+end
+
 package.loaded["helper"] = helper
 return helper

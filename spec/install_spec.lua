@@ -30,8 +30,10 @@ describe("install", function()
       assert.truthy(r.stdout:find("hotpath scm-1 is now installed in " .. tree, 1, true))
       -- from any directory, with the paths luarocks prints
       r = sh("eval \"$(luarocks --tree '" .. tree .. "' path)\" && cd / && lua5.4 -e '" ..
-        "local hp = require \"hotpath\"; io.write(hp.backend, \" \", hp.digest(hp.kernels.mandelbrot(200), \"md5\"))'", { cwd = src })
-      assert.are.equal("lua54 md5:cc65e64bd553ed18896de1dfe7fae3e5", r.stdout, r.stderr)
+        "local hp = require \"hotpath\"; io.write(hp.backend, \" \", hp.digest(hp.kernels.mandelbrot(200), \"md5\")); " ..
+        "local p = hp.proc.run { \"printf\", \"ran\", keep_stdout = true }; io.write(\" \", p.stdout, \" \", tostring(p.maxrss_kb > 0))'", { cwd = src })
+      -- proc.run needs the launcher, installed beside the library
+      assert.are.equal("lua54 md5:cc65e64bd553ed18896de1dfe7fae3e5 ran true", r.stdout, r.stderr)
       r = sh("cd / && '" .. tree .. "/bin/hotpath' --version")
       assert.is_true(r.ok, r.stderr)
       assert.truthy(r.stdout:match("^hotpath %d+%.%d+%.%d+ %(Lua 5%.4, lua54 backend%)\n"))
@@ -54,8 +56,10 @@ describe("install", function()
         "LUA_CPATH='" .. prefix .. "/lib/lua/5.1/?.so;;' luajit -e '" ..
         "local hp = require \"hotpath\"; io.write(hp.backend, \" \", hp.digest(hp.kernels.mandelbrot(200), \"md5\")); " ..
         "local p = hp.pool.new { threads = 2 }; " ..
-        "local r = p:map(function(x) return x * 2 end, { 1, 2, 3 }):wait(); io.write(\" \", r[1] + r[2] + r[3]); p:close()'")
-      assert.are.equal("luajit-ffi md5:cc65e64bd553ed18896de1dfe7fae3e5 12", r.stdout, r.stderr)
+        "local r = p:map(function(x) return x * 2 end, { 1, 2, 3 }):wait(); io.write(\" \", r[1] + r[2] + r[3]); p:close(); " ..
+        "local q = hp.proc.run { \"printf\", \"ran\", keep_stdout = true }; io.write(\" \", q.stdout, \" \", tostring(q.maxrss_kb > 0))'")
+      -- proc.run needs the launcher, installed beside libhotpath.so
+      assert.are.equal("luajit-ffi md5:cc65e64bd553ed18896de1dfe7fae3e5 12 ran true", r.stdout, r.stderr)
     end)
 
     it("embeds in nginx with the Lua module through FFI", function()

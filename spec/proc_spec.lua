@@ -1,5 +1,6 @@
 -- hotpath.proc: running commands in fresh processes, measured.
 local hp = require "hotpath"
+local helper = require "helper"
 local proc = hp.proc
 
 describe("hotpath.proc.run", function()
@@ -98,5 +99,35 @@ describe("hotpath.proc.run", function()
   it("reads its own RSS", function()
     assert.is_true(proc.rss_kb() > 0)
     assert.is_true(proc.rss_kb(nil, true) > 0)
+  end)
+
+  -- Spawned directly, a program inherited this process's peak RSS as the floor of its own
+  -- (the kernel records the replaced address space's peak at exec): after holding 300 MB,
+  -- every program reported 300 MB. Now each reports its own VmHWM, which it prints. The
+  -- Lua programs hold their megabytes in 1 MiB strings, collecting as they go, so that their
+  -- peak stays near the size (string.rep copies its buffer: one big string would peak twice).
+  describe("after this process held 300 MB", function()
+    lazy_setup(function() helper.hold_and_free(300) end)
+
+    local own_peak = {
+      { name = "small (sh)", min_mb = 0.3, argv = { "sh", "-c",
+        "while read -r k v rest; do case $k in VmHWM:) echo \"$v\";; esac; done < /proc/self/status" } },
+    }
+    for _, mb in ipairs { 50, 500 } do
+      own_peak[#own_peak + 1] = { name = mb .. " MB (lua5.4)", min_mb = mb, argv = { "lua5.4", "-e", string.format(
+        "local k, t = ('x'):rep(1024), {} for i = 1, %d do t[i] = k:rep(1024) if i %% 8 == 0 then collectgarbage() end end " ..
+        "local f = io.open('/proc/self/status') io.write(f:read('*a'):match('VmHWM:%%s*(%%d+)')) io.flush() os.exit(0)", mb) } }
+    end
+    for _, c in ipairs(own_peak) do
+      it("reports a program's own peak memory: " .. c.name, function()
+        assert.is_true(proc.rss_kb(nil, true) >= 300 * 1024, "this process's own peak is above 300 MB")
+        local r = assert(proc.run { argv = c.argv, keep_stdout = true, timeout = 60 })
+        assert.is_true(r.ok, r.status .. " " .. r.stderr)
+        local own = tonumber(r.stdout)
+        assert.is_true(own >= c.min_mb * 1024, "it touched what it should: " .. r.stdout)
+        assert.is_true(helper.peak_close(own, r.maxrss_kb),
+          string.format("own VmHWM %d kB, reported %d kB", own, r.maxrss_kb))
+      end)
+    end
   end)
 end)

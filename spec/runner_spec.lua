@@ -1,6 +1,8 @@
 -- The pieces behind `hotpath run`: the scenario DSL, statistics, the child's report format,
 -- the JSON report encoder.
 local hp = require "hotpath"
+local helper = require "helper"
+local runner = require "hotpath.runner"
 local stats = require "hotpath.stats"
 local serial = require "hotpath.serial"
 local scenario = require "hotpath.scenario"
@@ -187,4 +189,27 @@ describe("report.summary", function()
     local tail = "\nD          W         1,000 ms       -                10 ms\nquick sizes: published figures shown, not compared"
     assert.are.equal(tail, out:sub(-#tail))
   end)
+end)
+
+-- A Lua run's peak RSS is read by the parent from wait4; the child resets its own peak after
+-- setup (clear_refs), but the floor the kernel recorded at exec stayed: the parent's peak,
+-- which the re-executed interpreter inherited when it was spawned directly. Now the run's
+-- peak is the child's own VmHWM since the reset: hwm_kb, which it reads right after run, plus
+-- what sending its report and exiting add (0.2 to 0.5 MB under Lua 5.4: code pages of the
+-- exit path count as resident too), so up to 1 MB more is allowed.
+describe("peak memory of a Lua run", function()
+  lazy_setup(function() helper.hold_and_free(300) end)
+
+  for _, c in ipairs { { "idle", 0 }, { "holds 50 MB", 50 } } do
+    it("is the child's own after the parent held 300 MB: " .. c[1], function()
+      assert.is_true(hp.proc.rss_kb(nil, true) >= 300 * 1024, "this process's own peak is above 300 MB")
+      local out = runner.run { paths = { "spec/fixtures/scenarios/peak.lua" }, filter = "^peak/" .. c[1] .. "$", runs = 1, warmup = 0 }
+      local rec = out.results[1].runs[1]
+      assert.is_true(rec.ok, rec.error)
+      assert.are.equal(c[2], rec.metrics.held_mb)
+      assert.is_true(rec.hwm_kb >= c[2] * 1024)
+      assert.is_true(helper.peak_close(rec.hwm_kb, rec.maxrss_kb, 1024),
+        string.format("child's own VmHWM %d kB, reported %d kB", rec.hwm_kb, rec.maxrss_kb))
+    end)
+  end
 end)

@@ -1,11 +1,15 @@
-/* Process measurement: spawn without a shell, pump stdin/stdout/stderr/report through one
- * poll loop, enforce the time limit, reap with wait4 for the child's own rusage. */
+/* Process measurement: start the program through the launcher (launch.h) without a shell,
+ * pump stdin/stdout/stderr/report through one poll loop, and take the program's own rusage,
+ * status and time-limit verdict from the launcher, which reaps it with wait4. */
 #include "proc/proc.h"
 #include "common/common.h"
 #include "common/digest.h"
 #include "common/error.h"
+#include "proc/launch.h"
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -136,20 +140,79 @@ static int child_exited(int pid)
     return si.si_pid != 0;
 }
 
-/* ---- spawn -------------------------------------------------------------------------------- */
+/* ---- the launcher ------------------------------------------------------------------------- */
 
-/* Starts the child with its pipes in place. On success *pid is set and the child-side pipe
- * ends are still open (the caller closes them). */
-static int spawn(const hp_proc_spec *spec, int in[2], int out[2], int err[2], int rep[2],
-                 int *pid, char **errmsg)
+/* Puts in buf (cap bytes) the absolute path of the launcher program (launch.h): the one
+ * $HOTPATH_LAUNCHER names, else hotpath-launch beside the object that holds this code. That
+ * object is libhotpath.so, which sits beside the launcher (build/ in the source tree, LIBDIR
+ * installed); or the Lua 5.4 module core.so, one folder down when installed
+ * (LIBDIR/hotpath/) and two in the build tree (build/lua54/hotpath/); or a C test program
+ * (build/tests/), one down. So DIR, DIR/.. and DIR/../.. are tried in that order. Returns 0,
+ * or -1 with the reason in buf. */
+static int find_launcher(char *buf, size_t cap)
 {
+    const char *env = getenv("HOTPATH_LAUNCHER");
+    if (env && env[0]) {
+        if (realpath(env, buf) && access(buf, X_OK) == 0)
+            return 0;
+        snprintf(buf, cap, "HOTPATH_LAUNCHER=%s is not an executable file", env);
+        return -1;
+    }
+    char obj[PATH_MAX];
+    Dl_info info;
+    /* dladdr names the main program by its argv[0], which may be relative: realpath, or the
+     * kernel's own link when that fails */
+    if (!(dladdr((void *)find_launcher, &info) && info.dli_fname && info.dli_fname[0] &&
+          realpath(info.dli_fname, obj))) {
+        ssize_t n = readlink("/proc/self/exe", obj, sizeof obj - 1);
+        obj[n > 0 ? n : 0] = 0;
+    }
+    char *slash = strrchr(obj, '/');
+    if (slash)
+        *slash = 0;
+    static const char *const up[] = { "", "/..", "/../.." };
+    for (size_t i = 0; i < sizeof up / sizeof up[0]; i++) {
+        char cand[PATH_MAX + 32];
+        snprintf(cand, sizeof cand, "%s%s/" HP_LAUNCH_NAME, obj, up[i]);
+        if (access(cand, X_OK) == 0 && realpath(cand, buf))
+            return 0;
+    }
+    snprintf(buf, cap, HP_LAUNCH_NAME " not found beside %s (set HOTPATH_LAUNCHER to its path)",
+             obj[0] ? obj : "this library");
+    return -1;
+}
+
+/* Starts the launcher with the program's pipes in place (launch.h: stdio on 0..2, the report
+ * pipe on its fd, ctl[1] on ctlfd). On success *pid is the launcher's and the child-side pipe
+ * ends are still open (the caller closes them). */
+static int spawn(const hp_proc_spec *spec, const char *launcher, int in[2], int out[2],
+                 int err[2], int rep[2], int ctl[2], int *pid, char **errmsg)
+{
+    size_t n = 0;
+    while (spec->argv[n])
+        n++;
+    int ctlfd = spec->report_fd == 3 ? 4 : 3;
+    char fdarg[16], limit[32];
+    snprintf(fdarg, sizeof fdarg, "%d", ctlfd);
+    snprintf(limit, sizeof limit, "%.17g", spec->timeout > 0 ? spec->timeout : 0.0);
+    char **env = build_env(spec->env);
+    const char **argv = malloc((n + 5) * sizeof *argv);
+    if (!env || !argv) {
+        free(env);
+        free(argv);
+        return hp_err(errmsg, HP_ENOMEM, "out of memory");
+    }
+    argv[0] = launcher;
+    argv[1] = fdarg;
+    argv[2] = limit;
+    argv[3] = "--";
+    memcpy(argv + 4, spec->argv, (n + 1) * sizeof *argv);
+
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t at;
-    char **env = build_env(spec->env);
-    if (!env)
-        return hp_err(errmsg, HP_ENOMEM, "out of memory");
     posix_spawn_file_actions_init(&fa);
     posix_spawnattr_init(&at);
+    /* every source fd is >= 10 (pipe_high), so no dup2 below overwrites another's source */
     posix_spawn_file_actions_adddup2(&fa, in[0], 0);
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     if (err[1] >= 0)
@@ -158,10 +221,12 @@ static int spawn(const hp_proc_spec *spec, int in[2], int out[2], int err[2], in
         posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
     if (rep[1] >= 0)
         posix_spawn_file_actions_adddup2(&fa, rep[1], spec->report_fd);
+    posix_spawn_file_actions_adddup2(&fa, ctl[1], ctlfd);
     if (spec->cwd)
         posix_spawn_file_actions_addchdir_np(&fa, spec->cwd);
-    /* Own process group, so a timeout kills grandchildren too; default signal handling and an
-     * empty mask, whatever the embedding program (nginx ignores SIGPIPE) has set. */
+    /* Own process group (the program gets its own from the launcher); default signal handling
+     * and an empty mask, whatever the embedding program (nginx ignores SIGPIPE) has set: the
+     * program inherits both through the launcher's fork and exec. */
     sigset_t none, all;
     sigemptyset(&none);
     sigfillset(&all);
@@ -173,16 +238,49 @@ static int spawn(const hp_proc_spec *spec, int in[2], int out[2], int err[2], in
     posix_spawnattr_setsigmask(&at, &none);
     posix_spawnattr_setsigdefault(&at, &all);
     pid_t p;
-    int rc = posix_spawnp(&p, spec->argv[0], &fa, &at, (char *const *)spec->argv, env);
+    int rc = posix_spawn(&p, launcher, &fa, &at, (char *const *)argv, env);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
     free(env);
+    free(argv);
     if (rc != 0) {
         errno = rc;
+        /* a missing cwd fails here, in the launcher's chdir */
         return hp_err_errno(errmsg, "cannot run '%s'", spec->argv[0]);
     }
     *pid = (int)p;
     return HP_OK;
+}
+
+/* Reads from the launcher's ctl pipe into buf (cap bytes, *len used) until it holds `lines`
+ * newlines or the pipe ends. Blocks. */
+static void read_ctl(int fd, char *buf, size_t cap, size_t *len, int lines)
+{
+    for (;;) {
+        int have = 0;
+        for (size_t i = 0; i < *len; i++)
+            have += buf[i] == '\n';
+        if (have >= lines || *len + 1 >= cap)
+            break;
+        ssize_t k = read(fd, buf + *len, cap - 1 - *len);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        *len += (size_t)k;
+    }
+    buf[*len] = 0;
+}
+
+/* Reaps the launcher (and with it, the measured program's last trace). Blocks. */
+static int reap(int pid)
+{
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0) {
+        if (errno != EINTR)
+            return -1;
+    }
+    return st;
 }
 
 /* ---- the loop ----------------------------------------------------------------------------- */
@@ -196,11 +294,15 @@ int hp_proc_run(const hp_proc_spec *spec, hp_proc_result *res, char **errmsg)
         return hp_err(errmsg, HP_EINVAL, "argv must name a program");
     if (spec->report_fd != 0 && (spec->report_fd < 3 || spec->report_fd > 9))
         return hp_err(errmsg, HP_EINVAL, "report_fd must be between 3 and 9");
+    char launcher[PATH_MAX];
+    if (find_launcher(launcher, sizeof launcher) != 0)
+        return hp_err(errmsg, HP_ESYS, "%s", launcher);
 
     int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, rep[2] = { -1, -1 };
+    int ctl[2] = { -1, -1 };
     int rc = HP_OK;
     if (pipe_high(in) || pipe_high(out) || (spec->keep_stderr && pipe_high(err)) ||
-        (spec->report_fd && pipe_high(rep))) {
+        (spec->report_fd && pipe_high(rep)) || pipe_high(ctl)) {
         rc = hp_err_errno(errmsg, "pipe");
         goto done;
     }
@@ -218,30 +320,47 @@ int hp_proc_run(const hp_proc_spec *spec, hp_proc_result *res, char **errmsg)
     pthread_sigmask(SIG_BLOCK, &pipeset, &oldmask);
     sigpending(&pending_before);
 
-    double t0 = hp_clock_monotonic();
-    int pid = 0;
-    rc = spawn(spec, in, out, err, rep, &pid, errmsg);
+    int pid = 0, prog = 0, e = 0;
+    char cbuf[256];
+    size_t clen = 0;
+    rc = spawn(spec, launcher, in, out, err, rep, ctl, &pid, errmsg);
     close_fd(&in[0]);
     close_fd(&out[1]);
     close_fd(&err[1]);
     close_fd(&rep[1]);
+    close_fd(&ctl[1]);
+    if (rc == HP_OK) {
+        /* the launcher says once the program runs, or why it could not start it */
+        read_ctl(ctl[0], cbuf, sizeof cbuf, &clen, 1);
+        if (sscanf(cbuf, HP_LAUNCH_STARTED, &prog) != 1 || prog <= 0) {
+            int st = reap(pid);
+            if (sscanf(cbuf, HP_LAUNCH_FAILED, &e) == 1) {
+                errno = e;
+                rc = hp_err_errno(errmsg, "cannot run '%s'", spec->argv[0]);
+            } else {
+                rc = hp_err(errmsg, HP_ESYS, "cannot run '%s': " HP_LAUNCH_NAME " (%s) failed (status %d)",
+                            spec->argv[0], launcher, st);
+            }
+        }
+    }
     if (rc != HP_OK) {
         free(so.data);
         free(se.data);
         free(sr.data);
         goto unmask;
     }
-    res->pid = pid;
+    res->pid = prog;
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     size_t in_off = 0, in_len = spec->stdin_data ? spec->stdin_len : 0;
     if (in_len == 0)
         close_fd(&in[1]);
     else
         fcntl(in[1], F_SETFL, fcntl(in[1], F_GETFL) | O_NONBLOCK);
-    double deadline = spec->timeout > 0 ? t0 + spec->timeout : 0;
-    int exited = 0, killed = 0;
+    int exited = 0;
     char buf[CHUNK];
 
+    /* The launcher enforces the time limit and reaps the program; this loop pumps the pipes
+     * until the launcher has exited and what the program wrote is drained. */
     for (;;) {
         struct pollfd pf[S_N];
         int fds[S_N] = { in[1], out[0], err[0], rep[0], exited ? -1 : pidfd };
@@ -254,22 +373,11 @@ int hp_proc_run(const hp_proc_spec *spec, hp_proc_result *res, char **errmsg)
         }
         if (exited && !any)
             break;
-        int wait_ms = -1;
-        if (exited)
-            wait_ms = 0; /* only drain what is already buffered */
-        else {
-            if (pidfd < 0)
-                wait_ms = 10;
-            if (deadline && !killed) {
-                double left = deadline - hp_clock_monotonic();
-                int ms = left <= 0 ? 0 : (int)(left * 1000) + 1;
-                if (wait_ms < 0 || ms < wait_ms)
-                    wait_ms = ms;
-            }
-        }
+        int wait_ms = exited ? 0 : (pidfd < 0 ? 10 : -1); /* exited: only drain what is buffered */
         int n = poll(pf, S_N, wait_ms);
         if (n < 0 && errno != EINTR) {
             rc = hp_err_errno(errmsg, "poll");
+            kill(-prog, SIGKILL);
             kill(-pid, SIGKILL);
             break;
         }
@@ -301,28 +409,30 @@ int hp_proc_run(const hp_proc_spec *spec, hp_proc_result *res, char **errmsg)
             break;
         if (!exited)
             exited = pidfd >= 0 ? (n > 0 && pf[S_PID].revents != 0) : child_exited(pid);
-        if (!exited && deadline && !killed && hp_clock_monotonic() >= deadline) {
-            kill(-pid, SIGKILL);
-            kill(pid, SIGKILL);
-            killed = 1;
-            res->timed_out = 1;
-        }
     }
 
-    struct rusage ru;
-    int status = 0;
-    while (wait4(pid, &status, 0, &ru) < 0) {
-        if (errno != EINTR) {
-            memset(&ru, 0, sizeof ru);
-            if (rc == HP_OK)
-                rc = hp_err_errno(errmsg, "wait4");
-            break;
-        }
+    int lst = reap(pid);
+    read_ctl(ctl[0], cbuf, sizeof cbuf, &clen, 2);
+    const char *second = strchr(cbuf, '\n');
+    int status = 0, timed_out = 0;
+    long long user_us = 0, sys_us = 0, maxrss = 0, wall_ns = 0;
+    if (!second || sscanf(second + 1, HP_LAUNCH_RESULT, &status, &timed_out, &user_us, &sys_us,
+                          &maxrss, &wall_ns) != 6) {
+        /* the launcher was killed (by the program, say): the program is orphaned, and its
+         * figures are lost */
+        kill(-prog, SIGKILL);
+        if (rc == HP_OK && WIFSIGNALED(lst))
+            rc = hp_err(errmsg, HP_EFAILED, HP_LAUNCH_NAME " was killed by signal %d while '%s' ran",
+                        WTERMSIG(lst), spec->argv[0]);
+        else if (rc == HP_OK)
+            rc = hp_err(errmsg, HP_EFAILED, HP_LAUNCH_NAME " ended without a result while '%s' ran",
+                        spec->argv[0]);
     }
-    res->wall = hp_clock_monotonic() - t0;
-    res->user = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6;
-    res->sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-    res->maxrss_kb = ru.ru_maxrss;
+    res->wall = (double)wall_ns * 1e-9;
+    res->user = (double)user_us * 1e-6;
+    res->sys = (double)sys_us * 1e-6;
+    res->maxrss_kb = maxrss;
+    res->timed_out = timed_out;
     if (WIFEXITED(status)) {
         res->exited = 1;
         res->exit_code = WEXITSTATUS(status);
@@ -350,6 +460,7 @@ done:
     close_fd(&out[0]); close_fd(&out[1]);
     close_fd(&err[0]); close_fd(&err[1]);
     close_fd(&rep[0]); close_fd(&rep[1]);
+    close_fd(&ctl[0]); close_fd(&ctl[1]);
     return rc;
 }
 

@@ -9,7 +9,8 @@
 #pragma GCC visibility push(default)
 
 typedef struct hp_proc_spec {
-    const char *const *argv;  /* NULL-terminated; argv[0] is searched in PATH */
+    const char *const *argv;  /* NULL-terminated; argv[0] is searched in the PATH of the
+                                 child's environment */
     const char *const *env;   /* NULL-terminated "NAME=value" set on top of the current
                                  environment (same NAME replaces), or NULL */
     const char *cwd;          /* working directory of the child, or NULL */
@@ -25,9 +26,10 @@ typedef struct hp_proc_spec {
 } hp_proc_spec;
 
 typedef struct hp_proc_result {
-    double wall;              /* seconds, spawn to reap, monotonic clock */
+    double wall;              /* seconds, fork to reap, monotonic clock */
     double user, sys;         /* CPU seconds of the child and its reaped descendants */
-    int64_t maxrss_kb;        /* peak resident set size (wait4's ru_maxrss) */
+    int64_t maxrss_kb;        /* peak resident set size (wait4's ru_maxrss): the program's
+                                 own, floor ~256 kB (doc/measurement.md) */
     int pid;
     int exited;               /* 1: exited normally with exit_code */
     int exit_code;
@@ -43,12 +45,16 @@ typedef struct hp_proc_result {
     size_t report_len;
 } hp_proc_result;
 
-/* Runs spec->argv to completion (or to its time limit) and fills *res. Blocks the calling
- * thread; never raises; spawns no shell. Returns HP_OK whenever the child ran, whatever its
- * exit status (see res->exited, res->signal, res->timed_out); HP_ESYS with a message when it
- * could not be started (missing program: "cannot run 'x': No such file or directory");
- * HP_EINVAL for an empty argv or a bad report_fd. res is zeroed first and must be released
- * with hp_proc_result_free, on success or failure alike. */
+/* Runs spec->argv to completion (or to its time limit) and fills *res. The program is started
+ * by the launcher hotpath-launch (proc/launch.h; found beside the library or at
+ * $HOTPATH_LAUNCHER), so that its peak RSS is its own, not this process's (doc/measurement.md).
+ * Blocks the calling thread; never raises; spawns no shell. Returns HP_OK whenever the child
+ * ran, whatever its exit status (see res->exited, res->signal, res->timed_out); HP_ESYS with a
+ * message when it could not be started (missing program: "cannot run 'x': No such file or
+ * directory"; no launcher: "hotpath-launch not found beside DIR (...)"); HP_EFAILED when the
+ * launcher died before reporting (the program's group is then killed); HP_EINVAL for an empty
+ * argv or a bad report_fd. res is zeroed first and must be released with
+ * hp_proc_result_free, on success or failure alike. */
 int hp_proc_run(const hp_proc_spec *spec, hp_proc_result *res, char **errmsg);
 void hp_proc_result_free(hp_proc_result *res);
 

@@ -1,8 +1,9 @@
 -- The child side of a timed run: `<interpreter> child.lua FILE SUITE SCENARIO MODE`.
 -- Loads the scenario file afresh, runs setup untimed, records RSS, times run with the
 -- monotonic clock, verifies the output, and writes one report to fd $HOTPATH_REPORT_FD.
--- The parent reads wall, CPU and peak RSS of this whole process from wait4; the peak is reset
--- after setup, so it covers run() (and what setup left resident).
+-- The parent reads wall, CPU and peak RSS of this whole process from wait4 (through the
+-- launcher, csrc/proc/launch.h); the peak is reset after setup, so it covers run() (and what
+-- setup left resident), the report and the exit.
 local hp = require "hotpath"
 local scenario = require "hotpath.scenario"
 local serial = require "hotpath.serial"
@@ -47,7 +48,8 @@ local function main()
   -- The peak RSS the parent reads from wait4 should be the run's, not setup's (generating a
   -- 25 MB input must not count as the kernel's memory): writing 5 to clear_refs resets the
   -- kernel's high-water mark, which wait4's ru_maxrss reports at exit. What setup held
-  -- stays resident and counted.
+  -- stays resident and counted. (The other part of ru_maxrss, the peak recorded at exec, is
+  -- the launcher's few hundred kB: doc/measurement.md.)
   report.setup_hwm_kb = rss_kb(0, 1)
   local cr = io.open("/proc/self/clear_refs", "w")
   if cr then

@@ -10,6 +10,9 @@
 --     keep_stderr = 8192,    -- the default; true keeps all of stderr, false none, N its last N bytes
 --   }
 --
+-- The command is started by the launcher hotpath-launch (csrc/proc/launch.h), so maxrss_kb is
+-- the program's own peak RSS whatever this process holds (floor ~256 kB; doc/measurement.md);
+-- argv[1] is searched in the PATH of the command's environment.
 -- r: wall, user, sys (seconds), maxrss_kb, exited, exit_code, signal, timed_out, ok,
 -- status ("exited 0", "exited 3", "killed by signal 9", "timed out after 2 s"),
 -- stdout_bytes, digest, stdout, stderr (its last keep_stderr bytes). A program that cannot be started

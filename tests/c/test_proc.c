@@ -1,5 +1,5 @@
 /* Process measurement: exit codes, signals, stdin/stdout, digests, time limits, missing
- * programs, environment, report pipe. Background processes: start, stop (SIGTERM, then
+ * programs, environment, report pipe, peak memory that is the program's own. Background processes: start, stop (SIGTERM, then
  * SIGKILL), the wait status it returns, pids that are not ours, missing programs. */
 #include "common/common.h"
 #include "common/digest.h"
@@ -7,9 +7,11 @@
 #include "proc/spawn.h"
 #include "tap.h"
 
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +36,25 @@ static int became(int pid, const char *name)
             if (ok)
                 return 1;
         }
+        struct timespec ts = { 0, 10000000 };
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+/* 1 once pid is gone or a zombie (polled for at most 5 s), else 0. */
+static int became_gone(int pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    for (int i = 0; i < 500; i++) {
+        FILE *f = fopen(path, "r");
+        if (!f)
+            return 1;
+        int zombie = fgets(line, sizeof line, f) && strstr(line, ") Z ") != NULL;
+        fclose(f);
+        if (zombie)
+            return 1;
         struct timespec ts = { 0, 10000000 };
         nanosleep(&ts, NULL);
     }
@@ -94,8 +115,119 @@ static void background(char **err)
     }
 }
 
-int main(void)
+/* `test_proc touch MB`: touches MB MiB, prints its own peak (VmHWM, KiB) and leaves at once
+ * (_exit: no leak check or cleanup after the print may raise the peak). */
+static int touch_main(const char *mb)
 {
+    size_t n = (size_t)strtoul(mb, NULL, 10) << 20;
+    char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        _exit(2);
+    for (size_t i = 0; i < n; i += 4096)
+        p[i] = 1;
+    printf("%lld\n", (long long)hp_proc_rss_kb(0, 1));
+    fflush(stdout);
+    _exit(0);
+}
+
+/* The peak a measured program reports is its own VmHWM (within 3 % or 300 kB), though this
+ * process held 300 MB before: spawned directly, every program inherited that as its floor. */
+static void peaks(char **err)
+{
+    size_t big = 300u << 20;
+    char *p = mmap(NULL, big, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(p != MAP_FAILED, "300 MB mapped");
+    if (p == MAP_FAILED)
+        return;
+    for (size_t i = 0; i < big; i += 4096)
+        p[i] = 1;
+    munmap(p, big);
+    CHECK(hp_proc_rss_kb(0, 1) >= 300 * 1024, "this process's own peak is above 300 MB");
+    char exe[PATH_MAX];
+    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[k > 0 ? k : 0] = 0;
+    static const char *const loop =
+        "while read -r k v rest; do case $k in VmHWM:) echo \"$v\";; esac; done < /proc/self/status";
+    struct {
+        const char *name;
+        const char *argv[4];
+        long long min_kb;
+    } cases[] = {
+        { "small (sh reading its status)", { "sh", "-c", loop, NULL }, 300 },
+        { "medium (50 MB)", { exe, "touch", "50", NULL }, 50 * 1024 },
+        { "large (500 MB)", { exe, "touch", "500", NULL }, 500 * 1024 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        hp_proc_result r;
+        hp_proc_spec s = { .keep_stdout = 64, .timeout = 60 };
+        char what[160];
+        int rc = run(cases[i].argv, &s, &r, err);
+        snprintf(what, sizeof what, "%s runs", cases[i].name);
+        CHECK(rc == HP_OK && r.exited && r.exit_code == 0 && r.stdout_len > 0, what);
+        long long own = r.stdout_data ? strtoll(r.stdout_data, NULL, 10) : 0;
+        long long tol = own * 3 / 100 > 300 ? own * 3 / 100 : 300;
+        snprintf(what, sizeof what, "%s: it touched what it should", cases[i].name);
+        CHECK(own >= cases[i].min_kb, what);
+        snprintf(what, sizeof what, "%s: peak within 3 %% or 300 kB of its own VmHWM", cases[i].name);
+        CHECK(llabs((long long)r.maxrss_kb - own) <= tol, what);
+        printf("# %s: own VmHWM %lld kB, reported %lld kB\n", cases[i].name, own, (long long)r.maxrss_kb);
+        hp_proc_result_free(&r);
+    }
+}
+
+/* The launcher (proc/launch.h): found through $HOTPATH_LAUNCHER too; refuses to run by hand
+ * without its arguments; a launcher killed by its program is an error, and the program dies. */
+static void launcher(char **err)
+{
+    char exe[PATH_MAX], path[PATH_MAX + 32];
+    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[k > 0 ? k : 0] = 0;
+    char *slash = strrchr(exe, '/');
+    if (slash)
+        *slash = 0;
+    snprintf(path, sizeof path, "%s/../hotpath-launch", exe);
+    hp_proc_result r;
+    {
+        const char *argv[] = { path, NULL };
+        hp_proc_spec s = { .keep_stderr = 1000 };
+        CHECK(run(argv, &s, &r, err) == HP_OK && r.exited && r.exit_code == 2, "the launcher by hand: exit 2");
+        CHECK(r.stderr_len > 7 && memcmp(r.stderr_data, "usage: ", 7) == 0, "and its usage on stderr");
+        hp_proc_result_free(&r);
+    }
+    {
+        setenv("HOTPATH_LAUNCHER", path, 1);
+        const char *argv[] = { "printf", "via env", NULL };
+        hp_proc_spec s = { .keep_stdout = 100 };
+        CHECK(run(argv, &s, &r, err) == HP_OK && r.stdout_len == 7 && memcmp(r.stdout_data, "via env", 7) == 0,
+              "HOTPATH_LAUNCHER names the launcher");
+        hp_proc_result_free(&r);
+        setenv("HOTPATH_LAUNCHER", "/nonexistent/launch", 1);
+        CHECK(run(argv, &s, &r, err) == HP_ESYS, "HOTPATH_LAUNCHER naming nothing: HP_ESYS");
+        CHECK_STR(*err, "HOTPATH_LAUNCHER=/nonexistent/launch is not an executable file", "and its message");
+        hp_free(*err);
+        *err = NULL;
+        hp_proc_result_free(&r);
+        unsetenv("HOTPATH_LAUNCHER");
+    }
+    {
+        /* the program kills the launcher (its parent), then would sleep 30 s holding stdout */
+        const char *argv[] = { "sh", "-c", "kill -KILL $PPID; exec sleep 30", NULL };
+        hp_proc_spec s = { .timeout = 60 };
+        double t0 = hp_clock_monotonic();
+        CHECK(run(argv, &s, &r, err) == HP_EFAILED, "launcher killed: HP_EFAILED");
+        CHECK_STR(*err, "hotpath-launch was killed by signal 9 while 'sh' ran", "and its message");
+        CHECK(hp_clock_monotonic() - t0 < 20, "without waiting for the orphaned program");
+        CHECK(r.pid > 0 && became_gone(r.pid), "whose process group was killed");
+        hp_free(*err);
+        *err = NULL;
+        hp_proc_result_free(&r);
+    }
+}
+
+int main(int argc, char **args)
+{
+    if (argc == 3 && strcmp(args[1], "touch") == 0)
+        return touch_main(args[2]);
     hp_proc_result r;
     char *err = NULL;
 
@@ -194,6 +326,8 @@ int main(void)
         err = NULL;
     }
     background(&err);
+    launcher(&err);
+    peaks(&err);
     CHECK(hp_proc_rss_kb(0, 0) > 0 && hp_proc_rss_kb(0, 1) > 0, "own RSS and peak readable");
     CHECK(hp_proc_rss_kb(999999999, 0) == -1, "RSS of a missing pid is -1");
     return tap_done();

@@ -95,7 +95,10 @@ int hp_load_wait(hp_load *l, double wait, hp_load_progress *progress);
 /* Asks the threads to stop early (the results cover what ran). Safe from any thread. */
 void hp_load_stop(hp_load *l);
 
-/* Joins the threads (blocking until the run ends) and fills *res. */
+/* Joins the threads (blocking until the run ends) and fills *res. A run in which no request
+ * got a response (in the reported phases) returns HP_EFAILED with the counts in the message
+ * ("no response from 127.0.0.1:8080: 12 requests sent, 12 lost to errors (closed 12); first
+ * error: ..."); *res is filled all the same. */
 int hp_load_finish(hp_load *l, hp_load_result *res, char **errmsg);
 
 /* Stops, joins and frees; NULL is fine. */

@@ -17,7 +17,9 @@
 -- r is JSON-ready: rps, requests, duration, latency (microseconds: p50, p90, p99, p99_9,
 -- p99_99, max, min, mean, stdev; from the intended send time in constant-rate mode), service
 -- (from the actual send), errors by class, status counts, cpu (the generator's own), phases.
--- Bad URLs, refused connections and unreachable hosts return nil, message, code; misuse raises.
+-- Bad URLs, refused connections and unreachable hosts return nil, message, code; so does a run
+-- in which no request got a response (code "failed"; the core's message gives the counts by
+-- kind and the first error). Misuse raises.
 local util = require "hotpath.util"
 local core = util.core
 

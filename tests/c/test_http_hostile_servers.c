@@ -263,8 +263,8 @@ int main(void)
     int port;
 
     /* responses framed by the connection's close are complete responses, at once: before, the
-     * FIN that came with the data was never read and each request ended as a timeout */
-    double t0 = hp_clock_monotonic();
+     * FIN that came with the data was never read and each request ended as a timeout (the
+     * counts show it: no timeout within the 1 s allowed, all 20 answered) */
     run(M_CLOSE_FRAMED, 2, 20, 10, 1, o, &port);
     show("close-framed", o);
     CHECK(o->rc == HP_OK, "close-framed: the run succeeds");
@@ -272,11 +272,9 @@ int main(void)
     CHECK(r->total.errors == 0 && others_zero(r, 0, 0, 0, 0), "close-framed: no errors of any kind");
     CHECK(r->total.bytes == 20 * strlen(CLOSE_FRAMED_RESPONSE), "close-framed: every byte counted");
     CHECK(r->connects >= 20, "close-framed: one connection per response");
-    CHECK(hp_clock_monotonic() - t0 < 5, "close-framed: no response waits for the timeout");
 
     /* bodies (and headers, and chunks) cut short by the server's close: "closed early" errors,
      * at once, not timeouts */
-    t0 = hp_clock_monotonic();
     run(M_TRUNCATED, 2, 12, 10, 1, o, &port);
     show("truncated", o);
     snprintf(want, sizeof want, "no response from 127.0.0.1:%d: 12 requests sent, 12 lost to errors (closed 12);"
@@ -287,7 +285,6 @@ int main(void)
     CHECK(r->closed == 12 && others_zero(r, 0, 1, 0, 0), "truncated: 12 closed early, nothing else");
     snprintf(want, sizeof want, "connection closed by 127.0.0.1:%d mid-response", port);
     CHECK_STR(r->first_error, want, "truncated: first error");
-    CHECK(hp_clock_monotonic() - t0 < 5, "truncated: no response waits for the timeout");
 
     /* half the responses good, half cut: the good ones count, the run succeeds */
     run(M_HALF_GOOD, 1, 10, 10, 1, o, &port);
@@ -297,7 +294,6 @@ int main(void)
     CHECK(r->total.errors == 5 && r->closed == 5 && others_zero(r, 0, 1, 0, 0), "half good: 5 closed early");
 
     /* a server that never answers: each request times out, and is counted as a timeout */
-    t0 = hp_clock_monotonic();
     run(M_STALL, 2, 4, 10, 0.1, o, &port);
     show("stall", o);
     snprintf(want, sizeof want, "no response from 127.0.0.1:%d: 4 requests sent, 4 lost to errors (timeout 4);"
@@ -306,7 +302,6 @@ int main(void)
     CHECK_STR(o->err, want, "stall: the run's message");
     CHECK(r->total.requests == 0 && r->total.errors == 4 && r->timeouts == 4 && others_zero(r, 0, 0, 1, 0),
           "stall: 4 timeouts, nothing else");
-    CHECK(hp_clock_monotonic() - t0 < 5, "stall: the run ends");
 
     /* never answering within the run, and no timeout either: 0 responses and 0 errors used to
      * look like success (an empty result, no error) */

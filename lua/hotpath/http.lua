@@ -5,7 +5,7 @@
 --     url = "http://127.0.0.1:8080/plaintext",
 --     connections = 64, threads = 1,
 --     duration = 5,            -- seconds, or "5s", "500ms", "1m"   (closed loop)
---     requests = 100000,       -- instead of duration: stop after this many responses
+--     requests = 100000,       -- instead of duration: stop after this many requests (answered or lost)
 --     rate = 1000,             -- constant rate (open model), requests per second
 --     phases = { { rate = 1000, seconds = 10 }, { 5000, 5 } },  -- rate 0: closed loop
 --     warmup = 1,              -- seconds run first and left out of the results

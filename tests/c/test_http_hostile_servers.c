@@ -264,8 +264,8 @@ int main(void)
 
     /* responses framed by the connection's close are complete responses, at once: before, the
      * FIN that came with the data was never read and each request ended as a timeout (the
-     * counts show it: no timeout within the 1 s allowed, all 20 answered) */
-    run(M_CLOSE_FRAMED, 2, 20, 10, 1, o, &port);
+     * counts show it: no timeout within the 3 s allowed, all 20 answered) */
+    run(M_CLOSE_FRAMED, 2, 20, 10, 3, o, &port);
     show("close-framed", o);
     CHECK(o->rc == HP_OK, "close-framed: the run succeeds");
     CHECK(r->total.requests == 20 && r->status[200] == 20, "close-framed: 20 responses, all 200");
@@ -275,7 +275,7 @@ int main(void)
 
     /* bodies (and headers, and chunks) cut short by the server's close: "closed early" errors,
      * at once, not timeouts */
-    run(M_TRUNCATED, 2, 12, 10, 1, o, &port);
+    run(M_TRUNCATED, 2, 12, 10, 3, o, &port);
     show("truncated", o);
     snprintf(want, sizeof want, "no response from 127.0.0.1:%d: 12 requests sent, 12 lost to errors (closed 12);"
              " first error: connection closed by 127.0.0.1:%d mid-response", port, port);
@@ -287,7 +287,7 @@ int main(void)
     CHECK_STR(r->first_error, want, "truncated: first error");
 
     /* half the responses good, half cut: the good ones count, the run succeeds */
-    run(M_HALF_GOOD, 1, 10, 10, 1, o, &port);
+    run(M_HALF_GOOD, 1, 10, 10, 3, o, &port);
     show("half good", o);
     CHECK(o->rc == HP_OK, "half good: the run succeeds");
     CHECK(r->total.requests == 5 && r->status[200] == 5, "half good: 5 responses");
@@ -315,7 +315,7 @@ int main(void)
           "stall without timeout: 2 sent, no error counted");
 
     /* garbage instead of a status line */
-    run(M_GARBAGE, 2, 6, 10, 1, o, &port);
+    run(M_GARBAGE, 2, 6, 10, 3, o, &port);
     show("garbage", o);
     snprintf(want, sizeof want, "no response from 127.0.0.1:%d: 6 requests sent, 6 lost to errors (parse 6);"
              " first error: bad response from 127.0.0.1:%d: bad status line", port, port);
@@ -325,7 +325,7 @@ int main(void)
           "garbage: 6 parse errors, nothing else");
 
     /* chunked bodies with bad chunk sizes (letters, 2^64 and more, negative, empty, junk) */
-    run(M_BAD_CHUNK, 1, 10, 10, 1, o, &port);
+    run(M_BAD_CHUNK, 1, 10, 10, 3, o, &port);
     show("bad chunk", o);
     snprintf(want, sizeof want, "bad response from 127.0.0.1:%d: bad chunk size", port);
     CHECK(o->rc == HP_EFAILED, "bad chunk sizes: fails");
@@ -334,7 +334,7 @@ int main(void)
     CHECK_STR(r->first_error, want, "bad chunk sizes: first error");
 
     /* RST after reading the request */
-    run(M_RESET, 2, 6, 10, 1, o, &port);
+    run(M_RESET, 2, 6, 10, 3, o, &port);
     show("reset", o);
     snprintf(want, sizeof want, "no response from 127.0.0.1:%d: 6 requests sent, 6 lost to errors (reset 6);"
              " first error: receive from 127.0.0.1:%d: Connection reset by peer", port, port);
@@ -346,7 +346,7 @@ int main(void)
     /* accept, then close at once: whether the request reached the server before its close
      * (close with unread data sends RST: "reset") or after (FIN, then RST: "closed") is the
      * kernels' timing; each lost request is one of the two, and nothing else */
-    run(M_ACCEPT_CLOSE, 2, 6, 10, 1, o, &port);
+    run(M_ACCEPT_CLOSE, 2, 6, 10, 3, o, &port);
     show("accept-close", o);
     CHECK(o->rc == HP_EFAILED, "accept-close: fails");
     CHECK(r->total.requests == 0 && r->total.errors == 6 && r->reset + r->closed == 6 && others_zero(r, 1, 1, 0, 0),

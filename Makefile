@@ -201,7 +201,7 @@ asan:
 # The threaded parts' C tests (pool, load generator) under ThreadSanitizer; TSan exits
 # non-zero on a report, so a clean run is the pass.
 TSAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=thread -Werror -DHP_NO_CLONES
-TSAN_TESTS := $(filter $(patsubst %,$(BUILD)/tsan/tests/%,test_pool test_http_load),$(TEST_C:tests/c/%.c=$(BUILD)/tsan/tests/%))
+TSAN_TESTS := $(filter $(patsubst %,$(BUILD)/tsan/tests/%,test_pool test_http_load test_http_hostile_servers),$(TEST_C:tests/c/%.c=$(BUILD)/tsan/tests/%))
 tsan:
 	@$(MAKE) --no-print-directory $(TSAN_TESTS) BUILD=$(BUILD)/tsan EXTRA_CFLAGS="$(TSAN_FLAGS)" CFLAGS=
 	@for t in $(TSAN_TESTS); do TSAN_OPTIONS=halt_on_error=1:exitcode=66 $$t > /dev/null || { echo "tsan: $$t failed"; exit 1; }; done

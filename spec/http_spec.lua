@@ -170,20 +170,31 @@ describe("hotpath.http.load", function()
     end)
   end)
 
-  it("counts resets and timeouts by class, and never hangs", function()
+  -- A run in which no request got a response measured nothing: nil, message, "failed", with
+  -- the counts by kind and the first error in the message (hp_load_finish words it).
+  it("fails a run with no response, saying why, and never hangs", function()
     with_server({ test = "reset", process = "fork", duration = 30 }, function(s)
-      local r = assert(http.load { url = s.url, duration = 0.3, connections = 2 })
-      assert.are.equal(0, r.requests)
-      assert.is_true(r.errors.reset > 0)
-      assert.matches("Connection reset by peer", r.first_error)
+      local r, err, code = http.load { url = s.url, duration = 0.3, connections = 2 }
+      assert.is_nil(r)
+      assert.are.equal("failed", code)
+      local addr = "127%.0%.0%.1:" .. s.port
+      assert.matches("^no response from " .. addr .. ": %d+ requests sent, %d+ lost to errors %(reset %d+%); "
+        .. "first error: receive from " .. addr .. ": Connection reset by peer$", err)
     end)
     with_server({ test = "stall", process = "fork", duration = 30 }, function(s)
       local t0 = hp.clock()
-      local r = assert(http.load { url = s.url, duration = 0.5, connections = 3, timeout = 0.1 })
+      local r, err, code = http.load { url = s.url, duration = 0.5, connections = 3, timeout = 0.1 }
       assert.is_true(hp.clock() - t0 < 2)
-      assert.are.equal(0, r.requests)
-      assert.is_true(r.errors.timeout >= 3)
-      assert.are.equal("timeout: no response from 127.0.0.1:" .. s.port .. " within 0.1 s", r.first_error)
+      assert.is_nil(r)
+      assert.are.equal("failed", code)
+      assert.matches("^no response from 127%.0%.0%.1:" .. s.port .. ": %d+ requests sent, %d+ lost to errors %(timeout %d+%); "
+        .. "first error: timeout: no response from 127%.0%.0%.1:" .. s.port .. " within 0%.1 s$", err)
+      -- no timeout within the run either: 0 responses and 0 errors are a failure too (it was an
+      -- empty result and no error, e.g. inside nginx against its own worker)
+      r, err, code = http.load { url = s.url, duration = 0.3, connections = 2, timeout = 5 }
+      assert.is_nil(r)
+      assert.are.equal("no response from 127.0.0.1:" .. s.port .. ": 2 requests sent, none answered within the run (0.3 s)", err)
+      assert.are.equal("failed", code)
     end)
   end)
 end)
@@ -279,6 +290,15 @@ describe("hotpath load / serve commands", function()
     local r = run { "load", "http://127.0.0.1:" .. http.free_port() .. "/", "-d", "1s" }
     assert.are.equal(1, r.exit_code)
     assert.matches("^hotpath: connect to 127%.0%.0%.1:%d+: Connection refused\n$", r.stderr)
+  end)
+
+  it("exits non-zero when no request got a response", function()
+    with_server({ test = "stall", process = "fork", duration = 30 }, function(s)
+      local r = run { "load", s.url, "-c", "2", "-d", "300ms", "--timeout", "5s" }
+      assert.are.equal(1, r.exit_code)
+      assert.are.equal("", r.stdout)
+      assert.are.equal("hotpath: no response from 127.0.0.1:" .. s.port .. ": 2 requests sent, none answered within the run (0.3 s)\n", r.stderr)
+    end)
   end)
 
   it("serves until its duration passes", function()

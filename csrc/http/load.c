@@ -265,6 +265,28 @@ static void add_counts(hp_load_phase_result *d, const hp_load_phase_result *s)
         d->backlog_max = s->backlog_max;
 }
 
+/* A run without a single response measured nothing: it fails, with the counts in the message
+ * (the bindings return it as nil, message, "failed" and drop the result). */
+static int no_response(const hp_load *l, const hp_load_result *res, char **errmsg)
+{
+    const hp_load_phase_result *t = &res->total;
+    if (t->errors == 0)
+        return hp_err(errmsg, HP_EFAILED, "no response from %s: %llu requests sent, none answered within the run (%.3g s)",
+                      l->sh.addrtext, (unsigned long long)t->sent, t->duration);
+    static const char *const names[] = { "refused", "connect", "reset", "closed", "timeout", "parse" };
+    const uint64_t counts[] = { res->refused, res->connect_errors, res->reset, res->closed, res->timeouts,
+                                res->parse_errors };
+    char kinds[160] = "";
+    size_t k = 0;
+    for (int i = 0; i < 6; i++)
+        if (counts[i] && k < sizeof kinds)
+            k += (size_t)snprintf(kinds + k, sizeof kinds - k, "%s%s %llu", k ? ", " : "", names[i],
+                                  (unsigned long long)counts[i]);
+    return hp_err(errmsg, HP_EFAILED, "no response from %s: %llu requests sent, %llu lost to errors (%s); first error: %s",
+                  l->sh.addrtext, (unsigned long long)t->sent, (unsigned long long)t->errors, kinds,
+                  res->first_error[0] ? res->first_error : "none recorded");
+}
+
 int hp_load_finish(hp_load *l, hp_load_result *res, char **errmsg)
 {
     join_all(l);
@@ -322,6 +344,8 @@ int hp_load_finish(hp_load *l, hp_load_result *res, char **errmsg)
     fill_latency(&res->total.latency, tlat);
     fill_latency(&res->total.service, tsvc);
     hp_hist_free(lat), hp_hist_free(svc), hp_hist_free(tlat), hp_hist_free(tsvc);
+    if (res->total.requests == 0)
+        return no_response(l, res, errmsg);
     return HP_OK;
 }
 

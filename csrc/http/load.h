@@ -36,8 +36,8 @@ typedef struct hp_load_spec {
     const hp_load_phase *phases;
     int nphases;           /* 1..HP_LOAD_MAX_PHASES */
     int warmup;            /* 1: phases[0] is a warm-up, not reported */
-    uint64_t requests;     /* > 0: stop after this many responses (closed loop; the phases'
-                              total duration is then a time limit) */
+    uint64_t requests;     /* > 0: stop after this many requests were answered or lost
+                              (closed loop; the phases' total duration is then a time limit) */
     double timeout;        /* seconds a request may wait for its response; then the
                               connection is dropped and reopened */
 } hp_load_spec;
@@ -52,7 +52,8 @@ typedef struct hp_load_phase_result {
     double duration;       /* seconds the phase lasted */
     uint64_t sent;         /* requests written */
     uint64_t requests;     /* responses received (any status) */
-    uint64_t errors;       /* requests lost to errors (reset, closed, timeout, parse) */
+    uint64_t errors;       /* requests lost to errors (reset, closed, timeout, parse);
+                              doc/http.md, "Errors", says what counts */
     uint64_t bytes;        /* bytes read */
     uint64_t backlog_max;  /* constant rate: most sends waiting for a free connection */
     uint64_t late;         /* constant rate: sends made more than 1 ms after their time */
@@ -95,7 +96,10 @@ int hp_load_wait(hp_load *l, double wait, hp_load_progress *progress);
 /* Asks the threads to stop early (the results cover what ran). Safe from any thread. */
 void hp_load_stop(hp_load *l);
 
-/* Joins the threads (blocking until the run ends) and fills *res. */
+/* Joins the threads (blocking until the run ends) and fills *res. A run in which no request
+ * got a response (in the reported phases) returns HP_EFAILED with the counts in the message
+ * ("no response from 127.0.0.1:8080: 12 requests sent, 12 lost to errors (closed 12); first
+ * error: ..."); *res is filled all the same. */
 int hp_load_finish(hp_load *l, hp_load_result *res, char **errmsg);
 
 /* Stops, joins and frees; NULL is fine. */

@@ -8,7 +8,14 @@
  * Edge-triggered: every handler drains what it was woken for (reads until a short read or
  * EAGAIN, writes until done or EAGAIN), so an edge is never lost; level-triggered epoll re-polled
  * each socket it had just reported on the next epoll_pwait2 (a sock_poll per request for nothing:
- * ~9 % of the generator's CPU per request against nginx, doc/http.md). */
+ * ~9 % of the generator's CPU per request against nginx, doc/http.md).
+ *
+ * A short read drains the data but not a FIN queued behind it: recv returns the data and
+ * leaves the end of the stream for the next call, and no new edge comes for a FIN that had
+ * already arrived. So sockets are registered with EPOLLRDHUP, and when an event carries it
+ * (or EPOLLHUP) the reader goes on to the end of the stream: a response framed by the close,
+ * or a body cut short, is seen at once, at the cost of one more recv only when the peer
+ * closed. (A FIN arriving after epoll reported the socket raises a new edge: not missed.) */
 #include "http/load_internal.h"
 #include "http/parser.h"
 
@@ -25,6 +32,7 @@
 #include <unistd.h>
 
 enum { C_CLOSED = 0, C_CONNECTING, C_OPEN };
+enum { EV_BASE = EPOLLIN | EPOLLRDHUP | EPOLLET, EV_PEER_DONE = EPOLLRDHUP | EPOLLHUP | EPOLLERR };
 enum { RBUF = 65536, MAXEV = 256 };
 static const uint64_t MS = 1000000;
 static const uint64_t SPIN = 100000; /* ns of busy polling before a scheduled send */
@@ -43,6 +51,7 @@ typedef struct conn {
     uint64_t written;          /* bytes written on this connection (offset into reqbuf) */
     uint64_t since;            /* connect start (for connect timeouts) */
     uint64_t reconnect_at;     /* C_CLOSED: when to try again */
+    uint64_t answered;         /* responses on this connection since it opened */
     slot *ring;
     hp_http_parser parser;
 } conn;
@@ -122,6 +131,7 @@ static void conn_open(loop *L, conn *c, uint64_t now)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->fd = fd;
     c->since = now;
+    c->answered = 0;
     hp_http_parser_init(&c->parser);
     c->parser.head = sh->head;
     L->w->connects++;
@@ -136,7 +146,7 @@ static void conn_open(loop *L, conn *c, uint64_t now)
         conn_close(L, c, now + 10 * MS);
         return;
     }
-    struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLET, .data.u32 = (uint32_t)(c - L->c) };
+    struct epoll_event ev = { .events = EV_BASE | EPOLLOUT, .data.u32 = (uint32_t)(c - L->c) };
     epoll_ctl(L->ep, EPOLL_CTL_ADD, fd, &ev);
     c->out_armed = 1;
     c->state = C_CONNECTING;
@@ -146,7 +156,7 @@ static void set_out(loop *L, conn *c, int on)
 {
     if (c->out_armed == on)
         return;
-    struct epoll_event ev = { .events = EPOLLIN | (on ? EPOLLOUT : 0) | EPOLLET, .data.u32 = (uint32_t)(c - L->c) };
+    struct epoll_event ev = { .events = EV_BASE | (on ? EPOLLOUT : 0), .data.u32 = (uint32_t)(c - L->c) };
     epoll_ctl(L->ep, EPOLL_CTL_MOD, c->fd, &ev);
     c->out_armed = on;
 }
@@ -299,6 +309,7 @@ static void complete(loop *L, conn *c, uint64_t now)
     slot *s = &c->ring[c->head];
     c->head = (c->head + 1) % p;
     c->inflight--;
+    c->answered++;
     L->inflight--;
     int ph = s->phase;
     hp_load_phase_result *pr = &L->w->pr[ph];
@@ -321,7 +332,30 @@ static void drop(loop *L, conn *c, uint64_t now, uint64_t *counter, const char *
     conn_close(L, c, now);
 }
 
-static void on_readable(loop *L, conn *c, char *rbuf, uint64_t now)
+/* The server ended the connection cleanly, every request answered: reopen it. One that had
+ * answered something is reopened at once (a server that closes after each response, as
+ * Connection: close or a close-framed body asks, runs at full speed); one that had not waits
+ * for housekeeping, so a server that closes every connection unanswered is not spun on. */
+static void closed_cleanly(loop *L, conn *c, uint64_t now)
+{
+    int again = c->answered > 0;
+    conn_close(L, c, now);
+    if (again && !L->tickets_out)
+        conn_open(L, c, now);
+}
+
+/* The server closed c with requests unanswered ("closed early"): mid-response when the parser
+ * was inside one (a body shorter than its Content-Length, a cut chunk or header). */
+static void closed_early(loop *L, conn *c, uint64_t now, int mid_response)
+{
+    if (!L->w->first_error[0])
+        snprintf(L->w->first_error, sizeof L->w->first_error, "connection closed by %s%s", L->sh->addrtext,
+                 mid_response ? " mid-response" : " with requests unanswered");
+    drop(L, c, now, &L->w->closed, NULL, 0);
+}
+
+/* Reads what c has; `events` is what epoll reported (EV_PEER_DONE bits: read to the end). */
+static void on_readable(loop *L, conn *c, char *rbuf, uint64_t now, uint32_t events)
 {
     for (;;) {
         ssize_t n = recv(c->fd, rbuf, RBUF, 0);
@@ -329,19 +363,19 @@ static void on_readable(loop *L, conn *c, char *rbuf, uint64_t now)
             if (errno == EAGAIN || errno == EINTR)
                 break;
             int e = errno;
-            drop(L, c, now, e == ECONNRESET ? &L->w->reset : &L->w->connect_errors, "receive from", e);
+            drop(L, c, now, e == ECONNRESET || e == EPIPE ? &L->w->reset : &L->w->connect_errors, "receive from", e);
             return;
         }
         if (n == 0) {
             int rc = hp_http_parse_eof(&c->parser);
             if (rc == HP_HTTP_DONE)
                 complete(L, c, now);
-            else if (rc == HP_HTTP_ERROR)
-                L->w->parse_errors++;
-            if (c->inflight)
-                drop(L, c, now, &L->w->closed, "connection closed by", 0);
+            if (rc == HP_HTTP_ERROR)
+                closed_early(L, c, now, 1);
+            else if (c->inflight)
+                closed_early(L, c, now, 0);
             else
-                conn_close(L, c, now);
+                closed_cleanly(L, c, now);
             return;
         }
         L->w->pr[L->phase].bytes += (uint64_t)n;
@@ -367,12 +401,12 @@ static void on_readable(loop *L, conn *c, char *rbuf, uint64_t now)
         }
         if (close_after) {
             if (c->inflight)
-                drop(L, c, now, &L->w->closed, "connection closed by", 0);
+                closed_early(L, c, now, 0);
             else
-                conn_close(L, c, now);
+                closed_cleanly(L, c, now);
             return;
         }
-        if ((size_t)n < RBUF)
+        if ((size_t)n < RBUF && !(events & EV_PEER_DONE))
             break;
     }
     /* Closed loop too: the next request leaves after every ready response was read (run()). */
@@ -531,10 +565,12 @@ static void run(loop *L)
             if (c->state == C_CONNECTING) {
                 if (e & (EPOLLOUT | EPOLLERR | EPOLLHUP))
                     on_connected(L, c, now);
-                continue;
+                /* the server may have written or closed already: that edge is this one */
+                if (c->fd < 0 || c->state != C_OPEN || !(e & (EPOLLIN | EV_PEER_DONE)))
+                    continue;
             }
-            if (e & (EPOLLIN | EPOLLERR | EPOLLHUP))
-                on_readable(L, c, rbuf, now);
+            if (e & (EPOLLIN | EV_PEER_DONE))
+                on_readable(L, c, rbuf, now, e);
             if (c->fd >= 0 && (e & EPOLLOUT) && c->wleft)
                 conn_flush(L, c, now);
         }

@@ -221,9 +221,10 @@ int hp_http_parse(hp_http_parser *p, const char *buf, size_t len, size_t *consum
         }
         size_t n = (size_t)(nl - (buf + i));
         int rc;
+        /* the limit holds however the line arrived: read in place as well as gathered */
+        if (p->line_len + n > HP_HTTP_LINE_MAX)
+            return fail(p, "line too long");
         if (p->line_len) {
-            if (p->line_len + n > HP_HTTP_LINE_MAX)
-                return fail(p, "line too long");
             memcpy(p->line + p->line_len, buf + i, n);
             size_t total = p->line_len + n;
             p->line_len = 0;

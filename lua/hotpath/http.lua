@@ -5,7 +5,7 @@
 --     url = "http://127.0.0.1:8080/plaintext",
 --     connections = 64, threads = 1,
 --     duration = 5,            -- seconds, or "5s", "500ms", "1m"   (closed loop)
---     requests = 100000,       -- instead of duration: stop after this many responses
+--     requests = 100000,       -- instead of duration: stop after this many requests (answered or lost)
 --     rate = 1000,             -- constant rate (open model), requests per second
 --     phases = { { rate = 1000, seconds = 10 }, { 5000, 5 } },  -- rate 0: closed loop
 --     warmup = 1,              -- seconds run first and left out of the results
@@ -17,7 +17,9 @@
 -- r is JSON-ready: rps, requests, duration, latency (microseconds: p50, p90, p99, p99_9,
 -- p99_99, max, min, mean, stdev; from the intended send time in constant-rate mode), service
 -- (from the actual send), errors by class, status counts, cpu (the generator's own), phases.
--- Bad URLs, refused connections and unreachable hosts return nil, message, code; misuse raises.
+-- Bad URLs, refused connections and unreachable hosts return nil, message, code; so does a run
+-- in which no request got a response (code "failed"; the core's message gives the counts by
+-- kind and the first error). Misuse raises.
 local util = require "hotpath.util"
 local core = util.core
 

@@ -230,7 +230,12 @@ int main(void)
     hp_load_phase short_ph = { 0, 0.3 };
     s = spec_for(port, req, &short_ph);
     rc = hp_load_run(&s, res, &err);
-    CHECK(rc == HP_OK && res->reset > 0 && res->total.requests == 0 && res->total.errors > 0, "resets counted");
+    CHECK(rc == HP_EFAILED && res->reset > 0 && res->total.requests == 0 && res->total.errors > 0, "resets counted");
+    snprintf(want, sizeof want, "no response from 127.0.0.1:%d: ", port);
+    CHECK(err && strncmp(err, want, strlen(want)) == 0 && strstr(err, " lost to errors (reset "),
+          "no response at all: the run fails and says why");
+    hp_free(err);
+    err = NULL;
     printf("# reset: %llu resets, %llu connects, first error: %s\n", (unsigned long long)res->reset,
            (unsigned long long)res->connects, res->first_error);
     CHECK(strstr(res->first_error, "Connection reset by peer") != NULL, "reset error text");
@@ -243,7 +248,9 @@ int main(void)
     s.timeout = 0.1;
     t0 = hp_clock_monotonic();
     rc = hp_load_run(&s, res, &err);
-    CHECK(rc == HP_OK && res->timeouts >= 4 && res->total.requests == 0, "timeouts counted");
+    CHECK(rc == HP_EFAILED && res->timeouts >= 4 && res->total.requests == 0, "timeouts counted");
+    hp_free(err);
+    err = NULL;
     CHECK(hp_clock_monotonic() - t0 < 1.5, "a stalled server does not hang the run");
     snprintf(want, sizeof want, "timeout: no response from 127.0.0.1:%d within 0.1 s", port);
     CHECK_STR(res->first_error, want, "timeout error text");

@@ -111,6 +111,24 @@ int main(void)
     longh[20 + big] = 0;
     strcat(longh, "\r\n\r\n");
     CHECK(feed(longh, 1000, 0, 0, st, &ka) == -1, "over-long header line rejected");
+    /* found by fuzz_http_response: a line complete in one read was parsed in place without
+     * the length check, so the same bytes passed in one read and failed when split */
+    CHECK(feed(longh, 0, 0, 0, st, &ka) == -1, "over-long header line rejected in one read too");
+    hp_http_parser lp;
+    hp_http_parser_init(&lp);
+    size_t lused;
+    CHECK(hp_http_parse(&lp, longh, strlen(longh), &lused) == HP_HTTP_ERROR, "over-long line: error in one read");
+    CHECK_STR(lp.error, "line too long", "over-long line: error text in one read");
+    /* the limit itself: a line of exactly HP_HTTP_LINE_MAX bytes (CR included) passes both ways */
+    size_t at = strlen("HTTP/1.1 200 OK\r\nX: ");
+    memset(longh + at, 'b', HP_HTTP_LINE_MAX - 4);
+    strcpy(longh + at + HP_HTTP_LINE_MAX - 4, "\r\nContent-Length: 0\r\n\r\n");
+    CHECK(feed(longh, 0, 0, 0, st, &ka) == 1 && feed(longh, 700, 0, 0, st, &ka) == 1,
+          "a line of exactly the limit passes, in one read or split");
+    memmove(longh + at + 1, longh + at, strlen(longh + at) + 1);
+    longh[at] = 'b';
+    CHECK(feed(longh, 0, 0, 0, st, &ka) == -1 && feed(longh, 700, 0, 0, st, &ka) == -1,
+          "one byte over the limit fails, in one read or split");
     free(longh);
 
     hp_http_parser p;

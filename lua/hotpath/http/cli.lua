@@ -13,7 +13,7 @@ usage: hotpath load URL [options]
   -c, --connections N   connections to keep open (default 10)
   -t, --threads N       load threads (default 1)
   -d, --duration T      test duration: 10, 3s, 500ms, 1m (default 10s)
-  -n, --requests N      stop after N responses instead of a duration
+  -n, --requests N      stop after N requests (answered or lost) instead of a duration
   -R, --rate R          constant rate, requests/second (open model; latency from the
                         intended send time, corrected for coordinated omission)
       --pipeline N      requests in flight per connection (default 1)
@@ -24,7 +24,7 @@ usage: hotpath load URL [options]
       --body S          request body
       --json FILE       also write the full result as JSON to FILE ("-": stdout only)
   -h, --help            this text
-Traffic goes only to the URL given.]]
+Traffic goes only to the URL given. A run in which no request got a response exits 1.]]
 
 local SERVE_HELP = [[
 usage: hotpath serve --test plaintext|json [--port P] [--threads N] [--duration T] [--host H]

@@ -512,7 +512,9 @@ static void *serve(void *arg)
                     conn_run(t, c);
                 continue;
             }
-            if (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+            if (c->paused)   /* EPOLLERR/EPOLLHUP while output waits: the send says */
+                conn_flush(t, c);
+            else if (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
                 conn_run(t, c);
         }
         if (t->accept_resume > 0 && t->now >= t->accept_resume) {

@@ -15,7 +15,7 @@ enum {
 };
 
 typedef struct hp_req_limits {
-    size_t line_max, head_max, body_max;   /* each >= 1 */
+    size_t line_max, head_max, body_max;   /* each >= 1 and below SIZE_MAX / 16 */
 } hp_req_limits;
 
 enum { HP_REQ_MORE = 0, HP_REQ_DONE = 1, HP_REQ_BAD = -1 };

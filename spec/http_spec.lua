@@ -236,6 +236,30 @@ describe("hotpath.http servers", function()
     assert.are.equal("bad argument #1 to 'serve' (unknown option 'hots')", err)
   end)
 
+  local bad_timeouts = {
+    { "serve", { test = "json", port = 80, idle_timeout = 0 }, "idle_timeout must be a positive duration" },
+    { "serve", { test = "json", port = 80, idle_timeout = "soon" }, "idle_timeout must be a positive duration" },
+    { "serve", { test = "json", port = 80, request_timeout = -1 }, "request_timeout must be a positive duration" },
+    { "start", { idle_timeout = 0 / 0 }, "idle_timeout must be a positive duration" },
+    { "start", { request_timeout = "0s" }, "request_timeout must be a positive duration" },
+  }
+  for i, c in ipairs(bad_timeouts) do
+    it("raises on a bad timeout (" .. i .. ")", function()
+      local ok, err = pcall(http[c[1]], c[2])
+      assert.is_false(ok)
+      assert.are.equal("bad argument #1 to '" .. c[1] .. "' (" .. c[3] .. ")", err)
+    end)
+  end
+
+  for _, process in ipairs { "fresh", "fork" } do
+    it("starts a server with its timeouts set (" .. process .. ")", function()
+      with_server({ test = "plaintext", process = process, duration = 30, idle_timeout = "5s", request_timeout = 0.5 }, function(s)
+        local r = assert(http.load { url = s.url, requests = 200, connections = 2 })
+        assert.are.same({ ["200"] = 200 }, r.status)
+      end)
+    end)
+  end
+
   it("returns the exec error of a command that cannot be started", function()
     local s, err, code = http.start { command = { "/nonexistent/prog", "{port}" }, wait = 1 }
     assert.is_nil(s)
@@ -274,6 +298,12 @@ describe("hotpath load / serve commands", function()
     assert.are.equal("hotpath: serve: --test must be plaintext or json, got 'xml'\n", r.stderr)
     r = run { "serve", "--help" }
     assert.matches("^usage: hotpath serve", r.stdout)
+    assert.matches("\n  %-%-idle%-timeout: ", r.stdout)
+    r = run { "serve", "--test", "json", "--idle-timeout", "0" }
+    assert.are.equal(2, r.exit_code)
+    assert.are.equal("hotpath: --idle-timeout must be a duration like 30s, got '0'\n", r.stderr)
+    r = run { "serve", "--test", "json", "--request-timeout", "later" }
+    assert.are.equal("hotpath: --request-timeout must be a duration like 30s, got 'later'\n", r.stderr)
   end)
 
   it("prints a wrk-like report and JSON", function()

@@ -16,12 +16,19 @@
 
 int hp_child_serve(int test, int port, int threads, double duration, int *pid, char **errmsg)
 {
+    hp_server_spec spec = { NULL, port, test, threads, duration, -1, 0, 0 };
+    return hp_child_serve_spec(&spec, pid, errmsg);
+}
+
+int hp_child_serve_spec(const hp_server_spec *s, int *pid, char **errmsg)
+{
     *pid = -1;
     int fd, c, rc;
     if ((rc = hp_proc_fork(1, &fd, &c, errmsg)) != HP_OK)
         return rc;
     if (c == 0) {
-        hp_server_spec spec = { NULL, port, test, threads, duration, fd };
+        hp_server_spec spec = *s;
+        spec.ready_fd = fd;
         char *msg = NULL;
         rc = hp_server_run(&spec, &msg);
         if (rc != HP_OK && msg)

@@ -15,6 +15,10 @@
  * ends by itself after duration seconds, or with this process. */
 int hp_child_serve(int test, int port, int threads, double duration, int *pid, char **errmsg);
 
+/* The same with every field of a server spec (http/server.h; its ready_fd is ignored). */
+struct hp_server_spec;
+int hp_child_serve_spec(const struct hp_server_spec *spec, int *pid, char **errmsg);
+
 /* Waits until 127.0.0.1:port accepts a TCP connection (tries every 10 ms), at most timeout
  * seconds; HP_ETIMEDOUT otherwise; HP_EFAILED if pid (when > 0) exited meanwhile. */
 int hp_child_wait_port(int pid, int port, double timeout, char **errmsg);

@@ -2,6 +2,9 @@
  * Reference HTTP servers for the TechEmpower plaintext and json tests: epoll, N threads each
  * with its own SO_REUSEPORT listener, keep-alive, pipelining (the responses to one read go out
  * in one write), Server and Date headers (Date refreshed every second), Content-Length.
+ * Hostile input gets a status and a close, never a crash or a bare reset: request line 8 KiB
+ * (414), head 32 KiB (431), body 64 KiB (413), malformed framing (400), idle and request
+ * timeouts; the limits are in doc/http.md.
  */
 #ifndef HP_HTTP_SERVER_H
 #define HP_HTTP_SERVER_H
@@ -22,10 +25,15 @@ typedef struct hp_server_spec {
     double duration;      /* seconds after which the server returns by itself; <= 0: never */
     int ready_fd;         /* >= 0: one byte is written there once every listener is bound,
                              then it is closed; -1: none */
+    double idle_timeout;  /* seconds a connection may wait for its next request, or for its
+                             client to read the responses, before it is closed; 0: 60 */
+    double request_timeout; /* seconds from a request's first byte until it is complete
+                             (head and body); then 408 and close; 0: 10 */
 } hp_server_spec;
 
 /* Serves until duration passes (or forever). Blocks the calling thread; starts
- * spec->threads - 1 more threads. HP_ESYS with "bind 127.0.0.1:8080: Address already in use"
+ * spec->threads - 1 more threads. HP_EINVAL for a port, test, thread count or timeout outside
+ * the ranges above (timeouts: 0 to 1e6 seconds). HP_ESYS with "bind 127.0.0.1:8080: Address already in use"
  * style messages when a listener cannot be set up. */
 int hp_server_run(const hp_server_spec *spec, char **errmsg);
 

@@ -265,11 +265,27 @@ local function check_test(test, fname)
   return t
 end
 
--- serve{ test = "plaintext"|"json", port = P, threads = 1, duration = nil, host = "127.0.0.1" }:
+-- The server's timeouts from options (durations; nil: the server's defaults, 60 s and 10 s).
+local function timeouts(o, fname)
+  local idle, request = 0, 0
+  if o.idle_timeout ~= nil then
+    idle = http.seconds(o.idle_timeout)
+    if not idle or not (idle > 0) then util.argerror(1, fname, "idle_timeout must be a positive duration", 2) end
+  end
+  if o.request_timeout ~= nil then
+    request = http.seconds(o.request_timeout)
+    if not request or not (request > 0) then util.argerror(1, fname, "request_timeout must be a positive duration", 2) end
+  end
+  return idle, request
+end
+
+-- serve{ test = "plaintext"|"json", port = P, threads = 1, duration = nil, host = "127.0.0.1",
+--        idle_timeout = 60, request_timeout = 10 }:
 -- runs the reference server in this process until duration passes (forever without one).
-local SERVE_OPTS = { test = true, port = true, threads = true, duration = true, host = true }
+local SERVE_OPTS = { test = true, port = true, threads = true, duration = true, host = true,
+  idle_timeout = true, request_timeout = true }
 local START_OPTS = { test = true, port = true, threads = true, duration = true, process = true,
-  command = true, output = true, runtime = true, wait = true }
+  command = true, output = true, runtime = true, wait = true, idle_timeout = true, request_timeout = true }
 
 function http.serve(o)
   if type(o) ~= "table" then argerror(1, "serve", "options table expected, got " .. typename(o)) end
@@ -278,7 +294,8 @@ function http.serve(o)
   checkint(o.port, 1, "serve", 1, 65535, "port")
   checkint(o.threads or 1, 1, "serve", 1, 1024, "threads")
   local d = o.duration and http.seconds(o.duration) or 0
-  return core.http_serve(t, o.port, o.threads or 1, d, o.host)
+  local idle, request = timeouts(o, "serve")
+  return core.http_serve(t, o.port, o.threads or 1, d, o.host, idle, request)
 end
 
 local Server = {}
@@ -310,7 +327,7 @@ local function interpreter()
 end
 
 -- start{ test = "plaintext", port = nil (a free one), threads = 1, duration = 60,
---        process = "fresh" | "fork", command = {argv...} }
+--        process = "fresh" | "fork", command = {argv...}, idle_timeout = 60, request_timeout = 10 }
 -- Starts a server in the background on 127.0.0.1 and returns once it accepts connections:
 -- a handle with pid, port, url, stop(), memory(). "fresh" (default) starts a new interpreter
 -- running the reference server (its memory is the server's alone); "fork" forks this process
@@ -324,6 +341,7 @@ function http.start(o)
   local threads = checkint(o.threads or 1, 1, fname, 1, 1024, "threads")
   local duration = http.seconds(o.duration or 60)
   if not duration or not (duration > 0) then argerror(1, fname, "duration must be a positive duration") end
+  local idle, request = timeouts(o, fname)
   local pid, err, code
   if o.command then
     if type(o.command) ~= "table" or #o.command == 0 then argerror(1, fname, "command must be a list of strings") end
@@ -333,10 +351,12 @@ function http.start(o)
   else
     local t = check_test(o.test or "plaintext", fname)
     if o.process == "fork" then
-      pid, err, code = core.http_child_serve(t, port, threads, duration)
+      pid, err, code = core.http_child_serve(t, port, threads, duration, idle, request)
     elseif o.process == nil or o.process == "fresh" then
-      local boot = format("package.path=%q package.cpath=%q os.exit(require('hotpath.http.cli').serve{'--test',%q,'--port','%d','--threads','%d','--duration','%g'})",
-        package.path, package.cpath, o.test or "plaintext", port, threads, duration)
+      local extra = (idle > 0 and format(",'--idle-timeout','%.0fus'", idle * 1e6) or "") ..
+        (request > 0 and format(",'--request-timeout','%.0fus'", request * 1e6) or "")
+      local boot = format("package.path=%q package.cpath=%q os.exit(require('hotpath.http.cli').serve{'--test',%q,'--port','%d','--threads','%d','--duration','%g'%s})",
+        package.path, package.cpath, o.test or "plaintext", port, threads, duration, extra)
       pid, err, code = core.proc_start({ o.runtime or interpreter(), "-e", boot }, o.output)
     else
       argerror(1, fname, "process must be \"fresh\" or \"fork\"")

@@ -104,18 +104,22 @@ return function(core)
     return s
   end
 
-  function core.http_serve(test, port, threads, duration, host)
+  function core.http_serve(test, port, threads, duration, host, idle_timeout, request_timeout)
     local s = ffi_new("hp_server_spec")
     s.host, s.port, s.test, s.threads, s.duration, s.ready_fd = host, port, test, threads or 1, duration or 0, -1
+    s.idle_timeout, s.request_timeout = idle_timeout or 0, request_timeout or 0
     local errp = ffi_new("char *[1]")
     local rc = C.hp_server_run(s, errp)
     if rc ~= 0 then return fail(rc, errp) end
     return true
   end
 
-  function core.http_child_serve(test, port, threads, duration)
+  function core.http_child_serve(test, port, threads, duration, idle_timeout, request_timeout)
     local pid, errp = ffi_new("int[1]"), ffi_new("char *[1]")
-    local rc = C.hp_child_serve(test, port, threads or 1, duration or 0, pid, errp)
+    local s = ffi_new("hp_server_spec")
+    s.port, s.test, s.threads, s.duration, s.ready_fd = port, test, threads or 1, duration or 0, -1
+    s.idle_timeout, s.request_timeout = idle_timeout or 0, request_timeout or 0
+    local rc = C.hp_child_serve_spec(s, pid, errp)
     if rc ~= 0 then return fail(rc, errp) end
     return pid[0]
   end

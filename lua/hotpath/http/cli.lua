@@ -28,8 +28,11 @@ Traffic goes only to the URL given. A run in which no request got a response exi
 
 local SERVE_HELP = [[
 usage: hotpath serve --test plaintext|json [--port P] [--threads N] [--duration T] [--host H]
+                     [--idle-timeout T] [--request-timeout T]
   Runs a reference server (TechEmpower plaintext or json rules) in this process until
-  stopped (SIGTERM/SIGINT) or until --duration passes. Default port 8080, host 127.0.0.1.]]
+  stopped (SIGTERM/SIGINT) or until --duration passes. Default port 8080, host 127.0.0.1.
+  --idle-timeout: a connection waiting for its next request is closed after T (default 60s);
+  --request-timeout: a request not complete T after its first byte gets 408 (default 10s).]]
 
 local function err(msg)
   stderr:write("hotpath: ", msg, "\n")
@@ -253,6 +256,7 @@ local SERVE_FLAGS = {
   ["--test"] = { "test", true }, ["--port"] = { "port", true }, ["-p"] = { "port", true },
   ["--threads"] = { "threads", true }, ["-t"] = { "threads", true },
   ["--duration"] = { "duration", true }, ["--host"] = { "host", true },
+  ["--idle-timeout"] = { "idle_timeout", true }, ["--request-timeout"] = { "request_timeout", true },
   ["-h"] = { "help" }, ["--help"] = { "help" },
 }
 
@@ -278,10 +282,19 @@ function cli.serve(argv)
     duration = http.seconds(o.duration)
     if not duration or not (duration > 0) then err(format("--duration must be a duration like 30s, got '%s'", o.duration)) return 2 end
   end
+  local timeouts = {}
+  for _, t in ipairs { { "idle_timeout", "--idle-timeout" }, { "request_timeout", "--request-timeout" } } do
+    local v = o[t[1]]
+    if v then
+      timeouts[t[1]] = http.seconds(v)
+      if not timeouts[t[1]] or not (timeouts[t[1]] > 0) then err(format("%s must be a duration like 30s, got '%s'", t[2], v)) return 2 end
+    end
+  end
   stdout:write(format("serving %s on http://%s:%d/ with %d thread%s%s\n", o.test, o.host or "127.0.0.1", port,
     threads, threads == 1 and "" or "s", duration and format(" for %gs", duration) or ""))
   stdout:flush()
-  local ok, msg = http.serve { test = o.test, port = port, threads = threads, duration = duration, host = o.host }
+  local ok, msg = http.serve { test = o.test, port = port, threads = threads, duration = duration, host = o.host,
+    idle_timeout = timeouts.idle_timeout, request_timeout = timeouts.request_timeout }
   if not ok then err(msg) return 1 end
   return 0
 end

@@ -89,12 +89,24 @@ http {
         ngx.print(hp.backend, " ", hp.digest(hp.kernels.mandelbrot(200), "md5"))
       }
     }
+    location /decode {
+      content_by_lua_block {
+        ngx.req.read_body()
+        local v, err = require("hotpath").json.safe.decode(ngx.req.get_body_data() or "")
+        if v == nil then ngx.status = 400 ngx.print(err) return end
+        ngx.print(#v)
+      }
+    }
   }
 }
 ]]):gsub("PREFIX", prefix):gsub("PORT", tostring(port)))
         local start = sh("nginx -p '" .. ng .. "' -c conf/nginx.conf")
         if start.ok then
-          local r = sh("curl -s --max-time 10 http://127.0.0.1:" .. port .. "/t; " ..
+          -- an empty body once crashed the worker (signal 11): now a 400, then the worker
+          -- still answers
+          local r = sh("curl -s --max-time 10 -w ' %{http_code}|' --data-binary '' http://127.0.0.1:" .. port .. "/decode; " ..
+            "curl -s --max-time 10 -w ' %{http_code}|' --data-binary '[1,2,3]' http://127.0.0.1:" .. port .. "/decode; " ..
+            "curl -s --max-time 10 http://127.0.0.1:" .. port .. "/t; " ..
             "nginx -p '" .. ng .. "' -c conf/nginx.conf -s stop; sleep 0.2")
           body = r.stdout
           break
@@ -102,7 +114,8 @@ http {
         assert.truthy(start.stderr:find("Address already in use", 1, true), start.stderr)
       end
       local log = sh("cat '" .. ng .. "/logs/error.log'").stdout
-      assert.are.equal("luajit-ffi md5:cc65e64bd553ed18896de1dfe7fae3e5", body, log)
+      assert.are.equal("empty document at byte 0 400|3 200|luajit-ffi md5:cc65e64bd553ed18896de1dfe7fae3e5", body, log)
+      assert.is_nil(log:find("exited on signal", 1, true), log)
     end)
   end
 end)

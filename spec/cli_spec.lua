@@ -212,6 +212,21 @@ describe("hotpath CLI", function()
     helper.rmdir(d)
   end)
 
+  it("reports scenarios whose setup returns hp.skip as skipped, not failed", function()
+    local d = helper.tmpdir()
+    local r = helper.cli { "run", FIX .. "skip.lua", "--runs", "1", "--warmup", "0", "--export-json", d .. "/o.json" }
+    assert.are.equal(0, r.exit_code, r.stdout .. r.stderr)
+    local out = r.stdout
+    for _, p in ipairs { "^no toolchain +skipped$", "^    Rust peers skipped: install Debian's cargo and rustc$",
+        "^no server +skipped$", "^    no nginx here$", "^runs +%d", "^3 scenario%(s%), 0 failed, 2 skipped$" } do
+      assert.truthy(has_line(out, p), p .. "\n" .. out)
+    end
+    local doc = cjson.decode(helper.read(d .. "/o.json"))
+    assert.are.equal("no nginx here", doc.scenarios[2].skipped)
+    assert.are.equal(0, #doc.scenarios[2].runs)
+    helper.rmdir(d)
+  end)
+
   it("fails on a missing path and on a filter that matches nothing", function()
     local r = helper.cli { "run", "no/such/dir" }
     assert.are.equal(1, r.exit_code)

@@ -27,6 +27,7 @@ describe("scenario DSL", function()
     { function() return hp.scenario "x" { run = print, runs = 2.5 } end, "scenario 'x': field 'runs' must be a whole number of at least 1, got 2.5" },
     { function() return hp.scenario "x" { run = print, warmup = -1 } end, "scenario 'x': field 'warmup' must be a whole number of at least 0, got -1" },
     { function() return hp.scenario(5) end, "bad argument #1 to 'scenario' (name string expected)" },
+    { function() return hp.skip() end, "bad argument #1 to 'skip' (reason string expected)" },
     { function() return hp.suite "s" { 1 } end, "suite 's': item 1 is not a scenario (use hp.scenario \"name\" {...})" },
     { function() local a = hp.scenario "a" { run = print } return hp.suite "s" { a, a } end, "suite 's': two scenarios are named 'a'" },
     { function() return hp.suite "s" { hp.scenario "a" { run = print, baseline = "b" } } end, "suite 's': scenario 'a' has baseline 'b', which is not in the suite" },

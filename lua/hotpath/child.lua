@@ -43,6 +43,8 @@ local function main()
     if not ok then report.error = "setup raised: " .. tostring(res) return end
     state = res
     report.setup_s = clock() - t0
+    local why = scenario.skipped(res)
+    if why then report.ok, report.skipped = true, why return end
   end
   collectgarbage("collect")
   -- The peak RSS the parent reads from wait4 should be the run's, not setup's (generating a

@@ -28,7 +28,7 @@ end
 
 -- The scenario DSL (see lua/hotpath/scenario.lua): hp.suite "name" { hp.scenario "x" {...} }.
 local scenario = require "hotpath.scenario"
-hp.suite, hp.scenario = scenario.suite, scenario.scenario
+hp.suite, hp.scenario, hp.skip = scenario.suite, scenario.scenario, scenario.skip
 
 -- The machine, runtime and build, as every result carries them.
 function hp.info()

@@ -242,6 +242,7 @@ local function prepare(e, opts, ctx)
     if not ok then
       res.ok, res.error = false, "setup raised: " .. tostring(st)
     end
+    res.skipped = ok and scenario.skipped(st) or nil
     plan.rctx.state = st
   end
   return plan
@@ -258,6 +259,10 @@ local function step(plan, i, opts)
   local rec = e.scenario.command and run_command(e, plan.mode, plan.rctx) or run_lua(e, plan.mode, plan.rctx)
   rec.started = started -- monotonic seconds: shows the interleaving order in the JSON
   rec.warmup = warm or nil
+  if rec.skipped then -- the child's setup said this machine cannot run it
+    res.skipped = rec.skipped
+    return
+  end
   res.runs[#res.runs + 1] = rec
   if not rec.ok then
     res.ok, res.error = false, rec.error or "failed"
@@ -305,7 +310,7 @@ function runner.run_group(entries, opts, ctx)
     end
   end
   for _, o in ipairs(order) do
-    if o[1].res.ok then step(o[1], o[2], opts) end
+    if o[1].res.ok and not o[1].res.skipped then step(o[1], o[2], opts) end
   end
   local results, by_name = {}, {}
   for i, plan in ipairs(plans) do

@@ -3,7 +3,8 @@
 --   return hp.suite "cpu" {
 --     hp.scenario "mandelbrot" {
 --       params = { n = 5000 }, quick = { n = 1000 },   -- quick: params overridden by --quick
---       setup = function(p) return state end,          -- untimed (in the child)
+--       setup = function(p) return state end,          -- untimed (in the child); may return
+--                                                      -- hp.skip "reason" (reported skipped)
 --       run = function(p, state) return output, metrics end,  -- timed
 --       verify = "sha256:<hex>" | "md5:<hex>" | function(output, p) return ok, msg end
 --                | { full = "sha256:..", quick = "sha256:.." },
@@ -130,6 +131,21 @@ function M.suite(name)
     end
     return setmetatable({ name = name, scenarios = list }, SUITE)
   end
+end
+
+-- hp.skip "reason": what a setup returns when the scenario cannot run on this machine (a
+-- toolchain or a server that is not installed). The scenario is reported skipped with the
+-- reason, not failed.
+local SKIP = {}
+M.SKIP = SKIP
+function M.skip(reason)
+  if type(reason) ~= "string" or reason == "" then
+    error("bad argument #1 to 'skip' (reason string expected)", 2)
+  end
+  return setmetatable({ reason = reason }, SKIP)
+end
+function M.skipped(v)
+  return getmetatable(v) == SKIP and v.reason or nil
 end
 
 -- The parameters of a scenario in a mode ("full" or "quick").

@@ -78,6 +78,11 @@ function M.scenario_lines(r)
   end
   local s = r.summary or {}
   local t = s.run_s or {}
+  if r.skipped then
+    lines[#lines + 1] = row { name, "skipped" }
+    lines[#lines + 1] = "    " .. r.skipped
+    return lines
+  end
   if not r.ok then
     lines[#lines + 1] = row { name, "FAILED" }
     for l in tostring(r.error):gmatch("[^\n]+") do lines[#lines + 1] = "    " .. l end
@@ -170,7 +175,9 @@ function M.render(run, info, options)
   local failed = 0
   for _, r in ipairs(run.results) do if not r.ok then failed = failed + 1 end end
   failed = failed + #run.errors
-  add(format("%d scenario(s), %d failed", #run.results, failed))
+  local skipped = 0
+  for _, r in ipairs(run.results) do if r.skipped then skipped = skipped + 1 end end
+  add(format("%d scenario(s), %d failed%s", #run.results, failed, skipped > 0 and format(", %d skipped", skipped) or ""))
   return concat(out, "\n")
 end
 

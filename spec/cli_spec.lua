@@ -227,6 +227,26 @@ describe("hotpath CLI", function()
     helper.rmdir(d)
   end)
 
+  it("writes the summary rows, measured peers and verdicts included, to the JSON", function()
+    local d = helper.tmpdir()
+    local r = helper.cli { "run", FIX .. "summary.lua", "--runs", "1", "--warmup", "0", "--export-json", d .. "/o.json" }
+    assert.are.equal(0, r.exit_code, r.stdout .. r.stderr)
+    assert.truthy(has_line(r.stdout, "^dimension  workload  hotpath, here +Rust, here +Go, here +Rust, published +Go, published$"), r.stdout)
+    assert.truthy(has_line(r.stdout, "^w: time +2%.00x +%- +cannot hold: Go not measured here$"), r.stdout)
+    local doc = cjson.decode(helper.read(d .. "/o.json"))
+    local row = doc.summary[1]
+    assert.are.equal(1, #doc.summary)
+    assert.are.equal("CPU", row.dimension)
+    assert.are.equal("number", type(row.hotpath.ms))
+    assert.are.equal("number", type(row.rust.ms))
+    assert.are.equal("summary/Rust peer", row.rust_scenario)
+    assert.are.equal("skipped: Go peers skipped: install Debian's golang-go", row.go_status)
+    assert.are.same({ ms = 200, mb = 20 }, row.published.go)
+    assert.are.equal(2, row.claims[1].published)
+    assert.are.equal("cannot hold: Go not measured here", row.claims[1].verdict)
+    helper.rmdir(d)
+  end)
+
   it("fails on a missing path and on a filter that matches nothing", function()
     local r = helper.cli { "run", "no/such/dir" }
     assert.are.equal(1, r.exit_code)

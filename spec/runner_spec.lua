@@ -182,6 +182,56 @@ describe("report.summary", function()
     }, "\n"), summary.render(run, info))
   end)
 
+  it("puts the peers measured here beside ours and recomputes the published multipliers", function()
+    local pub = { { name = "Rust, published", ms = 1259, mb = 33.8 }, { name = "Go, published", ms = 2343, mb = 41.9 } }
+    local H = { dimension = "CPU", workload = "bt 18" }
+    local function peer(lang, ms, mb, extra)
+      local r = result { suite = "cpu", name = "bt " .. lang, headline = { dimension = "CPU", workload = "bt 18", peer = lang },
+        summary = { run_s = { best = ms / 1000 }, maxrss_kb = { median = mb * 1024 } } }
+      for k, v in pairs(extra or {}) do r[k] = v end
+      return r
+    end
+    local run = { results = {
+      result { suite = "cpu", name = "bt", headline = H, reference = pub,
+        summary = { run_s = { best = 0.100 }, maxrss_kb = { median = 10 * 1024 } } },
+      peer("Rust", 1000, 20), peer("Go", 1500, 40),
+      result { suite = "cpu", name = "mb", headline = { dimension = "CPU", workload = "mb" },
+        reference = { { name = "Rust, published", ms = 246 }, { name = "Go, published", ms = 2666 } },
+        summary = { run_s = { best = 0.05 } } },
+      result { suite = "cpu", name = "mb Go", headline = { dimension = "CPU", workload = "mb", peer = "Go" }, skipped = "install golang-go" },
+    } }
+    assert.are.equal(table.concat({
+      "Summary: hotpath on this machine (CPU X, 2 cores, Lua 5.4), Rust and Go measured in the same run, next to the published figures",
+      "(published: AMD EPYC 7763, 4 cores, rustc 1.90, go 1.26; ratios are ours / theirs)",
+      "dimension  workload  hotpath, here    Rust, here                      Go, here                         Rust, published                  Go, published",
+      "CPU        bt 18     100 ms, 10.0 MB  1,000 ms, 20.0 MB (time 0.10x)  1,500 ms, 40.0 MB (time 0.067x)  1,259 ms, 33.8 MB (time 0.079x)  2,343 ms, 41.9 MB (time 0.043x)",
+      "CPU        mb        50 ms            -                               skipped: install golang-go       246 ms (time 0.20x)              2,666 ms (time 0.019x)",
+      "",
+      "The published multipliers, recomputed here (how many times better Rust is than Go; holds: within 25 %)",
+      "claim        published  here   verdict",
+      "bt 18: time  1.86x      1.50x  holds",
+      "bt 18: mb    1.24x      2.00x  differs",
+      "mb: time     10.84x     -      cannot hold: Rust and Go not measured here",
+    }, "\n"), summary.render(run, info))
+    local rows = summary.rows(run)
+    assert.are.equal(2, #rows)
+    assert.are.same({ ms = 1000, mb = 20 }, rows[1].rust)
+    assert.are.same({ ms = 2343, mb = 41.9 }, rows[1].published.go)
+    assert.are.equal("holds", rows[1].claims[1].verdict)
+    assert.are.equal("skipped: install golang-go", rows[2].go_status)
+  end)
+
+  local verdicts = {
+    { 1.86, 1.86, nil, "holds" }, { 1.86, 1.5, nil, "holds" }, { 1.86, 2.3, nil, "holds" },
+    { 1.86, 1.4, nil, "differs" }, { 1.86, 2.4, nil, "differs" }, { 4, nil, nil, "cannot hold: a figure is missing" },
+    { 2.15, 1.0, "different work", "cannot hold: different work" },
+  }
+  for i, c in ipairs(verdicts) do
+    it("gives a verdict on a multiplier " .. i, function()
+      assert.are.equal(c[4], summary.verdict(c[1], c[2], c[3]))
+    end)
+  end
+
   it("shows no table without headlines, and no ratios for quick sizes", function()
     assert.is_nil(summary.render({ results = { result { suite = "s", name = "n" } } }, info))
     local out = summary.render({ results = { result { suite = "s", name = "n", mode = "quick",

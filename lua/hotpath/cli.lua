@@ -167,7 +167,9 @@ local function cmd_run(argv)
     shell = opts.shell or nil,
   }
   stdout:write(require("hotpath.report.terminal").render(run, info, options), "\n")
-  local summary = require("hotpath.report.summary").render(run, info)
+  local sm = require "hotpath.report.summary"
+  run.summary = sm.rows(run)
+  local summary = sm.render(run, info, run.summary)
   if summary then stdout:write("\n", summary, "\n") end
   local out = opts["export-json"]
   if out then

@@ -77,6 +77,7 @@ function M.write(path, run, info, options)
     errors = M.array(run.errors),
     scenarios = M.array(run.results),
     noise = run.noise,
+    summary = M.array(run.summary or {}),
     warnings = M.array(run.noise and run.noise.warnings or {}),
   }
   local f, err = io.open(path, "w")

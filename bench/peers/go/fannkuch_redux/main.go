@@ -2,7 +2,7 @@
 // reference order, are cut into chunks by index; one goroutine per CPU takes chunks from a
 // shared counter, starts each at its index (from the factorial number system), walks the
 // chunk with the reference's count-array successor, and counts flips on the permutation
-// packed into two words (a flip is a byte reversal, a shift and a mask). The
+// packed into one word, 4 bits an element (a flip is a nibble reversal, a shift and a mask). The
 // checksum adds the flips of even-indexed permutations and subtracts the odd ones'.
 package main
 
@@ -20,45 +20,21 @@ const maxN = 16
 
 type result struct{ checksum, maxFlips int }
 
-func min(a, b int) int {
-	if a < b {
-		return a
-	}
-	return b
-}
-
-// masks of the first m bytes of a 16-byte value held as two words, for m in 0..16 (the tables
-// are 32 long so that an index masked with 31 needs no bounds check)
-var maskLo, maskHi [32]uint64
-
-func init() {
-	for m := 0; m <= 16; m++ {
-		for j := 0; j < m; j++ {
-			if j < 8 {
-				maskLo[m] |= 0xFF << uint(8*j)
-			} else {
-				maskHi[m] |= 0xFF << uint(8*(j-8))
-			}
-		}
-	}
-}
-
-// reversePrefix reverses the first m (1..16) bytes of the 16-byte value hi:lo (byte j of the
-// value is byte j%8 of lo for j < 8, of hi otherwise) and keeps the others: the whole value
-// byte-reversed, then shifted down by 16 - m bytes, puts old byte m-1-j at byte j. Shifts by
-// 64 or more give 0 in Go, which makes the two-word shift branch-free.
-func reversePrefix(lo, hi, m uint64) (uint64, uint64) {
-	rlo, rhi := bits.ReverseBytes64(hi), bits.ReverseBytes64(lo)
-	s := 8 * (16 - m)
-	slo := rlo>>s | rhi<<(64-s) | rhi>>(s-64)
-	shi := rhi >> s
-	ml, mh := maskLo[m&31], maskHi[m&31]
-	return slo&ml | lo&^ml, shi&mh | hi&^mh
+// reversePrefix reverses the first m (1..16) nibbles of x (nibble j: bits 4j..4j+3) and keeps
+// the others: x with all 16 nibbles reversed, shifted down by 16 - m nibbles, has old nibble
+// m-1-j at nibble j.
+func reversePrefix(x uint64, m uint64) uint64 {
+	r := bits.ReverseBytes64(x)
+	r = r>>4&0x0F0F0F0F0F0F0F0F | r&0x0F0F0F0F0F0F0F0F<<4
+	s := (64 - 4*m) & 63
+	mask := ^uint64(0) >> s
+	return r>>s&mask | x&^mask
 }
 
 // chunk returns the checksum and the most flips over permutations [lo, hi).
 func chunk(n int, fact []int, lo, hi int) result {
-	var p, pp, count [maxN]int
+	var p, pp [maxN]int
+	var count [maxN + 1]int
 	for i := range p[:n] {
 		p[i] = i
 	}
@@ -76,20 +52,18 @@ func chunk(n int, fact []int, lo, hi int) result {
 			}
 		}
 	}
+	// the permutation as 16 nibbles of a word, element j in nibble j
+	var perm uint64
+	for j := n - 1; j >= 0; j-- {
+		perm = perm<<4 | uint64(p[j])
+	}
 	var r result
 	for i := lo; ; {
-		if p[0] != 0 {
-			// the permutation as 16 bytes in two words, element j in byte j
-			var lo, hi uint64
-			for j := n - 1; j >= 8; j-- {
-				hi = hi<<8 | uint64(p[j])
-			}
-			for j := min(n, 8) - 1; j >= 0; j-- {
-				lo = lo<<8 | uint64(p[j])
-			}
+		if perm&15 != 0 {
 			flips := 0
-			for f := lo & 0xFF; f != 0; f = lo & 0xFF {
-				lo, hi = reversePrefix(lo, hi, f+1)
+			x := perm
+			for f := x & 15; f != 0; f = x & 15 {
+				x = reversePrefix(x, f+1)
 				flips++
 			}
 			if flips > r.maxFlips {
@@ -105,24 +79,23 @@ func chunk(n int, fact []int, lo, hi int) result {
 		if i >= hi {
 			return r
 		}
-		// the successor: swap the first two, then rotate longer prefixes while their
-		// counters roll over
-		first := p[1]
-		p[1] = p[0]
-		p[0] = first
+		// the successor: rotate the first two left by one (a swap), then longer prefixes
+		// while their counters roll over
+		perm = rotatePrefix(perm, 2)
 		k := 1
 		for count[k]++; count[k] > k; count[k]++ {
 			count[k] = 0
 			k++
-			next := p[1]
-			p[0] = next
-			for j := 1; j < k; j++ {
-				p[j] = p[j+1]
-			}
-			p[k] = first
-			first = next
+			perm = rotatePrefix(perm, uint64(k+1))
 		}
 	}
+}
+
+// rotatePrefix rotates the first m (2..16) nibbles of x left by one: nibble 0 moves to
+// nibble m-1, the others down by one.
+func rotatePrefix(x uint64, m uint64) uint64 {
+	keep := ^uint64(0) >> ((64 - 4*m) & 63) // the first m nibbles
+	return (x>>4)&(keep>>4) | (x&15)<<((4*m-4)&63) | x&^keep
 }
 
 func main() {

@@ -35,7 +35,7 @@ func newTable(log2 uint) *table {
 
 func (t *table) home(key uint64) uint64 { return (key * 0x9E3779B97F4A7C15) >> t.shift }
 
-// add counts one more key, growing the table past half full.
+// add counts one more key, growing the table past three quarters full.
 func (t *table) add(key uint64) {
 	mask := uint64(len(t.slots) - 1)
 	tag := (key + 1) << countBits
@@ -48,7 +48,7 @@ func (t *table) add(key uint64) {
 		if s == 0 {
 			t.slots[i] = tag | 1
 			t.used++
-			if 2*t.used > len(t.slots) {
+			if 4*t.used > 3*len(t.slots) {
 				t.grow()
 			}
 			return

@@ -1,6 +1,7 @@
 // binarytrees N: the Benchmarks Game's binary-trees. Like hotpath's C kernel, trees live in
 // per-worker arenas (a node is two 32-bit child indices, 8 bytes) that are reset for every
-// tree, instead of one heap object per node for the garbage collector. The trees of each
+// tree, instead of one heap object per node for the garbage collector, and built and walked
+// the way the C kernel does (leaves handled by their parents). The trees of each
 // depth are split into chunks that one goroutine per CPU takes from a shared counter.
 package main
 
@@ -14,43 +15,61 @@ import (
 	"sync/atomic"
 )
 
-type node struct{ left, right int32 } // left < 0: a leaf
+// node: two child indices; 0 is the null link, so a tree's nodes start at index 1.
+type node struct{ left, right uint32 }
 
 type arena struct {
 	nodes []node
-	used  int32
+	used  uint32
 }
 
 func newArena(depth int) *arena {
-	return &arena{nodes: make([]node, (1<<uint(depth+1))-1)}
+	return &arena{nodes: make([]node, 1<<uint(depth+1))}
 }
 
-// build makes a perfect tree of the given depth and returns its root.
-func (a *arena) build(depth int) int32 {
-	i := a.used
+// build makes a perfect tree of the given depth (pre-order) and returns its root. As in
+// hotpath's C kernel, the nodes just above the leaves write their two leaves themselves:
+// half the nodes are leaves, so that halves the calls.
+func (a *arena) build(depth int) uint32 {
+	me := a.used
 	a.used++
-	if depth == 0 {
-		a.nodes[i] = node{-1, -1}
-		return i
+	var l, r uint32
+	if depth > 1 {
+		l = a.build(depth - 1)
+		r = a.build(depth - 1)
+	} else if depth == 1 {
+		l, r = a.used, a.used+1
+		a.used += 2
+		a.nodes[l] = node{}
+		a.nodes[r] = node{}
 	}
-	l := a.build(depth - 1)
-	r := a.build(depth - 1)
-	a.nodes[i] = node{l, r}
-	return i
+	a.nodes[me] = node{l, r}
+	return me
 }
 
-// check counts the nodes under i.
-func (a *arena) check(i int32) int {
-	n := a.nodes[i]
-	if n.left < 0 {
+// check counts the nodes under i; a child that is a leaf is counted without a call.
+func (a *arena) check(i uint32) int {
+	t := a.nodes[i]
+	if t.left == 0 {
 		return 1
 	}
-	return 1 + a.check(n.left) + a.check(n.right)
+	n := 1
+	if a.nodes[t.left].left != 0 {
+		n += a.check(t.left)
+	} else {
+		n++
+	}
+	if a.nodes[t.right].left != 0 {
+		n += a.check(t.right)
+	} else {
+		n++
+	}
+	return n
 }
 
 // tree builds, checks and drops one tree of the given depth.
 func (a *arena) tree(depth int) int {
-	a.used = 0
+	a.used = 1
 	return a.check(a.build(depth))
 }
 
@@ -75,6 +94,7 @@ func main() {
 	fmt.Fprintf(out, "stretch tree of depth %d\t check: %d\n", stretch, newArena(stretch).tree(stretch))
 
 	long := newArena(maxDepth)
+	long.used = 1
 	longRoot := long.build(maxDepth)
 
 	type job struct{ depth, count int }

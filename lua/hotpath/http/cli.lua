@@ -171,7 +171,12 @@ local function to_json(v, out)
   elseif t == "number" then
     if v ~= v or v == math.huge or v == -math.huge then out[#out + 1] = "null"
     elseif v == floor(v) and v > -2 ^ 53 and v < 2 ^ 53 then out[#out + 1] = format("%d", v)
-    else out[#out + 1] = format("%.17g", v) end
+    else
+      local txt = format("%.15g", v) -- the shortest of 15..17 digits that reads back the same
+      if tonumber(txt) ~= v then txt = format("%.16g", v) end
+      if tonumber(txt) ~= v then txt = format("%.17g", v) end
+      out[#out + 1] = txt
+    end
   elseif t == "boolean" then
     out[#out + 1] = tostring(v)
   else

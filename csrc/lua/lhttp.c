@@ -308,7 +308,8 @@ static int l_mem_read(lua_State *L)
     int rc = hp_mem_read((int)luaL_optinteger(L, 1, 0), &m, (char **)msg);
     if (rc != HP_OK)
         return hp_lua_fail(L, rc, msg);
-    lua_createtable(L, 0, 3);
+    lua_createtable(L, 0, 4);
+    hp_lua_setnum(L, "time", m.time);
     hp_lua_setint(L, "rss_kb", (lua_Integer)(uint64_t)m.rss_kb);
     hp_lua_setint(L, "hwm_kb", (lua_Integer)(uint64_t)m.hwm_kb);
     if (m.pss_kb >= 0)

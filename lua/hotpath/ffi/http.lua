@@ -157,7 +157,7 @@ return function(core)
     local m, errp = ffi_new("hp_mem_sample"), ffi_new("char *[1]")
     local rc = C.hp_mem_read(pid or 0, m, errp)
     if rc ~= 0 then return fail(rc, errp) end
-    local t = { rss_kb = tonumber(m.rss_kb), hwm_kb = tonumber(m.hwm_kb) }
+    local t = { time = m.time, rss_kb = tonumber(m.rss_kb), hwm_kb = tonumber(m.hwm_kb) }
     if m.pss_kb >= 0 then t.pss_kb = tonumber(m.pss_kb) end
     return t
   end

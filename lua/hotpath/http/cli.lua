@@ -25,6 +25,9 @@ usage: hotpath load URL [options]
   -m, --method M        request method (default GET)
   -H, --header "N: v"   add a request header (repeatable)
       --body S          request body
+      --memory PID      sample PID's RSS and PSS every 100 ms during the run (any server:
+                        ours, nginx's worker, Go, Rust); summary per phase in the report,
+                        every sample in the JSON (memory.timeline)
       --export-json FILE  also write the full result as JSON to FILE, with the latency
                         histograms, start and end times, host and options ("-": the
                         JSON alone on stdout); --json is an alias
@@ -143,6 +146,17 @@ function cli.report(r, out)
     w("  Non-2xx or 3xx responses: %d (%s)\n", e.non2xx, concat(codes, ", "))
   end
   if r.first_error then w("  First error: %s\n", r.first_error) end
+  if r.memory then
+    local m = r.memory
+    w("  Server memory (pid %d, KiB): RSS before %d, after %d\n", m.pid, m.before.first, m.after.first)
+    for _, l in ipairs(m.labels) do
+      if l ~= "before" and l ~= "after" then
+        local x = m[l]
+        w("    %-8s RSS median %d, min %d, max %d, swing %d; PSS median %d (%d samples)\n", l, x.median, x.min,
+          x.max, x.swing, x.pss_median, x.n)
+      end
+    end
+  end
   w("Requests/sec: %10.2f\n", r.rps)
   w("Transfer/sec: %10s\n", bytes(floor(r.bytes_per_sec)))
   w("Generator CPU: %.2fs user, %.2fs sys, %.2f us/request\n", r.cpu.user, r.cpu.sys, r.cpu.us_per_request)
@@ -202,7 +216,7 @@ local LOAD_FLAGS = {
   ["--timeout"] = { "timeout", true }, ["-m"] = { "method", true }, ["--method"] = { "method", true },
   ["-H"] = { "headers", true, true }, ["--header"] = { "headers", true, true },
   ["--body"] = { "body", true }, ["--json"] = { "json", true }, ["--export-json"] = { "json", true },
-  ["--phases"] = { "phases", true },
+  ["--phases"] = { "phases", true }, ["--memory"] = { "memory", true },
   ["-h"] = { "help" }, ["--help"] = { "help" },
 }
 
@@ -282,17 +296,37 @@ function cli.load(argv)
   end
   local nphases = (opts.phases and #opts.phases or 1) + (opts.warmup and 1 or 0)
   local shown = require("hotpath.proc").isatty(2)
-  if shown then
+  local watch
+  if o.memory then
+    local pid
+    pid, e = count(o.memory, "--memory")
+    if not pid or pid > 2 ^ 31 then err(e or "--memory must be a process id") return 2 end
+    watch = require("hotpath.http.memory").watch(pid)
+    local m, merr = watch:sample("before")
+    if not m then err(merr) return 1 end
+  end
+  local function label(phase)
+    if opts.warmup and phase == 1 then return "warm-up" end
+    return format("phase %d", phase - (opts.warmup and 1 or 0))
+  end
+  if shown or watch then
     local prev
-    opts.tick = 0.5
+    opts.tick = watch and 0.1 or 0.5
     opts.on_tick = function(p)
-      stderr:write("\r\27[K", cli.progress_line(p, prev, nphases, opts.warmup ~= nil))
-      stderr:flush()
-      prev = p
+      if watch then watch:sample(label(p.phase)) end
+      if shown and (not prev or p.elapsed - prev.elapsed >= 0.45) then
+        stderr:write("\r\27[K", cli.progress_line(p, prev, nphases, opts.warmup ~= nil))
+        stderr:flush()
+        prev = p
+      end
     end
   end
   local ok, r, msg = pcall(http.load, opts)
   if shown then stderr:write("\r\27[K") stderr:flush() end
+  if ok and r and watch then
+    watch:sample("after")
+    r.memory = watch:summary()
+  end
   if not ok then
     err((tostring(r):gsub("^bad argument #1 to 'load' %((.*)%)$", "%1")))
     return 2

@@ -12,6 +12,7 @@ typedef struct hp_mem_sample {
     int64_t rss_kb;    /* VmRSS from /proc/PID/status */
     int64_t hwm_kb;    /* VmHWM: peak RSS since start or the last reset */
     int64_t pss_kb;    /* Pss from /proc/PID/smaps_rollup; -1 when unreadable */
+    double time;       /* wall clock when read, epoch seconds (CLOCK_REALTIME) */
 } hp_mem_sample;
 
 /* Reads pid's memory now (pid 0: this process). HP_ESYS with "read /proc/123/status: No such

@@ -31,6 +31,11 @@ function machine.governor()
   return first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")
 end
 
+-- The host's name (as uname -n gives it), or "unknown".
+function machine.hostname()
+  return first_line("/proc/sys/kernel/hostname") or "unknown"
+end
+
 -- A table with cpu_model, cores, kernel, governor, memory_kb, runtime, runtime_kind, backend,
 -- hotpath, build (compiler and flags of the core).
 function machine.info()

@@ -96,6 +96,8 @@ describe("hotpath CLI", function()
     assert.are.equal(3, #rep.runs)           -- 1 warm-up + 2 counted
     assert.is_true(rep.runs[1].warmup)
     assert.are.equal(2, rep.summary.run_s.n)
+    -- run's third value, plain data, is kept with each run
+    assert.are.same({ sizes = { 1000, 2000 }, label = "kept" }, rep.runs[2].data)
     for _, run in ipairs(rep.runs) do
       assert.is_true(run.ok)
       assert.are.equal(2000, run.out_bytes)

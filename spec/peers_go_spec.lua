@@ -1,15 +1,9 @@
--- The Go peers (bench/peers/go/): built offline by build.sh with Debian's go, their outputs are
--- hotpath's. bench/peers/go/check.sh checks every program; this checks two small ones at
--- small sizes, plus their argument errors. Pending (not failed) where `go` is not installed.
+-- The Go peers (bench/peers/go/): built offline by hotpath.peers with Debian's go, their
+-- outputs are hotpath's (`hotpath run bench/cpu.lua --filter ', Go$'` checks every program at
+-- every size); this checks two small ones at small sizes, plus their argument errors. Pending
+-- (not failed) where go is not installed.
 local hp = require "hotpath"
-local helper = require "helper"
-
-local function has_go()
-  local ok = os.execute("command -v go >/dev/null 2>&1")
-  return ok == true or ok == 0
-end
-
-local OUT = (os.getenv("HOTPATH_BUILD") or (helper.root .. "/build")) .. "/peers/go"
+local peers = require "hotpath.peers"
 
 local function run(argv, timeout)
   return assert(hp.proc.run { argv = argv, keep_stdout = true, keep_stderr = true, timeout = timeout or 120 })
@@ -25,31 +19,24 @@ local function fib_sum(n)
 end
 
 describe("Go peers", function()
-  if not has_go() then
-    pending("go is not installed (Debian package golang-go): the Go peers cannot be built")
+  local missing = select(2, peers.toolchain("go"))
+  if missing then
+    pending(missing)
     return
   end
 
-  local built
+  -- built once (cached by source digest under the build folder, as make bench does)
+  local bin = {}
   setup(function()
-    -- GOCACHE is OUT/gocache, so only the first run compiles (the standard library too)
-    built = run({ "sh", helper.root .. "/bench/peers/go/build.sh", OUT, "fannkuch_redux", "tasks" }, 600)
-  end)
-
-  it("build.sh builds the named programs", function()
-    assert.are.equal("", built.stderr)
-    assert.is_true(built.ok, built.status)
-  end)
-
-  it("build.sh refuses a program that does not exist", function()
-    local r = run { "sh", helper.root .. "/bench/peers/go/build.sh", OUT, "no_such_peer" }
-    assert.are.equal("exited 2", r.status)
-    assert.matches("no Go peer named 'no_such_peer'", r.stderr, 1, true)
+    for _, name in ipairs { "fannkuch_redux", "tasks" } do
+      local b, err = peers.build("go", name, { timeout = 600 })
+      bin[name] = b and b.path or error(err)
+    end
   end)
 
   for _, n in ipairs { 1, 2, 5, 7, 8 } do
     it("fannkuch_redux " .. n .. " prints what the C kernel prints", function()
-      local r = run { OUT .. "/bin/fannkuch_redux", n }
+      local r = run { bin.fannkuch_redux, n }
       assert.is_true(r.ok, r.status .. " " .. r.stderr)
       assert.are.equal(hp.kernels.fannkuch_redux(n), r.stdout)
     end)
@@ -61,7 +48,7 @@ describe("Go peers", function()
   }
   for _, t in ipairs(TASKS) do
     it("tasks " .. table.concat(t, " ") .. " prints the sum of fib(i % 30)", function()
-      local r = run { OUT .. "/bin/tasks", t[1], t[2], t[3] }
+      local r = run { bin.tasks, t[1], t[2], t[3] }
       assert.is_true(r.ok, r.status .. " " .. r.stderr)
       assert.are.equal(fib_sum(t[1]), r.stdout)
     end)
@@ -76,7 +63,7 @@ describe("Go peers", function()
   }
   for _, e in ipairs(ERRORS) do
     it("tasks " .. table.concat(e[1], " ") .. " exits 2 with a usage message", function()
-      local argv = { OUT .. "/bin/tasks" }
+      local argv = { bin.tasks }
       for i, a in ipairs(e[1]) do argv[i + 1] = a end
       local r = run(argv)
       assert.are.equal("exited 2", r.status)
@@ -86,7 +73,7 @@ describe("Go peers", function()
   end
 
   it("fannkuch_redux refuses N outside 1..12", function()
-    local r = run { OUT .. "/bin/fannkuch_redux", "13" }
+    local r = run { bin.fannkuch_redux, "13" }
     assert.are.equal("exited 2", r.status)
     assert.are.equal("fannkuch_redux: N must be an integer from 1 to 12, got \"13\"\n", r.stderr)
   end)

@@ -327,4 +327,41 @@ function peers.build(lang, name, opts)
   return res
 end
 
+local LANG_NAME = { rust = "Rust", go = "Go" }
+
+-- The fields of a command scenario that runs a peer (for hp.scenario): def holds the
+-- scenario's own fields (params, quick, verify, baseline, reference, note, timeout, headline)
+-- and
+--   args = function(p) -> list   the program's arguments (default: none)
+--   stdin = function(p) -> str   its input, made in setup (untimed, once per scenario)
+-- The build runs in setup, untimed (cached by source digest); a missing toolchain makes the
+-- scenario skipped with the packages to install; a failed build fails it with the compiler's
+-- lines. The build (time, cache hit, digest, toolchain versions) goes into the results.
+function peers.scenario(lang, name, def)
+  local s = {}
+  for k, v in pairs(def) do
+    if k ~= "args" and k ~= "stdin" then s[k] = v end
+  end
+  local args, stdin = def.args, def.stdin
+  if s.headline and s.headline.peer == true then s.headline.peer = LANG_NAME[lang] end
+  s.setup = function(p)
+    local b, err, code = peers.build(lang, name)
+    if not b then
+      if code == "missing" then return require("hotpath").skip(err) end
+      error(err, 0)
+    end
+    return {
+      path = b.path, input = stdin and stdin(p) or nil,
+      record = { peer = { lang = lang, program = name, build_s = b.build_s, cached = b.cached,
+        digest = b.digest, versions = b.versions } },
+    }
+  end
+  s.command = function(p, _, st)
+    local argv = { st.path }
+    for _, a in ipairs(args and args(p) or {}) do argv[#argv + 1] = a end
+    return argv, st.input
+  end
+  return s
+end
+
 return peers

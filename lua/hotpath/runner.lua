@@ -243,6 +243,8 @@ local function prepare(e, opts, ctx)
       res.ok, res.error = false, "setup raised: " .. tostring(st)
     end
     res.skipped = ok and scenario.skipped(st) or nil
+    -- a setup may leave facts for the results (a peer's build: time, toolchain versions)
+    if ok and type(st) == "table" and type(st.record) == "table" then res.setup = st.record end
     plan.rctx.state = st
   end
   return plan

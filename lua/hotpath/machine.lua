@@ -5,6 +5,7 @@ local open, match = io.open, string.match
 
 local machine = {}
 
+-- The whole text of a file (a /proc or /sys file), or nil when it cannot be read.
 local function read(path)
   local f = open(path, "r")
   if not f then return nil end
@@ -12,6 +13,7 @@ local function read(path)
   f:close()
   return s
 end
+machine.read = read
 
 local function first_line(path)
   local s = read(path)

@@ -1,5 +1,5 @@
 -- CPU kernels (hotpath.kernels) at the published sizes, against the published Rust and Go
--- figures and the fastest C programs measured on this project's machine kind (REFERENCE.md).
+-- figures and the fastest C programs measured on this project's machine kind (doc/reference.md).
 -- Every output is verified by digest. Digests were cross-checked against independent
 -- implementations: the published outputs (fannkuch-redux 11, spectral-norm 5500), the
 -- plain-Lua programs in bench/programs/ (mandelbrot, fasta, n-body, reverse-complement), and

@@ -1,7 +1,7 @@
 /* hotpath:abi
  * Server memory: one sample of a process's resident memory. RSS counts shared pages in full
  * for every process that maps them; PSS divides them among those processes, so summing PSS
- * over a multi-process server is its true footprint (REFERENCE.md).
+ * over a multi-process server is its true footprint (doc/reference.md).
  */
 #ifndef HP_HTTP_MEMORY_H
 #define HP_HTTP_MEMORY_H

@@ -1,5 +1,5 @@
 -- The runner: finds scenario files, runs each scenario's warm-up and counted runs in fresh
--- child processes, verifies outputs, and summarizes (DESIGN.md, measurement model).
+-- child processes, verifies outputs, and summarizes (doc/measurement.md).
 --
 -- A scenario that fails (a file that does not load, a run that raises, a digest mismatch, a
 -- timeout, a command that cannot start) is reported failed; the others still run.

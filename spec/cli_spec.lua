@@ -244,6 +244,7 @@ describe("hotpath CLI", function()
     assert.are.equal("summary/Rust peer", row.rust_scenario)
     assert.are.equal("skipped: Go peers skipped: install Debian's golang-go", row.go_status)
     assert.are.same({ ms = 200, mb = 20 }, row.published.go)
+    assert.are.equal("table", type(doc.machine.toolchains)) -- cargo, rustc, go versions where installed
     assert.are.equal(2, row.claims[1].published)
     assert.are.equal("cannot hold: Go not measured here", row.claims[1].verdict)
     helper.rmdir(d)

@@ -173,6 +173,7 @@ local function cmd_run(argv)
   if summary then stdout:write("\n", summary, "\n") end
   local out = opts["export-json"]
   if out then
+    info.toolchains = require("hotpath.peers").versions() -- the peers' compilers, where installed
     local ok, err = require("hotpath.report.json").write(out, run, info, options)
     if not ok then stderr:write("hotpath: ", err, "\n") return 1 end
     stdout:write("raw figures: ", out, "\n")

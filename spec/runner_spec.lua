@@ -264,3 +264,15 @@ describe("peak memory of a Lua run", function()
     end)
   end
 end)
+
+describe("the hotpath table", function()
+  it("loads its public modules on first use, and nothing else", function()
+    assert.are.same({ "commands", "http", "json", "kernels", "machine", "noise", "peers", "pool", "proc",
+      "runner", "stats" }, hp.modules)
+    for _, name in ipairs(hp.modules) do assert.are.equal(require("hotpath." .. name), hp[name], name) end
+    -- hotpath.child is the runner's child program (it ends the process); internals are not API
+    for _, name in ipairs { "child", "cli", "util", "serial", "ffi", "report", "nosuch", 1 } do
+      assert.is_nil(hp[name], tostring(name))
+    end
+  end)
+end)

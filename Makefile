@@ -86,10 +86,11 @@ CORE_SO  := $(BUILD)/lua54/hotpath/core.so
 JIT_SO   := $(BUILD)/luajit/hotpath/jitcore.so
 HAVE_LUAJIT := $(wildcard $(LUAJIT_INCDIR)/lua.h)
 CDEF     := $(BUILD)/lua/hotpath/ffi/cdef.lua
+CONSTS   := $(BUILD)/lua/hotpath/consts.lua
 BUILDINFO = $(CC) $(shell $(CC) -dumpfullversion 2>/dev/null) $(CFLAGS) $(EXTRA_CFLAGS)
 
 .PHONY: all test bench asan tsan deps install install-luajit clean ctest specs fuzz fuzz-build fuzzers
-all: $(LIB) $(LAUNCH) $(CDEF) $(if $(filter 504,$(LUA_ABI)),$(CORE_SO)) $(if $(HAVE_LUAJIT),$(JIT_SO))
+all: $(LIB) $(LAUNCH) $(CDEF) $(CONSTS) $(if $(filter 504,$(LUA_ABI)),$(CORE_SO)) $(if $(HAVE_LUAJIT),$(JIT_SO))
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -149,6 +150,12 @@ $(CDEF): $(ABI_H) $(ABI_LIST) tools/gen_cdef.sh
 	@mkdir -p $(@D)
 	$(call say,GEN,$@)
 	$(Q)sh tools/gen_cdef.sh $(ABI_H) > $@.tmp && mv $@.tmp $@
+
+# The ABI's named integer constants (limits, codes) for the Lua layer of both runtimes.
+$(CONSTS): $(ABI_H) $(ABI_LIST) tools/gen_consts.sh
+	@mkdir -p $(@D)
+	$(call say,GEN,$@)
+	$(Q)sh tools/gen_consts.sh $(ABI_H) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/tests/%: tests/c/%.c $(CORE_O) tests/c/tap.h | $(LAUNCH)
 	@mkdir -p $(@D)
@@ -220,6 +227,7 @@ install: all
 	mkdir -p $(DESTDIR)$(LUADIR) $(DESTDIR)$(LIBDIR)
 	cd lua && find hotpath -name '*.lua' -exec install -D -m 644 {} $(DESTDIR)$(LUADIR)/{} \;
 	install -D -m 644 $(CDEF) $(DESTDIR)$(LUADIR)/hotpath/ffi/cdef.lua
+	install -D -m 644 $(CONSTS) $(DESTDIR)$(LUADIR)/hotpath/consts.lua
 	install -D -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libhotpath.so
 	install -D -m 755 $(LAUNCH) $(DESTDIR)$(LIBDIR)/hotpath-launch
 	$(if $(filter 504,$(LUA_ABI)),install -D -m 755 $(CORE_SO) $(DESTDIR)$(LIBDIR)/hotpath/core.so)

@@ -23,6 +23,7 @@
 local util = require "hotpath.util"
 local machine = require "hotpath.machine"
 local core = util.core
+local K = require "hotpath.consts"
 
 local type, pairs, ipairs, tostring, tonumber = type, pairs, ipairs, tostring, tonumber
 local format, concat, sort, floor = string.format, table.concat, table.sort, math.floor
@@ -183,9 +184,9 @@ local function load_spec(o)
   if type(url) ~= "string" then misuse("url must be a string") end
   local u, uerr = http.parse_url(url)
   if not u then return nil, uerr end
-  local threads = count(o.threads or 1, 1, fname, 1, 256, "threads")
-  local connections = count(o.connections or 10 * threads, 1, fname, threads, 100000, "connections")
-  local pipeline = count(o.pipeline or 1, 1, fname, 1, 1024, "pipeline")
+  local threads = count(o.threads or 1, 1, fname, 1, K.HP_LOAD_MAX_THREADS, "threads")
+  local connections = count(o.connections or 10 * threads, 1, fname, threads, K.HP_LOAD_MAX_CONNECTIONS, "connections")
+  local pipeline = count(o.pipeline or 1, 1, fname, 1, K.HP_LOAD_MAX_PIPELINE, "pipeline")
   local method = o.method or "GET"
   if type(method) ~= "string" or not method:match("^%u+$") then misuse("method must be an upper-case word") end
   if o.body ~= nil and type(o.body) ~= "string" then misuse("body must be a string") end

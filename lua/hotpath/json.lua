@@ -3,6 +3,7 @@
 -- state for decode and one for parse, so a parse never invalidates a decode and vice versa.
 local util = require "hotpath.util"
 local cj = util.core.json
+local K = require "hotpath.consts"
 
 local type, error, setmetatable, tostring = type, error, setmetatable, tostring
 local argerror, checkint, typename, checkkeys = util.argerror, util.checkint, util.typename, util.checkkeys
@@ -99,7 +100,11 @@ local Node = {}
 Node.__index = Node
 Node.__name = "hotpath.json.document"
 
-local KIND = { "null", "boolean", "boolean", "integer", "integer", "number", "string", "array", "object" }
+local KIND = {
+  [K.HP_JSON_NULL] = "null", [K.HP_JSON_FALSE] = "boolean", [K.HP_JSON_TRUE] = "boolean",
+  [K.HP_JSON_INT] = "integer", [K.HP_JSON_UINT] = "integer", [K.HP_JSON_DOUBLE] = "number",
+  [K.HP_JSON_STRING] = "string", [K.HP_JSON_ARRAY] = "array", [K.HP_JSON_OBJECT] = "object",
+}
 
 -- A node (the document root or a container inside it): parser, generation, node, input.
 -- Plain fields: the core checks every node index it is given (a forged _n raises "JSON node
@@ -124,7 +129,7 @@ end
 -- doc:at(ptr) -> the value at the RFC 6901 pointer (a node for arrays/objects), or nil.
 function Node:at(ptr)
   local kind, v = c_get(self._p, self._g, self._n, checkptr(ptr, "at"))
-  if kind == 0 then return nil end
+  if kind == K.HP_JSON_NONE then return nil end
   if kind >= 8 then return node(self, v) end
   return v
 end
@@ -138,28 +143,28 @@ end
 local function typed(fname, ok)
   return function(self, ptr)
     local kind, v = c_get(self._p, self._g, self._n, checkptr(ptr, fname))
-    if kind == 0 then return nil, "no value at " .. tostring(ptr) end
+    if kind == K.HP_JSON_NONE then return nil, "no value at " .. tostring(ptr) end
     if not ok[kind] then return nil, KIND[kind] .. " at " .. tostring(ptr) .. ", " .. fname .. " expected" end
     return v
   end
 end
 -- Typed getters: the value, or nil, msg when absent or of another type.
-Node.string = typed("string", { [7] = true })
-Node.integer = typed("integer", { [4] = true, [5] = true })
-Node.number = typed("number", { [4] = true, [5] = true, [6] = true })
-Node.boolean = typed("boolean", { [2] = true, [3] = true })
+Node.string = typed("string", { [K.HP_JSON_STRING] = true })
+Node.integer = typed("integer", { [K.HP_JSON_INT] = true, [K.HP_JSON_UINT] = true })
+Node.number = typed("number", { [K.HP_JSON_INT] = true, [K.HP_JSON_UINT] = true, [K.HP_JSON_DOUBLE] = true })
+Node.boolean = typed("boolean", { [K.HP_JSON_FALSE] = true, [K.HP_JSON_TRUE] = true })
 
 -- doc:len(ptr) -> element / member count of an array or object, nil otherwise.
 function Node:len(ptr)
   local kind, _, n = c_get(self._p, self._g, self._n, checkptr(ptr, "len"))
-  if kind == 8 or kind == 9 then return n end
+  if kind == K.HP_JSON_ARRAY or kind == K.HP_JSON_OBJECT then return n end
   return nil
 end
 
 -- doc:decode(ptr) -> the subtree as Lua tables (materialized), or nil when absent.
 function Node:decode(ptr)
   local kind, v = c_get(self._p, self._g, self._n, checkptr(ptr, "decode"))
-  if kind == 0 then return nil end
+  if kind == K.HP_JSON_NONE then return nil end
   if kind < 8 then return v end
   return c_mat(self._p, self._g, v, self._mt, 0)
 end

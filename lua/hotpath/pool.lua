@@ -21,7 +21,9 @@ local pairs, clock = pairs, core.clock
 local M = { kinds = {} }
 for name in C.kinds:gmatch("[^,]+") do M.kinds[#M.kinds + 1] = name end
 
-local REDUCE = { sum = 0, min = 1, max = 2 }
+local K = require "hotpath.consts"
+local REDUCE = { sum = K.HP_REDUCE_SUM, min = K.HP_REDUCE_MIN, max = K.HP_REDUCE_MAX }
+local MAX_THREADS = K.HP_POOL_MAX_THREADS
 local NEW_OPTS, CLOSE_OPTS = { threads = true }, { drain = true, timeout = true }
 local MAP_OPTS = { fail_fast = true, chunk = true, threads = true, results = true }
 local MAX_COUNT = 2 ^ 40
@@ -150,7 +152,7 @@ end
 function M.new(opts)
   opts = checkopts(opts, 1, "new", 1, NEW_OPTS)
   local threads = 0
-  if opts.threads ~= nil then threads = checkint(opts.threads, 1, "new", 1, 1024, "threads") end
+  if opts.threads ~= nil then threads = checkint(opts.threads, 1, "new", 1, MAX_THREADS, "threads") end
   local h, msg, code = C.pool_new(threads)
   if not h then return nil, msg, code end
   -- _futures: the live futures of this pool (weak), so that close can drain or interrupt them
@@ -248,7 +250,7 @@ function Pool:map(kind, inputs, opts)
   opts = checkopts(opts, 3, "map", 1, MAP_OPTS)
   local chunk, threads = 0, 0
   if opts.chunk ~= nil then chunk = checkint(opts.chunk, 3, "map", 1, 2 ^ 40, "chunk") end
-  if opts.threads ~= nil then threads = checkint(opts.threads, 3, "map", 1, 1024, "threads") end
+  if opts.threads ~= nil then threads = checkint(opts.threads, 3, "map", 1, MAX_THREADS, "threads") end
   local fail_fast = opts.fail_fast and true or false
   local keep = opts.results ~= false
 

@@ -25,7 +25,8 @@ local typename = util.typename
 
 local proc = {}
 
-proc.DIGESTS = { sha256 = 1, md5 = 2 }
+local K = require "hotpath.consts"
+proc.DIGESTS = { sha256 = K.HP_DIGEST_SHA256, md5 = K.HP_DIGEST_MD5 }
 local KEEP_ALL = 2 ^ 40
 
 local function status_text(r, timeout)

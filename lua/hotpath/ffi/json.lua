@@ -11,6 +11,12 @@
 local ffi = require "ffi"
 local C = require "hotpath.ffi.lib"
 local tnew = require "table.new"
+local KC = require "hotpath.consts"
+-- record types (json.h); the containers are the two highest codes
+local T_NULL, T_FALSE, T_TRUE, T_INT, T_DOUBLE, T_STRING, T_ARRAY, T_OBJECT = KC.HP_JSON_NULL,
+  KC.HP_JSON_FALSE, KC.HP_JSON_TRUE, KC.HP_JSON_INT, KC.HP_JSON_DOUBLE, KC.HP_JSON_STRING,
+  KC.HP_JSON_ARRAY, KC.HP_JSON_OBJECT
+assert(T_OBJECT == T_ARRAY + 1 and T_ARRAY > KC.HP_JSON_UINT and T_ARRAY > T_STRING)
 
 local ffi_new, ffi_string, ffi_gc, ffi_cast = ffi.new, ffi.string, ffi.gc, ffi.cast
 local tonumber, type, error, pairs, next, setmetatable, getmetatable =
@@ -87,9 +93,9 @@ return function(core)
       local x = r[i]
       i = i + 1
       local ty, v = x.type, nil
-      if ty >= 8 then
+      if ty >= T_ARRAY then
         local cnt = x.n
-        if ty == 8 then
+        if ty == T_ARRAY then
           v = tnew(cnt, 0)
           if mt then setmetatable(v, array_mt) end
         else
@@ -98,7 +104,7 @@ return function(core)
         if cnt > 0 then
           depth = depth + 1
           T[depth], L[depth], I[depth] = v, cnt, 1
-          if ty == 9 then
+          if ty == T_OBJECT then
             O[depth] = true
             local k = r[i]
             K[depth] = ffi_string(k.v.s, k.n)
@@ -108,14 +114,14 @@ return function(core)
           end
           goto continue
         end
-      elseif ty == 7 then v = ffi_string(x.v.s, x.n)
-      elseif ty == 4 then
+      elseif ty == T_STRING then v = ffi_string(x.v.s, x.n)
+      elseif ty == T_INT then
         v = tonumber(x.v.i)
         if v >= TWO53 or v <= -TWO53 then v = bigint(x, mode, false) end
-      elseif ty == 6 then v = x.v.d
-      elseif ty == 1 then v = NULL
-      elseif ty == 3 then v = true
-      elseif ty == 2 then v = false
+      elseif ty == T_DOUBLE then v = x.v.d
+      elseif ty == T_NULL then v = NULL
+      elseif ty == T_TRUE then v = true
+      elseif ty == T_FALSE then v = false
       else v = bigint(x, mode, true)
       end
       while true do
@@ -193,18 +199,18 @@ return function(core)
   -- The kind, value, count of a record (containers: value is the node).
   local function push_rec(x, node)
     local ty = x.type
-    if ty >= 8 then return ty, node, x.n end
-    if ty == 7 then return 7, ffi_string(x.v.s, x.n), x.n end
-    if ty == 4 then
+    if ty >= T_ARRAY then return ty, node, x.n end
+    if ty == T_STRING then return ty, ffi_string(x.v.s, x.n), x.n end
+    if ty == T_INT then
       local v = tonumber(x.v.i)
       if v >= TWO53 or v <= -TWO53 then v = bigint(x, 0, false) end
-      return 4, v, 0
+      return ty, v, 0
     end
-    if ty == 6 then return 6, x.v.d, 0 end
-    if ty == 1 then return 1, NULL, 0 end
-    if ty == 2 then return 2, false, 0 end
-    if ty == 3 then return 3, true, 0 end
-    return 5, bigint(x, 0, true), 0
+    if ty == T_DOUBLE then return ty, x.v.d, 0 end
+    if ty == T_NULL then return ty, NULL, 0 end
+    if ty == T_FALSE then return ty, false, 0 end
+    if ty == T_TRUE then return ty, true, 0 end
+    return ty, bigint(x, 0, true), 0
   end
 
   -- kind, value, count of a node (containers: value is the node).

@@ -181,7 +181,9 @@ local function write_exports(opts, makers)
   for _, kind in ipairs { "json", "csv", "markdown", "html" } do
     local path = opts["export-" .. kind]
     if path then
-      local ok, err = gate.write(path, makers[kind]())
+      local made, text = pcall(makers[kind])
+      if not made then stderr:write("hotpath: cannot make the ", kind, " report: ", tostring(text), "\n") return nil end
+      local ok, err = gate.write(path, text)
       if not ok then stderr:write("hotpath: ", err, "\n") return nil end
       stdout:write(kind == "json" and "raw figures: " or (kind .. " report: "), path, "\n")
     end

@@ -1,0 +1,386 @@
+-- The HTML report: one self-contained page (no script, no stylesheet or image from anywhere:
+-- a Content-Security-Policy of default-src 'none' says so to the browser) with the machine,
+-- the warnings, the summary against Rust and Go, per suite the time and peak memory of each
+-- scenario with their spread, the comparison with a baseline, and the scaling curves of the
+-- parameter scans. Charts are SVG drawn by gnuplot (report/plot.lua) and inlined; without
+-- gnuplot the page keeps every table and says which charts are missing and why.
+--
+-- Every figure of a table is also in a data-value attribute, exactly as the JSON export
+-- writes it, so that a test (or a script) can read the page back.
+local ipairs, pairs, type, format, concat, tostring = ipairs, pairs, type, string.format, table.concat, tostring
+local plot = require "hotpath.report.plot"
+local fmt = require "hotpath.report.terminal"
+local json = require "hotpath.report.json"
+
+local M = {}
+
+local ESC = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&#39;" }
+function M.esc(s) return (tostring(s):gsub("[&<>\"']", ESC)) end
+local esc = M.esc
+
+M.CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+local CSS = [[
+:root{--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#f6f8fa;--accent:#4e79a7;--bad:#c62828;--good:#2e7d32}
+*{box-sizing:border-box}
+body{margin:0;font:15px/1.5 "DejaVu Sans",system-ui,sans-serif;color:var(--fg);background:var(--bg)}
+header{background:#24292f;color:#fff;padding:22px 32px}
+header h1{margin:0;font-size:24px;font-weight:600}
+header p{margin:4px 0 0;color:#c9d1d9}
+main{max-width:1180px;margin:0 auto;padding:16px 24px 48px}
+section{background:#fff;border:1px solid var(--line);border-radius:8px;padding:16px 20px;margin:18px 0}
+h2{font-size:19px;margin:0 0 10px}
+h3{font-size:16px;margin:14px 0 6px}
+table{border-collapse:collapse;width:100%;margin:8px 0;font-size:14px}
+th,td{padding:5px 9px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
+th{background:var(--bg);font-weight:600}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(500px,1fr));gap:12px}
+figure{margin:0;border:1px solid var(--line);border-radius:6px;padding:6px;background:#fff}
+figcaption{font-size:13px;color:var(--muted);padding:2px 6px}
+svg.chart{width:100%;height:auto;display:block}
+.missing{background:#fff8e1;border:1px solid #f0c36d;border-radius:6px;padding:8px 12px}
+.warn{color:#8a5300}
+.bad{color:var(--bad);font-weight:600}
+.good{color:var(--good)}
+.machine{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:0}
+.machine dt{color:var(--muted)}
+.machine dd{margin:0}
+footer{color:var(--muted);font-size:13px;text-align:center;padding:12px}
+]]
+
+-- A page under construction: sections of HTML, and a chart counter for unique SVG ids.
+local Page = {}
+Page.__index = Page
+
+function M.page(title, subtitle)
+  return setmetatable({ title = title, subtitle = subtitle, parts = {}, charts = 0, missing = 0 }, Page)
+end
+
+function Page:add(html) self.parts[#self.parts + 1] = html end
+
+-- A chart: a <figure> with the inlined SVG, or, when gnuplot is missing or fails, a note.
+-- id: the figure's data-chart; script: from plot.*.
+function Page:chart(id, caption, script)
+  self.charts = self.charts + 1
+  local svg, err = plot.render(script)
+  if not svg then
+    self.missing = self.missing + 1
+    self.why = err
+    return format('<figure data-chart="%s" data-missing="true"><figcaption>%s</figcaption><p class="missing">chart not drawn: %s</p></figure>',
+      esc(id), esc(caption), esc(err))
+  end
+  return format('<figure data-chart="%s">%s<figcaption>%s</figcaption></figure>', esc(id),
+    plot.inline(svg, "c" .. self.charts, caption), esc(caption))
+end
+
+function Page:render()
+  local out = {
+    "<!DOCTYPE html>",
+    '<html lang="en"><head><meta charset="utf-8">',
+    format('<meta http-equiv="Content-Security-Policy" content="%s">', M.CSP),
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    "<title>" .. esc(self.title) .. "</title>",
+    "<style>" .. CSS .. "</style></head><body>",
+    "<header><h1>" .. esc(self.title) .. "</h1>" .. (self.subtitle and ("<p>" .. esc(self.subtitle) .. "</p>") or "") .. "</header>",
+    "<main>",
+  }
+  if self.missing > 0 then
+    out[#out + 1] = format('<p class="missing" id="charts-missing">%d of %d charts are missing: %s. The tables below have every figure.</p>',
+      self.missing, self.charts, esc(self.why or "gnuplot failed"))
+  end
+  for _, p in ipairs(self.parts) do out[#out + 1] = p end
+  out[#out + 1] = "</main><footer>made by hotpath" .. (plot.version and (", charts by " .. esc(plot.version)) or "") .. "</footer></body></html>\n"
+  return concat(out, "\n")
+end
+
+-- A table: head = { { text, num = bool } ... }, rows = { { cell ... } } where a cell is a
+-- string or { text, value = number (data-value), num = bool, class }. attrs: of the <table>.
+function M.table(head, rows, attrs)
+  local out = { "<table" .. (attrs and (" " .. attrs) or "") .. "><thead><tr>" }
+  for _, h in ipairs(head) do
+    if type(h) == "string" then h = { h } end
+    out[#out + 1] = format("<th%s>%s</th>", h.num and ' class="num"' or "", esc(h[1]))
+  end
+  out[#out + 1] = "</tr></thead><tbody>"
+  for _, r in ipairs(rows) do
+    local cells = {}
+    for i, c in ipairs(r) do
+      if type(c) ~= "table" then c = { c } end
+      local num = c.num or (type(head[i]) == "table" and head[i].num)
+      local cls = (num and "num" or "") .. (c.class and (" " .. c.class) or "")
+      local attrs2 = (cls ~= "" and format(' class="%s"', cls:gsub("^ ", "")) or "")
+        .. (c.key and format(' data-key="%s"', esc(c.key)) or "")
+        .. (type(c.value) == "number" and format(' data-value="%s"', json.encode(c.value)) or "")
+      cells[i] = format("<td%s>%s</td>", attrs2, esc(c[1] == nil and "-" or c[1]))
+    end
+    out[#out + 1] = (r.attrs and ("<tr " .. r.attrs .. ">") or "<tr>") .. concat(cells) .. "</tr>"
+  end
+  out[#out + 1] = "</tbody></table>"
+  return concat(out)
+end
+
+function M.machine(m)
+  m = m or {}
+  local items = {
+    { "CPU", m.cpu_model }, { "cores", m.cores }, { "memory", m.memory_kb and format("%.1f GB", m.memory_kb / 1048576) },
+    { "kernel", m.kernel }, { "governor", m.governor }, { "runtime", m.runtime }, { "backend", m.backend },
+    { "hotpath", m.hotpath }, { "build", m.build },
+  }
+  local out = { '<dl class="machine">' }
+  for _, it in ipairs(items) do
+    if it[2] ~= nil then out[#out + 1] = format("<dt>%s</dt><dd>%s</dd>", esc(it[1]), esc(it[2])) end
+  end
+  out[#out + 1] = "</dl>"
+  return concat(out)
+end
+
+local function suites_of(scenarios)
+  local order, by = {}, {}
+  for _, sc in ipairs(scenarios or {}) do
+    if not by[sc.suite] then by[sc.suite] = {}; order[#order + 1] = sc.suite end
+    local l = by[sc.suite]
+    l[#l + 1] = sc
+  end
+  return order, by
+end
+
+local function label_of(sc)
+  return sc.id and sc.id:gsub("^[^/]*/", "") or sc.name
+end
+
+-- The ratio of the largest to the smallest positive value: a log axis above 50.
+local function wide(values)
+  local lo, hi
+  for _, v in ipairs(values) do
+    if v and v > 0 then
+      lo = (not lo or v < lo) and v or lo
+      hi = (not hi or v > hi) and v or hi
+    end
+  end
+  return lo and hi / lo > 50
+end
+
+-- The section of one suite: time and memory charts, and the table.
+local function suite_section(pg, suite, list)
+  local trows, mrows, rows = {}, {}, {}
+  local tv, mv = {}, {}
+  for _, sc in ipairs(list) do
+    local s = sc.summary or {}
+    local t, m = s.run_s or {}, s.maxrss_kb or {}
+    local ok = sc.ok and not sc.skipped and t.median
+    if ok then
+      trows[#trows + 1] = { label = label_of(sc), value = t.median * 1e3, lo = t.min * 1e3, hi = t.max * 1e3, text = fmt.seconds(t.median) }
+      tv[#tv + 1] = t.median
+    end
+    if ok and m.median then
+      mrows[#mrows + 1] = { label = label_of(sc), value = m.median / 1024, lo = m.min / 1024, hi = m.max / 1024, text = fmt.mb(m.median) }
+      mv[#mv + 1] = m.median
+    end
+    local status = sc.skipped and ("skipped: " .. sc.skipped) or (sc.ok and "ok" or ("FAILED: " .. tostring(sc.error)))
+    rows[#rows + 1] = {
+      attrs = format('data-id="%s"', esc(sc.id or sc.name)),
+      label_of(sc),
+      { status, class = sc.ok and (sc.skipped and "warn" or nil) or "bad" },
+      { t.n or 0, value = t.n },
+      { fmt.seconds(t.best), value = t.best, key = "best_s" },
+      { t.median and fmt.seconds(t.median) or "-", value = t.median, key = "median_s" },
+      { t.spread_pct and format("%.1f%%", t.spread_pct) or "-", value = t.spread_pct, key = "spread_pct" },
+      { t.min and (fmt.seconds(t.min) .. " .. " .. fmt.seconds(t.max)) or "-", key = "range_s" },
+      { fmt.mb(m.median), value = m.median, key = "peak_rss_median_kb" },
+    }
+  end
+  local charts = {}
+  if #trows > 0 then
+    charts[#charts + 1] = pg:chart("time-" .. suite, format("%s: median run time per scenario (bars: min .. max of the runs)", suite),
+      plot.bars(trows, { title = suite .. ": run time", ylabel = "ms", logscale = wide(tv), color = 1 }))
+  end
+  if #mrows > 0 then
+    charts[#charts + 1] = pg:chart("memory-" .. suite, format("%s: median peak RSS per scenario (bars: min .. max)", suite),
+      plot.bars(mrows, { title = suite .. ": peak memory", ylabel = "MB", logscale = wide(mv), color = 2 }))
+  end
+  pg:add(format('<section data-suite="%s"><h2>Suite %s</h2><div class="charts">%s</div>%s</section>', esc(suite), esc(suite),
+    concat(charts),
+    M.table({ "scenario", "status", { "runs", num = true }, { "best", num = true }, { "median", num = true },
+      { "spread (MAD)", num = true }, { "min .. max", num = true }, { "peak RSS", num = true } }, rows,
+      format('class="scenarios" data-suite="%s"', esc(suite)))))
+end
+
+local LANG_SERIES = { { "hotpath", "hotpath" }, { "rust", "Rust" }, { "go", "Go" } }
+
+-- The summary against Rust and Go: a grouped bar chart per shown key, and the table.
+local function summary_section(pg, rows)
+  if not rows or #rows == 0 then return end
+  local keys, seen = {}, {}
+  for _, r in ipairs(rows) do
+    for _, k in ipairs(r.show or {}) do
+      if not seen[k] then seen[k] = true; keys[#keys + 1] = k end
+    end
+  end
+  local charts = {}
+  local summary = require "hotpath.report.summary"
+  for _, k in ipairs(keys) do
+    local groups, series, all = {}, {}, {}
+    for i, sp in ipairs(LANG_SERIES) do series[i] = { name = sp[2], values = {} } end
+    for _, r in ipairs(rows) do
+      local has = false
+      for _, sk in ipairs(r.show or {}) do if sk == k then has = true end end
+      if has then
+        local g = #groups + 1
+        groups[g] = r.workload
+        for i, sp in ipairs(LANG_SERIES) do
+          local t = r[sp[1]] or (sp[1] ~= "hotpath" and r.published and r.published[sp[1]]) or nil
+          local v = t and t[k]
+          series[i].values[g] = v
+          if i > 1 and not r[sp[1]] and v then series[i].name = sp[2] .. " (published)" end
+          all[#all + 1] = v
+        end
+      end
+    end
+    if #groups > 0 then
+      local what = summary.value(k, 1):gsub("^[%d%.]+%s*", ""):gsub("%s*[%d%.]+%s*", " ")
+      charts[#charts + 1] = pg:chart("summary-" .. k, format("%s: hotpath, Rust and Go (%s)", k == "ms" and "time" or k, what),
+        plot.grouped(groups, series, { title = k == "ms" and "run time" or k, ylabel = k, logscale = wide(all) }))
+    end
+  end
+  local trows = {}
+  for _, r in ipairs(rows) do
+    local function cell(t)
+      if not t then return "-" end
+      local parts = {}
+      for _, k in ipairs(r.show) do if t[k] then parts[#parts + 1] = summary.value(k, t[k]) end end
+      return #parts > 0 and concat(parts, ", ") or "-"
+    end
+    trows[#trows + 1] = {
+      r.dimension, r.workload, r.failed and "FAILED" or r.skipped and "skipped" or cell(r.hotpath), cell(r.rust), cell(r.go),
+      cell(r.published and r.published.rust), cell(r.published and r.published.go),
+    }
+  end
+  local crows = {}
+  for _, r in ipairs(rows) do
+    for _, c in ipairs(r.claims or {}) do
+      crows[#crows + 1] = { c.text, { fmt.ratio(c.published), value = c.published, num = true },
+        { c.measured and fmt.ratio(c.measured) or "-", value = c.measured, num = true },
+        { c.verdict, class = c.verdict == "holds" and "good" or (c.verdict == "differs" and "bad" or "warn") } }
+    end
+  end
+  pg:add(format('<section id="summary"><h2>Summary: hotpath next to Rust and Go</h2><div class="charts">%s</div>%s%s</section>',
+    concat(charts),
+    M.table({ "dimension", "workload", "hotpath, here", "Rust, here", "Go, here", "Rust, published", "Go, published" }, trows, 'class="summary"'),
+    #crows > 0 and ("<h3>The published multipliers, recomputed</h3>" ..
+      M.table({ "claim", { "published", num = true }, { "here", num = true }, "verdict" }, crows, 'class="claims"')) or ""))
+end
+
+local function pct(p) return p and format("%+.1f%%", p) or "-" end
+
+-- The comparison with a baseline: the change of each measure with its interval.
+function M.compare_section(pg, cmp, title)
+  if not cmp then return end
+  local rows, bars = {}, {}
+  for _, r in ipairs(cmp.rows or {}) do
+    rows[#rows + 1] = {
+      attrs = format('data-id="%s" data-measure="%s"', esc(r.id), esc(r.measure)),
+      r.id, r.measure,
+      { fmt.seconds and (r.unit == "s" and fmt.seconds(r.old) or r.unit == "kB" and fmt.mb(r.old) or format("%.4g", r.old)), value = r.old, num = true },
+      { r.unit == "s" and fmt.seconds(r.new) or r.unit == "kB" and fmt.mb(r.new) or format("%.4g", r.new), value = r.new, num = true },
+      { pct(r.change_pct), value = r.change_pct, num = true, key = "change_pct" },
+      { r.lo_pct and (pct(r.lo_pct) .. " .. " .. pct(r.hi_pct)) or "-", num = true, key = "ci" },
+      { r.verdict, class = r.regression and "bad" or (r.verdict == "faster" or r.verdict == "smaller") and "good" or nil, key = "verdict" },
+    }
+    if r.measure == "time" then
+      bars[#bars + 1] = { label = r.id:gsub("^[^/]*/", ""), value = r.change_pct, lo = r.lo_pct or r.change_pct, hi = r.hi_pct or r.change_pct, text = pct(r.change_pct) }
+    end
+  end
+  local chart = ""
+  if #bars > 0 then
+    local script = plot.bars(bars, { title = "change of the median run time", ylabel = "%", color = 1, width = 900 })
+      :gsub("set yrange %[0:%*%]", format("set arrow from graph 0, first %g to graph 1, first %g nohead dt 2 lc rgb '#c62828'\nset arrow from graph 0, first 0 to graph 1, first 0 nohead lc rgb '#888888'",
+        cmp.threshold * 100, cmp.threshold * 100))
+    chart = '<div class="charts">' .. pg:chart("compare-time", format("change of the median run time with its 95 %% interval; dashed: the threshold, +%.1f %%", cmp.threshold * 100), script) .. "</div>"
+  end
+  local notes = {}
+  for _, w in ipairs(cmp.warnings or {}) do notes[#notes + 1] = '<p class="warn">warning: ' .. esc(w) .. "</p>" end
+  for _, id in ipairs(cmp.added or {}) do notes[#notes + 1] = "<p>" .. esc(id) .. ": new, not in the baseline</p>" end
+  for _, id in ipairs(cmp.missing or {}) do notes[#notes + 1] = "<p>" .. esc(id) .. ": in the baseline, not in this run</p>" end
+  pg:add(format('<section id="compare"><h2>%s</h2>%s%s<p class="%s" id="verdict">%d regression(s) beyond %.1f %% with significance</p>%s</section>',
+    esc(title or "Compared with the baseline"), chart,
+    M.table({ "scenario", "measure", { "old", num = true }, { "new", num = true }, { "change", num = true }, { "95% interval", num = true }, "verdict" },
+      rows, 'class="compare"'),
+    (cmp.regressions or 0) > 0 and "bad" or "good", cmp.regressions or 0, cmp.threshold * 100, concat(notes)))
+end
+
+-- The parameter scans: time and memory against the parameter (log-log), with the fitted
+-- power law, and a table of the points and the fits.
+local function scans_section(pg, scans)
+  if not scans or #scans == 0 then return end
+  local parts = {}
+  for i, sc in ipairs(scans) do
+    local tp, mp, tf, mf = {}, {}, {}, {}
+    for _, p in ipairs(sc.points) do
+      if p.time_s then tp[#tp + 1] = { p.x, p.time_s * 1e3 } end
+      if p.added_kb and p.added_kb > 0 then mp[#mp + 1] = { p.x, p.added_kb / 1024 } end
+    end
+    local function fitted(f, scale)
+      local pts = {}
+      if not f then return pts end
+      local x0, x1 = sc.points[1].x, sc.points[#sc.points].x
+      for k = 0, 20 do
+        local x = x0 * (x1 / x0) ^ (k / 20)
+        pts[#pts + 1] = { x, f.coefficient * x ^ f.exponent * scale }
+      end
+      return pts
+    end
+    tf, mf = fitted(sc.time_fit, 1e3), fitted(sc.memory_fit, 1 / 1024)
+    local series = { { name = "median run time", points = tp, style = "linespoints", lt = 1 } }
+    if #tf > 0 then series[2] = { name = format("fit: %s^%.2f (%s)", sc.key, sc.time_fit.exponent, sc.time_fit.class), points = tf, style = "lines", lt = 1, dash = true } end
+    local charts = { pg:chart("scan-time-" .. i, sc.id .. ": run time against " .. sc.key,
+      plot.lines(series, { title = sc.id .. ": time", xlabel = sc.key, ylabel = "ms", logx = true, logy = true })) }
+    if #mp > 1 then
+      local ms = { { name = "memory added by the run", points = mp, style = "linespoints", lt = 2 } }
+      if #mf > 0 then ms[2] = { name = format("fit: %s^%.2f (%s)", sc.key, sc.memory_fit.exponent, sc.memory_fit.class), points = mf, style = "lines", lt = 2, dash = true } end
+      charts[2] = pg:chart("scan-memory-" .. i, sc.id .. ": memory against " .. sc.key,
+        plot.lines(ms, { title = sc.id .. ": memory", xlabel = sc.key, ylabel = "MB", logx = true, logy = true }))
+    end
+    local rows = {}
+    for _, p in ipairs(sc.points) do
+      rows[#rows + 1] = { { tostring(p.x), value = p.x, num = true }, { fmt.seconds(p.time_s), value = p.time_s, num = true, key = "median_s" },
+        { fmt.mb(p.peak_kb), value = p.peak_kb, num = true }, { fmt.mb(p.added_kb), value = p.added_kb, num = true } }
+    end
+    local function fit_text(f) return f and format("%s^%.2f, nearest %s", sc.key, f.exponent, f.class) or "no fit" end
+    parts[#parts + 1] = format('<div data-scan="%s"><h3>%s</h3><p>time grows as <b data-key="time_fit">%s</b>; the memory the run adds as <b data-key="memory_fit">%s</b></p><div class="charts">%s</div>%s</div>',
+      esc(sc.id), esc(sc.id), esc(fit_text(sc.time_fit)), esc(fit_text(sc.memory_fit)), concat(charts),
+      M.table({ { sc.key, num = true }, { "median time", num = true }, { "peak RSS", num = true }, { "added by the run", num = true } }, rows, 'class="scan"'))
+  end
+  pg:add('<section id="scans"><h2>Parameter scans</h2>' .. concat(parts) .. "</section>")
+end
+
+-- The whole report of a run document (report/json.lua's M.document; with .compare when the
+-- run was compared with a baseline). Returns the page as a string.
+function M.run(doc)
+  local m = doc.machine or {}
+  local pg = M.page("hotpath report", format("%s, %s cores, %s", tostring(m.cpu_model), tostring(m.cores), tostring(m.runtime)))
+  pg:add("<section id=\"machine\"><h2>Machine</h2>" .. M.machine(m) .. "</section>")
+  local ws = doc.warnings or {}
+  if #ws > 0 then
+    local items = {}
+    for _, w in ipairs(ws) do items[#items + 1] = "<li>" .. esc(w.message or w) .. "</li>" end
+    pg:add('<section id="warnings"><h2>Warnings</h2><ul class="warn">' .. concat(items) .. "</ul></section>")
+  end
+  summary_section(pg, doc.summary)
+  M.compare_section(pg, doc.compare, doc.baseline and ("Compared with baseline " .. tostring(doc.baseline.name)) or nil)
+  local order, by = suites_of(doc.scenarios)
+  for _, suite in ipairs(order) do suite_section(pg, suite, by[suite]) end
+  scans_section(pg, doc.scans)
+  return pg:render()
+end
+
+-- The report of `hotpath compare`: the comparison, and both machines.
+function M.compare(cmp, old, new, names)
+  local pg = M.page("hotpath comparison", format("%s -> %s", names[1], names[2]))
+  M.compare_section(pg, cmp, format("%s -> %s", names[1], names[2]))
+  pg:add('<section id="machines"><h2>Machines</h2><div class="charts"><div><h3>old</h3>' .. M.machine(old.machine) ..
+    '</div><div><h3>new</h3>' .. M.machine(new.machine) .. "</div></div></section>")
+  return pg:render()
+end
+
+return M

@@ -106,6 +106,10 @@ function M.fit(xs, ys)
     mx, my, mean = mx + lx[i], my + ly[i], mean + ys[i]
   end
   mx, my, mean = mx / n, my / n, mean / n
+  -- floats: under Lua 5.4 an integer n^3 squared wraps around
+  local fx = {}
+  for i = 1, n do fx[i] = xs[i] + 0.0 end
+  xs = fx
   local sxy, sxx = 0, 0
   for i = 1, n do
     sxy = sxy + (lx[i] - mx) * (ly[i] - my)

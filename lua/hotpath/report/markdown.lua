@@ -111,7 +111,7 @@ end
 -- strings, "\|" unescaped).
 function M.parse(text)
   local head, rows
-  for l in text:gmatch("[^\n]+") do
+  for l in (text .. "\n"):gmatch("([^\n]*)\n") do
     if l:match("^|") then
       local cells = {}
       local body = l:gsub("\\|", "\0"):match("^|(.*)|%s*$")

@@ -37,7 +37,7 @@ describe("markdown", function()
     for i, sc in ipairs(doc.scenarios) do
       local s = sc.summary
       assert.are.same({
-        sc.suite, sc.name, sc.scan and ("n=" .. sc.scan.n) or "", "ok", string.format("%d", s.run_s.n),
+        sc.suite, sc.name, sc.scan and string.format("n=%d", sc.scan.n) or "", "ok", string.format("%d", s.run_s.n),
         string.format("%.3f", s.run_s.best * 1e3), string.format("%.3f", s.run_s.median * 1e3),
         string.format("%.1f%%", s.run_s.spread_pct), string.format("%.2f", s.maxrss_kb.median / 1024),
       }, rows[i])

@@ -181,7 +181,7 @@ local function suite_section(pg, suite, list)
     rows[#rows + 1] = {
       attrs = format('data-id="%s"', esc(sc.id or sc.name)),
       label_of(sc),
-      { status, class = sc.ok and (sc.skipped and "warn" or nil) or "bad" },
+      { status, class = (sc.skipped and "warn") or (not sc.ok and "bad") or nil },
       { t.n or 0, value = t.n },
       { fmt.seconds(t.best), value = t.best, key = "best_s" },
       { t.median and fmt.seconds(t.median) or "-", value = t.median, key = "median_s" },

@@ -73,7 +73,7 @@ end
 function M.inline(svg, prefix, title)
   svg = svg:gsub("^%s*<%?xml[^>]*>%s*", "")
   svg = svg:gsub('%s*xmlns:?%w*="[^"]*"', "")
-  local t = "<title>" .. (title or ""):gsub("[<>&]", "") .. "</title>"
+  local t = "<title>" .. (title or ""):gsub("[<>&]", { ["<"] = "&lt;", [">"] = "&gt;", ["&"] = "&amp;" }) .. "</title>"
   svg = svg:gsub("<title>[^<]*</title>", function() return t end, 1)
   svg = svg:gsub("<desc>[^<]*</desc>", "", 1)
   prefix = prefix:gsub("[^%w_-]", "")

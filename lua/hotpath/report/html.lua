@@ -105,7 +105,8 @@ function M.table(head, rows, attrs)
   out[#out + 1] = "</tr></thead><tbody>"
   for _, r in ipairs(rows) do
     local cells = {}
-    for i, c in ipairs(r) do
+    for i = 1, #head do -- a row may hold nil cells (a figure that is missing): shown as "-"
+      local c = r[i]
       if type(c) ~= "table" then c = { c } end
       local num = c.num or (type(head[i]) == "table" and head[i].num)
       local cls = (num and "num" or "") .. (c.class and (" " .. c.class) or "")

@@ -332,15 +332,18 @@ local function scans_section(pg, scans)
       return pts
     end
     tf, mf = fitted(sc.time_fit, 1e3), fitted(sc.memory_fit, 1 / 1024)
+    local tics = {}
+    for k, p in ipairs(sc.points) do tics[k] = format('"%s" %.10g', tostring(p.x), p.x) end
+    local xtics = "set xtics (" .. concat(tics, ", ") .. ")"
     local series = { { name = "median run time", points = tp, style = "linespoints", lt = 1 } }
     if #tf > 0 then series[2] = { name = format("fit: %s^%.2f (%s)", sc.key, sc.time_fit.exponent, sc.time_fit.class), points = tf, style = "lines", lt = 1, dash = true } end
     local charts = { pg:chart("scan-time-" .. i, sc.id .. ": run time against " .. sc.key,
-      plot.lines(series, { title = sc.id .. ": time", xlabel = sc.key, ylabel = "ms", logx = true, logy = true })) }
+      plot.lines(series, { title = sc.id .. ": time", xlabel = sc.key, ylabel = "ms", logx = true, logy = true, xtics = xtics })) }
     if #mp > 1 then
       local ms = { { name = "memory added by the run", points = mp, style = "linespoints", lt = 2 } }
       if #mf > 0 then ms[2] = { name = format("fit: %s^%.2f (%s)", sc.key, sc.memory_fit.exponent, sc.memory_fit.class), points = mf, style = "lines", lt = 2, dash = true } end
       charts[2] = pg:chart("scan-memory-" .. i, sc.id .. ": memory against " .. sc.key,
-        plot.lines(ms, { title = sc.id .. ": memory", xlabel = sc.key, ylabel = "MB", logx = true, logy = true }))
+        plot.lines(ms, { title = sc.id .. ": memory", xlabel = sc.key, ylabel = "MB", logx = true, logy = true, xtics = xtics }))
     end
     local rows = {}
     for _, p in ipairs(sc.points) do

@@ -113,7 +113,7 @@ function M.bars(rows, opts)
     "set offsets 0.5, 0.5, 0, 0",
     "set xtics rotate by -20 left",
     format("set title %s", M.quote(opts.title or "")),
-    format("plot $d using 0:2:xtic(1) with boxes lt %d, '' using 0:2:3:4 with yerrorbars lc rgb '#333333' pt 7 ps 0 lw 1, " ..
+    format("plot $d using 0:2:xtic(1) with boxes lt %d, '' using 0:3:(0):($4-$3) with vectors heads size 0.08,90 lc rgb '#333333' lw 1, " ..
       "'' using 0:4:5 with labels offset 0,0.9 font ',10' textcolor rgb '#222222'", color),
   }, "\n")
 end
@@ -159,7 +159,7 @@ function M.lines(series, opts)
     concat(blocks, "\n"),
     format("set xlabel %s", M.quote(opts.xlabel or "")),
     format("set ylabel %s", M.quote(opts.ylabel or "")),
-    opts.logx and "set logscale x" or "",
+    opts.logx and "set logscale x\nset autoscale xfix\nset offsets graph 0.06, graph 0.06, 0, 0" or "",
     opts.logy and "set logscale y" or "",
     opts.xtics or "",
     opts.yrange or "",

@@ -135,6 +135,30 @@ describe("html", function()
     helper.rmdir(dir)
   end)
 
+  it("writes the page of hotpath compare: the change, the verdict, both machines", function()
+    local dir = helper.tmpdir()
+    local args = { "run", FIX .. "sleepy.lua", "--filter", "/sleep$", "--runs", "5", "--json" }
+    local r = helper.cli({ args[1], args[2], args[3], args[4], args[5], args[6], args[7], dir .. "/old.json" })
+    assert.are.equal(0, r.exit_code, r.stderr)
+    r = helper.cli({ args[1], args[2], args[3], args[4], args[5], args[6], args[7], dir .. "/new.json" }, { env = { HOTPATH_SPEC_SLEEP = "0.06" } })
+    assert.are.equal(0, r.exit_code, r.stderr)
+    r = helper.cli { "compare", dir .. "/old.json", dir .. "/new.json", "--fail-if-slower", "20%", "--export-html", dir .. "/c.html", "--export-json", dir .. "/c.json" }
+    assert.are.equal(1, r.exit_code, r.stdout .. r.stderr)
+    local page = helper.read(dir .. "/c.html")
+    local cmp = cjson.decode(helper.read(dir .. "/c.json")).compare
+    local row = element(page, '<tr data-id="sleepy/sleep" data-measure="time">', "</tr>")
+    local t = cmp.rows[1]
+    local old, old_text, new, new_text = row:match('<td class="num" data%-value="([^"]+)">([^<]*)</td><td class="num" data%-value="([^"]+)">([^<]*)</td>')
+    assert.are.same({ t.old, fmt.seconds(t.old), t.new, fmt.seconds(t.new) }, { tonumber(old), old_text, tonumber(new), new_text })
+    local change, change_text = row:match('data%-key="change_pct" data%-value="([^"]+)">([^<]*)</td>')
+    assert.are.same({ t.change_pct, string.format("%+.1f%%", t.change_pct) }, { tonumber(change), change_text })
+    assert.truthy(row:find('<td class="bad" data-key="verdict">slower</td>', 1, true), row)
+    assert.truthy(page:find('<p class="bad" id="verdict">1 regression(s) beyond 20.0 % with significance</p>', 1, true))
+    assert.truthy(page:find("<h3>old</h3>", 1, true) and page:find("<h3>new</h3>", 1, true))
+    assert.is_nil(page:find("http:", 1, true) or page:find("https:", 1, true))
+    helper.rmdir(dir)
+  end)
+
   describe("in headless Chromium", function()
     local chromium
     local prefix = {}

@@ -14,7 +14,8 @@
 -- interval is on the worse side of no change (significant): a 2x slowdown over a few runs
 -- fails, a 1 % wobble or a noisy 8 % with an interval that reaches below 1.0 does not. With
 -- fewer than 3 runs on a side there is no interval and the verdict is "too few runs".
-local ipairs, pairs, type, format, floor, sort = ipairs, pairs, type, string.format, math.floor, table.sort
+local ipairs, type, tostring, pcall, format, floor, sort = ipairs, type, tostring, pcall, string.format, math.floor, table.sort
+local open = io.open
 local stats = require "hotpath.stats"
 
 local M = {}
@@ -195,7 +196,7 @@ end
 
 -- Reads a result document (JSON); returns it or nil, message.
 function M.load(path)
-  local f, err = io.open(path, "rb")
+  local f, err = open(path, "rb")
   if not f then return nil, "cannot read " .. path .. ": " .. tostring(err):gsub("^[^:]*: ", "") end
   local text = f:read("*a")
   f:close()
@@ -214,7 +215,7 @@ function M.write(path, text)
     local r = require("hotpath.proc").run { "mkdir", "-p", dir }
     if not (r and r.ok) then return nil, "cannot create " .. dir end
   end
-  local f, err = io.open(path, "wb")
+  local f, err = open(path, "wb")
   if not f then return nil, "cannot write " .. path .. ": " .. tostring(err):gsub("^[^:]*: ", "") end
   f:write(text)
   f:close()

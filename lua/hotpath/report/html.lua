@@ -274,6 +274,14 @@ end
 
 local function pct(p) return p and format("%+.1f%%", p) or "-" end
 
+local function measure_text(unit, v)
+  if v == nil then return "-" end
+  if unit == "s" then return fmt.seconds(v) end
+  if unit == "kB" then return fmt.mb(v) end
+  if unit == "req/s" then return format("%.0f req/s", v) end
+  return format("%.3g ms", v)
+end
+
 -- The comparison with a baseline: the change of each measure with its interval.
 function M.compare_section(pg, cmp, title)
   if not cmp then return end
@@ -282,8 +290,8 @@ function M.compare_section(pg, cmp, title)
     rows[#rows + 1] = {
       attrs = format('data-id="%s" data-measure="%s"', esc(r.id), esc(r.measure)),
       r.id, r.measure,
-      { fmt.seconds and (r.unit == "s" and fmt.seconds(r.old) or r.unit == "kB" and fmt.mb(r.old) or format("%.4g", r.old)), value = r.old, num = true },
-      { r.unit == "s" and fmt.seconds(r.new) or r.unit == "kB" and fmt.mb(r.new) or format("%.4g", r.new), value = r.new, num = true },
+      { measure_text(r.unit, r.old), value = r.old, num = true },
+      { measure_text(r.unit, r.new), value = r.new, num = true },
       { pct(r.change_pct), value = r.change_pct, num = true, key = "change_pct" },
       { r.lo_pct and (pct(r.lo_pct) .. " .. " .. pct(r.hi_pct)) or "-", num = true, key = "ci" },
       { r.verdict, class = r.regression and "bad" or (r.verdict == "faster" or r.verdict == "smaller") and "good" or nil, key = "verdict" },

@@ -125,6 +125,29 @@ describe("html", function()
     helper.rmdir(dir)
   end)
 
+  it("draws the latency of load scenarios by percentile", function()
+    if not have { "gnuplot", "--version" } then
+      pending("gnuplot is not installed (Debian gnuplot-nox): the charts are not drawn")
+      return
+    end
+    local function sc(name, p50, p99, max)
+      return { id = "http/" .. name, suite = "http", name = name, ok = true, summary = {
+        run_s = { n = 3, best = 1, median = 1, min = 1, max = 1, spread_pct = 0 }, maxrss_kb = { median = 1024, min = 1024, max = 1024 },
+        metrics = { p50_ms = { median = p50 }, p99_ms = { median = p99 }, max_ms = { median = max }, rps = { median = 1000 } } } }
+    end
+    local page = html.run { machine = { cpu_model = "X", cores = 2 }, scenarios = { sc("plaintext", 0.1, 0.5, 2), sc("json", 0.2, 0.9, 3) } }
+    local f = element(page, '<figure data-chart="latency-http">', "</figure>")
+    assert.truthy(f and f:find("<svg", 1, true))
+    for _, t in ipairs { "plaintext", "json", "50%", "90%", "99%", "max", "http: latency" } do
+      assert.truthy(f:find("<text>" .. t .. "</text>", 1, true), t)
+    end
+    -- a suite without latency metrics has no latency chart
+    local plain_page = html.run { machine = {}, scenarios = { { id = "s/a", suite = "s", name = "a", ok = true, summary = {
+      run_s = { n = 1, best = 1, median = 1, min = 1, max = 1, spread_pct = 0 } } } } }
+    assert.is_nil(plain_page:find('data-chart="latency-', 1, true))
+    assert.truthy(plain_page:find('<figure data-chart="time-s">', 1, true))
+  end)
+
   it("without gnuplot keeps every table and says what is missing", function()
     local dir, page, doc = report { HOTPATH_GNUPLOT = "/nonexistent/gnuplot" }
     assert.is_nil(page:find("<svg", 1, true))

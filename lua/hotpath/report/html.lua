@@ -162,7 +162,11 @@ local function wide(values)
   return lo and hi / lo > 50
 end
 
--- The section of one suite: time and memory charts, and the table.
+-- The latency metrics a load scenario returns, and their percentile.
+local LATENCY_KEYS = { { "p50_ms", 0.5 }, { "p90_ms", 0.9 }, { "p99_ms", 0.99 }, { "p99_9_ms", 0.999 }, { "p99_99_ms", 0.9999 }, { "max_ms", 1 } }
+
+-- The section of one suite: time and memory charts (and latency for load scenarios), and the
+-- table.
 local function suite_section(pg, suite, list)
   local trows, mrows, rows = {}, {}, {}
   local tv, mv = {}, {}
@@ -192,6 +196,23 @@ local function suite_section(pg, suite, list)
     }
   end
   local charts = {}
+  -- load scenarios (metrics p50_ms, p99_ms, ...): their latency by percentile, one line each
+  local lat = {}
+  for _, sc in ipairs(list) do
+    local m = sc.ok and not sc.skipped and sc.summary and sc.summary.metrics
+    if m and m.p50_ms and m.p99_ms then
+      local pts = {}
+      for _, k in ipairs(LATENCY_KEYS) do
+        local v = m[k[1]] and m[k[1]].median
+        if v and v > 0 then pts[#pts + 1] = { k[2], v } end
+      end
+      lat[#lat + 1] = { name = label_of(sc), points = pts }
+    end
+  end
+  if #lat > 0 then
+    charts[#charts + 1] = pg:chart("latency-" .. suite, format("%s: latency by percentile (medians of the runs; HdrHistogram's axis)", suite),
+      plot.percentiles(lat, { title = suite .. ": latency" }))
+  end
   if #trows > 0 then
     charts[#charts + 1] = pg:chart("time-" .. suite, format("%s: median run time per scenario (bars: min .. max of the runs)", suite),
       plot.bars(trows, { title = suite .. ": run time", ylabel = "ms", logscale = wide(tv), color = 1 }))

@@ -95,24 +95,9 @@ function M.html(r)
   local charts = {}
   local curve = M.curve(r)
   if #curve > 0 then
-    -- x: 1 / (1 - q), log scale; q = 1 (the slowest request) sits one step past the last
-    local pts, last = {}, 1
-    for _, p in ipairs(curve) do
-      local x = p[1] < 1 and 1 / (1 - p[1]) or nil
-      if x then last = x > last and x or last end
-      pts[#pts + 1] = { x or -1, p[2] }
-    end
-    for _, p in ipairs(pts) do if p[1] == -1 then p[1] = last * 10 end end
-    local tics = {}
-    for _, t in ipairs { { "0%", 1 }, { "50%", 2 }, { "90%", 10 }, { "99%", 100 }, { "99.9%", 1000 }, { "99.99%", 1e4 }, { "99.999%", 1e5 }, { "99.9999%", 1e6 } } do
-      -- a tic label is a format string to gnuplot: % doubled
-      if t[2] < last * 10 / 3 then tics[#tics + 1] = format('"%s" %g', (t[1]:gsub("%%", "%%%%")), t[2]) end
-    end
-    tics[#tics + 1] = format('"max" %g', last * 10)
     charts[#charts + 1] = pg:chart("latency", "latency by percentile (log scale of 1 / (1 - percentile), as HdrHistogram plots it)",
-      plot.lines({ { name = r.histogram and "latency (histogram)" or "latency (percentiles)", points = pts, style = "linespoints", lt = 1 } },
-        { title = "latency by percentile", xlabel = "percentile", ylabel = "ms", logx = true, logy = true,
-          xtics = "set xtics (" .. concat(tics, ", ") .. ")", width = 900 }))
+      plot.percentiles({ { name = r.histogram and "latency (histogram)" or "latency (percentiles)", points = curve } },
+        { title = "latency by percentile", width = 900 }))
   end
   if r.timeline and #r.timeline > 1 then
     local rss, pss = {}, {}

@@ -6,7 +6,7 @@
 --
 -- HOTPATH_GNUPLOT names the program (default "gnuplot"); the HTML report says when it is
 -- missing and keeps its tables.
-local ipairs, type, format, concat, tostring = ipairs, type, string.format, table.concat, tostring
+local ipairs, pairs, type, format, concat, tostring = ipairs, pairs, type, string.format, table.concat, tostring
 local proc = require "hotpath.proc"
 
 local M = {}
@@ -166,6 +166,35 @@ function M.lines(series, opts)
     format("set title %s", M.quote(opts.title or "")),
     "plot " .. concat(plots, ", "),
   }, "\n")
+end
+
+-- Latency by percentile, as HdrHistogram plots it: the x axis is 1 / (1 - q) on a log scale,
+-- so that 90 %, 99 %, 99.9 % are evenly apart; q = 1 (the slowest request) is put one decade
+-- past the last other point and labelled "max". series = { { name, points = { { q, ms } } } }.
+function M.percentiles(series, opts)
+  local last = 10
+  for _, se in ipairs(series) do
+    for _, p in ipairs(se.points) do
+      if p[1] < 1 and 1 / (1 - p[1]) > last then last = 1 / (1 - p[1]) end
+    end
+  end
+  local lines = {}
+  for s, se in ipairs(series) do
+    local pts = {}
+    for i, p in ipairs(se.points) do pts[i] = { p[1] < 1 and 1 / (1 - p[1]) or last * 10, p[2] } end
+    lines[s] = { name = se.name, points = pts, style = "linespoints", lt = se.lt or s }
+  end
+  local tics = {}
+  for _, t in ipairs { { "0%", 1 }, { "50%", 2 }, { "90%", 10 }, { "99%", 100 }, { "99.9%", 1000 }, { "99.99%", 1e4 }, { "99.999%", 1e5 }, { "99.9999%", 1e6 } } do
+    -- a tic label is a format string to gnuplot: % doubled
+    if t[2] < last * 10 / 3 then tics[#tics + 1] = format('"%s" %g', (t[1]:gsub("%%", "%%%%")), t[2]) end
+  end
+  tics[#tics + 1] = format('"max" %g', last * 10)
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  o.xlabel, o.ylabel, o.logx, o.logy = o.xlabel or "percentile", o.ylabel or "ms", true, true
+  o.xtics = "set xtics (" .. concat(tics, ", ") .. ")"
+  return M.lines(lines, o)
 end
 
 return M

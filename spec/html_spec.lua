@@ -66,8 +66,8 @@ end
 -- Checks that the suite's charts label each bar with the scenario's median time and peak.
 local function check_charts(page, doc)
   for _, suite in ipairs { "sleepy", "summary" } do
-    local t = element(page, '<figure data-chart="time-' .. suite .. '">', "</figure>")
-    local m = element(page, '<figure data-chart="memory-' .. suite .. '">', "</figure>")
+    local t = element(page, '<figure data-chart="time-' .. suite .. '"', "</figure>")
+    local m = element(page, '<figure data-chart="memory-' .. suite .. '"', "</figure>")
     assert.truthy(t and t:find("<svg", 1, true), suite)
     assert.truthy(m and m:find("<svg", 1, true), suite)
     for _, sc in ipairs(doc.scenarios) do
@@ -78,7 +78,7 @@ local function check_charts(page, doc)
     end
   end
   for _, id in ipairs { "summary-ms", "summary-mb", "compare-time", "scan-time-1", "scan-memory-1" } do
-    local f = element(page, '<figure data-chart="' .. id .. '">', "</figure>")
+    local f = element(page, '<figure data-chart="' .. id .. '"', "</figure>")
     assert.truthy(f and f:find("<svg", 1, true), id)
   end
 end
@@ -136,7 +136,7 @@ describe("html", function()
         metrics = { p50_ms = { median = p50 }, p99_ms = { median = p99 }, max_ms = { median = max }, rps = { median = 1000 } } } }
     end
     local page = html.run { machine = { cpu_model = "X", cores = 2 }, scenarios = { sc("plaintext", 0.1, 0.5, 2), sc("json", 0.2, 0.9, 3) } }
-    local f = element(page, '<figure data-chart="latency-http">', "</figure>")
+    local f = element(page, '<figure data-chart="latency-http"', "</figure>")
     assert.truthy(f and f:find("<svg", 1, true))
     for _, t in ipairs { "plaintext", "json", "50%", "90%", "99%", "max", "http: latency" } do
       assert.truthy(f:find("<text>" .. t .. "</text>", 1, true), t)
@@ -145,7 +145,7 @@ describe("html", function()
     local plain_page = html.run { machine = {}, scenarios = { { id = "s/a", suite = "s", name = "a", ok = true, summary = {
       run_s = { n = 1, best = 1, median = 1, min = 1, max = 1, spread_pct = 0 } } } } }
     assert.is_nil(plain_page:find('data-chart="latency-', 1, true))
-    assert.truthy(plain_page:find('<figure data-chart="time-s">', 1, true))
+    assert.truthy(plain_page:find('<figure data-chart="time-s"', 1, true))
   end)
 
   it("without gnuplot keeps every table and says what is missing", function()

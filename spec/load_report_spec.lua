@@ -65,7 +65,7 @@ describe("load report", function()
       return
     end
     for _, id in ipairs { "latency", "memory-timeline" } do
-      local i = page:find('<figure data-chart="' .. id .. '">', 1, true)
+      local i = page:find('<figure data-chart="' .. id .. '"', 1, true)
       assert.truthy(i, id)
       assert.truthy(page:find("<svg", i, true))
     end

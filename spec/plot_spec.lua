@@ -51,6 +51,14 @@ describe("plot", function()
     assert.truthy(plot.bars({}, { logscale = true }):find("set logscale y", 1, true))
   end)
 
+  it("leaves out of grouped bars a series without a value (gnuplot refuses an empty column)", function()
+    local s = plot.grouped({ "a", "b" }, { { name = "ours", values = { 1, 2 } }, { name = "Go", values = {} },
+      { name = "Rust", values = { nil, 3 } } }, { title = "t" })
+    assert.truthy(s:find('$d << EOD\n"a" 1 NaN\n"b" 2 3\nEOD', 1, true), s)
+    assert.truthy(s:find('plot $d using 2:xtic(1) title "ours" lt 1, $d using 3 title "Rust" lt 2', 1, true), s)
+    if have_gnuplot() then assert.truthy(plot.render(s)) end
+  end)
+
   it("draws a chart with gnuplot", function()
     if not have_gnuplot() then
       pending("gnuplot is not installed (Debian gnuplot-nox): no chart drawn")

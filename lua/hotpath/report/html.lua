@@ -37,6 +37,7 @@ th{background:var(--bg);font-weight:600}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(500px,1fr));gap:12px}
 figure{margin:0;border:1px solid var(--line);border-radius:6px;padding:6px;background:#fff}
+figure.wide{grid-column:1/-1}
 figcaption{font-size:13px;color:var(--muted);padding:2px 6px}
 svg.chart{width:100%;height:auto;display:block}
 .missing{background:#fff8e1;border:1px solid #f0c36d;border-radius:6px;padding:8px 12px}
@@ -70,8 +71,10 @@ function Page:chart(id, caption, script)
     return format('<figure data-chart="%s" data-missing="true"><figcaption>%s</figcaption><p class="missing">chart not drawn: %s</p></figure>',
       esc(id), esc(caption), esc(err))
   end
-  return format('<figure data-chart="%s">%s<figcaption>%s</figcaption></figure>', esc(id),
-    plot.inline(svg, "c" .. self.charts, caption), esc(caption))
+  -- a chart drawn wider than a column of the grid takes the whole row
+  local w = tonumber(script:match("set terminal svg size (%d+)"))
+  return format('<figure data-chart="%s"%s>%s<figcaption>%s</figcaption></figure>', esc(id),
+    w and w > 700 and ' class="wide"' or "", plot.inline(svg, "c" .. self.charts, caption), esc(caption))
 end
 
 function Page:render()
@@ -228,6 +231,8 @@ local function suite_section(pg, suite, list)
       format('class="scenarios" data-suite="%s"', esc(suite)))))
 end
 
+local TITLES = { ms = "run time", mb = "peak memory", rps = "throughput", p99_ms = "p99 latency", server_mb = "server memory" }
+
 local LANG_SERIES = { { "hotpath", "hotpath" }, { "rust", "Rust" }, { "go", "Go" } }
 
 -- The summary against Rust and Go: a grouped bar chart per shown key, and the table.
@@ -241,28 +246,79 @@ local function summary_section(pg, rows)
   end
   local charts = {}
   local summary = require "hotpath.report.summary"
+  -- one chart per figure across the rows; a row of several memory figures (start-up, steady,
+  -- peak, swing) gets its own chart with one group per figure. Published figures are for the
+  -- full sizes: a quick run's chart shows only what was measured here.
+  local function series_of()
+    local series = {}
+    for i, sp in ipairs(LANG_SERIES) do series[i] = { name = sp[2], values = {}, measured = 0, published = 0 } end
+    return series
+  end
+  local function put(series, g, r, k)
+    local all = {}
+    for i, sp in ipairs(LANG_SERIES) do
+      local t, v = r[sp[1]], nil
+      if t then
+        v = t[k]
+        if v and i > 1 then series[i].measured = series[i].measured + 1 end
+      elseif i > 1 and r.mode ~= "quick" and r.published and r.published[sp[1]] then
+        v = r.published[sp[1]][k]
+        if v then series[i].published = series[i].published + 1 end
+      end
+      series[i].values[g] = v
+      all[#all + 1] = v
+    end
+    return all
+  end
+  local function named(series)
+    for _, se in ipairs(series) do
+      if se.published > 0 then se.name = se.name .. (se.measured > 0 and " (here or published)" or " (published)") end
+    end
+    return series
+  end
+  -- a workload short enough for an axis label: its start and its end (the end often tells two
+  -- rows apart: "..., recursive" and "..., iterative")
+  local function short(w)
+    return #w > 28 and (w:sub(1, 13):gsub("%s+$", "") .. "..." .. w:sub(-12):gsub("^%s+", "")) or w
+  end
+  local function memory_row(r)
+    local n = 0
+    for _, k in ipairs(r.show or {}) do
+      if not k:match("_mb$") then return false end
+      n = n + 1
+    end
+    return n > 1
+  end
+  local quick = false
   for _, k in ipairs(keys) do
-    local groups, series, all = {}, {}, {}
-    for i, sp in ipairs(LANG_SERIES) do series[i] = { name = sp[2], values = {} } end
+    local groups, series, all = {}, series_of(), {}
     for _, r in ipairs(rows) do
+      quick = quick or r.mode == "quick"
       local has = false
       for _, sk in ipairs(r.show or {}) do if sk == k then has = true end end
-      if has then
-        local g = #groups + 1
-        groups[g] = r.workload
-        for i, sp in ipairs(LANG_SERIES) do
-          local t = r[sp[1]] or (sp[1] ~= "hotpath" and r.published and r.published[sp[1]]) or nil
-          local v = t and t[k]
-          series[i].values[g] = v
-          if i > 1 and not r[sp[1]] and v then series[i].name = sp[2] .. " (published)" end
-          all[#all + 1] = v
-        end
+      if has and not memory_row(r) then
+        groups[#groups + 1] = short(r.workload)
+        for _, v in ipairs(put(series, #groups, r, k)) do all[#all + 1] = v end
       end
     end
-    if #groups > 0 then
-      local what = summary.value(k, 1):gsub("^[%d%.]+%s*", ""):gsub("%s*[%d%.]+%s*", " ")
+    local any = false
+    for _, v in pairs(all) do if v then any = true end end
+    if #groups > 0 and any then
+      local what = (k == "ms" or k:match("_ms$")) and "ms" or (k == "mb" or k:match("_mb$")) and "MB" or k == "rps" and "requests/s" or k
       charts[#charts + 1] = pg:chart("summary-" .. k, format("%s: hotpath, Rust and Go (%s)", k == "ms" and "time" or k, what),
-        plot.grouped(groups, series, { title = k == "ms" and "run time" or k, ylabel = k, logscale = wide(all) }))
+        plot.grouped(groups, named(series), { title = TITLES[k] or k, ylabel = k == "ms" and "ms" or what,
+          logscale = wide(all), width = #groups > 3 and 900 or nil, height = #groups > 3 and 380 or nil }))
+    end
+  end
+  for i, r in ipairs(rows) do
+    if memory_row(r) then
+      local groups, series = {}, series_of()
+      for g, k in ipairs(r.show) do
+        groups[g] = k:gsub("_mb$", "")
+        put(series, g, r, k)
+      end
+      charts[#charts + 1] = pg:chart("summary-memory-" .. i, format("%s: hotpath, Rust and Go (MB)", r.workload),
+        plot.grouped(groups, named(series), { title = short(r.workload), ylabel = "MB" }))
     end
   end
   local trows = {}
@@ -286,7 +342,8 @@ local function summary_section(pg, rows)
         { c.verdict, class = c.verdict == "holds" and "good" or (c.verdict == "differs" and "bad" or "warn") } }
     end
   end
-  pg:add(format('<section id="summary"><h2>Summary: hotpath next to Rust and Go</h2><div class="charts">%s</div>%s%s</section>',
+  pg:add(format('<section id="summary"><h2>Summary: hotpath next to Rust and Go</h2>%s<div class="charts">%s</div>%s%s</section>',
+    quick and "<p>Quick sizes: the charts show what was measured here; the published figures (for the full sizes) are in the table only.</p>" or "",
     concat(charts),
     M.table({ "dimension", "workload", "hotpath, here", "Rust, here", "Go, here", "Rust, published", "Go, published" }, trows, 'class="summary"'),
     #crows > 0 and ("<h3>The published multipliers, recomputed</h3>" ..

@@ -120,6 +120,15 @@ end
 
 -- Grouped bars: groups = labels, series = { { name, values = { per group or nil } } }.
 function M.grouped(groups, series, opts)
+  -- a series without a single value (Go not measured here) is left out: gnuplot refuses a
+  -- histogram column with no valid point
+  local kept = {}
+  for _, se in ipairs(series) do
+    for g = 1, #groups do
+      if se.values[g] then kept[#kept + 1] = se break end
+    end
+  end
+  series = kept
   local data = {}
   for g, label in ipairs(groups) do
     local row = { label }

@@ -149,6 +149,12 @@ local function suites_of(scenarios)
   return order, by
 end
 
+-- A name short enough for an axis label: its start and its end (the end often tells two
+-- apart: "..., recursive" and "..., iterative").
+local function short(w)
+  return #w > 28 and (w:sub(1, 13):gsub("%s+$", "") .. "..." .. w:sub(-12):gsub("^%s+", "")) or w
+end
+
 local function label_of(sc)
   return sc.id and sc.id:gsub("^[^/]*/", "") or sc.name
 end
@@ -178,11 +184,11 @@ local function suite_section(pg, suite, list)
     local t, m = s.run_s or {}, s.maxrss_kb or {}
     local ok = sc.ok and not sc.skipped and t.median
     if ok then
-      trows[#trows + 1] = { label = label_of(sc), value = t.median * 1e3, lo = t.min * 1e3, hi = t.max * 1e3, text = fmt.seconds(t.median) }
+      trows[#trows + 1] = { label = short(label_of(sc)), value = t.median * 1e3, lo = t.min * 1e3, hi = t.max * 1e3, text = fmt.seconds(t.median) }
       tv[#tv + 1] = t.median
     end
     if ok and m.median then
-      mrows[#mrows + 1] = { label = label_of(sc), value = m.median / 1024, lo = m.min / 1024, hi = m.max / 1024, text = fmt.mb(m.median) }
+      mrows[#mrows + 1] = { label = short(label_of(sc)), value = m.median / 1024, lo = m.min / 1024, hi = m.max / 1024, text = fmt.mb(m.median) }
       mv[#mv + 1] = m.median
     end
     local status = sc.skipped and ("skipped: " .. sc.skipped) or (sc.ok and "ok" or ("FAILED: " .. tostring(sc.error)))
@@ -209,20 +215,20 @@ local function suite_section(pg, suite, list)
         local v = m[k[1]] and m[k[1]].median
         if v and v > 0 then pts[#pts + 1] = { k[2], v } end
       end
-      lat[#lat + 1] = { name = label_of(sc), points = pts }
+      lat[#lat + 1] = { name = short(label_of(sc)), points = pts }
     end
   end
   if #lat > 0 then
     charts[#charts + 1] = pg:chart("latency-" .. suite, format("%s: latency by percentile (medians of the runs; HdrHistogram's axis)", suite),
-      plot.percentiles(lat, { title = suite .. ": latency" }))
+      plot.percentiles(lat, { title = suite .. ": latency", key = "outside bottom center horizontal", height = 300 + 20 * #lat }))
   end
   if #trows > 0 then
     charts[#charts + 1] = pg:chart("time-" .. suite, format("%s: median run time per scenario (bars: min .. max of the runs)", suite),
-      plot.bars(trows, { title = suite .. ": run time", ylabel = "ms", logscale = wide(tv), color = 1 }))
+      plot.bars(trows, { title = suite .. ": run time", ylabel = "ms", logscale = wide(tv), color = 1, width = #trows > 5 and 900 or nil }))
   end
   if #mrows > 0 then
     charts[#charts + 1] = pg:chart("memory-" .. suite, format("%s: median peak RSS per scenario (bars: min .. max)", suite),
-      plot.bars(mrows, { title = suite .. ": peak memory", ylabel = "MB", logscale = wide(mv), color = 2 }))
+      plot.bars(mrows, { title = suite .. ": peak memory", ylabel = "MB", logscale = wide(mv), color = 2, width = #mrows > 5 and 900 or nil }))
   end
   pg:add(format('<section data-suite="%s"><h2>Suite %s</h2><div class="charts">%s</div>%s</section>', esc(suite), esc(suite),
     concat(charts),
@@ -275,11 +281,6 @@ local function summary_section(pg, rows)
       if se.published > 0 then se.name = se.name .. (se.measured > 0 and " (here or published)" or " (published)") end
     end
     return series
-  end
-  -- a workload short enough for an axis label: its start and its end (the end often tells two
-  -- rows apart: "..., recursive" and "..., iterative")
-  local function short(w)
-    return #w > 28 and (w:sub(1, 13):gsub("%s+$", "") .. "..." .. w:sub(-12):gsub("^%s+", "")) or w
   end
   local function memory_row(r)
     local n = 0

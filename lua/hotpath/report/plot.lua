@@ -172,6 +172,7 @@ function M.lines(series, opts)
     opts.logy and "set logscale y" or "",
     opts.xtics or "",
     opts.yrange or "",
+    opts.key and ("set key " .. opts.key) or "",
     format("set title %s", M.quote(opts.title or "")),
     "plot " .. concat(plots, ", "),
   }, "\n")

@@ -198,6 +198,14 @@ describe("gate", function()
     helper.rmdir(dir)
   end)
 
+  it("reports an export it cannot write, after the run, with exit 1", function()
+    local r = helper.cli { "run", FIX .. "sleepy.lua", "--filter", "/sleep$", "--runs", "1", "--export-csv", "/nonexistent/dir/r.csv" }
+    assert.are.equal(1, r.exit_code)
+    assert.are.equal("hotpath: cannot write /nonexistent/dir/r.csv: No such file or directory\n", r.stderr)
+    local f = io.open("/nonexistent/dir", "r")
+    assert.is_nil(f) -- no folder made for an export
+  end)
+
   local usage = {
     { { "compare", "a.json" }, "hotpath: compare needs two results: OLD NEW\nsee 'hotpath compare --help'\n", 2 },
     { { "compare", "a.json", "b.json", "--fail-if-slower", "lots" }, "hotpath: --fail-if-slower needs a percentage such as 5%, got 'lots'\nsee 'hotpath compare --help'\n", 2 },

@@ -289,7 +289,7 @@ local function cmd_run(argv)
   if not exported then return 1 end
   if opts.save then
     local path = gate.path(opts.save)
-    local ok, err = gate.write(path, json.encode(doc) .. "\n")
+    local ok, err = gate.write(path, json.encode(doc) .. "\n", true)
     if not ok then stderr:write("hotpath: ", err, "\n") return 1 end
     stdout:write("baseline saved: ", path, "\n")
   end

@@ -208,10 +208,11 @@ function M.load(path)
   return doc
 end
 
--- Writes text to path, creating its folder; returns true or nil, message.
-function M.write(path, text)
+-- Writes text to path (mkdir: creating its folder first, as --save does for
+-- .hotpath/baselines/); returns true or nil, message.
+function M.write(path, text, mkdir)
   local dir = path:match("^(.*)/[^/]*$")
-  if dir and dir ~= "" then
+  if mkdir and dir and dir ~= "" then
     local r = require("hotpath.proc").run { "mkdir", "-p", dir }
     if not (r and r.ok) then return nil, "cannot create " .. dir end
   end

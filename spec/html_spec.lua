@@ -37,9 +37,12 @@ local function report(env)
   assert.are.equal(0, r.exit_code, r.stderr)
   r = helper.cli(with { "--baseline", dir .. "/base.json", "--fail-if-slower", "500%", "--export-html", dir .. "/r.html",
     "--export-json", dir .. "/r.json" }, { env = env })
-  assert.are.equal(0, r.exit_code, r.stdout .. r.stderr)
+  -- the page is checked against the comparison it shows, whatever a busy machine made of the
+  -- times (the gate itself is gate_spec's)
+  local doc = cjson.decode(helper.read(dir .. "/r.json"))
+  assert.are.equal(doc.compare.regressions > 0 and 1 or 0, r.exit_code, r.stdout .. r.stderr)
   assert.truthy(r.stdout:find("html report: " .. dir .. "/r.html\n", 1, true))
-  return dir, helper.read(dir .. "/r.html"), cjson.decode(helper.read(dir .. "/r.json"))
+  return dir, helper.read(dir .. "/r.html"), doc
 end
 
 -- Checks the scenario tables against the JSON: each row's median and peak, as data-value
@@ -121,7 +124,8 @@ describe("html", function()
     assert.is_nil(page:find('id="charts-missing"', 1, true))
     local fit = page:match('data%-key="time_fit">([^<]*)<')
     assert.are.equal(string.format("n^%.2f, nearest %s", doc.scans[1].time_fit.exponent, doc.scans[1].time_fit.class), fit)
-    assert.truthy(page:find('id="verdict">0 regression(s) beyond 500.0 % with significance</p>', 1, true))
+    local n = doc.compare.regressions
+    assert.truthy(page:find(string.format('<p class="%s" id="verdict">%d regression(s) beyond 500.0 %% with significance</p>', n > 0 and "bad" or "good", n), 1, true))
     helper.rmdir(dir)
   end)
 
@@ -249,7 +253,7 @@ describe("html", function()
       assert.truthy(dom:find("<svg", 1, true))
       check_tables(dom, doc)
       check_charts(dom, doc)
-      assert.truthy(dom:find('id="verdict">0 regression(s) beyond 500.0 % with significance</p>', 1, true))
+      assert.truthy(dom:find(string.format('id="verdict">%d regression(s) beyond 500.0 %% with significance</p>', doc.compare.regressions), 1, true))
       r, urls = open(dir, dir .. "/r.html", { "--window-size=1280,2400", "--screenshot=" .. dir .. "/shot.png" })
       assert.are.same({}, urls)
       local png = helper.read(dir .. "/shot.png")

@@ -42,7 +42,7 @@ endif
 
 WARN     := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes
 CXXWARN  := -Wall -Wextra -Wshadow -Wmissing-declarations
-# -ffp-contract=off: the kernels' outputs depend on rounding (REFERENCE.md, mandelbrot).
+# -ffp-contract=off: the kernels' outputs depend on rounding (doc/reference.md, mandelbrot).
 COMMON   := -fPIC -fvisibility=hidden -ffp-contract=off -MMD -MP -D_GNU_SOURCE -Icsrc
 HP_CFLAGS   = -std=c11 $(WARN) $(COMMON) $(EXTRA_CFLAGS) $(CFLAGS)
 HP_CXXFLAGS = -std=c++17 $(CXXWARN) $(COMMON) $(EXTRA_CFLAGS) $(CXXFLAGS)

@@ -2,6 +2,8 @@
 -- fibonacci(i % 30), on the pool's persistent workers (one batch, one Lua-to-C call).
 local hp = require "hotpath"
 local P = hp.pool
+local peers = require "hotpath.peers"
+local format = string.format
 
 local SUM = { [100000] = 4487111332 } -- sum of fib(i % 30), i = 0 .. n-1
 
@@ -83,12 +85,15 @@ local recursive = native("fib_recursive", true)
 recursive.reference, recursive.timeout = published, 120
 recursive.note = NOTE .. " Metrics: floor_ms is the 1-thread time of the same batch (measured in " ..
   "the same process, untimed) divided by the cores; ratio_to_floor is this batch's time over it."
-recursive.headline = { dimension = "concurrency", workload = "100,000 tasks fib(i % 30), recursive", langs = { "Go" } }
+recursive.headline = { dimension = "concurrency", workload = "100,000 tasks fib(i % 30), recursive", langs = { "Go" },
+  -- the article's claim compares its two programs, which do different work
+  claim = { published = 1823 / 847, text = "concurrency, 100,000 tasks: time (as published: Go recursive, Rust iterative)",
+    caveat = "different work (recursive Go, iterative Rust); here like for like: this row's and the next row's Rust and Go columns" } }
 local iterative = native("fib_iterative")
 iterative.reference, iterative.note = published, NOTE
 iterative.headline = { dimension = "concurrency", workload = "100,000 tasks fib(i % 30), iterative", langs = { "Rust" } }
 
-return hp.suite "concurrency" {
+local list = {
   hp.scenario "100,000 tasks fib(i % 30), recursive (Go's workload)" (recursive),
   hp.scenario "100,000 tasks fib(i % 30), iterative (Rust's workload)" (iterative),
 
@@ -141,3 +146,132 @@ return hp.suite "concurrency" {
     reference = published, note = NOTE,
   },
 }
+
+-- ---- Rust and Go: the article's programs, and each language with the other's variant -----
+
+-- the peers print the sum and a newline
+local function check_line(out, p) return check_sum((out:gsub("\n$", "")), p) end
+
+local ROWS = {
+  recursive = "100,000 tasks fib(i % 30), recursive",
+  iterative = "100,000 tasks fib(i % 30), iterative",
+}
+for _, lang in ipairs { { "go", "Go", "goroutines" }, { "rust", "Rust", "tokio::spawn" } } do
+  for _, fib in ipairs { "recursive", "iterative" } do
+    local article = (lang[1] == "go") == (fib == "recursive") -- the program the article shows
+    list[#list + 1] = hp.scenario(format("100,000 tasks fib(i %% 30), %s, %s %s", fib, lang[2], lang[3])) (
+      peers.scenario(lang[1], "tasks", {
+        params = { n = 100000 }, quick = { n = 20000 }, timeout = 300,
+        args = function(p) return { p.n, "run", fib } end,
+        verify = check_line,
+        baseline = fib == "recursive" and "100,000 tasks fib(i % 30), recursive (Go's workload)"
+          or "100,000 tasks fib(i % 30), iterative (Rust's workload)",
+        headline = { dimension = "concurrency", workload = ROWS[fib], peer = true },
+        note = article and "the article's program" or "the other language's variant, so that like is compared with like",
+      }))
+  end
+end
+
+-- Bytes and time per live task: the slope of peak RSS and wall time over runs at three task
+-- counts (all tasks alive at once), not one point, so that the runtime's fixed cost drops out.
+local SIZES = { full = { 10000, 100000, 1000000 }, quick = { 1000, 10000, 100000 } }
+
+-- least-squares slope of ys over xs
+local function slope(xs, ys)
+  local n, sx, sy, sxx, sxy = #xs, 0, 0, 0, 0
+  for i = 1, n do
+    sx, sy = sx + xs[i], sy + ys[i]
+    sxx, sxy = sxx + xs[i] * xs[i], sxy + xs[i] * ys[i]
+  end
+  return (n * sxy - sx * sy) / (n * sxx - sx * sx)
+end
+
+local function slope_metrics(ns, bytes, secs)
+  return { bytes_per_task = slope(ns, bytes), ns_per_task = slope(ns, secs) * 1e9 }
+end
+
+local function sizes_of(p) return SIZES[p.sizes] end
+
+-- sum of fib(i % 30) for i < n
+local function fib_sum(n)
+  local fib, s = { [0] = 0, 1 }, 0
+  for k = 2, 29 do fib[k] = fib[k - 1] + fib[k - 2] end
+  for j = 0, n - 1 do s = s + fib[j % 30] end
+  return string.format("%.0f", s)
+end
+
+-- the sums for each size, as the peers print them
+local function check_sums(out, p)
+  local want = {}
+  for i, n in ipairs(sizes_of(p)) do want[i] = fib_sum(n) end
+  local w = table.concat(want, " ")
+  return out == w, "sums " .. out .. ", expected " .. w
+end
+
+local function live_peer(lang, name)
+  return {
+    params = { sizes = "full" }, quick = { sizes = "quick" }, timeout = 300,
+    setup = function()
+      local b, err, code = peers.build(lang, "tasks")
+      if not b then
+        if code == "missing" then return hp.skip(err) end
+        error(err, 0)
+      end
+      return b.path
+    end,
+    -- every size in a fresh process, in hold mode: the peak RSS is the process's with all N alive
+    run = function(p, path)
+      local ns, bytes, secs, sums = {}, {}, {}, {}
+      for i, n in ipairs(sizes_of(p)) do
+        local r = assert(hp.proc.run { path, n, "hold", "iterative", keep_stdout = true, timeout = 120 })
+        assert(r.ok, name .. " tasks " .. n .. ": " .. r.status)
+        ns[i], bytes[i], secs[i] = n, r.maxrss_kb * 1024, r.wall
+        sums[i] = r.stdout:gsub("\n$", "")
+      end
+      return table.concat(sums, " "), slope_metrics(ns, bytes, secs)
+    end,
+    verify = check_sums,
+    headline = { dimension = "concurrency", workload = "memory per live task (slope, 10k..1M tasks)",
+      show = { "bytes_per_task" }, peer = name },
+  }
+end
+
+-- hotpath's pool: the same three counts of held tasks (noop tasks whose results are kept until
+-- the batch is released), the resident growth while the batch is held
+local function live_pool()
+  return {
+    params = { sizes = "full" }, quick = { sizes = "quick" },
+    setup = function() local pool = P.new(); pool:map("noop", P.range(1, 1000)):sum() return pool end,
+    run = function(p, pool)
+      local ns, bytes, secs, sums = {}, {}, {}, {}
+      for i, n in ipairs(sizes_of(p)) do
+        collectgarbage("collect")
+        local r0, t0 = rss(), hp.clock()
+        local f = pool:map("identity", P.range(0, n - 1))
+        local r = assert(f:wait())
+        ns[i], bytes[i], secs[i] = n, rss() - r0, hp.clock() - t0
+        sums[i] = string.format("%d", #r)
+        f:release()
+      end
+      return table.concat(sums, " "), slope_metrics(ns, bytes, secs)
+    end,
+    verify = function(out, p)
+      local want = {}
+      for i, n in ipairs(sizes_of(p)) do want[i] = string.format("%d", n) end
+      return out == table.concat(want, " "), "result counts " .. out
+    end,
+    headline = { dimension = "concurrency", workload = "memory per live task (slope, 10k..1M tasks)", show = { "bytes_per_task" } },
+    reference = {
+      { name = "Rust tokio::spawn, published", bytes_per_task = 600 },
+      { name = "Go goroutines, published", bytes_per_task = 2400 },
+    },
+    note = "pool tasks are inputs and results in C arrays (the Lua array of results counts too); " ..
+      "goroutines and tokio tasks are live coroutines waiting on a lock or channel",
+  }
+end
+
+list[#list + 1] = hp.scenario "memory per live task, hotpath pool" (live_pool())
+list[#list + 1] = hp.scenario "memory per live task, Go goroutines" (live_peer("go", "Go"))
+list[#list + 1] = hp.scenario "memory per live task, Rust tokio tasks" (live_peer("rust", "Rust"))
+
+return hp.suite "concurrency" (list)

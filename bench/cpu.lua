@@ -1,11 +1,12 @@
 -- CPU kernels (hotpath.kernels) at the published sizes, against the published Rust and Go
--- figures and the fastest C programs measured on this project's machine kind (REFERENCE.md).
+-- figures and the fastest C programs measured on this project's machine kind (doc/reference.md).
 -- Every output is verified by digest. Digests were cross-checked against independent
 -- implementations: the published outputs (fannkuch-redux 11, spectral-norm 5500), the
 -- plain-Lua programs in bench/programs/ (mandelbrot, fasta, n-body, reverse-complement), and
 -- the published k-nucleotide output over fasta 25,000,000 from the same generator.
 local hp = require "hotpath"
 local K = hp.kernels
+local peers = require "hotpath.peers"
 
 local MANDELBROT = {
   full = "sha256:00159ae70df29c1dc77a6a9ceef9164154c16cc5c2f7dc714ea3a2314db0cf15",  -- n = 5000
@@ -18,7 +19,7 @@ local MEMORY_NOTE = "peak RSS is the whole child's (interpreter and input includ
 -- fasta text for the text kernels, generated untimed in setup
 local function fasta_input(p) return K.fasta(p.fasta_n) end
 
-return hp.suite "cpu" {
+local list = {
   hp.scenario "binarytrees" {
     headline = { dimension = "CPU", workload = "binarytrees, depth 18" },
     params = { n = 18 }, quick = { n = 14 },
@@ -141,3 +142,41 @@ return hp.suite "cpu" {
     note = "GMP; sequential",
   },
 }
+
+-- The Rust and Go peers (bench/peers/, built offline in setup, untimed: lua/hotpath/peers.lua),
+-- each verified with the same digests as the kernel it answers and compared with it (baseline).
+-- prog: the peer program; of: the kernel's scenario; arg: the parameter passed as argument;
+-- stdin: the parameter of the fasta text fed on stdin; headline: a measured column of the
+-- summary row.
+local PEERS = {
+  { "binarytrees", of = "binarytrees", arg = "n", headline = true },
+  { "fannkuch_redux", of = "fannkuch-redux", arg = "n", headline = true },
+  { "mandelbrot", of = "mandelbrot", arg = "n", headline = true },
+  { "mandelbrot_single", of = "mandelbrot", arg = "n", label = "mandelbrot single-threaded",
+    note = "the single-threaded program in the simple style the article shows" },
+  { "knucleotide", of = "k-nucleotide", stdin = "fasta_n", headline = true,
+    note = "input: the fasta 2,500,000 output fed on stdin (the kernel gets it in memory)" },
+  { "fasta", of = "fasta", arg = "n" },
+  { "reverse_complement", of = "reverse-complement", stdin = "fasta_n",
+    note = "input: the fasta 2,500,000 output fed on stdin (the kernel gets it in memory)" },
+  { "nbody", of = "n-body", arg = "n" },
+  { "spectral_norm", of = "spectral-norm", arg = "n" },
+  { "pidigits", of = "pidigits", arg = "n" },
+}
+
+local by_name = {}
+for _, s in ipairs(list) do by_name[s.name] = s end
+for _, lang in ipairs { { "rust", "Rust" }, { "go", "Go" } } do
+  for _, pe in ipairs(PEERS) do
+    local base = assert(by_name[pe.of], pe.of)
+    local arg, input = pe.arg, pe.stdin
+    list[#list + 1] = hp.scenario((pe.label or pe.of) .. ", " .. lang[2]) (peers.scenario(lang[1], pe[1], {
+      params = base.params, quick = base.quick, verify = base.verify, baseline = base.name, note = pe.note,
+      headline = pe.headline and { dimension = base.headline.dimension, workload = base.headline.workload, peer = true } or nil,
+      args = arg and function(p) return { p[arg] } end or nil,
+      stdin = input and function(p) return K.fasta(p[input]) end or nil,
+    }))
+  end
+end
+
+return hp.suite "cpu" (list)

@@ -1,6 +1,6 @@
 -- JSON scenarios: the published workload (a 2.4 KB API response decoded 100,000 times), a
 -- >= 10 MB document built in setup, and encode of the same data; lua-cjson and dkjson as
--- peers in the same run; serde_json and Go figures (REFERENCE.md) as references.
+-- peers in the same run; serde_json and Go figures (doc/reference.md) as references.
 local hp = require "hotpath"
 
 -- The 2.4 KB document: "status", "total" = 256, "items" with id, name, tags, metadata.
@@ -50,7 +50,7 @@ local function decode_scenario(name, p)
       { name = "Go encoding/json, published", ms = 1847, mb = 89.3 },
       { name = "Go sonic, published", ms = 623, mb = 41.7 },
     } or nil,
-    note = p and "the published figures come from another machine (REFERENCE.md)" or nil,
+    note = p and "the published figures come from another machine (doc/reference.md)" or nil,
     baseline = name == "hotpath" and "decode 2.4 KB x N, cjson" or nil,
     headline = p and { dimension = "JSON", workload = "decode a 2.4 KB API response 100,000 times" } or nil,
   }

@@ -48,7 +48,7 @@ return hp.suite "memory" {
         steady_pss_mb = m.steady.pss_median / 1024,
         idle_interpreter_mb = st.idle_kb / 1024, above_idle_mb = (steady_kb - st.idle_kb) / 1024,
         p99_ms = r.phases[1].latency.p99 / 1e3,
-      }
+      }, { timeline = m.timeline, pid = m.pid, start_time = m.start_time }
     end,
     verify = function(output)
       if output == "phases 3, rates met: yes, status 200 only: yes" then return true end

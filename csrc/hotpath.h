@@ -1,6 +1,6 @@
 /* hotpath: the C ABI of libhotpath.so, for C programs and for LuaJIT's FFI.
  *
- * Conventions (DESIGN.md): every public symbol has the hp_ prefix; functions that can fail
+ * Conventions (doc/architecture.md): every public symbol has the hp_ prefix; functions that can fail
  * return an enum hp_status and, when errmsg is not NULL, a malloc'd message in *errmsg that
  * the caller frees with hp_free. Handles own their state; there are no globals.
  *

@@ -103,6 +103,8 @@ describe("hotpath CLI", function()
     assert.are.equal(3, #rep.runs)           -- 1 warm-up + 2 counted
     assert.is_true(rep.runs[1].warmup)
     assert.are.equal(2, rep.summary.run_s.n)
+    -- run's third value, plain data, is kept with each run
+    assert.are.same({ sizes = { 1000, 2000 }, label = "kept" }, rep.runs[2].data)
     for _, run in ipairs(rep.runs) do
       assert.is_true(run.ok)
       assert.are.equal(2000, run.out_bytes)
@@ -249,6 +251,7 @@ describe("hotpath CLI", function()
     assert.are.equal("summary/Rust peer", row.rust_scenario)
     assert.are.equal("skipped: Go peers skipped: install Debian's golang-go", row.go_status)
     assert.are.same({ ms = 200, mb = 20 }, row.published.go)
+    assert.are.equal("table", type(doc.machine.toolchains)) -- cargo, rustc, go versions where installed
     assert.are.equal(2, row.claims[1].published)
     assert.are.equal("cannot hold: Go not measured here", row.claims[1].verdict)
     helper.rmdir(d)

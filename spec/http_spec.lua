@@ -199,6 +199,90 @@ describe("hotpath.http.load", function()
   end)
 end)
 
+-- The histograms a result carries (doc/http.md, "Histograms"): HdrHistogram's layout by name,
+-- non-empty buckets ascending, counts adding up to the responses of their phase.
+local function check_histogram(h, requests, where)
+  assert.are.equal("hdr", h.layout, where)
+  assert.are.equal("ns", h.unit, where)
+  assert.are.equal(1, h.lowest, where)
+  assert.are.equal(2 ^ 37 - 1, h.highest, where)
+  assert.are.equal(3, h.significant_digits, where)
+  assert.are.equal(requests, h.count, where)
+  local n, prev_hi = 0, -1
+  for i, b in ipairs(h.buckets) do
+    assert.are.equal(3, #b, where)
+    assert.is_true(b[1] > prev_hi and b[1] <= b[2] and b[3] > 0, where .. ": bucket " .. i)
+    local width = b[1] < 2048 and 1 or 2 ^ (math.floor(math.log(b[1], 2)) - 10)
+    assert.are.equal(width, b[2] - b[1] + 1, where .. ": bucket " .. i .. " width")
+    n, prev_hi = n + b[3], b[2]
+  end
+  assert.are.equal(requests, n, where .. ": bucket counts add up to the requests")
+  assert.is_true(h.min >= h.buckets[1][1] and h.min <= h.buckets[1][2], where .. ": min in the first bucket")
+  assert.is_true(h.max >= h.buckets[#h.buckets][1] and h.max <= h.buckets[#h.buckets][2], where .. ": max in the last")
+  assert.is_true(h.sum >= h.min * h.count and h.sum <= h.max * h.count, where .. ": sum")
+end
+
+describe("hotpath.http.load results", function()
+  it("carry their histograms per phase and in total, times, host and options", function()
+    with_server({ test = "plaintext", process = "fork", threads = 2, duration = 30 }, function(s)
+      local before = os.time()
+      local r = assert(http.load { url = s.url, phases = { { 0, 0.2 }, { rate = 500, seconds = "200ms" } }, warmup = 0.1,
+        connections = 4, threads = 2, headers = { ["X-B"] = "2", "X-A: 1" }, body = "abc", method = "POST" })
+      assert.are.equal(2, #r.phases)
+      check_histogram(r.latency.histogram, r.requests, "total latency")
+      check_histogram(r.service.histogram, r.requests, "total service")
+      local sum = 0
+      for i, p in ipairs(r.phases) do
+        check_histogram(p.latency.histogram, p.requests, "phase " .. i .. " latency")
+        check_histogram(p.service.histogram, p.requests, "phase " .. i .. " service")
+        sum = sum + p.requests
+      end
+      assert.are.equal(r.requests, sum)
+      assert.is_true(r.start_time >= before and r.start_time <= os.time() + 1, "start_time " .. r.start_time)
+      assert.are.equal(r.start_time + r.wall, r.end_time)
+      assert.are.equal(require("hotpath.machine").hostname(), r.hostname)
+      assert.are.same({ url = s.url, method = "POST", threads = 2, connections = 4, pipeline = 1, timeout = 2,
+        warmup = 0.1, phases = { { rate = 0, duration = 0.2 }, { rate = 500, duration = 0.2 } },
+        headers = { "X-A: 1", "X-B: 2" }, body_bytes = 3 }, r.options)
+      r = assert(http.load { url = s.url, requests = 300, connections = 2 })
+      assert.are.equal(300, r.latency.histogram.count)
+      assert.are.same({ url = s.url, method = "GET", threads = 1, connections = 2, pipeline = 1, timeout = 2,
+        requests = 300, phases = { { rate = 0, duration = 3600 } } }, r.options)
+    end)
+  end)
+end)
+
+describe("hotpath.http.memory", function()
+  it("keeps a timeline of a server's memory, sample by sample", function()
+    with_server({ test = "plaintext", duration = 30 }, function(s)
+      local w = require("hotpath.http.memory").watch(s.pid)
+      local before = os.time()
+      assert(w:sample("start"))
+      assert(http.load { url = s.url, duration = 0.3, connections = 2, tick = 0.05,
+        on_tick = function() assert(w:sample("load")) end })
+      assert(w:sample("end"))
+      local m = w:summary()
+      assert.are.same({ "start", "load", "end" }, m.labels)
+      assert.are.equal(s.pid, m.pid)
+      assert.is_true(m.start_time >= before and m.start_time <= os.time() + 1)
+      local tl = m.timeline
+      assert.is_true(#tl >= 4, #tl .. " samples")
+      assert.are.equal(m.start.n + m.load.n + m["end"].n, #tl)
+      assert.are.equal(0, tl[1].t)
+      for i, x in ipairs(tl) do
+        assert.is_true(type(x.t) == "number" and (i == 1 or x.t > tl[i - 1].t), "sample " .. i .. ": t increases")
+        assert.is_true(math.type == nil or math.type(x.rss_kb) == "integer")
+        assert.is_true(x.rss_kb > 0 and x.pss_kb > 0 and x.pss_kb <= x.rss_kb, "sample " .. i .. ": RSS and PSS")
+      end
+      assert.are.equal("start", tl[1].label)
+      assert.are.equal("end", tl[#tl].label)
+      local mx = 0
+      for _, x in ipairs(tl) do if x.label == "load" and x.rss_kb > mx then mx = x.rss_kb end end
+      assert.are.equal(m.load.max, mx)
+    end)
+  end)
+end)
+
 describe("hotpath.http servers", function()
   it("runs the json server in a fresh interpreter, measurable alone", function()
     with_server({ test = "json", duration = 30 }, function(s)
@@ -320,6 +404,111 @@ describe("hotpath load / serve commands", function()
     local r = run { "load", "http://127.0.0.1:" .. http.free_port() .. "/", "-d", "1s" }
     assert.are.equal(1, r.exit_code)
     assert.matches("^hotpath: connect to 127%.0%.0%.1:%d+: Connection refused\n$", r.stderr)
+  end)
+
+  local cli = require "hotpath.http.cli"
+  local BAD = " (expected RATE:DURATION, e.g. 1000:10s)"
+  local phases_cases = {
+    { "1000:10s,5000:5s,1000:10s", { { rate = 1000, seconds = 10 }, { rate = 5000, seconds = 5 }, { rate = 1000, seconds = 10 } } },
+    { "0:500ms", { { rate = 0, seconds = 0.5 } } },
+    { "2.5:1m, 10:3", { { rate = 2.5, seconds = 60 }, { rate = 10, seconds = 3 } } },
+    { "5000:x", nil, "--phases: bad phase '5000:x'" .. BAD },
+    { "1000:10s,5000:x", nil, "--phases: bad phase '5000:x'" .. BAD },
+    { "1000", nil, "--phases: bad phase '1000'" .. BAD },
+    { "", nil, "--phases: bad phase ''" .. BAD },
+    { "1000:1s,", nil, "--phases: bad phase ''" .. BAD },
+    { "-5:1s", nil, "--phases: bad phase '-5:1s'" .. BAD },
+    { "fast:1s", nil, "--phases: bad phase 'fast:1s'" .. BAD },
+    { "10:0s", nil, "--phases: bad phase '10:0s'" .. BAD },
+    { "1e999:1s", nil, "--phases: bad phase '1e999:1s'" .. BAD },
+    { "10:1s:2s", nil, "--phases: bad phase '10:1s:2s'" .. BAD },
+  }
+  for _, c in ipairs(phases_cases) do
+    it("parses --phases " .. c[1], function()
+      local list, err = cli.parse_phases(c[1])
+      assert.are.same(c[2], list)
+      assert.are.equal(c[3], err)
+    end)
+  end
+
+  it("refuses conflicting load options, naming them", function()
+    local url = "http://127.0.0.1:1/"
+    for _, c in ipairs {
+      { { "--phases", "1000:1s", "-R", "5" }, "--phases cannot be combined with -R/--rate (each phase gives its rate and duration)" },
+      { { "--phases", "1000:1s", "--duration", "3s" }, "--phases cannot be combined with -d/--duration (each phase gives its rate and duration)" },
+      { { "--phases", "1000:1s", "-n", "100" }, "--phases cannot be combined with -n/--requests (each phase gives its rate and duration)" },
+      { { "-n", "100", "-R", "5" }, "-n/--requests cannot be combined with -R/--rate (a constant rate runs for a duration: -d)" },
+      { { "--phases", "1000:soon" }, "--phases: bad phase '1000:soon'" .. BAD },
+      { { "--memory", "x" }, "--memory must be a whole number >= 1, got 'x'" },
+    } do
+      local args = { "load", url }
+      for _, a in ipairs(c[1]) do args[#args + 1] = a end
+      local r = run(args)
+      assert.are.equal(2, r.exit_code)
+      assert.are.equal("hotpath: " .. c[2] .. "\n", r.stderr)
+    end
+  end)
+
+  local progress_cases = {
+    { { elapsed = 0.5, phase = 1, requests = 1000, errors = 0 }, nil, 1, false, "   0.5s  running  1000 requests  2.00k/s  0 errors" },
+    { { elapsed = 1.5, phase = 2, requests = 3000, errors = 1 }, { elapsed = 1, requests = 2000 }, 3, false,
+      "   1.5s  phase 2/3  3000 requests  2.00k/s  1 error" },
+    { { elapsed = 0.2, phase = 1, requests = 10, errors = 2 }, nil, 2, true, "   0.2s  warm-up  10 requests  50.00/s  2 errors" },
+    { { elapsed = 3, phase = 2, requests = 10, errors = 0 }, { elapsed = 3, requests = 10 }, 2, true, "   3.0s  running  10 requests  0.00/s  0 errors" },
+  }
+  for i, c in ipairs(progress_cases) do
+    it("words the progress line " .. i, function()
+      assert.are.equal(c[5], cli.progress_line(c[1], c[2], c[3], c[4]))
+    end)
+  end
+
+  it("shows a progress line on a terminal only, and clears it", function()
+    with_server({ test = "plaintext", process = "fork", duration = 30 }, function(s)
+      local r = run { "load", s.url, "-c", "2", "-d", "1.2s" }
+      assert.are.equal(0, r.exit_code)
+      assert.are.equal("", r.stderr) -- piped: no progress
+      if not require("hotpath.http.nginx").which("script") then return pending("script (util-linux) not installed") end
+      local cmd = string.format("%s %s/bin/hotpath load %s -c 2 -d 1.2s", helper.lua, helper.root, s.url)
+      r = assert(hp.proc.run { argv = { "script", "-qec", cmd, "/dev/null" }, keep_stdout = true, timeout = 20 })
+      assert.are.equal(0, r.exit_code)
+      assert.matches("^\r\27%[K +0%.%ds  running  %d+ requests  [%d.]+k?/s  0 errors", r.stdout)
+      assert.matches("errors\r\27%[KRunning 1%.20s test @ ", r.stdout)
+    end)
+  end)
+
+  it("writes the result with its histograms to --export-json FILE, and --json is an alias", function()
+    with_server({ test = "plaintext", process = "fork", duration = 30 }, function(s)
+      local dir = helper.tmpdir()
+      local file = dir .. "/load.json"
+      local r = run { "load", s.url, "--phases", "0:200ms,300:200ms", "-c", "2", "--export-json", file, "--memory", tostring(s.pid) }
+      assert.are.equal(0, r.exit_code, r.stderr)
+      assert.matches("Running 0%.40s 2%-phase test @ ", r.stdout)
+      assert.matches("\n  Server memory %(pid " .. s.pid .. ", KiB%): RSS before %d+, after %d+\n", r.stdout)
+      local f = assert(io.open(file))
+      local j = hp.json.decode(f:read("*a"))
+      f:close()
+      check_histogram(j.latency.histogram, j.requests, "file: total latency")
+      check_histogram(j.service.histogram, j.requests, "file: total service")
+      for i, p in ipairs(j.phases) do check_histogram(p.latency.histogram, p.requests, "file: phase " .. i) end
+      assert.are.same({ { rate = 0, duration = 0.2 }, { rate = 300, duration = 0.2 } }, j.options.phases)
+      assert.are.equal(s.url, j.options.url)
+      assert.are.equal(require("hotpath.machine").hostname(), j.hostname)
+      assert.is_true(j.end_time > j.start_time)
+      assert.are.same({ "before", "phase 1", "phase 2", "after" }, j.memory.labels)
+      for i, x in ipairs(j.memory.timeline) do
+        assert.is_true(x.rss_kb > 0 and x.pss_kb > 0 and (i == 1 or x.t > j.memory.timeline[i - 1].t))
+      end
+      r = run { "load", s.url, "-n", "50", "-c", "1", "--json", file }
+      assert.are.equal(0, r.exit_code, r.stderr)
+      f = assert(io.open(file))
+      j = hp.json.decode(f:read("*a"))
+      f:close()
+      assert.are.equal(50, j.requests)
+      check_histogram(j.latency.histogram, 50, "--json alias")
+      assert.is_nil(j.memory)
+      os.remove(file)
+      helper.rmdir(dir)
+    end)
   end)
 
   it("exits non-zero when no request got a response", function()

@@ -208,10 +208,10 @@ describe("report.summary", function()
       "CPU        mb        50 ms            -                               skipped: install golang-go       246 ms (time 0.20x)              2,666 ms (time 0.019x)",
       "",
       "The published multipliers, recomputed here (how many times better Rust is than Go; holds: within 25 %)",
-      "claim        published  here   verdict",
-      "bt 18: time  1.86x      1.50x  holds",
-      "bt 18: mb    1.24x      2.00x  differs",
-      "mb: time     10.84x     -      cannot hold: Rust and Go not measured here",
+      "claim               published  here   verdict",
+      "bt 18: time         1.86x      1.50x  holds",
+      "bt 18: peak memory  1.24x      2.00x  differs",
+      "mb: time            10.84x     -      cannot hold: Rust and Go not measured here",
     }, "\n"), summary.render(run, info))
     local rows = summary.rows(run)
     assert.are.equal(2, #rows)
@@ -263,4 +263,16 @@ describe("peak memory of a Lua run", function()
         string.format("child's own VmHWM %d kB, reported %d kB", rec.hwm_kb, rec.maxrss_kb))
     end)
   end
+end)
+
+describe("the hotpath table", function()
+  it("loads its public modules on first use, and nothing else", function()
+    assert.are.same({ "commands", "http", "json", "kernels", "machine", "noise", "peers", "pool", "proc",
+      "runner", "stats" }, hp.modules)
+    for _, name in ipairs(hp.modules) do assert.are.equal(require("hotpath." .. name), hp[name], name) end
+    -- hotpath.child is the runner's child program (it ends the process); internals are not API
+    for _, name in ipairs { "child", "cli", "util", "serial", "ffi", "report", "nosuch", 1 } do
+      assert.is_nil(hp[name], tostring(name))
+    end
+  end)
 end)

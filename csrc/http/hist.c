@@ -1,6 +1,8 @@
 /* Log-linear latency histogram (HdrHistogram's layout, simplified): values below 2048 ns have
  * one bucket each; above, every power of two is split into 1024 equal buckets. */
 #include "http/hist.h"
+#include "common/common.h"
+#include "common/error.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -10,7 +12,7 @@ enum {
     SUB_BITS = 10,                  /* 1024 buckets per power of two */
     SUB = 1 << SUB_BITS,
     LINEAR = 2 * SUB,               /* values 0..2047 exactly */
-    MAX_EXP = 36,                   /* top power of two: 2^37 ns ~ 137 s */
+    MAX_EXP = HP_HIST_HIGHEST_BITS - 1, /* top power of two: 2^37 ns ~ 137 s */
     NBUCKETS = LINEAR + (MAX_EXP - SUB_BITS) * SUB
 };
 static const uint64_t TOP = ((uint64_t)1 << (MAX_EXP + 1)) - 1;
@@ -82,6 +84,8 @@ void hp_hist_merge(hp_hist *dst, const hp_hist *src)
 }
 
 uint64_t hp_hist_count(const hp_hist *h) { return h->count; }
+double hp_hist_sum(const hp_hist *h) { return h->sum; }
+double hp_hist_sumsq(const hp_hist *h) { return h->sumsq; }
 uint64_t hp_hist_min(const hp_hist *h) { return h->min; }
 uint64_t hp_hist_max(const hp_hist *h) { return h->max; }
 double hp_hist_mean(const hp_hist *h) { return h->count ? h->sum / (double)h->count : 0; }
@@ -118,4 +122,85 @@ double hp_hist_percentile(const hp_hist *h, double p)
         }
     }
     return (double)h->max;
+}
+
+size_t hp_hist_buckets(const hp_hist *h, hp_hist_bucket *out, size_t cap)
+{
+    size_t n = 0;
+    if (h->count == 0)
+        return 0;
+    for (int i = bucket_of(h->min); i <= bucket_of(h->max); i++) {
+        if (!h->b[i])
+            continue;
+        if (n < cap) {
+            uint64_t lo, w;
+            bucket_range(i, &lo, &w);
+            out[n].lo = lo;
+            out[n].hi = lo + w - 1;
+            out[n].count = h->b[i];
+        }
+        n++;
+    }
+    return n;
+}
+
+/* The index of the bucket that is exactly [lo, hi], or -1. */
+static int bucket_exact(uint64_t lo, uint64_t hi)
+{
+    if (lo > TOP || hi < lo)
+        return -1;
+    int i = bucket_of(lo);
+    uint64_t blo, w;
+    bucket_range(i, &blo, &w);
+    return blo == lo && hi == lo + w - 1 ? i : -1;
+}
+
+int hp_hist_add_buckets(hp_hist *h, const hp_hist_bucket *b, size_t n, uint64_t min, uint64_t max,
+                        double sum, double sumsq, char **errmsg)
+{
+    uint64_t total = 0, low = 0, low_hi = 0, high = 0, high_lo = 0;
+    double msum = 0, msumsq = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (bucket_exact(b[k].lo, b[k].hi) < 0)
+            return hp_err(errmsg, HP_EINVAL, "bucket %zu: [%llu, %llu] is not a bucket of the layout", k + 1,
+                          (unsigned long long)b[k].lo, (unsigned long long)b[k].hi);
+        if (b[k].count == 0)
+            continue;
+        if (total + b[k].count < total || h->count + total + b[k].count < h->count)
+            return hp_err(errmsg, HP_EINVAL, "bucket %zu: the count overflows", k + 1);
+        if (total == 0 || b[k].lo < low)
+            low = b[k].lo, low_hi = b[k].hi;
+        if (total == 0 || b[k].hi > high)
+            high = b[k].hi, high_lo = b[k].lo;
+        total += b[k].count;
+        double mid = ((double)b[k].lo + (double)b[k].hi) / 2;
+        msum += mid * (double)b[k].count;
+        msumsq += mid * mid * (double)b[k].count;
+    }
+    if (total == 0)
+        return HP_OK;
+    if (min < low || min > low_hi)
+        return hp_err(errmsg, HP_EINVAL, "min %llu is outside the lowest bucket [%llu, %llu]",
+                      (unsigned long long)min, (unsigned long long)low, (unsigned long long)low_hi);
+    if (max < high_lo || max > high)
+        return hp_err(errmsg, HP_EINVAL, "max %llu is outside the highest bucket [%llu, %llu]",
+                      (unsigned long long)max, (unsigned long long)high_lo, (unsigned long long)high);
+    if (min > max)
+        return hp_err(errmsg, HP_EINVAL, "min %llu is above max %llu", (unsigned long long)min,
+                      (unsigned long long)max);
+    if (!(sum >= 0 && sum < INFINITY) || !(sumsq >= 0 && sumsq < INFINITY)) {
+        if (sum == sum || sumsq == sumsq)
+            return hp_err(errmsg, HP_EINVAL, "sum and sumsq must be finite and >= 0, or both unknown (NaN)");
+        sum = msum, sumsq = msumsq;
+    }
+    for (size_t k = 0; k < n; k++)
+        h->b[bucket_exact(b[k].lo, b[k].hi)] += b[k].count;
+    if (h->count == 0 || min < h->min)
+        h->min = min;
+    if (max > h->max)
+        h->max = max;
+    h->count += total;
+    h->sum += sum;
+    h->sumsq += sumsq;
+    return HP_OK;
 }

@@ -20,7 +20,10 @@ struct hp_load {
     load_worker *w;
     int nw;
     uint64_t start_ns;
+    double start_epoch;              /* start_ns on the wall clock */
     int joined;
+    int nreported;                   /* reported phases with histograms below (after finish) */
+    hp_hist *hist[2][HP_LOAD_MAX_PHASES + 1];  /* [which][phase]; [which][nreported]: total */
 };
 
 /* Resolves host:port into sh->addr (first address returned). */
@@ -119,6 +122,16 @@ static void join_all(hp_load *l)
     l->joined = 1;
 }
 
+static void free_results(hp_load *l)
+{
+    for (int k = 0; k < 2; k++)
+        for (int p = 0; p <= HP_LOAD_MAX_PHASES; p++) {
+            hp_hist_free(l->hist[k][p]);
+            l->hist[k][p] = NULL;
+        }
+    l->nreported = 0;
+}
+
 void hp_load_free(hp_load *l)
 {
     if (!l)
@@ -130,6 +143,7 @@ void hp_load_free(hp_load *l)
             hp_hist_free(l->w[i].lat[p]);
             hp_hist_free(l->w[i].svc[p]);
         }
+    free_results(l);
     free(l->w);
     free(l->sh.reqbuf);
     pthread_mutex_destroy(&l->sh.mu);
@@ -186,7 +200,11 @@ int hp_load_start(const hp_load_spec *spec, hp_load **out, char **errmsg)
         }
     }
     /* the schedule: phases back to back from a start slightly ahead, so threads begin together */
-    l->start_ns = hp_load_now_ns() + 2000000;
+    struct timespec wall;
+    uint64_t now = hp_load_now_ns();
+    clock_gettime(CLOCK_REALTIME, &wall);
+    l->start_ns = now + 2000000;
+    l->start_epoch = (double)wall.tv_sec + (double)wall.tv_nsec * 1e-9 + 2e-3;
     uint64_t t = l->start_ns;
     for (int p = 0; p < spec->nphases; p++) {
         sh->phase_start[p] = t;
@@ -291,16 +309,22 @@ int hp_load_finish(hp_load *l, hp_load_result *res, char **errmsg)
 {
     join_all(l);
     memset(res, 0, sizeof *res);
+    free_results(l);
     load_shared *sh = &l->sh;
     uint64_t end = hp_load_now_ns();
     res->wall = end > l->start_ns ? (double)(end - l->start_ns) * 1e-9 : 0;
+    res->start_time = l->start_epoch;
+    res->end_time = l->start_epoch + res->wall;
     int first = sh->warmup ? 1 : 0;
     res->nphases = sh->nphases - first;
-    hp_hist *lat = hp_hist_new(), *svc = hp_hist_new(), *tlat = hp_hist_new(), *tsvc = hp_hist_new();
-    if (!lat || !svc || !tlat || !tsvc) {
-        hp_hist_free(lat), hp_hist_free(svc), hp_hist_free(tlat), hp_hist_free(tsvc);
-        return hp_err(errmsg, HP_ENOMEM, "out of memory merging histograms");
-    }
+    for (int k = 0; k < 2; k++)
+        for (int p = 0; p <= res->nphases; p++)
+            if (!(l->hist[k][p] = hp_hist_new())) {
+                free_results(l);
+                return hp_err(errmsg, HP_ENOMEM, "out of memory merging histograms");
+            }
+    l->nreported = res->nphases;
+    hp_hist *tlat = l->hist[HP_LOAD_LATENCY][res->nphases], *tsvc = l->hist[HP_LOAD_SERVICE][res->nphases];
     for (int i = 0; i < l->nw; i++) {
         load_worker *w = &l->w[i];
         res->connects += w->connects;
@@ -320,8 +344,7 @@ int hp_load_finish(hp_load *l, hp_load_result *res, char **errmsg)
     double total_dur = 0;
     for (int p = first; p < sh->nphases; p++) {
         hp_load_phase_result *pr = &res->phases[p - first];
-        hp_hist_reset(lat);
-        hp_hist_reset(svc);
+        hp_hist *lat = l->hist[HP_LOAD_LATENCY][p - first], *svc = l->hist[HP_LOAD_SERVICE][p - first];
         for (int i = 0; i < l->nw; i++) {
             add_counts(pr, &l->w[i].pr[p]);
             hp_hist_merge(lat, l->w[i].lat[p]);
@@ -343,10 +366,16 @@ int hp_load_finish(hp_load *l, hp_load_result *res, char **errmsg)
     res->total.rate = res->nphases == 1 ? res->phases[0].rate : 0;
     fill_latency(&res->total.latency, tlat);
     fill_latency(&res->total.service, tsvc);
-    hp_hist_free(lat), hp_hist_free(svc), hp_hist_free(tlat), hp_hist_free(tsvc);
     if (res->total.requests == 0)
         return no_response(l, res, errmsg);
     return HP_OK;
+}
+
+const hp_hist *hp_load_histogram(const hp_load *l, int phase, int which)
+{
+    if (!l || which < 0 || which > 1 || phase < -1 || phase >= l->nreported || !l->hist[which][0])
+        return NULL;
+    return l->hist[which][phase < 0 ? l->nreported : phase];
 }
 
 int hp_load_run(const hp_load_spec *spec, hp_load_result *res, char **errmsg)

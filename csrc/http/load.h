@@ -8,6 +8,8 @@
  */
 #ifndef HP_HTTP_LOAD_H
 #define HP_HTTP_LOAD_H
+#include "http/hist.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #pragma GCC visibility push(default)
@@ -70,6 +72,8 @@ typedef struct hp_load_result {
     uint64_t refused, reset, closed, timeouts, parse_errors, connect_errors;
     uint64_t status[600];            /* responses by status code (reported phases) */
     double wall;                     /* seconds, start to end of the run */
+    double start_time, end_time;     /* wall clock, epoch seconds: the first phase's start
+                                        (warm-up included) and start_time + wall */
     double user, sys;                /* CPU seconds of the generator's threads */
     char first_error[160];           /* text of the first error seen, or "" */
 } hp_load_result;
@@ -101,6 +105,15 @@ void hp_load_stop(hp_load *l);
  * ("no response from 127.0.0.1:8080: 12 requests sent, 12 lost to errors (closed 12); first
  * error: ..."); *res is filled all the same. */
 int hp_load_finish(hp_load *l, hp_load_result *res, char **errmsg);
+
+enum { HP_LOAD_LATENCY = 0, HP_LOAD_SERVICE = 1 };
+
+/* A finished run's merged histogram (ns): `which` is HP_LOAD_LATENCY (from the intended send
+ * time) or HP_LOAD_SERVICE (from the actual send), phase 0..res.nphases-1 a reported phase or
+ * -1 all reported phases together; its count is that phase's `requests`. NULL before
+ * hp_load_finish, when that ran out of memory, or out of range. Owned by l: valid until
+ * hp_load_free. */
+const hp_hist *hp_load_histogram(const hp_load *l, int phase, int which);
 
 /* Stops, joins and frees; NULL is fine. */
 void hp_load_free(hp_load *l);

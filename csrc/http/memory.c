@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Reads a small /proc file into buf (NUL-terminated). */
@@ -55,6 +56,9 @@ int hp_mem_read(int pid, hp_mem_sample *out, char **errmsg)
         snprintf(path, sizeof path, "/proc/self/smaps_rollup");
     if (slurp(path, buf, sizeof buf) == 0)
         out->pss_kb = field_kb(buf, "\nPss:");
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    out->time = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
     return HP_OK;
 }
 

@@ -1,5 +1,5 @@
 /* mandelbrot: c = (2x/N - 1.5) + (2y/N - 1)i, z0 = 0, 50 iterations of z = z^2 + c, each
- * followed by the escape test |z|^2 > 4 (REFERENCE.md). Built with -ffp-contract=off, so the
+ * followed by the escape test |z|^2 > 4 (doc/reference.md). Built with -ffp-contract=off, so the
  * rounding is the reference programs' whatever the target has FMA.
  *
  * Speed: rows are ranges the pool hands out; within a row, GROUP vectors of pixels iterate

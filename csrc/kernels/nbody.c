@@ -17,21 +17,40 @@ typedef struct body {
     double x, y, z, vx, vy, vz, mass;
 } body;
 
+enum { NPAIRS = NB * (NB - 1) / 2 };
+
+/* One step. The pairs' distances and magnitudes depend only on the positions, which this step
+ * changes last, so they are computed first, all ten independent of each other (their square
+ * roots and divisions overlap in the pipeline instead of waiting on one another); the
+ * velocities are then updated pair by pair in the reference order, so every sum is the
+ * reference's, bit for bit. */
 static void advance(body *b, double dt)
 {
+    double dx[NPAIRS], dy[NPAIRS], dz[NPAIRS], mag[NPAIRS];
+    int k = 0;
+    for (int i = 0; i < NB; i++)
+        for (int j = i + 1; j < NB; j++, k++) {
+            dx[k] = b[i].x - b[j].x;
+            dy[k] = b[i].y - b[j].y;
+            dz[k] = b[i].z - b[j].z;
+        }
+#pragma GCC unroll 10
+    for (k = 0; k < NPAIRS; k++) {
+        double distance = sqrt(dx[k] * dx[k] + dy[k] * dy[k] + dz[k] * dz[k]);
+        mag[k] = dt / (distance * distance * distance);
+    }
+    k = 0;
+#pragma GCC unroll 5
     for (int i = 0; i < NB; i++) {
         body *bi = &b[i];
-        for (int j = i + 1; j < NB; j++) {
+        for (int j = i + 1; j < NB; j++, k++) {
             body *bj = &b[j];
-            double dx = bi->x - bj->x, dy = bi->y - bj->y, dz = bi->z - bj->z;
-            double distance = sqrt(dx * dx + dy * dy + dz * dz);
-            double mag = dt / (distance * distance * distance);
-            bi->vx -= dx * bj->mass * mag;
-            bi->vy -= dy * bj->mass * mag;
-            bi->vz -= dz * bj->mass * mag;
-            bj->vx += dx * bi->mass * mag;
-            bj->vy += dy * bi->mass * mag;
-            bj->vz += dz * bi->mass * mag;
+            bi->vx -= dx[k] * bj->mass * mag[k];
+            bi->vy -= dy[k] * bj->mass * mag[k];
+            bi->vz -= dz[k] * bj->mass * mag[k];
+            bj->vx += dx[k] * bi->mass * mag[k];
+            bj->vy += dy[k] * bi->mass * mag[k];
+            bj->vz += dz[k] * bi->mass * mag[k];
         }
     }
     for (int i = 0; i < NB; i++) {

@@ -1,5 +1,5 @@
 /* One-pass builder of Lua values from a JSON tape (hp_json_tape, json/json.h), shared by the
- * Lua 5.4 binding (ljson.c) and the LuaJIT C module (jit/ljson_jit.c): the same C compiled
+ * Lua 5.4 binding (ljson.c) and the LuaJIT C module (jit/ljit.c): the same C compiled
  * once per Lua ABI (define JB_LUAJIT for LuaJIT's 5.1 API, where numbers are doubles).
  *
  * Why a tape walk: the tape is already pre-order with container counts, so tables are created

@@ -5,6 +5,7 @@
 #include "lhp.h"
 #include "common/common.h"
 #include "http/child.h"
+#include "http/hist.h"
 #include "http/load.h"
 #include "http/memory.h"
 #include "http/request.h"
@@ -137,7 +138,39 @@ static void push_latency(lua_State *L, const char *k, const hp_load_latency *x)
     lua_setfield(L, -2, k);
 }
 
-static void push_phase(lua_State *L, const hp_load_phase_result *p)
+/* The raw histogram { count, min, max, sum, sumsq, buckets = { lo1, hi1, count1, lo2, ... } }
+ * (ns) at t[k]; lua/hotpath/http.lua shapes it. The bucket array is a userdata, so that an
+ * allocation failure raising here leaks nothing. */
+static void push_hist(lua_State *L, const char *k, const hp_hist *h)
+{
+    if (!h)
+        return;
+    size_t n = hp_hist_buckets(h, NULL, 0);
+    hp_hist_bucket *b = lua_newuserdatauv(L, (n ? n : 1) * sizeof *b, 0);
+    hp_hist_buckets(h, b, n);
+    lua_createtable(L, 0, 6);
+    hp_lua_setint(L, "count", (lua_Integer)hp_hist_count(h));
+    hp_lua_setint(L, "min", (lua_Integer)hp_hist_min(h));
+    hp_lua_setint(L, "max", (lua_Integer)hp_hist_max(h));
+    hp_lua_setnum(L, "sum", hp_hist_sum(h));
+    hp_lua_setnum(L, "sumsq", hp_hist_sumsq(h));
+    lua_createtable(L, (int)(3 * n), 0);
+    for (size_t i = 0; i < n; i++) {
+        lua_pushinteger(L, (lua_Integer)b[i].lo);
+        lua_rawseti(L, -2, (lua_Integer)(3 * i + 1));
+        lua_pushinteger(L, (lua_Integer)b[i].hi);
+        lua_rawseti(L, -2, (lua_Integer)(3 * i + 2));
+        lua_pushinteger(L, (lua_Integer)b[i].count);
+        lua_rawseti(L, -2, (lua_Integer)(3 * i + 3));
+    }
+    lua_setfield(L, -2, "buckets");
+    lua_setfield(L, -3, k);
+    lua_pop(L, 1); /* the bucket array */
+}
+
+/* The phase's results, with its histograms when the run still holds them (l, phase: see
+ * hp_load_histogram). */
+static void push_phase(lua_State *L, const hp_load_phase_result *p, const hp_load *l, int phase)
 {
     lua_createtable(L, 0, 12);
     hp_lua_setnum(L, "rate", p->rate);
@@ -150,6 +183,8 @@ static void push_phase(lua_State *L, const hp_load_phase_result *p)
     hp_lua_setint(L, "late", (lua_Integer)p->late);
     push_latency(L, "latency", &p->latency);
     push_latency(L, "service", &p->service);
+    push_hist(L, "latency_hist", hp_load_histogram(l, phase, HP_LOAD_LATENCY));
+    push_hist(L, "service_hist", hp_load_histogram(l, phase, HP_LOAD_SERVICE));
 }
 
 /* handle:finish() -> raw result table (joins the threads; the handle is spent) */
@@ -159,12 +194,15 @@ static int l_load_finish(lua_State *L)
     hp_load_result *r = lua_newuserdatauv(L, sizeof *r, 0); /* collected with the stack */
     void **msg = hp_lua_guard(L);
     int rc = hp_load_finish(u->l, r, (char **)msg);
-    hp_load_free(u->l);
-    u->l = NULL;
-    if (rc != HP_OK)
+    if (rc != HP_OK) {
+        hp_load_free(u->l);
+        u->l = NULL;
         return hp_lua_fail(L, rc, msg);
-    lua_createtable(L, 0, 16);
+    }
+    lua_createtable(L, 0, 18);
     hp_lua_setnum(L, "wall", r->wall);
+    hp_lua_setnum(L, "start_time", r->start_time);
+    hp_lua_setnum(L, "end_time", r->end_time);
     hp_lua_setnum(L, "user", r->user);
     hp_lua_setnum(L, "sys", r->sys);
     hp_lua_setint(L, "connects", (lua_Integer)r->connects);
@@ -185,12 +223,14 @@ static int l_load_finish(lua_State *L)
     lua_setfield(L, -2, "status");
     lua_createtable(L, r->nphases, 0);
     for (int i = 0; i < r->nphases; i++) {
-        push_phase(L, &r->phases[i]);
+        push_phase(L, &r->phases[i], u->l, i);
         lua_rawseti(L, -2, i + 1);
     }
     lua_setfield(L, -2, "phases");
-    push_phase(L, &r->total);
+    push_phase(L, &r->total, u->l, -1);
     lua_setfield(L, -2, "total");
+    hp_load_free(u->l); /* the histograms were copied above */
+    u->l = NULL;
     return 1;
 }
 
@@ -278,7 +318,8 @@ static int l_mem_read(lua_State *L)
     int rc = hp_mem_read((int)luaL_optinteger(L, 1, 0), &m, (char **)msg);
     if (rc != HP_OK)
         return hp_lua_fail(L, rc, msg);
-    lua_createtable(L, 0, 3);
+    lua_createtable(L, 0, 4);
+    hp_lua_setnum(L, "time", m.time);
     hp_lua_setint(L, "rss_kb", (lua_Integer)(uint64_t)m.rss_kb);
     hp_lua_setint(L, "hwm_kb", (lua_Integer)(uint64_t)m.hwm_kb);
     if (m.pss_kb >= 0)
@@ -318,4 +359,9 @@ void hp_lua_open_http(lua_State *L)
         { "http_mem_reset_peak", l_mem_reset_peak }, { NULL, NULL },
     };
     luaL_setfuncs(L, fns, 0);
+    lua_createtable(L, 0, 3);
+    hp_lua_setint(L, "lowest", HP_HIST_LOWEST);
+    hp_lua_setint(L, "significant_digits", HP_HIST_SIGNIFICANT_DIGITS);
+    hp_lua_setint(L, "highest_bits", HP_HIST_HIGHEST_BITS);
+    lua_setfield(L, -2, "http_hist_layout");
 }

@@ -17,10 +17,13 @@
  *   group with SIGKILL at the time limit, while the child is still unreaped so the group
  *   cannot be someone else's), reaps it with wait4 and exits 0.
  *
- * On CTLFD it writes one line, then (only after the first form) a second:
- *   HP_LAUNCH_STARTED  the program's pid, once the exec has succeeded;
- *   HP_LAUNCH_FAILED   errno of a failed fork or exec (then it exits 127);
- *   HP_LAUNCH_RESULT   wait status, timed out (0/1), user and system CPU in microseconds,
+ * On CTLFD it writes up to three lines:
+ *   HP_LAUNCH_STARTED  the program's pid, after the fork and before the program may run (the
+ *                      child waits for it), so that the caller can kill the program's process
+ *                      group whatever happens to the launcher next;
+ *   then HP_LAUNCH_EXECED once the exec has succeeded, or HP_LAUNCH_FAILED with the errno of
+ *                      a failed fork (as the first line) or exec (then it exits 127);
+ *   then HP_LAUNCH_RESULT: wait status, timed out (0/1), user and system CPU in microseconds,
  *                      ru_maxrss in KiB, wall nanoseconds from fork to reap.
  * Each format is used both to print (launcher) and to parse (sscanf in proc.c). */
 #ifndef HP_PROC_LAUNCH_H
@@ -28,6 +31,7 @@
 
 #define HP_LAUNCH_NAME "hotpath-launch"
 #define HP_LAUNCH_STARTED "P %d\n"
+#define HP_LAUNCH_EXECED "X\n"
 #define HP_LAUNCH_FAILED "E %d\n"
 #define HP_LAUNCH_RESULT "R %d %d %lld %lld %lld %lld\n"
 

@@ -97,8 +97,11 @@ int main(int argc, char **argv)
     double timeout = strtod(argv[2], NULL);
     if (ctl < 3 || fcntl(ctl, F_SETFD, FD_CLOEXEC) != 0)
         return 2;
-    int ex[2];
-    if (pipe2(ex, O_CLOEXEC) != 0)
+    /* ex: closed by a successful exec (CLOEXEC), or carries its errno; go: the child waits for
+     * its EOF, so that the caller knows the program's pid before the program can run (a
+     * program that kills us at once must not leave its process group unknown) */
+    int ex[2], go[2];
+    if (pipe2(ex, O_CLOEXEC) != 0 || pipe2(go, O_CLOEXEC) != 0)
         return fail(ctl, errno);
     long long t0 = now_ns();
     pid_t c = fork();
@@ -107,11 +110,20 @@ int main(int argc, char **argv)
     if (c == 0) {
         /* own process group: the time limit kills the program's children too */
         setpgid(0, 0);
+        close(go[1]);
+        char b;
+        while (read(go[0], &b, 1) < 0 && errno == EINTR)
+            ;
         execvp(argv[4], argv + 4);
         int e = errno;
         (void)!write(ex[1], &e, sizeof e);
         _exit(127);
     }
+    setpgid(c, c); /* whichever of us runs first: the group exists before the pid is told */
+    close(go[0]);
+    char line[160];
+    say(ctl, line, snprintf(line, sizeof line, HP_LAUNCH_STARTED, (int)c));
+    close(go[1]);
     close(ex[1]);
     int e = 0;
     ssize_t k;
@@ -123,8 +135,7 @@ int main(int argc, char **argv)
         waitpid(c, NULL, 0);
         return fail(ctl, e);
     }
-    char line[160];
-    say(ctl, line, snprintf(line, sizeof line, HP_LAUNCH_STARTED, (int)c));
+    say(ctl, HP_LAUNCH_EXECED, (int)sizeof HP_LAUNCH_EXECED - 1);
     /* The program's stdio and report pipe are its own now: their readers see EOF when it
      * (and whatever it started) closes them, not when we exit. */
     for (int fd = 0; fd <= 9; fd++)

@@ -330,9 +330,20 @@ int hp_proc_run(const hp_proc_spec *spec, hp_proc_result *res, char **errmsg)
     close_fd(&rep[1]);
     close_fd(&ctl[1]);
     if (rc == HP_OK) {
-        /* the launcher says once the program runs, or why it could not start it */
+        /* the launcher tells the program's pid, then that it runs or why it could not start;
+         * a launcher killed in between (by the program, say) ends the line early, and the
+         * end of the run below reports it */
         read_ctl(ctl[0], cbuf, sizeof cbuf, &clen, 1);
-        if (sscanf(cbuf, HP_LAUNCH_STARTED, &prog) != 1 || prog <= 0) {
+        const char *second = NULL;
+        if (sscanf(cbuf, HP_LAUNCH_STARTED, &prog) == 1 && prog > 0) {
+            read_ctl(ctl[0], cbuf, sizeof cbuf, &clen, 2);
+            second = strchr(cbuf, '\n') + 1;
+        }
+        if (second && sscanf(second, HP_LAUNCH_FAILED, &e) == 1) {
+            reap(pid);
+            errno = e;
+            rc = hp_err_errno(errmsg, "cannot run '%s'", spec->argv[0]);
+        } else if (!second) {
             int st = reap(pid);
             if (sscanf(cbuf, HP_LAUNCH_FAILED, &e) == 1) {
                 errno = e;
@@ -412,12 +423,12 @@ int hp_proc_run(const hp_proc_spec *spec, hp_proc_result *res, char **errmsg)
     }
 
     int lst = reap(pid);
-    read_ctl(ctl[0], cbuf, sizeof cbuf, &clen, 2);
-    const char *second = strchr(cbuf, '\n');
+    read_ctl(ctl[0], cbuf, sizeof cbuf, &clen, 3);
+    const char *last = strstr(cbuf, "\nR ");
     int status = 0, timed_out = 0;
     long long user_us = 0, sys_us = 0, maxrss = 0, wall_ns = 0;
-    if (!second || sscanf(second + 1, HP_LAUNCH_RESULT, &status, &timed_out, &user_us, &sys_us,
-                          &maxrss, &wall_ns) != 6) {
+    if (!last || sscanf(last + 1, HP_LAUNCH_RESULT, &status, &timed_out, &user_us, &sys_us,
+                        &maxrss, &wall_ns) != 6) {
         /* the launcher was killed (by the program, say): the program is orphaned, and its
          * figures are lost */
         kill(-prog, SIGKILL);

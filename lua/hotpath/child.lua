@@ -65,7 +65,7 @@ local function main()
   report.rss_before_kb = rss_kb(0, 0)
   local run = s.run
   local t0 = clock()
-  local ok, out, metrics = pcall(run, p, state)
+  local ok, out, metrics, data = pcall(run, p, state)
   local t1 = clock()
   if not ok then
     -- no traceback through the timed call: re-raise cost is not ours to time; the message is
@@ -82,6 +82,8 @@ local function main()
     end
     report.metrics = m
   end
+  -- plain data the scenario wants kept with the run (a memory timeline, a histogram)
+  if type(data) == "table" then report.data = data end
   local v = scenario.verifier(s, mode)
   if type(out) == "string" then
     -- one digest, of the kind the verifier names (sha256 when it names none): outputs run

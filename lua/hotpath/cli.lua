@@ -266,6 +266,9 @@ local function cmd_run(argv)
   local summary = sm.render(run, info, run.summary)
   if summary then stdout:write("\n", summary, "\n") end
   local json = require "hotpath.report.json"
+  if opts["export-json"] or opts.save then
+    info.toolchains = require("hotpath.peers").versions() -- the peers' compilers, where installed
+  end
   local doc = json.document(run, info, options)
   if run.scans then stdout:write("\n", require("hotpath.report.terminal").scans(run.scans), "\n") end
   local cmp

@@ -21,6 +21,7 @@
 -- in which no request got a response (code "failed"; the core's message gives the counts by
 -- kind and the first error). Misuse raises.
 local util = require "hotpath.util"
+local machine = require "hotpath.machine"
 local core = util.core
 
 local type, pairs, ipairs, tostring, tonumber = type, pairs, ipairs, tostring, tonumber
@@ -67,16 +68,32 @@ function http.seconds(v)
   return mult and n * mult or nil
 end
 
-local function latency_of(x)
+-- JSON writers give an empty table with this metatable as [] (lua/hotpath/http/cli.lua).
+local ARRAY = { __metatable = "array" }
+
+-- A histogram as results carry it (doc/http.md, "Histograms"): HdrHistogram's layout named by
+-- its parameters, then the non-empty buckets as { lo, hi, count } (ns, hi included), with the
+-- exact count, min, max, sum and sum of squares, so that runs merge exactly and a reader
+-- redraws the percentile curve without knowing how buckets are indexed.
+local function histogram_of(h)
+  if not h then return nil end
+  local layout, flat, b = core.http_hist_layout, h.buckets, setmetatable({}, ARRAY)
+  for i = 1, #flat, 3 do b[#b + 1] = { flat[i], flat[i + 1], flat[i + 2] } end
+  return { layout = "hdr", unit = "ns", lowest = layout.lowest, highest = floor(2 ^ layout.highest_bits) - 1,
+    significant_digits = layout.significant_digits, count = h.count, min = h.min, max = h.max,
+    sum = h.sum, sumsq = h.sumsq, buckets = b }
+end
+
+local function latency_of(x, h)
   return { count = x.count, min = x.min, mean = x.mean, stdev = x.stdev, p50 = x.p50, p90 = x.p90,
-    p99 = x.p99, p99_9 = x.p99_9, p99_99 = x.p99_99, max = x.max }
+    p99 = x.p99, p99_9 = x.p99_9, p99_99 = x.p99_99, max = x.max, histogram = histogram_of(h) }
 end
 
 local function phase_of(p)
   return { rate = p.rate, duration = p.duration, sent = p.sent, requests = p.requests,
     rps = p.duration > 0 and p.requests / p.duration or 0, errors = p.errors, bytes = p.bytes,
-    backlog_max = p.backlog_max, late = p.late, latency = latency_of(p.latency),
-    service = latency_of(p.service) }
+    backlog_max = p.backlog_max, late = p.late, latency = latency_of(p.latency, p.latency_hist),
+    service = latency_of(p.service, p.service_hist) }
 end
 
 -- The JSON-ready result from the binding's raw one.
@@ -96,7 +113,7 @@ local function shape(raw, o)
     duration = t.duration, requests = t.requests, sent = t.sent,
     rps = t.duration > 0 and t.requests / t.duration or 0,
     bytes = t.bytes, bytes_per_sec = t.duration > 0 and t.bytes / t.duration or 0,
-    latency = latency_of(t.latency), service = latency_of(t.service),
+    latency = latency_of(t.latency, t.latency_hist), service = latency_of(t.service, t.service_hist),
     backlog_max = t.backlog_max, late = t.late,
     status = status,
     errors = { total = raw.refused + raw.reset + raw.closed + raw.timeouts + raw.parse_errors + raw.connect_errors,
@@ -105,7 +122,8 @@ local function shape(raw, o)
     connects = raw.connects,
     cpu = { user = raw.user, sys = raw.sys, total = cpu,
       us_per_request = t.requests > 0 and cpu / t.requests * 1e6 or 0 },
-    wall = raw.wall,
+    wall = raw.wall, start_time = raw.start_time, end_time = raw.end_time,
+    hostname = machine.hostname(), options = o.options,
     phases = phases,
     first_error = raw.first_error ~= "" and raw.first_error or nil,
   }
@@ -218,15 +236,27 @@ local function load_spec(o)
     table.insert(phases, 1, { rate = phases[1].rate, duration = w })
     warmup = true
   end
-  local request, rerr, rcode = core.http_request(method, u.target, u.authority, header_block(o.headers), o.body)
+  local headers = header_block(o.headers)
+  local request, rerr, rcode = core.http_request(method, u.target, u.authority, headers, o.body)
   if not request then return nil, rerr, rcode end
+  -- the run as asked, normalized (durations in seconds), for the results
+  local options = { url = url, method = method, threads = threads, connections = connections,
+    pipeline = pipeline, timeout = timeout, requests = requests > 0 and requests or nil,
+    warmup = warmup and phases[1].duration or nil, phases = {},
+    headers = headers and setmetatable({}, ARRAY) or nil, body_bytes = o.body and #o.body or nil }
+  for i = warmup and 2 or 1, #phases do
+    options.phases[#options.phases + 1] = { rate = phases[i].rate, duration = phases[i].duration }
+  end
+  if headers then
+    for line in headers:gmatch("([^\r\n]+)\r\n") do options.headers[#options.headers + 1] = line end
+  end
   return {
     host = u.host, port = u.port, request = request, head = method == "HEAD", threads = threads,
     connections = connections, pipeline = pipeline, phases = phases, warmup = warmup,
     requests = requests, timeout = timeout,
   }, { url = url, threads = threads, connections = connections, pipeline = pipeline, mode = mode,
     rate = mode == "rate" and #phases == 1 + (warmup and 1 or 0) and phases[#phases].rate or nil,
-    on_tick = o.on_tick, tick = tick }
+    on_tick = o.on_tick, tick = tick, options = options }
 end
 
 -- load(opts): see the top of this file.

@@ -7,7 +7,6 @@ local util = require "hotpath.util"
 local core = util.core
 
 local require, rawget, rawset, format = require, rawget, rawset, string.format
-local searchpath, path = package.searchpath, package.path
 
 local hp = {
   _VERSION = core.version(),
@@ -35,12 +34,20 @@ function hp.info()
   return require("hotpath.machine").info()
 end
 
+-- The public modules, loaded on first use as hp.<name>. An explicit list: hotpath.child is a
+-- program the runner starts (it ends in os.exit), and the internals are not API.
+local MODULES = {
+  json = true, kernels = true, pool = true, http = true, proc = true, peers = true,
+  stats = true, machine = true, runner = true, commands = true, noise = true,
+}
+hp.modules = {}
+for k in pairs(MODULES) do hp.modules[#hp.modules + 1] = k end
+table.sort(hp.modules)
+
 return setmetatable(hp, {
   __index = function(t, k)
-    if type(k) ~= "string" or not k:match("^[%a_][%w_]*$") then return nil end
-    local name = "hotpath." .. k
-    if not searchpath(name, package.path) then return nil end
-    local m = require(name)
+    if not MODULES[k] then return nil end
+    local m = require("hotpath." .. k)
     rawset(t, k, m)
     return m
   end,

@@ -5,6 +5,7 @@ local open, match = io.open, string.match
 
 local machine = {}
 
+-- The whole text of a file (a /proc or /sys file), or nil when it cannot be read.
 local function read(path)
   local f = open(path, "r")
   if not f then return nil end
@@ -12,6 +13,7 @@ local function read(path)
   f:close()
   return s
 end
+machine.read = read
 
 local function first_line(path)
   local s = read(path)
@@ -29,6 +31,11 @@ function machine.cores() return core.cpu_count() end
 -- The CPU frequency governor of cpu0, or nil where the kernel does not say (many VMs).
 function machine.governor()
   return first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")
+end
+
+-- The host's name (as uname -n gives it), or "unknown".
+function machine.hostname()
+  return first_line("/proc/sys/kernel/hostname") or "unknown"
 end
 
 -- A table with cpu_model, cores, kernel, governor, memory_kb, runtime, runtime_kind, backend,

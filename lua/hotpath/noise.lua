@@ -9,7 +9,7 @@
 --
 -- Every figure comes from plain data (snapshot tables), so assess() can be checked with
 -- invented snapshots; snapshot() is the only function that reads /proc.
-local open, tonumber, format, ipairs, pairs, type, floor = io.open, tonumber, string.format, ipairs, pairs, type, math.floor
+local tonumber, format, ipairs, pairs, type, floor = tonumber, string.format, ipairs, pairs, type, math.floor
 
 local M = {}
 
@@ -20,13 +20,7 @@ M.SPREAD_PCT = 5         -- a scenario's MAD spread, % of its median
 M.MIN_WINDOW = 0.5       -- seconds: a shorter window's jiffies (10 ms each) say too little
 M.HZ = 100               -- USER_HZ of /proc/stat and /proc/self/stat on Linux
 
-local function read(path)
-  local f = open(path, "r")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = require("hotpath.machine").read
 
 -- Parses the "cpu " line of /proc/stat: returns busy and steal jiffies (nil if unreadable).
 -- busy counts user, nice, system, irq and softirq (guest time is already inside user).

@@ -1,5 +1,5 @@
 -- The runner: finds scenario files, runs each scenario's warm-up and counted runs in fresh
--- child processes, verifies outputs, and summarizes (DESIGN.md, measurement model).
+-- child processes, verifies outputs, and summarizes (doc/measurement.md).
 --
 -- A scenario that fails (a file that does not load, a run that raises, a digest mismatch, a
 -- timeout, a command that cannot start) is reported failed; the others still run.
@@ -245,6 +245,8 @@ local function prepare(e, opts, ctx)
       res.ok, res.error = false, "setup raised: " .. tostring(st)
     end
     res.skipped = ok and scenario.skipped(st) or nil
+    -- a setup may leave facts for the results (a peer's build: time, toolchain versions)
+    if ok and type(st) == "table" and type(st.record) == "table" then res.setup = st.record end
     plan.rctx.state = st
   end
   return plan

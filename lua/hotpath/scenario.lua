@@ -5,7 +5,9 @@
 --       params = { n = 5000 }, quick = { n = 1000 },   -- quick: params overridden by --quick
 --       setup = function(p) return state end,          -- untimed (in the child); may return
 --                                                      -- hp.skip "reason" (reported skipped)
---       run = function(p, state) return output, metrics end,  -- timed
+--       run = function(p, state) return output, metrics, data end,  -- timed; metrics: numbers
+--                                                      -- by name; data: plain tables kept in
+--                                                      -- the run's record (the JSON's runs[i].data)
 --       verify = "sha256:<hex>" | "md5:<hex>" | function(output, p) return ok, msg end
 --                | { full = "sha256:..", quick = "sha256:.." },
 --       reference = { { name = "Rust, published", ms = 246, mb = 4.8 }, ... },

@@ -1,5 +1,5 @@
 -- Small shared helpers of the Lua layer: argument checks that raise with the argument's
--- position (DESIGN.md: misuse raises), and the backend (C module or FFI) in use.
+-- position (doc/architecture.md: misuse raises), and the backend (C module or FFI) in use.
 local type, error, format, floor, next = type, error, string.format, math.floor, next
 
 local util = {}

@@ -136,6 +136,47 @@ int main(void)
     CHECK(rc == HP_OK && res->total.requests == 16000 && res->status[200] == 16000 && res->total.errors == 0,
           "pipeline 16: 16000 responses, each counted");
 
+    /* the run's histograms: per reported phase and in total, counts equal to the responses */
+    hp_load_phase hp3[3] = { { 0, 0.1 }, { 0, 0.2 }, { 1000, 0.2 } };
+    s = spec_for(port, req, hp3);
+    s.nphases = 3;
+    s.warmup = 1;
+    s.threads = 2;
+    hp_load *l = NULL;
+    time_t before = time(NULL);
+    rc = hp_load_start(&s, &l, &err);
+    CHECK(rc == HP_OK && hp_load_histogram(l, -1, HP_LOAD_LATENCY) == NULL, "no histogram before finish");
+    rc = rc == HP_OK ? hp_load_finish(l, res, &err) : rc;
+    CHECK(rc == HP_OK && res->nphases == 2, "warm-up, closed loop and rate phases run");
+    int hist_ok = 1;
+    for (int which = 0; which < 2; which++)
+        for (int p = -1; p < res->nphases; p++) {
+            const hp_hist *h = hp_load_histogram(l, p, which);
+            const hp_load_phase_result *pr = p < 0 ? &res->total : &res->phases[p];
+            size_t nb = h ? hp_hist_buckets(h, NULL, 0) : 0;
+            hp_hist_bucket *b = calloc(nb + 1, sizeof *b);
+            if (h)
+                hp_hist_buckets(h, b, nb);
+            uint64_t sum = 0;
+            for (size_t i = 0; i < nb; i++)
+                sum += b[i].count;
+            if (!h || hp_hist_count(h) != pr->requests || sum != pr->requests || pr->requests == 0
+                || (which ? pr->service.count : pr->latency.count) != pr->requests) {
+                printf("# phase %d, histogram %d: count %llu, buckets sum %llu, requests %llu\n", p, which,
+                       h ? (unsigned long long)hp_hist_count(h) : 0ull, (unsigned long long)sum,
+                       (unsigned long long)pr->requests);
+                hist_ok = 0;
+            }
+            free(b);
+        }
+    CHECK(hist_ok, "every histogram's bucket counts add up to its phase's responses");
+    CHECK(res->phases[0].requests + res->phases[1].requests == res->total.requests, "phases add up to the total");
+    CHECK(hp_load_histogram(l, 2, HP_LOAD_LATENCY) == NULL && hp_load_histogram(l, -2, HP_LOAD_SERVICE) == NULL
+          && hp_load_histogram(l, 0, 2) == NULL, "no histogram out of range");
+    CHECK(res->start_time >= (double)before && res->start_time <= (double)time(NULL) + 1
+          && res->end_time == res->start_time + res->wall && res->wall > 0.4, "start and end on the wall clock");
+    hp_load_free(l);
+
     /* constant rate within 1 % of the asked rate, with a warm-up left out */
     /* The rate is the generator's property when it gets the CPU: on 2 cores shared with other
      * work (or under TSan) a descheduled run can miss its last sends, so each rate run gets up

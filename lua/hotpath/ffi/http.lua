@@ -9,6 +9,9 @@ local tonumber, setmetatable, error = tonumber, setmetatable, error
 return function(core)
   local fail = core._fail
 
+  core.http_hist_layout = { lowest = C.HP_HIST_LOWEST, significant_digits = C.HP_HIST_SIGNIFICANT_DIGITS,
+    highest_bits = C.HP_HIST_HIGHEST_BITS }
+
   -- A load run: the hp_load handle and the request bytes it reads, kept alive together.
   local Load = {}
   Load.__index = Load
@@ -68,11 +71,27 @@ return function(core)
     return { count = tonumber(x.count), min = x.min, mean = x.mean, stdev = x.stdev, p50 = x.p50,
       p90 = x.p90, p99 = x.p99, p99_9 = x.p999, p99_99 = x.p9999, max = x.max }
   end
-  local function phase(p)
+  -- The raw histogram { count, min, max, sum, sumsq, buckets = { lo1, hi1, count1, ... } } (ns),
+  -- as csrc/lua/lhttp.c makes it; lua/hotpath/http.lua shapes it.
+  local function hist(h)
+    if h == nil then return nil end
+    local n = tonumber(C.hp_hist_buckets(h, nil, 0))
+    local b = ffi_new("hp_hist_bucket[?]", n > 0 and n or 1)
+    C.hp_hist_buckets(h, b, n)
+    local flat = {}
+    for i = 0, n - 1 do
+      flat[3 * i + 1], flat[3 * i + 2], flat[3 * i + 3] = tonumber(b[i].lo), tonumber(b[i].hi), tonumber(b[i].count)
+    end
+    return { count = tonumber(C.hp_hist_count(h)), min = tonumber(C.hp_hist_min(h)),
+      max = tonumber(C.hp_hist_max(h)), sum = C.hp_hist_sum(h), sumsq = C.hp_hist_sumsq(h), buckets = flat }
+  end
+  local function phase(p, h, i)
     return { rate = p.rate, duration = p.duration, sent = tonumber(p.sent),
       requests = tonumber(p.requests), errors = tonumber(p.errors), bytes = tonumber(p.bytes),
       backlog_max = tonumber(p.backlog_max), late = tonumber(p.late),
-      latency = latency(p.latency), service = latency(p.service) }
+      latency = latency(p.latency), service = latency(p.service),
+      latency_hist = hist(C.hp_load_histogram(h, i, C.HP_LOAD_LATENCY)),
+      service_hist = hist(C.hp_load_histogram(h, i, C.HP_LOAD_SERVICE)) }
   end
 
   function Load:finish()
@@ -80,18 +99,23 @@ return function(core)
     local r = ffi_new("hp_load_result")
     local errp = ffi_new("char *[1]")
     local rc = C.hp_load_finish(self.h, r, errp)
-    free_run(self)
-    if rc ~= 0 then return fail(rc, errp) end
-    local res = { wall = r.wall, user = r.user, sys = r.sys, connects = tonumber(r.connects),
+    if rc ~= 0 then
+      free_run(self)
+      return fail(rc, errp)
+    end
+    local h = self.h
+    local res = { wall = r.wall, start_time = r.start_time, end_time = r.end_time,
+      user = r.user, sys = r.sys, connects = tonumber(r.connects),
       refused = tonumber(r.refused), reset = tonumber(r.reset), closed = tonumber(r.closed),
       timeouts = tonumber(r.timeouts), parse_errors = tonumber(r.parse_errors),
       connect_errors = tonumber(r.connect_errors), first_error = ffi_string(r.first_error),
-      status = {}, phases = {}, total = phase(r.total) }
+      status = {}, phases = {}, total = phase(r.total, h, -1) }
     for s = 100, 599 do
       local c = tonumber(r.status[s])
       if c > 0 then res.status[s] = c end
     end
-    for i = 0, r.nphases - 1 do res.phases[i + 1] = phase(r.phases[i]) end
+    for i = 0, r.nphases - 1 do res.phases[i + 1] = phase(r.phases[i], h, i) end
+    free_run(self) -- the histograms were copied above
     return res
   end
 
@@ -137,7 +161,7 @@ return function(core)
     local m, errp = ffi_new("hp_mem_sample"), ffi_new("char *[1]")
     local rc = C.hp_mem_read(pid or 0, m, errp)
     if rc ~= 0 then return fail(rc, errp) end
-    local t = { rss_kb = tonumber(m.rss_kb), hwm_kb = tonumber(m.hwm_kb) }
+    local t = { time = m.time, rss_kb = tonumber(m.rss_kb), hwm_kb = tonumber(m.hwm_kb) }
     if m.pss_kb >= 0 then t.pss_kb = tonumber(m.pss_kb) end
     return t
   end

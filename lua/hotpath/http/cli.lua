@@ -16,15 +16,25 @@ usage: hotpath load URL [options]
   -n, --requests N      stop after N requests (answered or lost) instead of a duration
   -R, --rate R          constant rate, requests/second (open model; latency from the
                         intended send time, corrected for coordinated omission)
+      --phases LIST     RATE:DURATION,... run back to back, each reported on its own,
+                        e.g. 1000:10s,5000:5s,1000:10s (rate 0: closed loop); not with
+                        -R, -d or -n
       --pipeline N      requests in flight per connection (default 1)
       --warmup T        run T first and leave it out of the results
       --timeout T       per-request timeout (default 2s)
   -m, --method M        request method (default GET)
   -H, --header "N: v"   add a request header (repeatable)
       --body S          request body
-      --json FILE       also write the full result as JSON to FILE ("-": stdout only)
+      --memory PID      sample PID's RSS and PSS every 100 ms during the run (any server:
+                        ours, nginx's worker, Go, Rust); summary per phase in the report,
+                        every sample in the JSON (memory.timeline)
+      --export-json FILE  also write the full result as JSON to FILE, with the latency
+                        histograms, start and end times, host and options ("-": the
+                        JSON alone on stdout); --json is an alias
   -h, --help            this text
-Traffic goes only to the URL given. A run in which no request got a response exits 1.]]
+On a terminal a progress line (elapsed, phase, requests, current rate, errors) is shown on
+stderr while the run lasts. Traffic goes only to the URL given. A run in which no request got
+a response exits 1.]]
 
 local SERVE_HELP = [[
 usage: hotpath serve --test plaintext|json [--port P] [--threads N] [--duration T] [--host H]
@@ -139,6 +149,17 @@ function cli.report(r, out)
     w("  Non-2xx or 3xx responses: %d (%s)\n", e.non2xx, concat(codes, ", "))
   end
   if r.first_error then w("  First error: %s\n", r.first_error) end
+  if r.memory then
+    local m = r.memory
+    w("  Server memory (pid %d, KiB): RSS before %d, after %d\n", m.pid, m.before.first, m.after.first)
+    for _, l in ipairs(m.labels) do
+      if l ~= "before" and l ~= "after" then
+        local x = m[l]
+        w("    %-8s RSS median %d, min %d, max %d, swing %d; PSS median %d (%d samples)\n", l, x.median, x.min,
+          x.max, x.swing, x.pss_median, x.n)
+      end
+    end
+  end
   w("Requests/sec: %10.2f\n", r.rps)
   w("Transfer/sec: %10s\n", bytes(floor(r.bytes_per_sec)))
   w("Generator CPU: %.2fs user, %.2fs sys, %.2f us/request\n", r.cpu.user, r.cpu.sys, r.cpu.us_per_request)
@@ -174,7 +195,12 @@ local function to_json(v, out)
   elseif t == "number" then
     if v ~= v or v == math.huge or v == -math.huge then out[#out + 1] = "null"
     elseif v == floor(v) and v > -2 ^ 53 and v < 2 ^ 53 then out[#out + 1] = format("%d", v)
-    else out[#out + 1] = format("%.17g", v) end
+    else
+      local txt = format("%.15g", v) -- the shortest of 15..17 digits that reads back the same
+      if tonumber(txt) ~= v then txt = format("%.16g", v) end
+      if tonumber(txt) ~= v then txt = format("%.17g", v) end
+      out[#out + 1] = txt
+    end
   elseif t == "boolean" then
     out[#out + 1] = tostring(v)
   else
@@ -192,9 +218,41 @@ local LOAD_FLAGS = {
   ["--pipeline"] = { "pipeline", true }, ["--warmup"] = { "warmup", true },
   ["--timeout"] = { "timeout", true }, ["-m"] = { "method", true }, ["--method"] = { "method", true },
   ["-H"] = { "headers", true, true }, ["--header"] = { "headers", true, true },
-  ["--body"] = { "body", true }, ["--json"] = { "json", true },
+  ["--body"] = { "body", true }, ["--json"] = { "json", true }, ["--export-json"] = { "json", true },
+  ["--phases"] = { "phases", true }, ["--memory"] = { "memory", true },
   ["-h"] = { "help" }, ["--help"] = { "help" },
 }
+
+-- parse_phases("1000:10s,5000:5s") -> { { rate = 1000, seconds = 10 }, ... } | nil, message.
+-- Rates are requests per second (0: closed loop), durations what -d accepts.
+function cli.parse_phases(text)
+  local list, i = {}, 0
+  for part in (text .. ","):gmatch("([^,]*),") do
+    i = i + 1
+    local r, d = part:match("^%s*([^:]-)%s*:%s*(.-)%s*$")
+    local rate, secs = tonumber(r), d and http.seconds(d)
+    if not rate or not (rate >= 0 and rate < math.huge) or not secs or not (secs > 0) then
+      return nil, format("--phases: bad phase '%s' (expected RATE:DURATION, e.g. 1000:10s)", part)
+    end
+    list[i] = { rate = rate, seconds = secs }
+  end
+  return list
+end
+
+-- The progress line for p (hp_load_wait's progress) after prev (nil at the first tick): what
+-- `hotpath load` shows on a terminal. nphases counts the warm-up when there is one.
+function cli.progress_line(p, prev, nphases, warmup)
+  local phase
+  if warmup and p.phase == 1 then phase = "warm-up"
+  else
+    local n = nphases - (warmup and 1 or 0)
+    phase = n > 1 and format("phase %d/%d", p.phase - (warmup and 1 or 0), n) or "running"
+  end
+  local dt = p.elapsed - (prev and prev.elapsed or 0)
+  local rps = dt > 0 and (p.requests - (prev and prev.requests or 0)) / dt or 0
+  return format("%6.1fs  %s  %d requests  %s/s  %d error%s", p.elapsed, phase, p.requests, si(rps),
+    p.errors, p.errors == 1 and "" or "s")
+end
 
 function cli.load(argv)
   local o, pos = getopt(argv or {}, LOAD_FLAGS, 1)
@@ -219,6 +277,18 @@ function cli.load(argv)
     opts.rate = tonumber(o.rate)
     if not opts.rate or not (opts.rate > 0) then err(format("--rate must be a positive number, got '%s'", o.rate)) return 2 end
   end
+  if o.requests and o.rate then
+    err("-n/--requests cannot be combined with -R/--rate (a constant rate runs for a duration: -d)")
+    return 2
+  end
+  if o.phases then
+    -- phases say both the rate and the duration of every part of the run
+    for _, c in ipairs { { "rate", "-R/--rate" }, { "duration", "-d/--duration" }, { "requests", "-n/--requests" } } do
+      if o[c[1]] then err(format("--phases cannot be combined with %s (each phase gives its rate and duration)", c[2])) return 2 end
+    end
+    opts.phases, e = cli.parse_phases(o.phases)
+    if not opts.phases then err(e) return 2 end
+  end
   if opts.threads and not opts.connections then opts.connections = 10 * opts.threads end
   if o.headers then
     opts.headers = {}
@@ -227,15 +297,49 @@ function cli.load(argv)
       opts.headers[i] = h
     end
   end
+  local nphases = (opts.phases and #opts.phases or 1) + (opts.warmup and 1 or 0)
+  local shown = require("hotpath.proc").isatty(2)
+  local watch
+  if o.memory then
+    local pid
+    pid, e = count(o.memory, "--memory")
+    if not pid or pid > 2 ^ 31 then err(e or "--memory must be a process id") return 2 end
+    watch = require("hotpath.http.memory").watch(pid)
+    local m, merr = watch:sample("before")
+    if not m then err(merr) return 1 end
+  end
+  local function label(phase)
+    if opts.warmup and phase == 1 then return "warm-up" end
+    return format("phase %d", phase - (opts.warmup and 1 or 0))
+  end
+  if shown or watch then
+    local prev
+    opts.tick = watch and 0.1 or 0.5
+    opts.on_tick = function(p)
+      if watch then watch:sample(label(p.phase)) end
+      if shown and (not prev or p.elapsed - prev.elapsed >= 0.45) then
+        stderr:write("\r\27[K", cli.progress_line(p, prev, nphases, opts.warmup ~= nil))
+        stderr:flush()
+        prev = p
+      end
+    end
+  end
   local ok, r, msg = pcall(http.load, opts)
+  if shown then stderr:write("\r\27[K") stderr:flush() end
+  if ok and r and watch then
+    watch:sample("after")
+    r.memory = watch:summary()
+  end
   if not ok then
     err((tostring(r):gsub("^bad argument #1 to 'load' %((.*)%)$", "%1")))
     return 2
   end
   if not r then err(msg) return 1 end
   if o.json ~= "-" then
-    stdout:write(format("Running %s test @ %s\n", r.mode == "rate" and format("%.2fs %g req/s", r.duration, r.rate or 0)
-      or format("%.2fs", r.duration), r.url))
+    local what = format("%.2fs", r.duration)
+    if #r.phases > 1 then what = format("%s %d-phase", what, #r.phases)
+    elseif r.mode == "rate" then what = format("%s %g req/s", what, r.rate or 0) end
+    stdout:write(format("Running %s test @ %s\n", what, r.url))
     cli.report(r)
   end
   if o.json then

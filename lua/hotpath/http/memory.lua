@@ -1,15 +1,20 @@
--- hotpath.http.memory: a server's memory over a load run. Samples RSS and PSS of a process
--- (from /proc, see csrc/http/memory.c) under a label (the phase), and summarizes each label:
--- first sample, median (steady state), min, max (peak) and swing (max - min), in KiB.
+-- hotpath.http.memory: a server's memory over a load run. Samples RSS and PSS of any process
+-- (ours, nginx's worker, a Go or Rust server: /proc/PID/status and smaps_rollup, see
+-- csrc/http/memory.c) under a label (the phase), keeps every sample in a timeline and
+-- summarizes each label: first sample, median (steady state), min, max (peak) and swing
+-- (max - min), in KiB.
 --
 --   local w = require("hotpath.http.memory").watch(pid)
 --   w:sample("startup")
 --   http.load{ ..., tick = 0.1, on_tick = function(p) w:sample(names[p.phase]) end }
---   w:summary()  --> { startup = { n, first, median, min, max, swing, pss_median, ... }, ... }
+--   w:summary()  --> { labels = {...}, startup = { n, first, median, min, max, swing, pss_median, ... },
+--                --    start_time = epoch s of the first sample,
+--                --    timeline = { { t = 0, label = "startup", rss_kb = .., pss_kb = .. }, ... } }
 local util = require "hotpath.util"
 local core = util.core
 
-local sort, floor = table.sort, math.floor
+local sort, setmetatable, ipairs = table.sort, setmetatable, ipairs
+local clock = core.clock
 
 local M = {}
 
@@ -19,13 +24,17 @@ Watch.__index = Watch
 -- watch(pid) -> a sampler of that process
 function M.watch(pid)
   util.checkint(pid, 1, "watch", 1, 2 ^ 31, "pid")
-  return setmetatable({ pid = pid, order = {}, rss = {}, pss = {} }, Watch)
+  return setmetatable({ pid = pid, order = {}, rss = {}, pss = {}, timeline = {} }, Watch)
 end
 
--- Takes one sample under label; returns it, or nil, message when the process is gone.
+-- Takes one sample under label; returns it, or nil, message when the process is gone. The
+-- timeline gets { t, label, rss_kb, pss_kb }: t in seconds since the first sample (monotonic),
+-- pss_kb absent where smaps_rollup is unreadable (another user's process).
 function Watch:sample(label)
   local m, err = core.http_mem_read(self.pid)
   if not m then return nil, err end
+  local now = clock()
+  if not self.t0 then self.t0, self.start_time = now, m.time end
   if not self.rss[label] then
     self.order[#self.order + 1] = label
     self.rss[label], self.pss[label] = {}, {}
@@ -33,6 +42,7 @@ function Watch:sample(label)
   local r, p = self.rss[label], self.pss[label]
   r[#r + 1] = m.rss_kb
   p[#p + 1] = m.pss_kb or m.rss_kb
+  self.timeline[#self.timeline + 1] = { t = now - self.t0, label = label, rss_kb = m.rss_kb, pss_kb = m.pss_kb }
   return m
 end
 
@@ -45,9 +55,11 @@ local function stats(list)
   return { n = n, first = list[1], median = med, min = s[1], max = s[n], swing = s[n] - s[1] }
 end
 
--- Per label: RSS statistics (KiB), and pss_median / pss_max.
+-- Per label: RSS statistics (KiB), and pss_median / pss_max; with the timeline of every sample
+-- and the wall-clock time of the first (epoch seconds), to line it up with a load result's
+-- start_time.
 function Watch:summary()
-  local out = { labels = self.order }
+  local out = { labels = self.order, pid = self.pid, start_time = self.start_time, timeline = self.timeline }
   for _, label in ipairs(self.order) do
     local st = stats(self.rss[label])
     local ps = stats(self.pss[label])

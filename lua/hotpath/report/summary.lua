@@ -93,6 +93,8 @@ end
 -- Whether a key is better when higher (throughput) or lower (time, memory, latency).
 local function higher_is_better(k) return k == "rps" end
 
+local KEY_NAMES = { ms = "time", mb = "peak memory", rps = "RPS" }
+
 M.TOLERANCE = 1.25 -- a claim holds when the measured multiplier is within 25 % of the published
 
 -- The verdict on a published multiplier: "holds", "differs", or "cannot hold: why".
@@ -142,13 +144,14 @@ local function claims(row, h)
       local measured
       if mr and mg and mr ~= 0 and mg ~= 0 then measured = higher_is_better(k) and mr / mg or mg / mr end
       local why = h.claim and h.claim.caveat
+      if row.mode ~= "full" then why = "quick sizes, the published figures are for the full ones" end
       if not why and not measured then
         why = (not row.rust and not row.go) and "Rust and Go not measured here"
           or not row.rust and "Rust not measured here" or not row.go and "Go not measured here"
           or "no figure " .. k .. " here"
       end
       out[#out + 1] = {
-        key = k, text = h.claim and h.claim.text or format("%s: %s", row.workload, k == "ms" and "time" or k),
+        key = k, text = h.claim and h.claim.text or format("%s: %s", row.workload, KEY_NAMES[k] or k),
         published = published, measured = measured, verdict = M.verdict(published, measured, why),
       }
     end

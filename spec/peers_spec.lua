@@ -1,0 +1,247 @@
+-- hotpath.peers: the Rust and Go peers build offline from Debian's toolchains into
+-- <build root>/peers/<lang>/<digest>/, a second build is a cache hit, the cache key follows the
+-- sources and the toolchain, a missing toolchain is a skip message naming the packages, and the
+-- programs built print exactly what hotpath's C kernels print.
+local hp = require "hotpath"
+local helper = require "helper"
+local peers = require "hotpath.peers"
+local K = hp.kernels
+local unpack = table.unpack or unpack
+
+local BUILD = os.getenv("HOTPATH_BUILD") or (helper.root .. "/build")
+local RUST_DIR = helper.root .. "/bench/peers/rust"
+local GO_FIXTURES = helper.root .. "/spec/fixtures/peers/go"
+local RUST_MISSING = "Rust peers skipped: install Debian's cargo and rustc (apt-get install cargo rustc "
+  .. "librust-num-bigint-dev librust-num-integer-dev librust-tokio-dev)"
+local GO_MISSING = "Go peers skipped: install Debian's golang-go (apt-get install golang-go)"
+
+local function sh(cmd)
+  assert(os.execute(cmd), cmd)
+end
+
+local function exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+local function run(argv, env)
+  return assert(hp.proc.run { argv = argv, keep_stdout = true, timeout = 120, env = env })
+end
+
+-- a copy of the Rust workspace (sources only) in a fresh temporary folder
+local function rust_copy()
+  local d = helper.tmpdir()
+  sh("cp -R '" .. RUST_DIR .. "' '" .. d .. "/rust' && rm -rf '" .. d .. "/rust/target' '" .. d .. "/rust/Cargo.lock'")
+  return d, d .. "/rust"
+end
+
+local function append(path, text)
+  local f = assert(io.open(path, "ab"))
+  f:write(text)
+  f:close()
+end
+
+describe("hotpath.peers toolchains", function()
+  it("reports Debian's cargo and rustc versions", function()
+    local v = assert(peers.toolchain("rust"))
+    assert.is_truthy(v.cargo:match("^%d+%.%d+%.%d+"))
+    assert.is_truthy(v.rustc:match("^%d+%.%d+%.%d+"))
+    assert.is_nil(v.go)
+  end)
+
+  it("reports the go version", function()
+    local v = assert(peers.toolchain("go"))
+    assert.is_truthy(v.go:match("^%d+%.%d+"))
+  end)
+
+  it("skips a missing cargo with a message naming the Debian packages", function()
+    local v, msg, code = peers.toolchain("rust", { cargo = "/nonexistent/cargo" })
+    assert.is_nil(v)
+    assert.are.equal(RUST_MISSING .. ": cannot run '/nonexistent/cargo': No such file or directory", msg)
+    assert.are.equal("missing", code)
+  end)
+
+  it("skips a missing rustc the same way", function()
+    local v, msg, code = peers.toolchain("rust", { rustc = "/nonexistent/rustc" })
+    assert.is_nil(v)
+    assert.are.equal(RUST_MISSING .. ": cannot run '/nonexistent/rustc': No such file or directory", msg)
+    assert.are.equal("missing", code)
+  end)
+
+  it("skips a missing go", function()
+    local v, msg, code = peers.toolchain("go", { go = "/nonexistent/go" })
+    assert.is_nil(v)
+    assert.are.equal(GO_MISSING .. ": cannot run '/nonexistent/go': No such file or directory", msg)
+    assert.are.equal("missing", code)
+  end)
+
+  it("build returns the skip message too, before touching the build folder", function()
+    local tmp = helper.tmpdir()
+    local r, msg, code = peers.build("rust", "mandelbrot_single", { cargo = "/nonexistent/cargo", build_root = tmp })
+    assert.is_nil(r)
+    assert.are.equal(RUST_MISSING .. ": cannot run '/nonexistent/cargo': No such file or directory", msg)
+    assert.are.equal("missing", code)
+    assert.is_false(exists(tmp .. "/peers"))
+    helper.rmdir(tmp)
+  end)
+
+  it("versions() lists every toolchain found", function()
+    local all = peers.versions()
+    local rust, go = assert(peers.toolchain("rust")), assert(peers.toolchain("go"))
+    assert.are.same({ cargo = rust.cargo, rustc = rust.rustc, go = go.go }, all)
+    assert.are.same({ go = go.go }, peers.versions { cargo = "/nonexistent/cargo" })
+  end)
+end)
+
+describe("hotpath.peers misuse", function()
+  local cases = {
+    { { "java", "x" }, "bad argument #1 to 'build' (\"rust\" or \"go\" expected, got \"java\")" },
+    { { nil, "x" }, "bad argument #1 to 'build' (\"rust\" or \"go\" expected, got nil)" },
+    { { "rust", "../x" }, "bad argument #2 to 'build' (program name expected (letters, digits, _), got \"../x\")" },
+    { { "rust", 3 }, "bad argument #2 to 'build' (program name expected (letters, digits, _), got number)" },
+    { { "rust", "x", 5 }, "bad argument #3 to 'build' (options table expected, got number)" },
+    { { "rust", "x", { carg = "/usr/bin/cargo" } }, "bad argument #3 to 'build' (unknown option 'carg')" },
+    { { "rust", "x", { timeout = 0 } }, "bad argument #3 to 'build' (timeout must be a positive number of seconds)" },
+    { { "rust", "x", { dir = "" } }, "bad argument #3 to 'build' (dir must be a non-empty string)" },
+  }
+  for i, c in ipairs(cases) do
+    it("raises on bad input " .. i, function()
+      local ok, err = pcall(peers.build, unpack(c[1], 1, 3))
+      assert.is_false(ok)
+      assert.are.equal(c[2], err:gsub("^[^:]+:%d+: ", ""))
+    end)
+  end
+
+  it("names an unknown program", function()
+    local r, msg, code = peers.build("rust", "nope")
+    assert.is_nil(r)
+    assert.are.equal("no Rust peer named 'nope' (no " .. RUST_DIR .. "/nope/Cargo.toml)", msg)
+    assert.are.equal("notfound", code)
+    r, msg, code = peers.build("go", "nope", { dir = GO_FIXTURES })
+    assert.is_nil(r)
+    assert.are.equal("no Go peer named 'nope' (no .go file in " .. GO_FIXTURES .. "/nope)", msg)
+    assert.are.equal("notfound", code)
+  end)
+end)
+
+describe("hotpath.peers Rust builds", function()
+  local first
+
+  it("builds mandelbrot_single offline, and its output is the C kernel's", function()
+    first = assert(peers.build("rust", "mandelbrot_single"))
+    local hex = first.digest:match("^sha256:(%x+)$")
+    assert.is_truthy(hex)
+    assert.are.equal(BUILD .. "/peers/rust/" .. hex .. "/mandelbrot_single", first.path)
+    assert.are.same(assert(peers.toolchain("rust")), first.versions)
+    for _, n in ipairs { 200, 201, 7 } do
+      local r = run { first.path, tostring(n) }
+      assert.is_true(r.ok)
+      assert.are.equal(hp.digest(K.mandelbrot(n)), hp.digest(r.stdout))
+    end
+  end)
+
+  it("writes an offline cargo config that points at Debian's registry", function()
+    local out = first.path:match("^(.*)/[^/]+$")
+    local config = helper.read(out .. "/cargo-home/config.toml")
+    assert.is_truthy(config:find('[source.crates-io]\nreplace-with = "debian"', 1, true))
+    assert.is_truthy(config:find('[source.debian]\ndirectory = "/usr/share/cargo/registry"', 1, true))
+    assert.is_truthy(config:find('[net]\noffline = true', 1, true))
+    -- the workspace as built holds the one program; the lock file lives beside it
+    assert.is_truthy(helper.read(out .. "/src/Cargo.toml"):find('members = ["mandelbrot_single"]', 1, true))
+    assert.is_true(exists(out .. "/src/Cargo.lock"))
+    assert.is_false(exists(RUST_DIR .. "/Cargo.lock"))
+    assert.is_false(exists(out .. "/target/release/mandelbrot_single"))
+  end)
+
+  it("is a cache hit the second time", function()
+    local again = assert(peers.build("rust", "mandelbrot_single"))
+    assert.is_true(again.cached)
+    assert.are.equal(0, again.build_s)
+    assert.are.equal(first.path, again.path)
+    assert.are.equal(first.digest, again.digest)
+  end)
+
+  it("keys the cache on the program's sources, the workspace manifest and the toolchain", function()
+    local tmp, dir = rust_copy()
+    local d0 = assert(peers.digest("rust", "mandelbrot_single", { dir = dir }))
+    assert.are.equal(first.digest, d0) -- where the sources live does not matter
+    append(dir .. "/fannkuch_redux/src/main.rs", "\n// another program\n")
+    assert.are.equal(d0, (peers.digest("rust", "mandelbrot_single", { dir = dir })))
+    append(dir .. "/mandelbrot_single/src/main.rs", "\n// changed\n")
+    local d1 = assert(peers.digest("rust", "mandelbrot_single", { dir = dir }))
+    assert.are_not.equal(d0, d1)
+    append(dir .. "/Cargo.toml", "\n# changed\n")
+    local d2 = assert(peers.digest("rust", "mandelbrot_single", { dir = dir }))
+    assert.are_not.equal(d1, d2)
+    helper.write(tmp .. "/rustc", "#!/bin/sh\necho 'rustc 9.9.9 (fake)'\n")
+    sh("chmod +x '" .. tmp .. "/rustc'")
+    local d3, versions = peers.digest("rust", "mandelbrot_single", { dir = dir, rustc = tmp .. "/rustc" })
+    assert.are_not.equal(d2, d3)
+    assert.are.equal("9.9.9", versions.rustc)
+    helper.rmdir(tmp)
+  end)
+
+  it("returns the compiler's last lines when a build fails, and writes no stamp", function()
+    local tmp, dir = rust_copy()
+    helper.write(dir .. "/mandelbrot_single/src/main.rs", "fn main() { let x: u32 = \"no\"; }\n")
+    local r, msg, code = peers.build("rust", "mandelbrot_single", { dir = dir, build_root = tmp .. "/b" })
+    assert.is_nil(r)
+    assert.are.equal("build", code)
+    assert.is_truthy(msg:match("^cargo build of Rust peer 'mandelbrot_single' failed %(exited 101%):\n"))
+    assert.is_truthy(msg:find("mismatched types", 1, true))
+    local hex = assert(peers.digest("rust", "mandelbrot_single", { dir = dir })):match("%x+$")
+    assert.is_false(exists(tmp .. "/b/peers/rust/" .. hex .. "/built"))
+    helper.rmdir(tmp)
+  end)
+
+  -- the SIMD programs at every width they pick at run time (HOTPATH_PEER_ISA forces the
+  -- narrower paths), against the C kernels
+  local simd = {
+    { "mandelbrot", { 1000 }, function() return K.mandelbrot(1000) end, { "", "sse2", "scalar" } },
+    { "mandelbrot", { 203 }, function() return K.mandelbrot(203) end, { "", "sse2", "scalar" } },
+    { "fannkuch_redux", { 9 }, function() return K.fannkuch_redux(9) end, { "", "ssse3", "scalar" } },
+    { "fannkuch_redux", { 7 }, function() return K.fannkuch_redux(7) end, { "", "ssse3", "scalar" } },
+  }
+  for _, c in ipairs(simd) do
+    local name, args, kernel, isas = unpack(c)
+    it(name .. " " .. table.concat(args, " ") .. " matches the C kernel on every SIMD path", function()
+      local b = assert(peers.build("rust", name))
+      local want = hp.digest(kernel())
+      for _, isa in ipairs(isas) do
+        local argv = { b.path }
+        for _, a in ipairs(args) do argv[#argv + 1] = tostring(a) end
+        local r = run(argv, { HOTPATH_PEER_ISA = isa })
+        assert.is_true(r.ok)
+        assert.are.equal(want, hp.digest(r.stdout), "HOTPATH_PEER_ISA=" .. isa)
+      end
+    end)
+  end
+end)
+
+describe("hotpath.peers Go builds", function()
+  it("builds a program in GOPATH mode, then hits the cache", function()
+    local b = assert(peers.build("go", "hello", { dir = GO_FIXTURES }))
+    local hex = b.digest:match("^sha256:(%x+)$")
+    assert.are.equal(BUILD .. "/peers/go/" .. hex .. "/hello", b.path)
+    assert.are.same(assert(peers.toolchain("go")), b.versions)
+    local r = run { b.path, "hotpath" }
+    assert.are.equal("hello from hotpath\n", r.stdout)
+    local again = assert(peers.build("go", "hello", { dir = GO_FIXTURES }))
+    assert.is_true(again.cached)
+    assert.are.equal(0, again.build_s)
+    assert.are.equal(b.path, again.path)
+  end)
+
+  it("returns the compiler's last lines when a build fails", function()
+    local tmp = helper.tmpdir()
+    sh("mkdir -p '" .. tmp .. "/go/broken'")
+    helper.write(tmp .. "/go/broken/main.go", "package main\n\nfunc main() { undefinedThing() }\n")
+    local r, msg, code = peers.build("go", "broken", { dir = tmp .. "/go", build_root = tmp .. "/b" })
+    assert.is_nil(r)
+    assert.are.equal("build", code)
+    assert.is_truthy(msg:match("^go build of Go peer 'broken' failed %(exited 2%):\n"))
+    assert.is_truthy(msg:find("undefined: undefinedThing", 1, true))
+    helper.rmdir(tmp)
+  end)
+end)

@@ -150,25 +150,26 @@ describe("gate", function()
     helper.rmdir(dir)
   end)
 
-  -- End to end: a command sleeping 0.02 s, saved; the same again (exit 0), then 0.04 s (exit
-  -- 1). The threshold is 40 %: a 2x slowdown is far beyond it, and a busy machine's noise on
-  -- an unchanged rerun stays well under it.
+  -- End to end: a command sleeping 0.1 s, saved; the same again (exit 0), then 0.2 s (exit 1).
+  -- The threshold is 40 %, and 9 runs a side: a 2x slowdown is far beyond it, and a busy
+  -- machine's noise on an unchanged rerun stays well under it (at a load average of 10 on 2
+  -- cores, a 0.02 s sleep took 41 ms: wake-up delays are tens of ms, small against 0.1 s).
   it("exits 1 on a scenario made 2x slower and 0 on an unchanged rerun", function()
     local dir = helper.tmpdir()
-    local args = { "run", helper.root .. "/" .. FIX .. "sleepy.lua", "--filter", "/sleep$", "--runs", "7", "--warmup", "1" }
+    local args = { "run", helper.root .. "/" .. FIX .. "sleepy.lua", "--filter", "/sleep$", "--runs", "9", "--warmup", "1" }
     local function run(sleep, extra)
       local a = {}
       for _, x in ipairs(args) do a[#a + 1] = x end
       for _, x in ipairs(extra) do a[#a + 1] = x end
       return helper.cli(a, { env = { HOTPATH_SPEC_SLEEP = sleep }, cwd = dir })
     end
-    local r = run("0.02", { "--save", "main" })
+    local r = run("0.1", { "--save", "main" })
     assert.are.equal(0, r.exit_code, r.stderr)
     assert.truthy(r.stdout:find("baseline saved: .hotpath/baselines/main.json\n", 1, true))
     local saved = cjson.decode(helper.read(dir .. "/.hotpath/baselines/main.json"))
     assert.are.equal("sleepy/sleep", saved.scenarios[1].id)
 
-    r = run("0.02", { "--baseline", "main", "--fail-if-slower", "40%", "--export-json", dir .. "/same.json" })
+    r = run("0.1", { "--baseline", "main", "--fail-if-slower", "40%", "--export-json", dir .. "/same.json" })
     assert.are.equal(0, r.exit_code, r.stdout .. r.stderr)
     assert.truthy(r.stdout:find("Compared with baseline main", 1, true))
     assert.truthy(r.stdout:find("0 regression(s) beyond 40.0 % with significance", 1, true))
@@ -176,7 +177,7 @@ describe("gate", function()
     assert.are.equal("main", same.baseline.name)
     assert.are.equal(0, same.compare.regressions)
 
-    r = run("0.04", { "--baseline", "main", "--fail-if-slower", "40%", "--export-json", dir .. "/slow.json" })
+    r = run("0.2", { "--baseline", "main", "--fail-if-slower", "40%", "--export-json", dir .. "/slow.json" })
     assert.are.equal(1, r.exit_code, r.stdout .. r.stderr)
     assert.truthy(r.stdout:find("1 regression(s) beyond 40.0 % with significance", 1, true))
     assert.truthy(r.stdout:match("sleepy/sleep time [^\n]+ slower  <%-%- REGRESSION"))

@@ -20,7 +20,24 @@ local function result(with)
   return r
 end
 
+-- The same result in http.load's own places: latency.histogram, memory.timeline (keyed
+-- samples with phase labels).
+local function nested()
+  local r = result(true)
+  r.latency.histogram, r.histogram = r.histogram, nil
+  local tl = {}
+  for i, s in ipairs(r.timeline) do tl[i] = { t = s[1], label = i == 1 and "before" or "phase 1", rss_kb = s[2], pss_kb = s[3] } end
+  r.memory, r.timeline = { timeline = tl }, nil
+  return r
+end
+
 describe("load report", function()
+  it("reads the histogram and the timeline where http.load puts them", function()
+    assert.are.same(load.curve(result(true)), load.curve(nested()))
+    assert.are.same(load.figures(result(true)), load.figures(nested()))
+    assert.are.equal(load.csv(result(true)), load.csv(nested()))
+  end)
+
   it("draws the percentile curve from the histogram's buckets", function()
     assert.are.same({ { 0.5, 1 }, { 0.9, 2 }, { 0.99, 4 }, { 1, 1000 } }, load.curve(result(true)))
   end)
@@ -69,7 +86,7 @@ describe("load report", function()
       assert.truthy(i, id)
       assert.truthy(page:find("<svg", i, true))
     end
-    for _, t in ipairs { "50%", "90%", "99%", "max", "server RSS", "server PSS", "latency (histogram)" } do
+    for _, t in ipairs { "50%", "90%", "99%", "max", "RSS", "PSS", "server memory", "latency (histogram)" } do
       assert.truthy(page:find("<text>" .. t .. "</text>", 1, true), t)
     end
     -- the page names the URL loaded, but has no link: the only "http" is that text
@@ -77,5 +94,9 @@ describe("load report", function()
     assert.are.equal(1, n)
     assert.truthy(page:find("<p>load of http://127.0.0.1:8080/</p>", 1, true))
     assert.is_nil(load.html(result(false)):find('data-chart="memory-timeline"', 1, true))
+    -- the phases of a keyed timeline are marked on the chart
+    local np = load.html(nested())
+    local i = np:find('<figure data-chart="memory-timeline"', 1, true)
+    assert.truthy(i and np:find("<text>phase 1</text>", i, true) and np:find("<text>before</text>", i, true))
   end)
 end)

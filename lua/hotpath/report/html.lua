@@ -222,6 +222,21 @@ local function suite_section(pg, suite, list)
     charts[#charts + 1] = pg:chart("latency-" .. suite, format("%s: latency by percentile (medians of the runs; HdrHistogram's axis)", suite),
       plot.percentiles(lat, { title = suite .. ": latency", key = "outside bottom center horizontal", height = 300 + 20 * #lat }))
   end
+  -- a scenario whose runs keep a memory timeline (run() returned { timeline = ... } as data,
+  -- as the memory test does): the last counted run's
+  for _, sc in ipairs(list) do
+    local tl, nth, n = nil, 0, 0
+    for _, r in ipairs(sc.runs or {}) do
+      if r.ok and not r.warmup then
+        n = n + 1
+        if type(r.data) == "table" and type(r.data.timeline) == "table" then tl, nth = r.data.timeline, n end
+      end
+    end
+    if tl then
+      charts[#charts + 1] = M.timeline_chart(pg, "timeline-" .. (sc.id or sc.name),
+        format("%s: the server's memory over counted run %d of %d", label_of(sc), nth, n), tl, short(label_of(sc)) .. ": server memory")
+    end
+  end
   if #trows > 0 then
     charts[#charts + 1] = pg:chart("time-" .. suite, format("%s: median run time per scenario (bars: min .. max of the runs)", suite),
       plot.bars(trows, { title = suite .. ": run time", ylabel = "ms", logscale = wide(tv), color = 1, width = #trows > 5 and 900 or nil }))
@@ -349,6 +364,30 @@ local function summary_section(pg, rows)
     M.table({ "dimension", "workload", "hotpath, here", "Rust, here", "Go, here", "Rust, published", "Go, published" }, trows, 'class="summary"'),
     #crows > 0 and ("<h3>The published multipliers, recomputed</h3>" ..
       M.table({ "claim", { "published", num = true }, { "here", num = true }, "verdict" }, crows, 'class="claims"')) or ""))
+end
+
+-- A memory timeline as a chart: samples { t, rss_kb, pss_kb } or { t =, label =, rss_kb =,
+-- pss_kb = } (http/memory.lua's watch), seconds and kB; where the label changes (a phase of
+-- the load) a dotted line and the label. Returns the figure, or "" with fewer than 2 samples.
+function M.timeline_chart(pg, id, caption, timeline, title)
+  local rss, pss, marks, last = {}, {}, {}, nil
+  for _, x in ipairs(timeline or {}) do
+    local t, r, p = x.t or x[1], x.rss_kb or x[2], x.pss_kb or x[3]
+    if type(t) == "number" then
+      if type(r) == "number" then rss[#rss + 1] = { t, r / 1024 } end
+      if type(p) == "number" then pss[#pss + 1] = { t, p / 1024 } end
+      if x.label and x.label ~= last then
+        marks[#marks + 1] = format("set arrow from first %.6g, graph 0 to first %.6g, graph 1 nohead dt 3 lc rgb '#999999'\n" ..
+          "set label %s at first %.6g, graph 0.97 offset 0.3,0 font ',9' textcolor rgb '#666666'", t, t, plot.quote(x.label), t)
+        last = x.label
+      end
+    end
+  end
+  if #rss < 2 then return "" end
+  local series = { { name = "RSS", points = rss, style = "lines", lt = 2 } }
+  if #pss > 1 then series[2] = { name = "PSS", points = pss, style = "lines", lt = 3 } end
+  return pg:chart(id, caption, plot.lines(series, { title = title or "memory", xlabel = "s", ylabel = "MB",
+    yrange = "set yrange [0:*]\n" .. concat(marks, "\n"), width = 900, key = "outside bottom center horizontal" }))
 end
 
 local function pct(p) return p and format("%+.1f%%", p) or "-" end

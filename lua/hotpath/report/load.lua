@@ -1,14 +1,14 @@
 -- Exports of a load result (hotpath load, http.load): CSV, Markdown and a self-contained HTML
 -- page with the latency percentile curve (HdrHistogram style: the percentile on a log scale
 -- of 1 / (1 - q), so that 99 %, 99.9 % and 99.99 % are evenly apart) and the server memory
--- timeline. These functions take the result table as http.load returns it:
---   requests, rps, duration, connections, threads, url, errors = { total, ... },
---   latency = { p50, p90, p99, p99_9, p99_99, max, mean, ... }   (microseconds)
--- and, when present,
---   histogram = { layout = "hdr", unit = "ns", buckets = { { lo, hi, count }, ... }, count }
---   timeline = { { t, rss_kb, pss_kb }, ... }                     (seconds, kB)
--- Without a histogram the curve is drawn from the latency percentiles; without a timeline
--- the memory chart is left out.
+-- timeline. These functions take the result table as http.load returns it (doc/http.md):
+--   requests, rps, duration, connections, threads, errors = { total, ... },
+--   latency = { p50, p90, p99, p99_9, p99_99, max, mean, ...       (microseconds)
+--               histogram = { layout = "hdr", unit = "ns", buckets = { { lo, hi, count }, ... } } },
+--   memory = { timeline = { { t =, label =, rss_kb =, pss_kb = }, ... } }   (with --memory PID)
+-- A histogram or a timeline at the top of the table (r.histogram, r.timeline = { { t, rss_kb,
+-- pss_kb } ... }) is read too. Without a histogram the curve is drawn from the percentiles;
+-- without a timeline the memory chart is left out.
 local ipairs, type, format, concat, tostring, sort = ipairs, type, string.format, table.concat, tostring, table.sort
 local csv = require "hotpath.report.csv"
 local md = require "hotpath.report.markdown"
@@ -16,6 +16,11 @@ local md = require "hotpath.report.markdown"
 local M = {}
 
 local UNIT = { ns = 1e-6, us = 1e-3, ms = 1 } -- to milliseconds
+
+-- The histogram and the timeline where http.load puts them (latency.histogram,
+-- memory.timeline with --memory), or at the top of the table.
+local function histogram_of(r) return r.histogram or (type(r.latency) == "table" and r.latency.histogram) or nil end
+local function timeline_of(r) return r.timeline or (type(r.memory) == "table" and r.memory.timeline) or nil end
 
 -- The figures of a result as rows { name, value, unit }: the ones both exports carry.
 function M.figures(r)
@@ -30,9 +35,10 @@ function M.figures(r)
   local l = r.latency or {}
   for _, k in ipairs { "min", "mean", "p50", "p90", "p99", "p99_9", "p99_99", "max" } do add("latency_" .. k, l[k], "us") end
   local peak_rss, peak_pss
-  for _, s in ipairs(r.timeline or {}) do
-    if s[2] and (not peak_rss or s[2] > peak_rss) then peak_rss = s[2] end
-    if s[3] and (not peak_pss or s[3] > peak_pss) then peak_pss = s[3] end
+  for _, s in ipairs(timeline_of(r) or {}) do
+    local rss, pss = s.rss_kb or s[2], s.pss_kb or s[3]
+    if rss and (not peak_rss or rss > peak_rss) then peak_rss = rss end
+    if pss and (not peak_pss or pss > peak_pss) then peak_pss = pss end
   end
   add("server_peak_rss", peak_rss, "kB")
   add("server_peak_pss", peak_pss, "kB")
@@ -42,7 +48,7 @@ end
 -- The percentile curve: { { q (0..1), latency in ms } ... } from the histogram's buckets (the
 -- upper edge of each bucket at the share of requests up to it), or from the percentiles.
 function M.curve(r)
-  local h = r.histogram
+  local h = histogram_of(r)
   local pts = {}
   if h and type(h.buckets) == "table" and #h.buckets > 0 then
     local scale = UNIT[h.unit or "ns"] or 1e-6
@@ -96,20 +102,10 @@ function M.html(r)
   local curve = M.curve(r)
   if #curve > 0 then
     charts[#charts + 1] = pg:chart("latency", "latency by percentile (log scale of 1 / (1 - percentile), as HdrHistogram plots it)",
-      plot.percentiles({ { name = r.histogram and "latency (histogram)" or "latency (percentiles)", points = curve } },
+      plot.percentiles({ { name = histogram_of(r) and "latency (histogram)" or "latency (percentiles)", points = curve } },
         { title = "latency by percentile", width = 900 }))
   end
-  if r.timeline and #r.timeline > 1 then
-    local rss, pss = {}, {}
-    for _, s in ipairs(r.timeline) do
-      if s[2] then rss[#rss + 1] = { s[1], s[2] / 1024 } end
-      if s[3] then pss[#pss + 1] = { s[1], s[3] / 1024 } end
-    end
-    local series = { { name = "server RSS", points = rss, style = "lines", lt = 2 } }
-    if #pss > 0 then series[2] = { name = "server PSS", points = pss, style = "lines", lt = 3 } end
-    charts[#charts + 1] = pg:chart("memory-timeline", "the server's memory during the run",
-      plot.lines(series, { title = "server memory", xlabel = "s", ylabel = "MB", yrange = "set yrange [0:*]", width = 900 }))
-  end
+  charts[#charts + 1] = html.timeline_chart(pg, "memory-timeline", "the server's memory during the run", timeline_of(r), "server memory")
   local rows = {}
   for _, f in ipairs(M.figures(r)) do
     rows[#rows + 1] = { attrs = format('data-key="%s"', html.esc(f[1])), f[1], { value_text(f[2], f[3]), value = f[2], num = true } }

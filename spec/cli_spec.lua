@@ -51,6 +51,13 @@ describe("hotpath CLI", function()
     r = helper.cli { "run", "--help" }
     assert.are.equal(0, r.exit_code)
     assert.truthy(r.stdout:find("--filter PATTERN", 1, true))
+    r = helper.cli { "compare", "--help" }
+    assert.are.equal(0, r.exit_code)
+    assert.truthy(r.stdout:find("usage: hotpath compare OLD NEW [options]", 1, true))
+    r = helper.cli { "run", "--help" }
+    for _, o in ipairs { "--save NAME", "--baseline NAME", "--fail-if-slower P", "--param K=V1,V2,..", "--export-csv FILE", "--export-markdown FILE", "--export-html FILE" } do
+      assert.truthy(r.stdout:find(o, 1, true), o)
+    end
     r = helper.cli { "--version" }
     assert.are.equal(0, r.exit_code)
     local runtime = rawget(_G, "jit") and "LuaJIT" or "Lua 5.4"

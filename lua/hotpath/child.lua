@@ -13,6 +13,7 @@ local clock, rss_kb = core.clock, core.rss_kb
 local type, tostring, pcall, xpcall = type, tostring, pcall, xpcall
 
 local file, si, ci, mode = arg[1], tonumber(arg[2]), tonumber(arg[3]), arg[4] or "full"
+local pairs = pairs
 local report = { ok = false }
 
 local function send()
@@ -36,6 +37,10 @@ local function main()
   local s = suites[si] and suites[si].scenarios[ci]
   if not s then report.error = "scenario not found in " .. file return end
   local p = scenario.params(s, mode)
+  if arg[5] then -- a point of a parameter scan (runner.expand): its values over the lists
+    local point = serial.decode(arg[5])
+    for k, v in pairs(point or {}) do p[k] = v end
+  end
   local state
   if s.setup then
     local t0 = clock()

@@ -11,6 +11,8 @@ usage: hotpath <command> [options]
 commands:
   run [FILES|DIRS]    run scenarios (default: ./bench) and print the summary table
   list [FILES|DIRS]   list the scenarios the files define
+  compare OLD NEW     compare two results (JSON exports or saved baselines); exit 1 on a
+                      significant slowdown (hotpath compare --help)
   load URL            HTTP load generator (hotpath load --help)
   serve --test T      reference HTTP server (hotpath serve --help)
 
@@ -39,12 +41,48 @@ options:
                       a shell splits them, quotes and backslashes, but no shell runs); the
                       others are compared with the first
   --shell             run each --command with /bin/sh -c (pipes, globs, variables)
+  --param K=V1,V2,..  run each scenario that has parameter K once per value (a scan; for
+                      --command, {K} in the command is replaced); repeatable; the report fits
+                      time and memory against K (power-law exponent, complexity class)
   --export-json FILE  also write every run's raw figures, the warnings and the machine info to
                       FILE (--json is the same)
+  --export-csv FILE   the scenarios' figures as CSV (the numbers exactly as in the JSON)
+  --export-markdown FILE
+                      the scenarios (and the comparison, the scans) as Markdown tables
+  --export-html FILE  a self-contained HTML report with SVG charts (gnuplot)
+  --save NAME         store the results as baseline NAME (.hotpath/baselines/NAME.json; a
+                      NAME with a / or ending in .json is a path)
+  --baseline NAME     compare with baseline NAME: change of time and peak memory (rps, p99
+                      for load scenarios) with a 95 % bootstrap interval
+  --fail-if-slower P  the threshold of --baseline (default 5%): exit 1 when a scenario is
+                      slower (or larger) by more than P and the interval excludes no change
   -h, --help          this text
 
 The exit status is 1 when a scenario fails (a run that raises, a failed verification, a
-timeout, a command that exits non-zero, a file that does not load), 2 for a usage error.
+timeout, a command that exits non-zero, a file that does not load) or, with --baseline,
+regressed; 2 for a usage error (or a baseline that cannot be read).
+]]
+
+local COMPARE_USAGE = [[
+usage: hotpath compare OLD NEW [options]
+
+Compares two results (files written by --export-json or --save, or baseline names) scenario by
+scenario: the change of the median run time and peak memory (rps and p99 for load scenarios),
+new / old, with a 95 % bootstrap confidence interval from the runs (fixed seed: the same files
+give the same interval). A scenario regresses when it is worse by more than the threshold and
+the interval lies entirely on the worse side. Another machine or runtime draws a warning.
+
+options:
+  --fail-if-slower P  the threshold (default 5%)
+  --export-json FILE  the comparison as JSON
+  --export-csv FILE   the comparison as CSV (one row per scenario and measure)
+  --export-markdown FILE
+                      the comparison as a Markdown table
+  --export-html FILE  the comparison as a self-contained HTML report
+  -h, --help          this text
+
+The exit status is 1 when a scenario regressed, 0 otherwise, 2 for a usage error or a file
+that cannot be read.
 ]]
 
 local LIST_USAGE = [[
@@ -111,8 +149,47 @@ local RUN_SPEC = {
   ["--filter"] = "list", ["--quick"] = "bool", ["--runs"] = "number", ["--warmup"] = "number",
   ["--export-json"] = "value", ["--json"] = "value", ["--json#key"] = "export-json",
   ["--command"] = "list", ["--shell"] = "bool",
+  ["--export-csv"] = "value", ["--export-markdown"] = "value", ["--export-html"] = "value",
+  ["--save"] = "value", ["--baseline"] = "value", ["--fail-if-slower"] = "value", ["--param"] = "list",
   ["--help"] = "bool", ["-h"] = "bool", ["-h#key"] = "help",
 }
+
+local COMPARE_SPEC = {
+  ["--fail-if-slower"] = "value", ["--export-json"] = "value", ["--json"] = "value", ["--json#key"] = "export-json",
+  ["--export-csv"] = "value", ["--export-markdown"] = "value", ["--export-html"] = "value",
+  ["--help"] = "bool", ["-h"] = "bool", ["-h#key"] = "help",
+}
+
+-- The --param options as { key = list of values }, or nil, message.
+local function parse_params(list)
+  if not list then return nil end
+  local scan = require "hotpath.scan"
+  local params = {}
+  for _, p in ipairs(list) do
+    local k, values = scan.parse_param(p)
+    if not k then return nil, values end
+    if params[k] then return nil, format("--param %s given twice", k) end
+    params[k] = values
+  end
+  return params
+end
+
+-- Writes the exports asked for (opts["export-csv"], ...); makers: { csv = fn, markdown = fn,
+-- html = fn, json = fn } each returning the text. Returns true, or nil after printing why.
+local function write_exports(opts, makers)
+  local gate = require "hotpath.gate"
+  for _, kind in ipairs { "json", "csv", "markdown", "html" } do
+    local path = opts["export-" .. kind]
+    if path then
+      local made, text = pcall(makers[kind])
+      if not made then stderr:write("hotpath: cannot make the ", kind, " report: ", tostring(text), "\n") return nil end
+      local ok, err = gate.write(path, text)
+      if not ok then stderr:write("hotpath: ", err, "\n") return nil end
+      stdout:write(kind == "json" and "raw figures: " or (kind .. " report: "), path, "\n")
+    end
+  end
+  return true
+end
 
 local function default_paths(pos)
   if #pos > 0 then return pos end
@@ -144,13 +221,30 @@ local function cmd_run(argv)
     local ok, err = pcall(string.find, "", f)
     if not ok then return fail_usage(format("bad --filter pattern '%s': %s", f, err), "run") end
   end
+  local gate = require "hotpath.gate"
+  local threshold = gate.DEFAULT_THRESHOLD
+  if opts["fail-if-slower"] then
+    local t, terr = gate.parse_threshold(opts["fail-if-slower"])
+    if not t then return fail_usage(terr, "run") end
+    if not opts.baseline then return fail_usage("--fail-if-slower applies to --baseline", "run") end
+    threshold = t
+  end
+  local params, perr = parse_params(opts.param)
+  if perr then return fail_usage(perr, "run") end
+  local base
+  if opts.baseline then
+    local berr
+    base, berr = gate.load(gate.path(opts.baseline))
+    if not base then stderr:write("hotpath: baseline ", opts.baseline, ": ", berr, "\n") return 2 end
+  end
   local entries
   if opts.command then
     if #pos > 0 then return fail_usage("give either --command or scenario files, not both", "run") end
     if opts.filter then return fail_usage("--filter selects scenarios of files; it does not apply to --command", "run") end
     local err
-    entries, err = require("hotpath.commands").entries(opts.command, opts.shell)
+    entries, err = require("hotpath.commands").entries(opts.command, opts.shell, nil, params)
     if not entries then return fail_usage(err, "run") end
+    params = nil
   elseif opts.shell then
     return fail_usage("--shell applies to --command", "run")
   end
@@ -159,30 +253,91 @@ local function cmd_run(argv)
   local paths = not entries and default_paths(pos) or nil
   local run = runner.run {
     paths = paths, entries = entries, filter = opts.filter, quick = opts.quick,
-    runs = opts.runs, warmup = opts.warmup, progress = progress_printer(),
+    runs = opts.runs, warmup = opts.warmup, progress = progress_printer(), params = params,
   }
   local options = {
     runs = opts.runs or runner.DEFAULT_RUNS, warmup = opts.warmup or runner.DEFAULT_WARMUP,
     quick = opts.quick or false, filter = opts.filter, paths = paths, commands = opts.command,
-    shell = opts.shell or nil,
+    shell = opts.shell or nil, params = opts.param,
   }
   stdout:write(require("hotpath.report.terminal").render(run, info, options), "\n")
   local sm = require "hotpath.report.summary"
   run.summary = sm.rows(run)
   local summary = sm.render(run, info, run.summary)
   if summary then stdout:write("\n", summary, "\n") end
-  local out = opts["export-json"]
-  if out then
+  local json = require "hotpath.report.json"
+  if opts["export-json"] or opts.save then
     info.toolchains = require("hotpath.peers").versions() -- the peers' compilers, where installed
-    local ok, err = require("hotpath.report.json").write(out, run, info, options)
+  end
+  local doc = json.document(run, info, options)
+  if run.scans then stdout:write("\n", require("hotpath.report.terminal").scans(run.scans), "\n") end
+  local cmp
+  if base then
+    cmp = gate.compare(base, doc, { threshold = threshold })
+    for _, k in ipairs { "rows", "missing", "added", "warnings" } do json.array(cmp[k]) end
+    doc.compare = cmp
+    doc.baseline = { name = opts.baseline, machine = base.machine }
+    stdout:write("\n", require("hotpath.report.terminal").compare(cmp,
+      format("Compared with baseline %s (change of the median, 95 %% bootstrap interval)", opts.baseline)), "\n")
+  end
+  local exported = write_exports(opts, {
+    json = function() return json.encode(doc) .. "\n" end,
+    csv = function() return require("hotpath.report.csv").run(doc) end,
+    markdown = function()
+      local md = require "hotpath.report.markdown"
+      return md.run(doc) .. (cmp and ("\n" .. md.compare(cmp)) or "")
+    end,
+    html = function() return require("hotpath.report.html").run(doc) end,
+  })
+  if not exported then return 1 end
+  if opts.save then
+    local path = gate.path(opts.save)
+    local ok, err = gate.write(path, json.encode(doc) .. "\n", true)
     if not ok then stderr:write("hotpath: ", err, "\n") return 1 end
-    stdout:write("raw figures: ", out, "\n")
+    stdout:write("baseline saved: ", path, "\n")
   end
   if #run.results == 0 and #run.errors == 0 then
     stderr:write("hotpath: no scenario matched\n")
     return 1
   end
-  return run.ok and 0 or 1
+  return (run.ok and not (cmp and cmp.regressions > 0)) and 0 or 1
+end
+
+local function cmd_compare(argv)
+  local opts, pos = cli.parse(argv, COMPARE_SPEC, 2)
+  if not opts then return fail_usage(pos, "compare") end
+  if opts.help then stdout:write(COMPARE_USAGE) return 0 end
+  if #pos ~= 2 then return fail_usage("compare needs two results: OLD NEW", "compare") end
+  local gate = require "hotpath.gate"
+  local threshold = gate.DEFAULT_THRESHOLD
+  if opts["fail-if-slower"] then
+    local t, terr = gate.parse_threshold(opts["fail-if-slower"])
+    if not t then return fail_usage(terr, "compare") end
+    threshold = t
+  end
+  local docs = {}
+  for i = 1, 2 do
+    local d, err = gate.load(gate.path(pos[i]))
+    if not d then stderr:write("hotpath: ", err, "\n") return 2 end
+    docs[i] = d
+  end
+  local cmp = gate.compare(docs[1], docs[2], { threshold = threshold })
+  local json = require "hotpath.report.json"
+  for _, k in ipairs { "rows", "missing", "added", "warnings" } do json.array(cmp[k]) end
+  stdout:write(require("hotpath.report.terminal").compare(cmp,
+    format("%s -> %s (change of the median, 95 %% bootstrap interval)", pos[1], pos[2])), "\n")
+  local exported = write_exports(opts, {
+    json = function()
+      return json.encode {
+        compare = cmp, old = { file = pos[1], machine = docs[1].machine }, new = { file = pos[2], machine = docs[2].machine },
+      } .. "\n"
+    end,
+    csv = function() return require("hotpath.report.csv").compare(cmp) end,
+    markdown = function() return require("hotpath.report.markdown").compare(cmp) end,
+    html = function() return require("hotpath.report.html").compare(cmp, docs[1], docs[2], pos) end,
+  })
+  if not exported then return 1 end
+  return cmp.regressions > 0 and 1 or 0
 end
 
 local function cmd_list(argv)
@@ -230,6 +385,8 @@ function cli.main(argv)
     return cmd_run(argv)
   elseif cmd == "list" then
     return cmd_list(argv)
+  elseif cmd == "compare" then
+    return cmd_compare(argv)
   elseif cmd == "load" or cmd == "serve" then
     return delegate("hotpath.http.cli", cmd, argv)
   elseif cmd:sub(1, 1) == "-" then

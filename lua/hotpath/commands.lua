@@ -10,6 +10,7 @@
 local scenario = require "hotpath.scenario"
 
 local format, sub, find = string.format, string.sub, string.find
+local ipairs, pairs, type, tostring = ipairs, pairs, type, tostring
 
 local M = {}
 
@@ -59,10 +60,36 @@ function M.split(line)
   return words
 end
 
+-- Replaces each {key} of s whose key params has with the value (other braces stay).
+function M.substitute(s, params)
+  return (s:gsub("{([%a_][%w_]*)}", function(k)
+    local v = params[k]
+    if v ~= nil and type(v) ~= "table" then return tostring(v) end
+  end))
+end
+
+-- The command of a scenario whose words hold {key} placeholders: a function of the params.
+local function templated(argv)
+  return function(p)
+    local out = {}
+    for i, w in ipairs(argv) do out[i] = M.substitute(w, p) end
+    return out
+  end
+end
+
 -- Entries for runner.run from the command lines: returns the list, or nil and a message.
 -- shell: run each line with /bin/sh -c. timeout: seconds per run (nil: the runner's default).
-function M.entries(lines, shell, timeout)
+-- params: { key = list of values } (--param): each command runs once per value, with {key}
+-- in its words (or in the shell line) replaced by the value; a key no command uses is an error.
+function M.entries(lines, shell, timeout, params)
   local entries, seen, first = {}, {}, nil
+  for k in pairs(params or {}) do
+    local used = false
+    for _, line in ipairs(lines) do
+      if find(line, "{" .. k .. "}", 1, true) then used = true end
+    end
+    if not used then return nil, format("--param %s: no --command has {%s}", k, k) end
+  end
   for i, line in ipairs(lines) do
     local argv
     if shell then
@@ -73,6 +100,7 @@ function M.entries(lines, shell, timeout)
       if not argv then return nil, format("--command '%s': %s", line, err) end
       if #argv == 0 then return nil, format("--command %d is empty", i) end
     end
+    if params and find(line, "{", 1, true) then argv = templated(argv) end
     -- the same command twice (a noise check, as with hyperfine) gets a number
     local name = line
     if seen[name] then
@@ -82,10 +110,13 @@ function M.entries(lines, shell, timeout)
       seen[name] = 1
     end
     local s = scenario.scenario(name) {
-      command = argv, baseline = first, timeout = timeout,
+      command = argv, baseline = first, timeout = timeout, params = params,
     }
     first = first or name
-    entries[i] = { file = "(command line)", si = 1, ci = i, suite = "commands", scenario = s, id = "commands/" .. name }
+    entries[i] = {
+      file = "(command line)", si = 1, ci = i, suite = "commands", scenario = s, id = "commands/" .. name,
+      add_params = params and true or nil,
+    }
   end
   return entries
 end

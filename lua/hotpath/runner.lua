@@ -8,6 +8,7 @@ local serial = require "hotpath.serial"
 local stats = require "hotpath.stats"
 local proc = require "hotpath.proc"
 local noise = require "hotpath.noise"
+local scan = require "hotpath.scan"
 local clock = require("hotpath.util").core.clock
 
 local type, pairs, ipairs, format, tostring = type, pairs, ipairs, string.format, tostring
@@ -125,7 +126,8 @@ end
 local function run_lua(e, mode, ctx)
   local s = e.scenario
   local r, err = proc.run {
-    argv = { ctx.interpreter, ctx.child, e.file, e.si, e.ci, mode },
+    -- a point of a scan: the child sets the scanned parameters over the scenario's own
+    argv = { ctx.interpreter, ctx.child, e.file, e.si, e.ci, mode, e.scan and serial.encode(e.scan) or nil },
     env = ctx.env, timeout = s.timeout or runner.DEFAULT_TIMEOUT, report_fd = 3, keep_stderr = 8192,
   }
   if not r then return { ok = false, error = err } end
@@ -153,7 +155,7 @@ end
 -- Runs a command scenario once; returns a run record.
 local function run_command(e, mode, ctx)
   local s = e.scenario
-  local p = scenario.params(s, mode)
+  local p = e.params or scenario.params(s, mode)
   local cctx = { dir = dirname(e.file), file = e.file, mode = mode }
   local argv, stdin = s.command, s.stdin
   if type(argv) == "function" then
@@ -227,7 +229,7 @@ local function prepare(e, opts, ctx)
   local mode = opts.quick and "quick" or "full"
   local res = {
     id = e.id, suite = e.suite, name = s.name, file = e.file, mode = mode,
-    kind = s.command and "command" or "lua", params = scenario.params(s, mode),
+    kind = s.command and "command" or "lua", params = e.params or scenario.params(s, mode), scan = e.scan,
     reference = s.reference, note = s.note, baseline = s.baseline, headline = s.headline, runs = {}, ok = true,
     verified = s.verify ~= nil and scenario.verifier(s, mode) ~= nil,
   }
@@ -321,11 +323,12 @@ function runner.run_group(entries, opts, ctx)
     res.output = output_digest(counted_runs(res))
     if opts.progress then opts.progress("done", plan.e, res) end
     results[i] = res
-    by_name[res.name] = res
+    by_name[res.name .. (res.scan and "[" .. scan.label(res.scan) .. "]" or "")] = res
   end
-  -- ratios to a baseline scenario of the same suite, from the interleaved pairs of runs
+  -- ratios to a baseline scenario of the same suite, from the interleaved pairs of runs (a
+  -- point of a scan is compared with the baseline's point of the same values)
   for _, res in ipairs(results) do
-    local base = res.baseline and by_name[res.baseline]
+    local base = res.baseline and by_name[res.baseline .. (res.scan and "[" .. scan.label(res.scan) .. "]" or "")]
     if base and res.ok and base.ok then
       local a, b = column(counted_runs(res), "run_s"), column(counted_runs(base), "run_s")
       local ratio, spread = stats.ratio(a, b)
@@ -359,10 +362,43 @@ local function quiet_sample()
   return noise.window(a, b, r and (r.user + r.sys) or 0)
 end
 
+-- The entries of the points of parameter scans (scan.lua): an entry whose parameters (its
+-- own, or as overridden by `params`, { key = list of values }) hold a list becomes one entry
+-- per value, with e.params, e.scan = { key = value } and the id "suite/name[key=value]".
+-- e.add_params: the overrides apply even to keys the scenario lacks (ad-hoc commands).
+-- Returns entries, and the keys of params that no entry has.
+function runner.expand(entries, quick, params)
+  local out, used = {}, {}
+  for _, e in ipairs(entries) do
+    local own = scenario.params(e.scenario, quick and "quick" or "full")
+    for k in pairs(params or {}) do
+      if own[k] ~= nil or e.add_params then used[k] = true end
+    end
+    local pts = scan.points(own, params, e.add_params)
+    if #pts == 1 and not pts[1].scan then
+      out[#out + 1] = e
+    else
+      for _, pt in ipairs(pts) do
+        local x = {}
+        for k, v in pairs(e) do x[k] = v end
+        x.params, x.scan, x.id = pt.params, pt.scan, e.id .. "[" .. scan.label(pt.scan) .. "]"
+        out[#out + 1] = x
+      end
+    end
+  end
+  local unused = {}
+  for k in pairs(params or {}) do
+    if not used[k] then unused[#unused + 1] = k end
+  end
+  sort(unused)
+  return out, unused
+end
+
 -- Runs everything, suite by suite. opts: paths (or entries: ready-made entries, as from
 -- runner.entries), filter (a list of Lua patterns: any match runs), quick, runs, warmup,
--- progress, noise (false: no noise sampling). Returns { results = {...}, errors = {...},
--- ok = bool, noise = { before, during, warnings } }.
+-- params ({ key = list of values }: --param), progress, noise (false: no noise sampling).
+-- Returns { results = {...}, errors = {...}, ok = bool, noise = { before, during, warnings },
+-- scans = (scan.collect) }.
 function runner.run(opts)
   local files, errors, entries = {}, {}, opts.entries
   if not entries then
@@ -370,6 +406,11 @@ function runner.run(opts)
     files, errors = runner.discover(opts.paths)
     entries, load_errors = runner.collect(files, opts.filter)
     for _, le in ipairs(load_errors) do errors[#errors + 1] = le end
+  end
+  local unused
+  entries, unused = runner.expand(entries, opts.quick, opts.params)
+  for _, k in ipairs(unused) do
+    errors[#errors + 1] = { file = "--param " .. k, error = format("--param %s: no scenario run has a parameter '%s'", k, k) }
   end
   local child = package.searchpath("hotpath.child", package.path)
   local ctx = { interpreter = runner.interpreter(), child = child, env = child_env() }
@@ -389,6 +430,8 @@ function runner.run(opts)
     end
   end
   local run = { results = results, errors = errors, ok = ok, files = files, entries = #entries }
+  local scans = scan.collect(results)
+  if #scans > 0 then run.scans = scans end
   if before then
     local during = noise.window(s0, noise.snapshot(clock()), children_cpu(results))
     local m = require("hotpath.machine")

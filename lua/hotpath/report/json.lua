@@ -67,8 +67,9 @@ function M.encode(v)
   return concat(out)
 end
 
--- Writes the run (from runner.run) with machine info to path; returns true or nil, msg.
-function M.write(path, run, info, options)
+-- The document of a run (from runner.run) with machine info: what --export-json writes and
+-- what a baseline stores. extra: fields added as they are (compare, scans).
+function M.document(run, info, options, extra)
   local doc = {
     hotpath = info.hotpath,
     machine = info,
@@ -78,13 +79,25 @@ function M.write(path, run, info, options)
     scenarios = M.array(run.results),
     noise = run.noise,
     summary = M.array(run.summary or {}),
+    scans = run.scans and M.array(run.scans) or nil,
     warnings = M.array(run.noise and run.noise.warnings or {}),
   }
+  for k, v in pairs(extra or {}) do doc[k] = v end
+  return doc
+end
+
+-- Writes a document (M.document) to path; returns true or nil, msg.
+function M.write_doc(path, doc)
   local f, err = io.open(path, "w")
   if not f then return nil, "cannot write JSON report: " .. err end
   f:write(M.encode(doc), "\n")
   f:close()
   return true
+end
+
+-- Writes the run (from runner.run) with machine info to path; returns true or nil, msg.
+function M.write(path, run, info, options)
+  return M.write_doc(path, M.document(run, info, options))
 end
 
 return M

@@ -181,4 +181,53 @@ function M.render(run, info, options)
   return concat(out, "\n")
 end
 
+local function pct(p) return p and format("%+.1f%%", p) or "-" end
+
+local function measure_value(unit, v)
+  if v == nil then return "-" end
+  if unit == "s" then return M.seconds(v) end
+  if unit == "kB" then return M.mb(v) end
+  if unit == "req/s" then return format("%.0f req/s", v) end
+  return format("%.3g ms", v)
+end
+
+-- A comparison (gate.compare) as text: one line per scenario and measure with the change and
+-- its 95 % interval, then the scenarios only on one side, the warnings and the verdict.
+function M.compare(cmp, title)
+  local out = { title or "Compared with the baseline (change of the median, 95 % bootstrap interval)" }
+  local w = 8
+  for _, r in ipairs(cmp.rows) do if #r.id > w then w = #r.id end end
+  if w > 40 then w = 40 end
+  for _, r in ipairs(cmp.rows) do
+    local ci = r.lo_pct and format("[%s, %s]", pct(r.lo_pct), pct(r.hi_pct)) or "[no interval]"
+    out[#out + 1] = format("  %s %-6s %10s -> %-10s %7s %-18s %s%s", pad(r.id, w), r.measure,
+      measure_value(r.unit, r.old), measure_value(r.unit, r.new), pct(r.change_pct), ci, r.verdict,
+      r.regression and "  <-- REGRESSION" or "")
+  end
+  for _, id in ipairs(cmp.added or {}) do out[#out + 1] = "  " .. id .. ": new (not in the baseline)" end
+  for _, id in ipairs(cmp.missing or {}) do out[#out + 1] = "  " .. id .. ": in the baseline, not in this run" end
+  for _, wm in ipairs(cmp.warnings or {}) do out[#out + 1] = "warning: " .. wm end
+  out[#out + 1] = format("%d regression(s) beyond %.1f %% with significance", cmp.regressions, cmp.threshold * 100)
+  return concat(out, "\n")
+end
+
+-- The parameter scans (scan.collect): per scan its points and the fitted growth.
+function M.scans(scans)
+  local out = { "Parameter scans (fit of the median time and peak RSS against the parameter)" }
+  for _, sc in ipairs(scans) do
+    local pts = {}
+    for _, p in ipairs(sc.points) do
+      pts[#pts + 1] = format("%s=%s: %s, %s", sc.key, tostring(p.x), M.seconds(p.time_s), M.mb(p.peak_kb))
+    end
+    out[#out + 1] = "  " .. sc.id .. "  " .. concat(pts, "; ")
+    local function fit(what, f)
+      if not f then return end
+      out[#out + 1] = format("    %s grows as %s^%.2f, nearest class %s", what, sc.key, f.exponent, f.class)
+    end
+    fit("time", sc.time_fit)
+    fit("memory", sc.memory_fit)
+  end
+  return concat(out, "\n")
+end
+
 return M

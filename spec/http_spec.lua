@@ -511,6 +511,28 @@ describe("hotpath load / serve commands", function()
     end)
   end)
 
+  it("writes --export-csv, --export-markdown and --export-html with the figures of the JSON", function()
+    with_server({ test = "plaintext", process = "fork", duration = 30 }, function(s)
+      local dir = helper.tmpdir()
+      local r = run { "load", s.url, "-n", "200", "-c", "2", "--export-json", dir .. "/l.json",
+        "--export-csv", dir .. "/l.csv", "--export-markdown", dir .. "/l.md", "--export-html", dir .. "/l.html" }
+      assert.are.equal(0, r.exit_code, r.stderr)
+      local function read(name) local f = assert(io.open(dir .. "/" .. name)) local t = f:read("*a") f:close() return t end
+      local j = hp.json.decode(read("l.json"))
+      local csv = read("l.csv")
+      assert.are.equal("metric,value,unit\n", csv:sub(1, 18))
+      assert.truthy(csv:find("\nrequests," .. j.requests .. ",", 1, true), csv)
+      local md = read("l.md")
+      assert.truthy(md:find("| figure ", 1, true), md)
+      local html = read("l.html")
+      assert.truthy(html:find("<!DOCTYPE html>", 1, true) or html:find("<!doctype html>", 1, true))
+      -- self-contained: nothing is fetched when it opens (the URL loaded appears as text only)
+      assert.truthy(html:find("default-src 'none'", 1, true))
+      assert.is_nil(html:find("src=[\"']?https?:") or html:find("href=[\"']?https?:"))
+      helper.rmdir(dir)
+    end)
+  end)
+
   it("exits non-zero when no request got a response", function()
     with_server({ test = "stall", process = "fork", duration = 30 }, function(s)
       local r = run { "load", s.url, "-c", "2", "-d", "300ms", "--timeout", "5s" }

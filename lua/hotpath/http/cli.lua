@@ -31,6 +31,9 @@ usage: hotpath load URL [options]
       --export-json FILE  also write the full result as JSON to FILE, with the latency
                         histograms, start and end times, host and options ("-": the
                         JSON alone on stdout); --json is an alias
+      --export-csv FILE, --export-markdown FILE, --export-html FILE
+                        the figures as CSV, a Markdown table, or a self-contained HTML
+                        page with the latency percentile curve and the memory timeline
   -h, --help            this text
 On a terminal a progress line (elapsed, phase, requests, current rate, errors) is shown on
 stderr while the run lasts. Traffic goes only to the URL given. A run in which no request got
@@ -219,6 +222,8 @@ local LOAD_FLAGS = {
   ["--timeout"] = { "timeout", true }, ["-m"] = { "method", true }, ["--method"] = { "method", true },
   ["-H"] = { "headers", true, true }, ["--header"] = { "headers", true, true },
   ["--body"] = { "body", true }, ["--json"] = { "json", true }, ["--export-json"] = { "json", true },
+  ["--export-csv"] = { "csv", true }, ["--export-markdown"] = { "markdown", true },
+  ["--export-html"] = { "html", true },
   ["--phases"] = { "phases", true }, ["--memory"] = { "memory", true },
   ["-h"] = { "help" }, ["--help"] = { "help" },
 }
@@ -348,6 +353,15 @@ function cli.load(argv)
       stdout:write(text)
     else
       local f, ferr = io.open(o.json, "w")
+      if not f then err(ferr) return 1 end
+      f:write(text)
+      f:close()
+    end
+  end
+  for _, kind in ipairs { "csv", "markdown", "html" } do
+    if o[kind] then
+      local text = require("hotpath.report.load")[kind](r)
+      local f, ferr = io.open(o[kind], "w")
       if not f then err(ferr) return 1 end
       f:write(text)
       f:close()

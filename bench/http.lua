@@ -15,8 +15,8 @@ local te = require "hotpath.http.techempower"
 local peers = require "hotpath.peers"
 
 local SECONDS, QUICK = 5, 1
-local PLAINTEXT = { seconds = SECONDS, connections = 256, pipeline = 16 }
-local JSON = { seconds = SECONDS, connections = 64, pipeline = 1 }
+local PLAINTEXT = { seconds = SECONDS, connections = 256, pipeline = 16, server_threads = 1 }
+local JSON = { seconds = SECONDS, connections = 64, pipeline = 1, server_threads = 1 }
 local PLAINTEXT_ROW = { dimension = "HTTP plaintext", workload = "\"Hello, World!\", pipelining 16", show = { "rps", "p99_ms", "server_mb" } }
 local JSON_ROW = { dimension = "HTTP json", workload = "{\"message\":\"Hello, World!\"} per request", show = { "rps", "p99_ms", "server_mb" } }
 
@@ -68,20 +68,22 @@ local function checked(s, test, record)
 end
 
 local function ours(test)
-  return function()
-    return checked(assert(http.start { test = test, duration = 120 }), test)
+  return function(p)
+    return checked(assert(http.start { test = test, threads = p.server_threads, duration = 120 }), test)
   end
 end
 
--- A peer server (bench/peers/<lang>/<program>, `--port P --duration S`), built in setup.
+-- A peer server (bench/peers/<lang>/<program>, `--port P --threads N --duration S`), built in
+-- setup.
 local function peer(lang, program, test)
-  return function()
+  return function(p)
     local b, err, code = peers.build(lang, program)
     if not b then
       if code == "missing" then return hp.skip(err) end
       error(err, 0)
     end
-    local s = assert(http.start { command = { b.path, "--port", "{port}", "--duration", "120" }, duration = 120 })
+    local s = assert(http.start { command = { b.path, "--port", "{port}", "--threads", tostring(p.server_threads),
+      "--duration", "120" }, duration = 120 })
     return checked(s, test, { peer = { lang = lang, program = program, build_s = b.build_s, cached = b.cached,
       digest = b.digest, versions = b.versions } })
   end
@@ -107,7 +109,10 @@ local function headline(row, lang)
   return h
 end
 
-local CORES = "every core (the runtime's default), shared with the load generator"
+-- server_threads = 1 for every server (hotpath's, nginx's one worker, the peers' --threads:
+-- tokio worker threads or GOMAXPROCS): on 2 cores shared with the load generator one thread
+-- served more than the runtimes' default of one per core (doc/http.md, "The HTTP peers").
+local CORES = "one worker thread (--threads 1: tokio worker threads or GOMAXPROCS; doc/http.md)"
 local scenarios = {
   scenario("plaintext, hotpath server, pipeline 16", { test = "plaintext", setup = ours("plaintext"),
     note = "one server thread; published figures: 4-core EPYC, wrk on another core set; here load and server share 2 cores",
@@ -118,11 +123,11 @@ local scenarios = {
     note = "hyper 0.14 (HTTP/1 only, pipeline_flush) on tokio's multi-thread runtime, " .. CORES,
     headline = headline(PLAINTEXT_ROW, "Rust") }),
   scenario("plaintext, Go fasthttp, pipeline 16", { test = "plaintext", setup = peer("go", "web_fasthttp", "plaintext"),
-    note = "fasthttp, one process, GOMAXPROCS = " .. CORES, headline = headline(PLAINTEXT_ROW, "Go") }),
+    note = "fasthttp, one process, " .. CORES, headline = headline(PLAINTEXT_ROW, "Go") }),
   scenario("plaintext, Go net/http, pipeline 16", { test = "plaintext", setup = peer("go", "web_nethttp", "plaintext"),
-    note = "net/http, GOMAXPROCS = " .. CORES .. "; net/http answers pipelined requests one at a time" }),
+    note = "net/http, " .. CORES .. "; net/http answers pipelined requests one at a time" }),
   scenario("plaintext, Go gin, pipeline 16", { test = "plaintext", setup = peer("go", "web_gin", "plaintext"),
-    note = "gin (release mode, no middleware) on net/http, GOMAXPROCS = " .. CORES }),
+    note = "gin (release mode, no middleware) on net/http, " .. CORES }),
   scenario("json, hotpath server", { test = "json", setup = ours("json"),
     note = "one server thread; the body is serialized per request with hotpath's JSON writer (TechEmpower rules)",
     headline = JSON_ROW }),
@@ -130,11 +135,11 @@ local scenarios = {
     note = "hyper 0.14 on tokio's multi-thread runtime, " .. CORES .. "; serde_json per request",
     headline = headline(JSON_ROW, "Rust") }),
   scenario("json, Go fasthttp", { test = "json", setup = peer("go", "web_fasthttp", "json"),
-    note = "fasthttp, GOMAXPROCS = " .. CORES .. "; jsoniter per request", headline = headline(JSON_ROW, "Go") }),
+    note = "fasthttp, " .. CORES .. "; jsoniter per request", headline = headline(JSON_ROW, "Go") }),
   scenario("json, Go net/http", { test = "json", setup = peer("go", "web_nethttp", "json"),
-    note = "net/http, GOMAXPROCS = " .. CORES .. "; encoding/json per request" }),
+    note = "net/http, " .. CORES .. "; encoding/json per request" }),
   scenario("json, Go gin", { test = "json", setup = peer("go", "web_gin", "json"),
-    note = "gin built with -tags=jsoniter (c.JSON serializes with jsoniter), GOMAXPROCS = " .. CORES }),
+    note = "gin built with -tags=jsoniter (c.JSON serializes with jsoniter), " .. CORES }),
 }
 
 local url = os.getenv("HOTPATH_HTTP_URL")

@@ -68,6 +68,10 @@ describe("hotpath.http.techempower.check_response", function()
       "bad argument #2 to 'check_response' (test must be \"plaintext\" or \"json\")")
     assert.has_error(function() te.check("http://127.0.0.1:1/", "db") end,
       "bad argument #2 to 'check' (test must be \"plaintext\" or \"json\")")
+    assert.has_error(function() te.check(nil, "json") end,
+      "bad argument #1 to 'check' (string expected, got nil)")
+    assert.has_error(function() te.fetch(8080) end,
+      "bad argument #1 to 'fetch' (string expected, got number)")
   end)
 end)
 

@@ -106,6 +106,7 @@ function te.fetch(url, timeout)
 end
 
 function te.check(url, test)
+  if type(url) ~= "string" then util.argerror(1, "check", "string expected, got " .. util.typename(url), 2) end
   rules_of(test, "check")
   local raw, err, code = te.fetch(url)
   if not raw then return nil, err, code end

@@ -9,8 +9,8 @@
 -- test is "plaintext" or "json". The rules (msg names the one broken, prefixed by
 -- "TechEmpower <test>: "): status 200; a Server header; a Date header in IMF-fixdate
 -- ("Sun, 06 Nov 1994 08:49:37 GMT", RFC 9110); Content-Type text/plain (plaintext) or
--- application/json (json), parameters such as "; charset=utf-8" allowed, as TechEmpower's
--- verifier allows them; a Content-Length equal to the body's length; the exact body
+-- application/json (json), parameters such as "; charset=utf-8" allowed (TechEmpower's
+-- verifier only warns about a charset); a Content-Length equal to the body's length; the exact body
 -- ("Hello, World!" or {"message":"Hello, World!"}).
 --
 -- fetch runs curl (Debian's curl) against 127.0.0.1 with `Connection: close` and reads the

@@ -549,11 +549,8 @@ describe("hotpath load / serve commands", function()
   end)
 end)
 
-describe("peers: nginx and Go net/http", function()
+describe("peers: nginx", function()
   local nginx = require "hotpath.http.nginx"
-  local gopeer = require "hotpath.http.go"
-  local GO_PLAINTEXT_BYTES = #"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nServer: Go\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Length: 13\r\n\r\nHello, World!"
-  local GO_JSON_BYTES = #"HTTP/1.1 200 OK\r\nContent-Length: 27\r\nContent-Type: application/json\r\nServer: Go\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n{\"message\":\"Hello, World!\"}"
 
   it("configures nginx with Nagle on only for pipelining", function()
     local plain = nginx.conf({}, "/tmp/x", 8080)
@@ -563,39 +560,16 @@ describe("peers: nginx and Go net/http", function()
     assert.truthy(piped:find("listen 127.0.0.1:8080 ", 1, true))
   end)
 
-  it("answers pipelined requests from nginx configured for pipelining", function()
+  it("answers pipelined requests from nginx configured for pipelining, by the TechEmpower rules", function()
     if not nginx.which("nginx") then return pending("nginx not installed") end
     local s = assert(nginx.start { duration = 30, pipelined = true })
     local ok, err = pcall(function()
+      assert.are.same({ true }, { require("hotpath.http.techempower").check(s.url .. "plaintext", "plaintext") })
       local r = assert(http.load { url = s.url .. "plaintext", requests = 320, connections = 4, pipeline = 16 })
       assert.are.same({ ["200"] = 320 }, r.status)
       assert.are.equal(0, r.errors.total)
     end)
     s:stop()
     if not ok then error(err, 0) end
-  end)
-
-  it("builds and serves the Go net/http peer (TechEmpower plaintext and json)", function()
-    if not gopeer.which("go") then return pending("go not installed") end
-    local s = assert(gopeer.start { source = helper.root .. "/bench/programs/hello_server.go", duration = 30 })
-    local ok, err = pcall(function()
-      local r = assert(http.load { url = s.url .. "plaintext", requests = 200, connections = 2, pipeline = 4 })
-      assert.are.same({ ["200"] = 200 }, r.status)
-      assert.are.equal(200 * GO_PLAINTEXT_BYTES, r.bytes)
-      r = assert(http.load { url = s.url .. "json", requests = 100, connections = 2 })
-      assert.are.same({ ["200"] = 100 }, r.status)
-      assert.are.equal(100 * GO_JSON_BYTES, r.bytes)
-      r = assert(http.load { url = s.url .. "nothing", requests = 10, connections = 1 })
-      assert.are.same({ ["404"] = 10 }, r.status)
-    end)
-    s:stop()
-    if not ok then error(err, 0) end
-  end)
-
-  it("reports a Go source that cannot be built", function()
-    if not gopeer.which("go") then return pending("go not installed") end
-    local exe, err = gopeer.build("/nonexistent/hello_server.go")
-    assert.is_nil(exe)
-    assert.are.equal("/nonexistent/hello_server.go: No such file or directory", err)
   end)
 end)

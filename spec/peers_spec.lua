@@ -12,7 +12,8 @@ local BUILD = os.getenv("HOTPATH_BUILD") or (helper.root .. "/build")
 local RUST_DIR = helper.root .. "/bench/peers/rust"
 local GO_FIXTURES = helper.root .. "/spec/fixtures/peers/go"
 local RUST_MISSING = "Rust peers skipped: install Debian's cargo and rustc (apt-get install cargo rustc "
-  .. "librust-num-bigint-dev librust-num-integer-dev librust-tokio-dev)"
+  .. "librust-num-bigint-dev librust-num-integer-dev librust-tokio-dev librust-hyper-dev librust-serde-json-dev "
+  .. "librust-serde-derive-dev)"
 local GO_MISSING = "Go peers skipped: install Debian's golang-go (apt-get install golang-go)"
 
 local function sh(cmd)
@@ -219,6 +220,25 @@ describe("hotpath.peers Rust builds", function()
   end
 end)
 
+describe("hotpath.peers.go_tags", function()
+  local CASES = {
+    { nil, "" },
+    { "", "" },
+    { "jsoniter\n", "jsoniter" },
+    { "# a comment only\n", "" },
+    { "a b\n\tc # d e\n go1.19 x_y\n", "a,b,c,go1.19,x_y" },
+  }
+  for i, c in ipairs(CASES) do
+    it("reads build.tags " .. i, function()
+      assert.are.same({ c[2] }, { peers.go_tags(c[1]) })
+    end)
+  end
+  it("refuses a word that is not a tag", function()
+    assert.are.same({ nil, "build.tags: \"a,b\" is not a build tag (letters, digits, _ and . only)" },
+      { peers.go_tags("a,b") })
+  end)
+end)
+
 describe("hotpath.peers Go builds", function()
   it("builds a program in GOPATH mode, then hits the cache", function()
     local b = assert(peers.build("go", "hello", { dir = GO_FIXTURES }))
@@ -231,6 +251,22 @@ describe("hotpath.peers Go builds", function()
     assert.is_true(again.cached)
     assert.are.equal(0, again.build_s)
     assert.are.equal(b.path, again.path)
+  end)
+
+  it("passes the tags of build.tags to go build", function()
+    local b = assert(peers.build("go", "tagged", { dir = GO_FIXTURES }))
+    assert.are.equal("[a b]\n", run({ b.path }).stdout)
+  end)
+
+  it("fails a build whose build.tags holds something that is not a tag", function()
+    local tmp = helper.tmpdir()
+    sh("cp -R '" .. GO_FIXTURES .. "/tagged' '" .. tmp .. "/tagged'")
+    helper.write(tmp .. "/tagged/build.tags", "hotpath_a -race\n")
+    local r, msg, code = peers.build("go", "tagged", { dir = tmp, build_root = tmp .. "/b" })
+    assert.is_nil(r)
+    assert.are.equal("build", code)
+    assert.are.equal("Go peer 'tagged': build.tags: \"-race\" is not a build tag (letters, digits, _ and . only)", msg)
+    helper.rmdir(tmp)
   end)
 
   it("returns the compiler's last lines when a build fails", function()

@@ -65,10 +65,10 @@ end
 
 local ng = assert(nginx.start { duration = 900 })
 local srv = assert(http.start { test = "plaintext", duration = 900 })
-local gok, gopeer = pcall(require, "hotpath.http.go")
 local gosrv
-if sections:find("2") and gok and gopeer.which("go") then
-  gosrv = assert(gopeer.start { source = root .. "/bench/programs/hello_server.go", duration = 900 })
+if sections:find("2") then
+  local b = require("hotpath.peers").build("go", "web_nethttp")
+  if b then gosrv = assert(http.start { command = { b.path, "--port", "{port}", "--duration", "900" }, duration = 900 }) end
 end
 print(string.format("nginx %s (pid %d), hotpath serve %s (pid %d)%s; %d rounds of %ds; interleaved",
   ng.url, ng.pid, srv.url, srv.pid, gosrv and (", Go net/http " .. gosrv.url) or "", rounds, secs))

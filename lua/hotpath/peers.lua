@@ -23,7 +23,9 @@
 -- user's own cargo config cannot interfere; Cargo.lock and target/ live in the build folder,
 -- never in the source tree; target/ is removed once the binary is copied out.
 -- Go: GOPATH mode (GO111MODULE=off, GOPATH=/usr/share/gocode, GOPROXY=off), GOCACHE shared
--- by the Go builds under <build root>/peers/go/gocache.
+-- by the Go builds under <build root>/peers/go/gocache. A `build.tags` file in the program's
+-- folder declares build tags (names separated by blanks or newlines, `#` starts a comment),
+-- passed as `go build -tags=a,b`; it is one of the program's files, so it enters the digest.
 local type, pairs, ipairs, format, concat, sort = type, pairs, ipairs, string.format, table.concat, table.sort
 local open, getenv, require = io.open, os.getenv, require
 local util = require "hotpath.util"
@@ -31,7 +33,7 @@ local util = require "hotpath.util"
 local peers = {}
 
 local REGISTRY = "/usr/share/cargo/registry"
-local RUST_PACKAGES = "cargo rustc librust-num-bigint-dev librust-num-integer-dev librust-tokio-dev"
+local RUST_PACKAGES = "cargo rustc librust-num-bigint-dev librust-num-integer-dev librust-tokio-dev librust-hyper-dev librust-serde-json-dev librust-serde-derive-dev"
 local MISSING = {
   rust = "Rust peers skipped: install Debian's cargo and rustc (apt-get install " .. RUST_PACKAGES .. ")",
   go = "Go peers skipped: install Debian's golang-go (apt-get install golang-go)",
@@ -282,12 +284,31 @@ local function build_rust(p, opts)
   return true
 end
 
+-- The build tags a Go peer declares in its build.tags file: "" when it has none, or nil, msg
+-- when a name is not a valid tag (letters, digits, _ and .).
+function peers.go_tags(text)
+  local tags = {}
+  for line in (text or ""):gmatch("[^\n]+") do
+    for word in line:gsub("#.*$", ""):gmatch("%S+") do
+      if not word:match("^[%w_.]+$") then
+        return nil, format("build.tags: %q is not a build tag (letters, digits, _ and . only)", word)
+      end
+      tags[#tags + 1] = word
+    end
+  end
+  return concat(tags, ",")
+end
+
 local function build_go(p, opts)
   local cache = p.root .. "/gocache"
   local ok, err = run { "mkdir", "-p", p.out, cache }
   if not ok then return nil, err, "io" end
+  local tags, terr = peers.go_tags(read(p.src .. "/build.tags"))
+  if not tags then return nil, format("Go peer '%s': %s", p.name, terr), "build" end
+  local argv = { p.tc.go, "build", "-o", p.path, "." }
+  if tags ~= "" then argv = { p.tc.go, "build", "-tags=" .. tags, "-o", p.path, "." } end
   local r, berr = proc().run {
-    argv = { p.tc.go, "build", "-o", p.path, "." },
+    argv = argv,
     cwd = p.src, timeout = opts.timeout or 1200, keep_stderr = 65536,
     env = { GO111MODULE = "off", GOPATH = "/usr/share/gocode", GOPROXY = "off", GOFLAGS = "",
       GOENV = "off", GOCACHE = cache },

@@ -245,7 +245,8 @@ local function figures(lang, modes)
     end,
     note = "MODE_allocs and MODE_bytes: allocations and bytes asked for per document (Rust: a " ..
       "counting global allocator; Go: runtime.MemStats Mallocs and TotalAlloc); MODE_us: the " ..
-      "peer's own clock per document; MODE_peak_mb: the peer's peak RSS at this count.",
+      "peer's own clock per document; MODE_peak_mb: the peer's peak RSS at this count. This " ..
+      "scenario's own peak RSS is not the peers': it includes the toolchain probe of its setup.",
   }
 end
 list[#list + 1] = hp.scenario "per-document figures, Rust serde_json" (

@@ -158,7 +158,8 @@ function cli.report(r, out)
     for _, l in ipairs(m.labels) do
       if l ~= "before" and l ~= "after" then
         local x = m[l]
-        w("    %-8s RSS median %d, min %d, max %d, swing %d; PSS median %d (%d samples)\n", l, x.median, x.min,
+        -- a median of an even count of samples may end in .5
+        w("    %-8s RSS median %.0f, min %d, max %d, swing %d; PSS median %.0f (%d samples)\n", l, x.median, x.min,
           x.max, x.swing, x.pss_median, x.n)
       end
     end

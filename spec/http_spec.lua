@@ -308,7 +308,7 @@ describe("hotpath.http servers", function()
 
   it("raises on misuse of start and serve", function()
     local ok, err = pcall(http.start, { test = "xml" })
-    assert.are.equal("bad argument #1 to 'start' (test must be \"plaintext\" or \"json\")", err)
+    assert.are.equal("bad argument #1 to 'start' (test must be \"plaintext\", \"json\" or \"db\")", err)
     ok, err = pcall(http.start, { process = "thread" })
     assert.are.equal("bad argument #1 to 'start' (process must be \"fresh\" or \"fork\")", err)
     ok, err = pcall(http.serve, { test = "json", port = 0 })
@@ -379,7 +379,7 @@ describe("hotpath load / serve commands", function()
     assert.are.equal("hotpath: --connections must be a whole number >= 1, got 'x'\n", r.stderr)
     r = run { "serve", "--test", "xml" }
     assert.are.equal(2, r.exit_code)
-    assert.are.equal("hotpath: serve: --test must be plaintext or json, got 'xml'\n", r.stderr)
+    assert.are.equal("hotpath: serve: --test must be plaintext, json or db, got 'xml'\n", r.stderr)
     r = run { "serve", "--help" }
     assert.matches("^usage: hotpath serve", r.stdout)
     assert.matches("\n  %-%-idle%-timeout: ", r.stdout)

@@ -25,7 +25,7 @@ function M.start(kind, db, opts)
   local duration = opts.duration or 120
   if kind == "hotpath" then
     local s, err, code = http.start { test = "db", pg = db.conninfo, duration = duration,
-      threads = opts.threads or require("hotpath").cpu_count() }
+      threads = opts.threads or require("hotpath.machine").cores() }
     if s then s.build_s = 0 end
     return s, err, code
   end

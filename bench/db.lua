@@ -96,7 +96,6 @@ for _, w in ipairs(WORKLOADS) do
       setup = setup_for(kind),
       run = loaded(w.target),
       verify = verify,
-      baseline = kind ~= "hotpath" and string.format("%s, hotpath", w.title) or nil,
       note = NOTES[kind] .. "; load: 1 generator thread, 64 connections; PostgreSQL " ..
         "15 on the same 2 cores, fsync off",
       headline = headline,

@@ -32,7 +32,9 @@ function M.start(kind, db, opts)
   if kind ~= "rust" and kind ~= "go" then error(format("bad argument #1 to 'start' (unknown server '%s')", tostring(kind)), 2) end
   local b, err, code = require("hotpath.peers").build(kind, "web_pg")
   if not b then
-    if code == "build" and err:match("no matching package") or err:match("cannot find package") then
+    -- cargo: "no matching package named `hyper` found"; go: "cannot find package": the Debian
+    -- packages of the peer's libraries are missing, which is a skip, not a failure
+    if code == "build" and (err:match("no matching package") or err:match("cannot find package")) then
       return nil, format("%s peer web_pg skipped: install %s (%s)", kind, M.PACKAGES[kind], err:match("[^\n]*")), "missing"
     end
     return nil, err, code

@@ -32,7 +32,8 @@ local function setup_for(kind)
       if code == "missing" then return hp.skip(err) end
       error(err, 0)
     end
-    local s, serr, scode = dbservers.start(kind, db, { duration = 300 })
+    local started, s, serr, scode = pcall(dbservers.start, kind, db, { duration = 300 })
+    if not started then s, serr = nil, s end
     if not s then
       db:stop()
       if scode == "missing" then return hp.skip(serr) end

@@ -1,4 +1,6 @@
 -- hotpath.pg: the throwaway PostgreSQL cluster of the database scenarios.
+local hp = require "hotpath"
+local helper = require "helper"
 local pg = require "hotpath.pg"
 
 local bin = pg.find()
@@ -42,6 +44,30 @@ describe("hotpath.pg", function()
     local ok, err = pcall(pg.with, {}, 42)
     assert.is_false(ok)
     assert.matches("bad argument #2 to 'with' %(function expected%)", err)
+  end)
+
+  it("sweeps only the folders that killed runs left: old, and no live postmaster", function()
+    local me = io.open("/proc/self/stat"):read("*l"):match("^(%d+)")
+    local made = {}
+    local function make(name, pid, old)
+      local d = "/tmp/hotpath-pg." .. name
+      assert(hp.proc.run { "mkdir", "-p", d .. "/data", timeout = 10 }.ok)
+      if pid then helper.write(d .. "/data/postmaster.pid", pid .. "\n/tmp/x\n") end
+      if old then assert(hp.proc.run { "touch", "-d", "20 minutes ago", d, timeout = 10 }.ok) end
+      made[#made + 1] = d
+      return d
+    end
+    local stale = make("SpecStale1", "999999999", true)
+    local nopid = make("SpecStale2", nil, true)
+    local young = make("SpecYoung", nil, false)
+    local live = make("SpecLive", me, true)
+    local removed = pg.sweep()
+    table.sort(removed)
+    assert.same({ stale, nopid }, removed)
+    assert.is_false(isdir(stale))
+    assert.is_true(isdir(young))
+    assert.is_true(isdir(live))
+    for _, d in ipairs(made) do helper.rmdir(d) end
   end)
 
   if not bin then

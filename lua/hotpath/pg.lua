@@ -8,6 +8,7 @@
 --   db:stop()                     -- idempotent; also on collection and on close (Lua 5.4 `<close>`)
 --   pg.with(opts, fn)             -- start, fn(db), always stop; fn's error is raised again
 --   pg.find() -> bin folder | nil, msg, "missing"
+--   pg.sweep() -> folders removed: what killed runs left (start calls it; see below)
 --
 -- start: Debian's server binaries (/usr/lib/postgresql/<highest>/bin; $HOTPATH_PG_BIN
 -- overrides), a temporary folder /tmp/hotpath-pg.XXXXXX owned by the `postgres` user, initdb
@@ -103,6 +104,27 @@ INSERT INTO World (id, randomNumber)
 ANALYZE World;
 ]]
 
+-- Folders a killed process left (its server died with it: the server gets SIGTERM when this
+-- process dies, but nothing removes the folder): /tmp/hotpath-pg.* older than 10 minutes
+-- whose postmaster.pid is missing or names no live process. A cluster in use keeps its live
+-- postmaster, and one being made is younger, so neither is touched.
+function pg.sweep()
+  local r = run({ "find", "/tmp", "-maxdepth", "1", "-name", "hotpath-pg.*", "-type", "d", "-mmin", "+10" }, { timeout = 30 })
+  local removed = {}
+  for dir in ((r and r.stdout) or ""):gmatch("[^\n]+") do
+    if dir:match("^/tmp/hotpath%-pg%.[%w]+$") then
+      local f = open(dir .. "/data/postmaster.pid", "rb")
+      local pid = f and tonumber(f:read("*l"))
+      if f then f:close() end
+      if not (pid and exists("/proc/" .. pid .. "/stat")) then
+        run({ "rm", "-rf", dir }, { timeout = 60 })
+        removed[#removed + 1] = dir
+      end
+    end
+  end
+  return removed
+end
+
 local START_OPTS = { rows = true, timeout = true, max_connections = true }
 
 -- start(opts) -> handle | nil, msg, code (see the header).
@@ -123,6 +145,7 @@ function pg.start(o)
   if not who or who.stdout:match("^%d+") ~= "0" then
     return nil, "PostgreSQL fixture: must run as root (it runs the server as the postgres user)", "missing"
   end
+  pg.sweep()
   local mk, merr = run({ "mktemp", "-d", "/tmp/hotpath-pg.XXXXXX" }, { timeout = 10 })
   if not mk then return nil, merr, "start" end
   local dir = mk.stdout:match("^(/tmp/hotpath%-pg%.[%w]+)")

@@ -131,6 +131,25 @@ describe("the database servers", function()
     assert.matches("Connection: close", res[5].head)
   end)
 
+  it("hotpath: answers a pipelined stream past its per-connection limit of waiting requests", function()
+    -- 300 requests in one write: more than the 128 that may wait for the database at once, so
+    -- the connection stops being read and is read on as answers leave
+    local s = assert(http.start { test = "db", pg = db.conninfo, threads = 1, duration = 60 })
+    local reqs = ("GET /queries?queries=2 HTTP/1.1\r\nHost: x\r\n\r\n"):rep(299) ..
+      "GET /db HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    local r = hp.proc.run { "bash", "-c", 'exec 3<>"/dev/tcp/127.0.0.1/$PORT" && printf "%s" "$REQS" >&3 && cat <&3',
+      env = { PORT = tostring(s.port), REQS = reqs }, keep_stdout = true, timeout = 30 }
+    s:stop()
+    assert.is_true(r.ok, r.status)
+    local res = split_responses(r.stdout, {})
+    assert.equal(300, #res)
+    for i = 1, 299 do
+      assert.equal(200, res[i].status)
+      assert.equal(2, #rows_of(res[i].body, true))
+    end
+    assert.equal(1, #rows_of(res[300].body, false))
+  end)
+
   it("hotpath: fails to start when the database is unreachable or has no World table", function()
     local port = http.free_port()
     local s, err = http.start { test = "db", process = "fork", duration = 10,
@@ -141,6 +160,24 @@ describe("the database servers", function()
       pg = db.conninfo:gsub("dbname=hello_world", "dbname=postgres") }
     assert.is_nil(s)
     assert.matches("^PostgreSQL: ERROR:  relation \"world\" does not exist", err)
+  end)
+
+  it("hotpath: answers 500 once the database goes away, and keeps serving HTTP", function()
+    local own = assert(pg.start { rows = 10000 })
+    local s = assert(http.start { test = "db", pg = own.conninfo, threads = 1, duration = 60 })
+    local ok, err = pcall(function()
+      assert.equal(200, assert(dbcheck.fetch(s.url .. "db")).status)
+      own:stop()
+      for _, target in ipairs { "db", "queries?queries=5", "db" } do
+        local r = assert(dbcheck.fetch(s.url .. target))
+        assert.equal(500, r.status)
+        assert.equal("", r.body)
+      end
+      assert.equal(404, assert(dbcheck.fetch(s.url .. "nope")).status)
+    end)
+    s:stop()
+    own:stop()
+    if not ok then error(err, 0) end
   end)
 
   for _, lang in ipairs { "rust", "go" } do

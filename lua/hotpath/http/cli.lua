@@ -111,6 +111,13 @@ local function bytes(n)
   return format("%dB", n)
 end
 
+-- KiB as a whole number, or with one decimal for a median between two samples (%d would
+-- raise on 10.5 under Lua 5.4).
+local function kib(v)
+  if floor(v) == v then return format("%d", v) end
+  return format("%.1f", v)
+end
+
 -- The wrk-like report of a load result.
 function cli.report(r, out)
   out = out or stdout
@@ -157,8 +164,8 @@ function cli.report(r, out)
     for _, l in ipairs(m.labels) do
       if l ~= "before" and l ~= "after" then
         local x = m[l]
-        w("    %-8s RSS median %d, min %d, max %d, swing %d; PSS median %d (%d samples)\n", l, x.median, x.min,
-          x.max, x.swing, x.pss_median, x.n)
+        w("    %-8s RSS median %s, min %d, max %d, swing %d; PSS median %s (%d samples)\n", l, kib(x.median), x.min,
+          x.max, x.swing, kib(x.pss_median), x.n)
       end
     end
   end

@@ -308,7 +308,7 @@ describe("hotpath.http servers", function()
 
   it("raises on misuse of start and serve", function()
     local ok, err = pcall(http.start, { test = "xml" })
-    assert.are.equal("bad argument #1 to 'start' (test must be \"plaintext\" or \"json\")", err)
+    assert.are.equal("bad argument #1 to 'start' (test must be \"plaintext\", \"json\" or \"db\")", err)
     ok, err = pcall(http.start, { process = "thread" })
     assert.are.equal("bad argument #1 to 'start' (process must be \"fresh\" or \"fork\")", err)
     ok, err = pcall(http.serve, { test = "json", port = 0 })
@@ -379,7 +379,7 @@ describe("hotpath load / serve commands", function()
     assert.are.equal("hotpath: --connections must be a whole number >= 1, got 'x'\n", r.stderr)
     r = run { "serve", "--test", "xml" }
     assert.are.equal(2, r.exit_code)
-    assert.are.equal("hotpath: serve: --test must be plaintext or json, got 'xml'\n", r.stderr)
+    assert.are.equal("hotpath: serve: --test must be plaintext, json or db, got 'xml'\n", r.stderr)
     r = run { "serve", "--help" }
     assert.matches("^usage: hotpath serve", r.stdout)
     assert.matches("\n  %-%-idle%-timeout: ", r.stdout)
@@ -407,6 +407,22 @@ describe("hotpath load / serve commands", function()
   end)
 
   local cli = require "hotpath.http.cli"
+
+  it("reports server memory whose medians fall between two samples (an even count)", function()
+    -- the median of an even number of samples is the mean of the middle two: 10.5 KiB here;
+    -- printing it with %d raised "number has no integer representation" under Lua 5.4
+    local L = { mean = 1, stdev = 0, max = 2, p50 = 1, p90 = 1, p99 = 2, p99_9 = 2, p99_99 = 2 }
+    local r = { latency = L, threads = 1, connections = 2, pipeline = 1, mode = "closed", phases = {},
+      requests = 4, duration = 1, bytes = 100, bytes_per_sec = 100, rps = 4, status = { ["200"] = 4 },
+      errors = { total = 0, non2xx = 0 }, cpu = { user = 0, sys = 0, us_per_request = 1 },
+      memory = { pid = 7, labels = { "before", "run", "after" }, before = { first = 10 }, after = { first = 11 },
+        run = { median = 10.5, min = 10, max = 11, swing = 1, pss_median = 8.5, n = 2 } } }
+    local buf = {}
+    cli.report(r, { write = function(_, str) buf[#buf + 1] = str end })
+    assert.matches("\n    run      RSS median 10%.5, min 10, max 11, swing 1; PSS median 8%.5 %(2 samples%)\n",
+      table.concat(buf))
+  end)
+
   local BAD = " (expected RATE:DURATION, e.g. 1000:10s)"
   local phases_cases = {
     { "1000:10s,5000:5s,1000:10s", { { rate = 1000, seconds = 10 }, { rate = 5000, seconds = 5 }, { rate = 1000, seconds = 10 } } },

@@ -12,9 +12,9 @@ local BUILD = os.getenv("HOTPATH_BUILD") or (helper.root .. "/build")
 local RUST_DIR = helper.root .. "/bench/peers/rust"
 local GO_FIXTURES = helper.root .. "/spec/fixtures/peers/go"
 local RUST_MISSING = "Rust peers skipped: install Debian's cargo and rustc (apt-get install cargo rustc "
-  .. "librust-num-bigint-dev librust-num-integer-dev librust-tokio-dev librust-hyper-dev librust-serde-dev "
-  .. "librust-serde-derive-dev librust-serde-json-dev)"
-local GO_MISSING = "Go peers skipped: install Debian's golang-go (apt-get install golang-go golang-github-json-iterator-go-dev golang-github-valyala-fasthttp-dev golang-github-gin-gonic-gin-dev)"
+  .. "librust-num-bigint-dev librust-num-integer-dev librust-tokio-dev librust-hyper-dev librust-tokio-postgres-dev "
+  .. "librust-serde-dev librust-serde-derive-dev librust-serde-json-dev)"
+local GO_MISSING = "Go peers skipped: install Debian's golang-go (apt-get install golang-go golang-github-json-iterator-go-dev golang-github-valyala-fasthttp-dev golang-github-gin-gonic-gin-dev golang-github-jackc-pgx-v4-dev)"
 
 local function sh(cmd)
   assert(os.execute(cmd), cmd)

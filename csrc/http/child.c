@@ -16,7 +16,7 @@
 
 int hp_child_serve(int test, int port, int threads, double duration, int *pid, char **errmsg)
 {
-    hp_server_spec spec = { NULL, port, test, threads, duration, -1, 0, 0 };
+    hp_server_spec spec = { NULL, port, test, threads, duration, -1, 0, 0, NULL };
     return hp_child_serve_spec(&spec, pid, errmsg);
 }
 

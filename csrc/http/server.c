@@ -10,6 +10,7 @@
 #include "http/httpdate.h"
 #include "http/body.h"
 #include "http/reqparse.h"
+#include "http/dbserver.h"
 #include "common/common.h"
 #include "common/error.h"
 
@@ -565,7 +566,7 @@ int hp_server_run(const hp_server_spec *spec, char **errmsg)
 {
     if (spec->port < 1 || spec->port > 65535)
         return hp_err(errmsg, HP_EINVAL, "port must be between 1 and 65535, got %d", spec->port);
-    if (spec->test < HP_SERVER_PLAINTEXT || spec->test > HP_SERVER_STALL)
+    if (spec->test < HP_SERVER_PLAINTEXT || spec->test > HP_SERVER_DB)
         return hp_err(errmsg, HP_EINVAL, "unknown server test %d", spec->test);
     if (spec->threads < 1 || spec->threads > 1024)
         return hp_err(errmsg, HP_EINVAL, "threads must be between 1 and 1024, got %d", spec->threads);
@@ -574,6 +575,8 @@ int hp_server_run(const hp_server_spec *spec, char **errmsg)
         st = check_timeout(spec->request_timeout, "request_timeout", errmsg);
     if (st != HP_OK)
         return st;
+    if (spec->test == HP_SERVER_DB)
+        return hp_dbserver_run(spec, errmsg);
     double idle = spec->idle_timeout > 0 ? spec->idle_timeout : IDLE_TIMEOUT;
     double request = spec->request_timeout > 0 ? spec->request_timeout : REQUEST_TIMEOUT;
     double every = fmin(1.0, fmax(0.01, fmin(idle, request) / 4));

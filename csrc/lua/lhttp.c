@@ -255,11 +255,11 @@ static int l_request(lua_State *L)
     return 1;
 }
 
-/* http_serve(test, port, threads, duration, host|nil, idle_timeout, request_timeout)
+/* http_serve(test, port, threads, duration, host|nil, idle_timeout, request_timeout, pg|nil)
  * -> true | nil, msg, code (blocks) */
 static int l_serve(lua_State *L)
 {
-    hp_server_spec s = { NULL, 0, 0, 1, 0, -1, 0, 0 };
+    hp_server_spec s = { NULL, 0, 0, 1, 0, -1, 0, 0, NULL };
     s.test = (int)luaL_checkinteger(L, 1);
     s.port = (int)luaL_checkinteger(L, 2);
     s.threads = (int)luaL_optinteger(L, 3, 1);
@@ -267,6 +267,7 @@ static int l_serve(lua_State *L)
     s.host = luaL_optstring(L, 5, NULL);
     s.idle_timeout = luaL_optnumber(L, 6, 0);
     s.request_timeout = luaL_optnumber(L, 7, 0);
+    s.pg = luaL_optstring(L, 8, NULL);
     void **msg = hp_lua_guard(L);
     int rc = hp_server_run(&s, (char **)msg);
     if (rc != HP_OK)
@@ -275,17 +276,18 @@ static int l_serve(lua_State *L)
     return 1;
 }
 
-/* http_child_serve(test, port, threads, duration, idle_timeout, request_timeout) -> pid */
+/* http_child_serve(test, port, threads, duration, idle_timeout, request_timeout, pg|nil) -> pid */
 static int l_child_serve(lua_State *L)
 {
     int pid;
-    hp_server_spec s = { NULL, 0, 0, 1, 0, -1, 0, 0 };
+    hp_server_spec s = { NULL, 0, 0, 1, 0, -1, 0, 0, NULL };
     s.test = (int)luaL_checkinteger(L, 1);
     s.port = (int)luaL_checkinteger(L, 2);
     s.threads = (int)luaL_optinteger(L, 3, 1);
     s.duration = luaL_optnumber(L, 4, 0);
     s.idle_timeout = luaL_optnumber(L, 5, 0);
     s.request_timeout = luaL_optnumber(L, 6, 0);
+    s.pg = luaL_optstring(L, 7, NULL);
     void **msg = hp_lua_guard(L);
     int rc = hp_child_serve_spec(&s, &pid, (char **)msg);
     if (rc != HP_OK)

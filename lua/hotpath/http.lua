@@ -31,7 +31,7 @@ local typename, checkint = util.typename, util.checkint
 
 local http = {}
 
-http.TESTS = { plaintext = 1, json = 2, reset = 3, stall = 4 }
+http.TESTS = { plaintext = 1, json = 2, reset = 3, stall = 4, db = 5 }
 
 local function argerror(pos, fname, msg) util.argerror(pos, fname, msg, 2) end
 
@@ -292,8 +292,17 @@ end
 
 local function check_test(test, fname)
   local t = http.TESTS[test]
-  if not t then util.argerror(1, fname, "test must be \"plaintext\" or \"json\"", 2) end
+  if not t then util.argerror(1, fname, "test must be \"plaintext\", \"json\" or \"db\"", 2) end
   return t
+end
+
+-- The db test's conninfo (libpq key=value, see hotpath.pg): required with test "db".
+local function check_pg(o, fname)
+  if o.pg ~= nil and type(o.pg) ~= "string" then util.argerror(1, fname, "pg must be a conninfo string", 2) end
+  if o.test == "db" and (not o.pg or o.pg == "") then
+    util.argerror(1, fname, "test \"db\" needs pg (a PostgreSQL conninfo string)", 2)
+  end
+  return o.pg
 end
 
 -- The server's timeouts from options (durations; nil: the server's defaults, 60 s and 10 s).
@@ -310,13 +319,14 @@ local function timeouts(o, fname)
   return idle, request
 end
 
--- serve{ test = "plaintext"|"json", port = P, threads = 1, duration = nil, host = "127.0.0.1",
---        idle_timeout = 60, request_timeout = 10 }:
+-- serve{ test = "plaintext"|"json"|"db", port = P, threads = 1, duration = nil, host = "127.0.0.1",
+--        idle_timeout = 60, request_timeout = 10, pg = conninfo (test "db": its database) }:
 -- runs the reference server in this process until duration passes (forever without one).
 local SERVE_OPTS = { test = true, port = true, threads = true, duration = true, host = true,
-  idle_timeout = true, request_timeout = true }
+  idle_timeout = true, request_timeout = true, pg = true }
 local START_OPTS = { test = true, port = true, threads = true, duration = true, process = true,
-  command = true, output = true, runtime = true, wait = true, idle_timeout = true, request_timeout = true }
+  command = true, output = true, runtime = true, wait = true, idle_timeout = true, request_timeout = true,
+  pg = true }
 
 function http.serve(o)
   if type(o) ~= "table" then argerror(1, "serve", "options table expected, got " .. typename(o)) end
@@ -326,7 +336,8 @@ function http.serve(o)
   checkint(o.threads or 1, 1, "serve", 1, 1024, "threads")
   local d = o.duration and http.seconds(o.duration) or 0
   local idle, request = timeouts(o, "serve")
-  return core.http_serve(t, o.port, o.threads or 1, d, o.host, idle, request)
+  local pg = check_pg(o, "serve")
+  return core.http_serve(t, o.port, o.threads or 1, d, o.host, idle, request, pg)
 end
 
 local Server = {}
@@ -358,7 +369,8 @@ local function interpreter()
 end
 
 -- start{ test = "plaintext", port = nil (a free one), threads = 1, duration = 60,
---        process = "fresh" | "fork", command = {argv...}, idle_timeout = 60, request_timeout = 10 }
+--        process = "fresh" | "fork", command = {argv...}, idle_timeout = 60, request_timeout = 10,
+--        pg = conninfo (test "db") }
 -- Starts a server in the background on 127.0.0.1 and returns once it accepts connections:
 -- a handle with pid, port, url, stop(), memory(). "fresh" (default) starts a new interpreter
 -- running the reference server (its memory is the server's alone); "fork" forks this process
@@ -381,11 +393,13 @@ function http.start(o)
     pid, err, code = core.proc_start(argv, o.output)
   else
     local t = check_test(o.test or "plaintext", fname)
+    local pg = check_pg(o, fname)
     if o.process == "fork" then
-      pid, err, code = core.http_child_serve(t, port, threads, duration, idle, request)
+      pid, err, code = core.http_child_serve(t, port, threads, duration, idle, request, pg)
     elseif o.process == nil or o.process == "fresh" then
       local extra = (idle > 0 and format(",'--idle-timeout','%.0fus'", idle * 1e6) or "") ..
-        (request > 0 and format(",'--request-timeout','%.0fus'", request * 1e6) or "")
+        (request > 0 and format(",'--request-timeout','%.0fus'", request * 1e6) or "") ..
+        (pg and format(",'--pg',%q", pg) or "")
       local boot = format("package.path=%q package.cpath=%q os.exit(require('hotpath.http.cli').serve{'--test',%q,'--port','%d','--threads','%d','--duration','%g'%s})",
         package.path, package.cpath, o.test or "plaintext", port, threads, duration, extra)
       pid, err, code = core.proc_start({ o.runtime or interpreter(), "-e", boot }, o.output)

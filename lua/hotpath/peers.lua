@@ -34,11 +34,11 @@ local peers = {}
 
 local REGISTRY = "/usr/share/cargo/registry"
 local RUST_PACKAGES = "cargo rustc librust-num-bigint-dev librust-num-integer-dev librust-tokio-dev " ..
-  "librust-hyper-dev librust-serde-dev librust-serde-derive-dev librust-serde-json-dev"
+  "librust-hyper-dev librust-tokio-postgres-dev librust-serde-dev librust-serde-derive-dev librust-serde-json-dev"
 local MISSING = {
   rust = "Rust peers skipped: install Debian's cargo and rustc (apt-get install " .. RUST_PACKAGES .. ")",
   go = "Go peers skipped: install Debian's golang-go (apt-get install golang-go golang-github-json-iterator-go-dev " ..
-    "golang-github-valyala-fasthttp-dev golang-github-gin-gonic-gin-dev)",
+    "golang-github-valyala-fasthttp-dev golang-github-gin-gonic-gin-dev golang-github-jackc-pgx-v4-dev)",
 }
 local KEY_VERSION = "hotpath peers 1" -- bump when the build recipe below changes
 

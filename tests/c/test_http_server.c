@@ -29,7 +29,7 @@ static const char GET[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
 static int start(int test, double idle, double request, int *port)
 {
     for (int tries = 0; tries < 5; tries++) {
-        hp_server_spec s = { NULL, hp_free_port(), test, 1, 60, -1, idle, request };
+        hp_server_spec s = { NULL, hp_free_port(), test, 1, 60, -1, idle, request, NULL };
         int pid;
         char *err = NULL;
         if (hp_child_serve_spec(&s, &pid, &err) == HP_OK) {
@@ -442,7 +442,7 @@ static void timeouts(void)
     hp_proc_stop(pid, 2);
 
     char *err = NULL;
-    hp_server_spec bad = { NULL, 1, HP_SERVER_PLAINTEXT, 1, 1, -1, -1, 0 };
+    hp_server_spec bad = { NULL, 1, HP_SERVER_PLAINTEXT, 1, 1, -1, -1, 0, NULL };
     CHECK(hp_server_run(&bad, &err) == HP_EINVAL, "a negative idle_timeout is refused");
     CHECK_STR(err, "idle_timeout must be between 0 and 1e6 seconds, got -1", "  with its message");
     hp_free(err);
@@ -464,7 +464,7 @@ static void emfile(void)
         close(pfd[0]);
         struct rlimit rl = { 16, 16 };
         setrlimit(RLIMIT_NOFILE, &rl);
-        hp_server_spec s = { NULL, port, HP_SERVER_PLAINTEXT, 1, 30, pfd[1], 0, 0 };
+        hp_server_spec s = { NULL, port, HP_SERVER_PLAINTEXT, 1, 30, pfd[1], 0, 0, NULL };
         _exit(hp_server_run(&s, NULL) == HP_OK ? 0 : 1);
     }
     close(pfd[1]);

@@ -128,8 +128,9 @@ return function(core)
     return s
   end
 
-  function core.http_serve(test, port, threads, duration, host, idle_timeout, request_timeout)
+  function core.http_serve(test, port, threads, duration, host, idle_timeout, request_timeout, pg)
     local s = ffi_new("hp_server_spec")
+    s.pg = pg -- the string stays referenced by this frame while the server runs
     s.host, s.port, s.test, s.threads, s.duration, s.ready_fd = host, port, test, threads or 1, duration or 0, -1
     s.idle_timeout, s.request_timeout = idle_timeout or 0, request_timeout or 0
     local errp = ffi_new("char *[1]")
@@ -138,9 +139,10 @@ return function(core)
     return true
   end
 
-  function core.http_child_serve(test, port, threads, duration, idle_timeout, request_timeout)
+  function core.http_child_serve(test, port, threads, duration, idle_timeout, request_timeout, pg)
     local pid, errp = ffi_new("int[1]"), ffi_new("char *[1]")
     local s = ffi_new("hp_server_spec")
+    s.pg = pg
     s.port, s.test, s.threads, s.duration, s.ready_fd = port, test, threads or 1, duration or 0, -1
     s.idle_timeout, s.request_timeout = idle_timeout or 0, request_timeout or 0
     local rc = C.hp_child_serve_spec(s, pid, errp)

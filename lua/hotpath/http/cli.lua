@@ -40,10 +40,12 @@ stderr while the run lasts. Traffic goes only to the URL given. A run in which n
 a response exits 1.]]
 
 local SERVE_HELP = [[
-usage: hotpath serve --test plaintext|json [--port P] [--threads N] [--duration T] [--host H]
-                     [--idle-timeout T] [--request-timeout T]
+usage: hotpath serve --test plaintext|json|db [--port P] [--threads N] [--duration T] [--host H]
+                     [--idle-timeout T] [--request-timeout T] [--pg CONNINFO]
   Runs a reference server (TechEmpower plaintext or json rules) in this process until
   stopped (SIGTERM/SIGINT) or until --duration passes. Default port 8080, host 127.0.0.1.
+  --test db: TechEmpower's /db and /queries?queries=N on the PostgreSQL database --pg
+  (a libpq conninfo, e.g. "host=127.0.0.1 port=5432 dbname=hello_world user=postgres").
   --idle-timeout: a connection waiting for its next request is closed after T (default 60s);
   --request-timeout: a request not complete T after its first byte gets 408 (default 10s).]]
 
@@ -112,6 +114,13 @@ local function bytes(n)
   return format("%dB", n)
 end
 
+-- KiB as a whole number, or with one decimal for a median between two samples (%d would
+-- raise on 10.5 under Lua 5.4).
+local function kib(v)
+  if floor(v) == v then return format("%d", v) end
+  return format("%.1f", v)
+end
+
 -- The wrk-like report of a load result.
 function cli.report(r, out)
   out = out or stdout
@@ -158,9 +167,8 @@ function cli.report(r, out)
     for _, l in ipairs(m.labels) do
       if l ~= "before" and l ~= "after" then
         local x = m[l]
-        -- a median of an even count of samples may end in .5
-        w("    %-8s RSS median %.0f, min %d, max %d, swing %d; PSS median %.0f (%d samples)\n", l, x.median, x.min,
-          x.max, x.swing, x.pss_median, x.n)
+        w("    %-8s RSS median %s, min %d, max %d, swing %d; PSS median %s (%d samples)\n", l, kib(x.median), x.min,
+          x.max, x.swing, kib(x.pss_median), x.n)
       end
     end
   end
@@ -376,6 +384,7 @@ local SERVE_FLAGS = {
   ["--threads"] = { "threads", true }, ["-t"] = { "threads", true },
   ["--duration"] = { "duration", true }, ["--host"] = { "host", true },
   ["--idle-timeout"] = { "idle_timeout", true }, ["--request-timeout"] = { "request_timeout", true },
+  ["--pg"] = { "pg", true },
   ["-h"] = { "help" }, ["--help"] = { "help" },
 }
 
@@ -383,8 +392,12 @@ function cli.serve(argv)
   local o, pos = getopt(argv or {}, SERVE_FLAGS, 0)
   if not o then err(pos .. " (see hotpath serve --help)") return 2 end
   if o.help then stdout:write(SERVE_HELP, "\n") return 0 end
-  if o.test ~= "plaintext" and o.test ~= "json" then
-    err(format("serve: --test must be plaintext or json%s", o.test and format(", got '%s'", o.test) or ""))
+  if o.test ~= "plaintext" and o.test ~= "json" and o.test ~= "db" then
+    err(format("serve: --test must be plaintext, json or db%s", o.test and format(", got '%s'", o.test) or ""))
+    return 2
+  end
+  if (o.test == "db") ~= (o.pg ~= nil) then
+    err(o.pg and "serve: --pg goes with --test db" or "serve: --test db needs --pg CONNINFO")
     return 2
   end
   local port, threads, e = 8080, 1, nil
@@ -413,7 +426,7 @@ function cli.serve(argv)
     threads, threads == 1 and "" or "s", duration and format(" for %gs", duration) or ""))
   stdout:flush()
   local ok, msg = http.serve { test = o.test, port = port, threads = threads, duration = duration, host = o.host,
-    idle_timeout = timeouts.idle_timeout, request_timeout = timeouts.request_timeout }
+    idle_timeout = timeouts.idle_timeout, request_timeout = timeouts.request_timeout, pg = o.pg }
   if not ok then err(msg) return 1 end
   return 0
 end

@@ -44,13 +44,7 @@ local KEY_VERSION = "hotpath peers 1" -- bump when the build recipe below change
 
 local function proc() return require("hotpath").proc end
 
-local function read(path)
-  local f = open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = require("hotpath.machine").read -- a whole file, or nil
 
 local function write(path, text)
   local f, err = open(path, "wb")

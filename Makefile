@@ -62,35 +62,68 @@ ABI_H    := $(shell grep -l 'hotpath:abi' csrc/common/*.h) \
             $(shell grep -l 'hotpath:abi' $(filter-out csrc/common/%,$(wildcard csrc/*/*.h)) /dev/null)
 
 CORE_O   := $(CORE_C:%.c=$(BUILD)/%.o) $(CORE_CXX:%.cpp=$(BUILD)/%.o)
-BIND_O   := $(BIND_C:%.c=$(BUILD)/lua54/%.o)
-# Lua-function tasks are shared with the 5.4 binding: compiled again against LuaJIT's headers.
-LTASKS_C := csrc/lua/ltasks.c csrc/lua/lworker.c csrc/lua/linterrupt.c csrc/lua/lcopy.c
-JIT_O    := $(JIT_C:%.c=$(BUILD)/luajit/%.o) $(LTASKS_C:%.c=$(BUILD)/luajit/%.o)
 TEST_BIN := $(TEST_C:tests/c/%.c=$(BUILD)/tests/%)
 FUZZ_BIN := $(FUZZ_C:tests/fuzz/%.c=$(BUILD)/fuzzers/%)
 LINKER   := $(if $(CORE_CXX),$(CXX),$(CC))
 
-# Lua 5.4 ABI present? luarocks for Lua 5.1/LuaJIT builds only the FFI parts.
-LUA_ABI  := $(shell echo LUA_VERSION_NUM | $(CC) -E -P -include lua.h -I$(LUA_INCDIR) - 2>/dev/null | tail -n 1)
-
 LIB      := $(BUILD)/libhotpath.so
 # The launcher of measured programs (csrc/proc/launch.h), beside libhotpath.so.
 LAUNCH   := $(BUILD)/hotpath-launch
-CORE_SO  := $(BUILD)/lua54/hotpath/core.so
-# LuaJIT's one C module, hotpath.jitcore, for what FFI cannot do (well): JSON tables through the
-# C API (csrc/lua/jit/ljit.c) and worker Lua states for Lua-function pool tasks (LTASKS_C:
-# csrc/lua/ltasks.c and the files it uses, shared with the 5.4 binding). Built when LuaJIT's
-# headers are there; the FFI binding works without it, except for Lua-function tasks.
-# -fexceptions: LuaJIT throws its errors with the system unwinder, which then runs the cleanup
-# handlers of these C frames (ljit.c clears its busy mark that way).
-JIT_SO   := $(BUILD)/luajit/hotpath/jitcore.so
+
+# ---- the C module, once per Lua ABI -----------------------------------------------------------
+# One source, csrc/lua/*.c (written against the 5.4 API; csrc/lua/lcompat.h is the only place
+# the ABIs differ), compiled once per ABI into build/<abi>/ and linked with the core into
+# build/<abi>/hotpath/core.so. ABIS: the ABIs whose headers are there ("lua54" needs Lua 5.4's,
+# luarocks for Lua 5.1/LuaJIT has none: it builds the LuaJIT one). ABI_INC_<abi> and
+# ABI_FLAGS_<abi> are the only per-ABI settings; no source file carries an ABI macro.
+# -fexceptions for LuaJIT: it throws its errors with the system unwinder, which then runs the
+# cleanup handlers of the binding's C frames.
+LUA_ABI  := $(shell echo LUA_VERSION_NUM | $(CC) -E -P -include lua.h -I$(LUA_INCDIR) - 2>/dev/null | tail -n 1)
 HAVE_LUAJIT := $(wildcard $(LUAJIT_INCDIR)/lua.h)
+ABIS     := $(if $(filter 504,$(LUA_ABI)),lua54) $(if $(HAVE_LUAJIT),luajit)
+ABI_INC_lua54   = $(LUA_INCDIR)
+ABI_INC_luajit  = $(LUAJIT_INCDIR)
+ABI_FLAGS_luajit := -fexceptions
+BIND_C   := $(sort $(wildcard csrc/lua/*.c))
+# Interim: JSON under LuaJIT still goes through lua/hotpath/ffi/json.lua and hotpath.jitcore.
+JIT_SKIP := csrc/lua/ljson.c
+ABI_SKIP_luajit = $(JIT_SKIP)
+bind_o    = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(filter-out $(ABI_SKIP_$(1)),$(BIND_C)))
+core_so   = $(BUILD)/$(1)/hotpath/core.so
+CORE_SOS := $(foreach a,$(ABIS),$(call core_so,$(a)))
+
+define abi_rules
+$$(BUILD)/$(1)/%.o: %.c
+	@mkdir -p $$(@D)
+	$$(call say,CC,$$< ($(1)))
+	$$(Q)$$(CC) $$(HP_CFLAGS) $$(ABI_FLAGS_$(1)) -I$$(ABI_INC_$(1)) -c $$< -o $$@
+
+# The module carries its own copy of the core, so it needs no rpath to find libhotpath.so.
+# -Bsymbolic-functions: its calls into its own core bind at link time (direct calls, not
+# through the PLT: the encoder makes hundreds per document).
+$$(call core_so,$(1)): $$(call bind_o,$(1)) $$(CORE_O)
+	@mkdir -p $$(@D)
+	$$(call say,LD,$$@)
+	$$(Q)$$(LINKER) $$(LIBFLAG) -Wl,-Bsymbolic-functions -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach a,lua54 luajit,$(eval $(call abi_rules,$(a))))
+
+# LuaJIT's second C module, hotpath.jitcore (interim, until JSON builds into core.so for both
+# ABIs): JSON tables through the C API for lua/hotpath/ffi/json.lua (csrc/lua/jit/ljit.c) and
+# worker Lua states for Lua-function tasks of FFI pools (LTASKS_C, built with HP_LTASKS_JIT).
+# It links to libhotpath.so, the library FFI loads, so that pools made through FFI run their
+# Lua tasks in one copy of the core: found at $ORIGIN/.. when installed (lib/lua/5.1/hotpath/),
+# $ORIGIN/../.. in the build tree.
+JIT_C    := $(sort $(wildcard csrc/lua/jit/*.c))
+LTASKS_C := csrc/lua/ltasks.c csrc/lua/lworker.c csrc/lua/linterrupt.c csrc/lua/lcopy.c
+JIT_O    := $(JIT_C:%.c=$(BUILD)/jitcore/%.o) $(LTASKS_C:%.c=$(BUILD)/jitcore/%.o)
+JIT_SO   := $(BUILD)/luajit/hotpath/jitcore.so
 CDEF     := $(BUILD)/lua/hotpath/ffi/cdef.lua
 CONSTS   := $(BUILD)/lua/hotpath/consts.lua
 BUILDINFO = $(CC) $(shell $(CC) -dumpfullversion 2>/dev/null) $(CFLAGS) $(EXTRA_CFLAGS)
 
 .PHONY: all test bench asan tsan deps install install-luajit clean ctest specs fuzz fuzz-build fuzzers
-all: $(LIB) $(LAUNCH) $(CDEF) $(CONSTS) $(if $(filter 504,$(LUA_ABI)),$(CORE_SO)) $(if $(HAVE_LUAJIT),$(JIT_SO))
+all: $(LIB) $(LAUNCH) $(CDEF) $(CONSTS) $(CORE_SOS) $(if $(HAVE_LUAJIT),$(JIT_SO))
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -102,14 +135,9 @@ $(BUILD)/%.o: %.cpp
 	$(call say,CXX,$<)
 	$(Q)$(CXX) $(HP_CXXFLAGS) -c $< -o $@
 
-$(BUILD)/lua54/%.o: %.c
+$(BUILD)/jitcore/%.o: %.c
 	@mkdir -p $(@D)
-	$(call say,CC,$< (Lua 5.4))
-	$(Q)$(CC) $(HP_CFLAGS) -I$(LUA_INCDIR) -c $< -o $@
-
-$(BUILD)/luajit/%.o: %.c
-	@mkdir -p $(@D)
-	$(call say,CC,$< (LuaJIT))
+	$(call say,CC,$< (jitcore))
 	$(Q)$(CC) $(HP_CFLAGS) -fexceptions -DHP_LTASKS_JIT -I$(LUAJIT_INCDIR) -c $< -o $@
 
 # Static and without sanitizers or the caller's CFLAGS: what it touches before its fork is the
@@ -125,17 +153,6 @@ $(LIB): $(CORE_O)
 	$(call say,LD,$@)
 	$(Q)$(LINKER) $(LIBFLAG) -o $@ $^ $(LDLIBS)
 
-# The 5.4 module carries its own copy of the core, so it needs no rpath to find libhotpath.so.
-# -Bsymbolic-functions: its calls into its own core bind at link time (direct calls, not
-# through the PLT: the encoder makes hundreds per document).
-$(CORE_SO): $(BIND_O) $(CORE_O)
-	@mkdir -p $(@D)
-	$(call say,LD,$@)
-	$(Q)$(LINKER) $(LIBFLAG) -Wl,-Bsymbolic-functions -o $@ $^ $(LDLIBS)
-
-# The LuaJIT module links to libhotpath.so, the library FFI loads, so that one copy of the core
-# serves both (pools made through FFI run Lua tasks here): found at $ORIGIN/.. when installed
-# (lib/lua/5.1/hotpath/), $ORIGIN/../.. in the build tree.
 $(JIT_SO): $(JIT_O) $(LIB)
 	@mkdir -p $(@D)
 	$(call say,LD,$@)
@@ -231,7 +248,7 @@ install: all
 	install -D -m 644 $(CONSTS) $(DESTDIR)$(LUADIR)/hotpath/consts.lua
 	install -D -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libhotpath.so
 	install -D -m 755 $(LAUNCH) $(DESTDIR)$(LIBDIR)/hotpath-launch
-	$(if $(filter 504,$(LUA_ABI)),install -D -m 755 $(CORE_SO) $(DESTDIR)$(LIBDIR)/hotpath/core.so)
+	$(if $(filter 504,$(LUA_ABI)),install -D -m 755 $(call core_so,lua54) $(DESTDIR)$(LIBDIR)/hotpath/core.so)
 	$(if $(and $(INSTALL_JIT),$(HAVE_LUAJIT)),install -D -m 755 $(JIT_SO) $(DESTDIR)$(LIBDIR)/hotpath/jitcore.so)
 
 # LuaJIT / OpenResty: Lua files into share/lua/5.1, libhotpath.so into lib/lua/5.1, where

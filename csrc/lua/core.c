@@ -1,11 +1,16 @@
-/* luaopen_hotpath_core: the Lua 5.4 C module. Every part adds its functions to one table; the
- * LuaJIT side (lua/hotpath/ffi/core.lua) builds the same table over FFI. */
+/* luaopen_hotpath_core: the C module, one source for both runtimes (compiled once per Lua ABI:
+ * build/lua54/hotpath/core.so and build/luajit/hotpath/core.so). Every part adds its functions
+ * to one table. */
 #include "lhp.h"
 #include "common/common.h"
 
 #include <stdlib.h>
 
 __attribute__((visibility("default"))) int luaopen_hotpath_core(lua_State *L);
+
+/* Weak while the LuaJIT build leaves ljson.c out (Makefile JIT_SKIP: JSON under LuaJIT still
+ * goes through lua/hotpath/ffi/json.lua until the JSON binding builds for both ABIs). */
+__attribute__((weak)) void hp_lua_open_json(lua_State *L);
 
 static int guard_gc(lua_State *L)
 {
@@ -56,10 +61,11 @@ int luaopen_hotpath_core(lua_State *L)
     hp_lua_open_common(L);
     hp_lua_open_proc(L);
     hp_lua_open_kernels(L);
-    hp_lua_open_json(L);
+    if (hp_lua_open_json)
+        hp_lua_open_json(L);
     hp_lua_open_http(L);
     hp_lua_open_pool(L);
-    lua_pushliteral(L, "lua54");
+    lua_pushliteral(L, HP_LUA_ABI_NAME);
     lua_setfield(L, -2, "backend");
     return 1;
 }

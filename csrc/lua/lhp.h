@@ -3,8 +3,7 @@
  * messages lives in the Lua layer (lua/hotpath/), which both runtimes share. */
 #ifndef HP_LHP_H
 #define HP_LHP_H
-#include <lua.h>
-#include <lauxlib.h>
+#include "lcompat.h"
 
 /* A userdata slot that frees its pointer on __gc. Create it BEFORE calling a core function that
  * hands back malloc'd memory, and pass the slot as the out-parameter: if a later push raises

@@ -114,7 +114,7 @@ static int inputs_type(lua_State *L, int t, lua_Integer n, size_t *bytes)
         lua_pop(L, 1);
         int mixed = k > 1 && ((et == HP_VAL_STRING) != (type == HP_VAL_STRING));
         if (et == HP_VAL_NONE || mixed) {
-            lua_pushfstring(L, "inputs[%I]: %s expected, got %s", k,
+            lua_pushfstring(L, "inputs[%d]: %s expected, got %s", (int)k,
                             k == 1 || type != HP_VAL_STRING ? (mixed ? "number" : "number or string")
                                                              : "string",
                             lua_typename(L, lt));

@@ -51,6 +51,22 @@ int hp_lua_fail(lua_State *L, int status, void **msg_slot)
     return 3;
 }
 
+int hp_lua_push_job_status(lua_State *L, int rc, int64_t index, const char *msg)
+{
+    if (rc == HP_OK) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    lua_pushnil(L);
+    lua_pushstring(L, msg ? msg : rc == HP_ECANCELED ? "cancelled" : hp_status_name(rc));
+    if (rc == HP_ECANCELED)
+        lua_pushnil(L);
+    else
+        lua_pushinteger(L, (lua_Integer)index + 1);
+    lua_pushstring(L, hp_status_name(rc));
+    return 4;
+}
+
 void hp_lua_setnum(lua_State *L, const char *k, double v) { lua_pushnumber(L, v); lua_setfield(L, -2, k); }
 void hp_lua_setint(lua_State *L, const char *k, lua_Integer v) { lua_pushinteger(L, v); lua_setfield(L, -2, k); }
 void hp_lua_setbool(lua_State *L, const char *k, int v) { lua_pushboolean(L, v); lua_setfield(L, -2, k); }

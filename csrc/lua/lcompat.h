@@ -10,9 +10,35 @@
 #define HP_LCOMPAT_H
 #include <lua.h>
 #include <lauxlib.h>
+#include <string.h>
 
 #if LUA_VERSION_NUM >= 504
 #define HP_LUA_ABI_NAME "lua54"
+
+/* Calls fn(L) with ud as a light userdata (argument 1) in protected mode, allocating nothing
+ * outside it (5.4: a light C function; 5.1's lua_cpcall makes its closure inside). Returns
+ * lua_pcall's status, the error object on top on failure. */
+static inline int hp_lua_cpcall(lua_State *L, lua_CFunction fn, void *ud)
+{
+    lua_pushcfunction(L, fn);
+    lua_pushlightuserdata(L, ud);
+    return lua_pcall(L, 1, 0, 0);
+}
+
+/* Pops a table and makes it the globals of the Lua function at fn (5.4: its _ENV upvalue, if
+ * its first upvalue is _ENV; 5.1: its environment). */
+static inline void hp_lua_setenv(lua_State *L, int fn)
+{
+    const char *up = lua_getupvalue(L, fn, 1);
+    if (up) {
+        lua_pop(L, 1);
+        if (strcmp(up, "_ENV") == 0) {
+            lua_setupvalue(L, fn, 1);
+            return;
+        }
+    }
+    lua_pop(L, 1);
+}
 #else
 #define HP_LUA_ABI_NAME "luajit"
 
@@ -30,6 +56,16 @@
 #define lua_pushglobaltable(L) lua_pushvalue((L), LUA_GLOBALSINDEX)
 #define lua_dump(L, writer, data, strip) lua_dump((L), (writer), (data))
 
+static inline int hp_lua_cpcall(lua_State *L, lua_CFunction fn, void *ud)
+{
+    return lua_cpcall(L, fn, ud);
+}
+
+static inline void hp_lua_setenv(lua_State *L, int fn)
+{
+    lua_setfenv(L, fn);
+}
+
 static inline int lua_absindex(lua_State *L, int idx)
 {
     return idx > 0 || idx <= LUA_REGISTRYINDEX ? idx : lua_gettop(L) + idx + 1;
@@ -45,6 +81,16 @@ static inline int lua_isinteger(lua_State *L, int idx)
     /* the range first: converting a double out of long long's range is undefined */
     return v >= -9223372036854775808.0 && v < 9223372036854775808.0 && v == (lua_Number)(long long)v;
 }
+
+/* 5.4 raises on a number without an integer value where 5.1 truncates it: the 5.4 contract. */
+static inline lua_Integer hp_lua_checkinteger(lua_State *L, int arg)
+{
+    if (lua_type(L, arg) == LUA_TNUMBER && !lua_isinteger(L, arg))
+        luaL_argerror(L, arg, "number has no integer representation");
+    return luaL_checkinteger(L, arg);
+}
+#define luaL_checkinteger(L, arg) hp_lua_checkinteger((L), (arg))
+#define luaL_optinteger(L, arg, d) (lua_isnoneornil((L), (arg)) ? (lua_Integer)(d) : luaL_checkinteger((L), (arg)))
 #endif
 
 #endif

@@ -1,12 +1,12 @@
-/* Binding of pool/ for Lua 5.4: pool handles and native batches (futures). Only marshalling:
- * the Lua layer (lua/hotpath/pool.lua) validates arguments and shapes the API; the LuaJIT side
- * is lua/hotpath/ffi/pool.lua. Lua-function batches are in ltasks.c.
+/* Binding of pool/: pool handles and native batches (futures). Only marshalling:
+ * the Lua layer (lua/hotpath/pool.lua) validates arguments and shapes the API. Lua-function
+ * batches are in csrc/luart/ltasks.c (registered here as lua_ops).
  *
  * Handles are born closed (NULL) and their __gc is idempotent. A bad input element is not
  * raised here but returned as (false, message) so that the Lua layer raises it against the
  * right argument, and so that no C memory is live when it does. */
 #include "lhp.h"
-#include "ltasks.h"
+#include "luart/ltasks.h"
 #include "common/common.h"
 #include "pool/pool.h"
 #include "pool/tasks.h"

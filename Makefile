@@ -14,6 +14,9 @@
 # Sources are found by folder: every csrc/<module>/*.c and *.cpp outside csrc/lua is core,
 # every csrc/lua/*.c is binding, every tests/c/test_*.c is one C test program.
 
+# `make` alone (luarocks' build step) is `make all`: the per-ABI rules below come first.
+.DEFAULT_GOAL := all
+
 BUILD      ?= build
 CC         ?= cc
 CXX        ?= c++

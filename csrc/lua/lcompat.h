@@ -25,6 +25,18 @@ static inline int hp_lua_cpcall(lua_State *L, lua_CFunction fn, void *ud)
     return lua_pcall(L, 1, 0, 0);
 }
 
+/* The number at idx (known to be one): 1 with *i set if it is an integer (lua_isinteger), else
+ * 0 with *d set. One read of the value under either ABI. */
+static inline int hp_lua_tonum(lua_State *L, int idx, long long *i, double *d)
+{
+    if (lua_isinteger(L, idx)) {
+        *i = (long long)lua_tointeger(L, idx);
+        return 1;
+    }
+    *d = (double)lua_tonumber(L, idx);
+    return 0;
+}
+
 /* Pops a table and makes it the globals of the Lua function at fn (5.4: its _ENV upvalue, if
  * its first upvalue is _ENV; 5.1: its environment). */
 static inline void hp_lua_setenv(lua_State *L, int fn)
@@ -80,6 +92,16 @@ static inline int lua_isinteger(lua_State *L, int idx)
     lua_Number v = lua_tonumber(L, idx);
     /* the range first: converting a double out of long long's range is undefined */
     return v >= -9223372036854775808.0 && v < 9223372036854775808.0 && v == (lua_Number)(long long)v;
+}
+
+static inline int hp_lua_tonum(lua_State *L, int idx, long long *i, double *d)
+{
+    *d = (double)lua_tonumber(L, idx);
+    if (*d >= -9223372036854775808.0 && *d < 9223372036854775808.0 && *d == (double)(long long)*d) {
+        *i = (long long)*d;
+        return 1;
+    }
+    return 0;
 }
 
 /* 5.4 raises on a number without an integer value where 5.1 truncates it: the 5.4 contract. */

@@ -113,7 +113,9 @@ static int inputs_scan(lua_State *L, int t, lua_Integer n, num_slot *nums, size_
     *bytes = 0;
     for (lua_Integer k = 1; k <= n; k++) {
         int lt = lua_rawgeti(L, t, k);
-        int et = lt == LUA_TNUMBER ? (lua_isinteger(L, -1) ? HP_VAL_INT : HP_VAL_FLOAT)
+        long long iv = 0;
+        double dv = 0;
+        int et = lt == LUA_TNUMBER ? (hp_lua_tonum(L, -1, &iv, &dv) ? HP_VAL_INT : HP_VAL_FLOAT)
                  : lt == LUA_TSTRING ? HP_VAL_STRING : HP_VAL_NONE;
         int mixed = k > 1 && ((et == HP_VAL_STRING) != (type == HP_VAL_STRING));
         if (et == HP_VAL_NONE || mixed) {
@@ -129,10 +131,12 @@ static int inputs_scan(lua_State *L, int t, lua_Integer n, num_slot *nums, size_
             if (et == HP_VAL_FLOAT && type == HP_VAL_INT)
                 for (lua_Integer j = 0; j < k - 1; j++)
                     nums[j].d = (double)nums[j].i;
-            if (et == HP_VAL_FLOAT || type == HP_VAL_FLOAT)
-                nums[k - 1].d = (double)lua_tonumber(L, -1);
+            if (et == HP_VAL_FLOAT)
+                nums[k - 1].d = dv;
+            else if (type == HP_VAL_FLOAT)
+                nums[k - 1].d = (double)iv;
             else
-                nums[k - 1].i = (int64_t)lua_tointeger(L, -1);
+                nums[k - 1].i = (int64_t)iv;
         }
         lua_pop(L, 1);
         if (k == 1 || et == HP_VAL_FLOAT)

@@ -84,24 +84,23 @@ static inline int lua_absindex(lua_State *L, int idx)
 }
 
 /* LuaJIT's numbers are doubles: "an integer" is a number with an integral value that an
- * int64_t holds (what 5.4's integer subtype would have carried). */
-static inline int lua_isinteger(lua_State *L, int idx)
-{
-    if (lua_type(L, idx) != LUA_TNUMBER)
-        return 0;
-    lua_Number v = lua_tonumber(L, idx);
-    /* the range first: converting a double out of long long's range is undefined */
-    return v >= -9223372036854775808.0 && v < 9223372036854775808.0 && v == (lua_Number)(long long)v;
-}
-
+ * int64_t holds (what 5.4's integer subtype would have carried). The number is at idx. */
 static inline int hp_lua_tonum(lua_State *L, int idx, long long *i, double *d)
 {
     *d = (double)lua_tonumber(L, idx);
+    /* the range first: converting a double out of long long's range is undefined */
     if (*d >= -9223372036854775808.0 && *d < 9223372036854775808.0 && *d == (double)(long long)*d) {
         *i = (long long)*d;
         return 1;
     }
     return 0;
+}
+
+static inline int lua_isinteger(lua_State *L, int idx)
+{
+    long long i;
+    double d;
+    return lua_type(L, idx) == LUA_TNUMBER && hp_lua_tonum(L, idx, &i, &d);
 }
 
 /* 5.4 raises on a number without an integer value where 5.1 truncates it: the 5.4 contract. */

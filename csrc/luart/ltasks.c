@@ -13,7 +13,7 @@
  * the pthread_t of the thread running it (under lbatch.mu), and a cancel signals those threads,
  * whose handler hooks their own state. The signalling is the job's hp_job_on_cancel function,
  * so every cancel in the core reaches it too: the pool's shutdown, hence the collection of a
- * pool (its __gc, LuaJIT's finalizer hp_pool_free), not only the Lua layer's close. */
+ * pool (its handle's __gc, hp_pool_free, under both runtimes), not only the Lua layer's close. */
 #include "ltasks.h"
 #include "lcopy.h"
 #include "linterrupt.h"

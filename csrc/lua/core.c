@@ -5,6 +5,7 @@
 #include "common/common.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 __attribute__((visibility("default"))) int luaopen_hotpath_core(lua_State *L);
 
@@ -49,6 +50,15 @@ int hp_lua_fail(lua_State *L, int status, void **msg_slot)
     lua_pushstring(L, msg_slot && *msg_slot ? (const char *)*msg_slot : hp_status_name(status));
     lua_pushstring(L, hp_status_name(status));
     return 3;
+}
+
+void *hp_lua_checkhandle(lua_State *L, int idx, const char *mt, const char *gone)
+{
+    void *p;
+    memcpy(&p, luaL_checkudata(L, idx, mt), sizeof p); /* the block's first member */
+    if (!p)
+        luaL_error(L, "%s", gone);
+    return p;
 }
 
 int hp_lua_push_job_status(lua_State *L, int rc, int64_t index, const char *msg)

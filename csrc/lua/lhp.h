@@ -27,6 +27,11 @@ void hp_lua_setbool(lua_State *L, const char *k, int v);
  * index (1-based; nil when cancelled), code. Returns the number of values pushed. */
 int hp_lua_push_job_status(lua_State *L, int rc, int64_t index, const char *msg);
 
+/* The pointer a handle userdata holds: a userdata of metatable mt whose block starts with it
+ * (pools, native and Lua-function batches). Raises "bad argument #idx" for any other value,
+ * and the message `gone` (e.g. "future is released") once the pointer was cleared. */
+void *hp_lua_checkhandle(lua_State *L, int idx, const char *mt, const char *gone);
+
 /* The pool of a hotpath.pool userdata (lpool.c); raises if it is not one or is closed. */
 struct hp_pool *hp_lua_checkpool(lua_State *L, int idx);
 

@@ -21,10 +21,7 @@ typedef struct { hp_batch *b; } lbatch;
 
 hp_pool *hp_lua_checkpool(lua_State *L, int idx)
 {
-    lpool *p = luaL_checkudata(L, idx, POOL_MT);
-    if (!p->pool)
-        luaL_error(L, "pool is closed");
-    return p->pool;
+    return hp_lua_checkhandle(L, idx, POOL_MT, "pool is closed");
 }
 
 /* ---- pools ----------------------------------------------------------------------------------- */
@@ -85,10 +82,7 @@ static int l_pool_started(lua_State *L)
 
 static hp_batch *checkbatch(lua_State *L, int idx)
 {
-    lbatch *b = luaL_checkudata(L, idx, BATCH_MT);
-    if (!b->b)
-        luaL_error(L, "future is released");
-    return b->b;
+    return hp_lua_checkhandle(L, idx, BATCH_MT, "future is released");
 }
 
 static int batch_gc(lua_State *L)

@@ -179,10 +179,7 @@ static void lbatch_free(lbatch *b)
 
 static lbatch *checklb(lua_State *L, int idx)
 {
-    lbatch_ud *u = luaL_checkudata(L, idx, LBATCH_MT);
-    if (!u->b)
-        luaL_error(L, "future is released");
-    return u->b;
+    return hp_lua_checkhandle(L, idx, LBATCH_MT, "future is released");
 }
 
 static int lb_gc(lua_State *L)

@@ -14,6 +14,9 @@
 # Sources are found by folder: every csrc/<module>/*.c and *.cpp outside csrc/lua is core,
 # every csrc/lua/*.c is binding, every tests/c/test_*.c is one C test program.
 
+# `make` alone (luarocks' build step) is `make all`: the per-ABI rules below come first.
+.DEFAULT_GOAL := all
+
 BUILD      ?= build
 CC         ?= cc
 CXX        ?= c++
@@ -54,9 +57,8 @@ LDLIBS   := -lpthread -lm
 # csrc/kernels/program.c (hotpath-kernel, the kernels as standalone programs).
 LAUNCH_C := csrc/proc/launcher.c
 KPROG_C  := csrc/kernels/program.c
-CORE_C   := $(sort $(filter-out csrc/lua/% $(LAUNCH_C) $(KPROG_C),$(wildcard csrc/*/*.c)))
-CORE_CXX := $(sort $(filter-out csrc/lua/%,$(wildcard csrc/*/*.cpp)))
-BIND_C   := $(sort $(wildcard csrc/lua/*.c))
+CORE_C   := $(sort $(filter-out csrc/lua/% csrc/luart/% $(LAUNCH_C) $(KPROG_C),$(wildcard csrc/*/*.c)))
+CORE_CXX := $(sort $(filter-out csrc/lua/% csrc/luart/%,$(wildcard csrc/*/*.cpp)))
 JIT_C    := $(sort $(wildcard csrc/lua/jit/*.c))
 TEST_C   := $(sort $(wildcard tests/c/test_*.c))
 FUZZ_C   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -64,37 +66,69 @@ ABI_H    := $(shell grep -l 'hotpath:abi' csrc/common/*.h) \
             $(shell grep -l 'hotpath:abi' $(filter-out csrc/common/%,$(wildcard csrc/*/*.h)) /dev/null)
 
 CORE_O   := $(CORE_C:%.c=$(BUILD)/%.o) $(CORE_CXX:%.cpp=$(BUILD)/%.o)
-BIND_O   := $(BIND_C:%.c=$(BUILD)/lua54/%.o)
-# Lua-function tasks are shared with the 5.4 binding: compiled again against LuaJIT's headers.
-LTASKS_C := csrc/lua/ltasks.c csrc/lua/lworker.c csrc/lua/linterrupt.c csrc/lua/lcopy.c
-JIT_O    := $(JIT_C:%.c=$(BUILD)/luajit/%.o) $(LTASKS_C:%.c=$(BUILD)/luajit/%.o)
 TEST_BIN := $(TEST_C:tests/c/%.c=$(BUILD)/tests/%)
 FUZZ_BIN := $(FUZZ_C:tests/fuzz/%.c=$(BUILD)/fuzzers/%)
 LINKER   := $(if $(CORE_CXX),$(CXX),$(CC))
-
-# Lua 5.4 ABI present? luarocks for Lua 5.1/LuaJIT builds only the FFI parts.
-LUA_ABI  := $(shell echo LUA_VERSION_NUM | $(CC) -E -P -include lua.h -I$(LUA_INCDIR) - 2>/dev/null | tail -n 1)
 
 LIB      := $(BUILD)/libhotpath.so
 # The launcher of measured programs (csrc/proc/launch.h), beside libhotpath.so.
 LAUNCH   := $(BUILD)/hotpath-launch
 KPROG    := $(BUILD)/hotpath-kernel
 CORE_A   := $(BUILD)/libhotpath.a
-CORE_SO  := $(BUILD)/lua54/hotpath/core.so
-# LuaJIT's one C module, hotpath.jitcore, for what FFI cannot do (well): JSON tables through the
-# C API (csrc/lua/jit/ljit.c) and worker Lua states for Lua-function pool tasks (LTASKS_C:
-# csrc/lua/ltasks.c and the files it uses, shared with the 5.4 binding). Built when LuaJIT's
-# headers are there; the FFI binding works without it, except for Lua-function tasks.
-# -fexceptions: LuaJIT throws its errors with the system unwinder, which then runs the cleanup
-# handlers of these C frames (ljit.c clears its busy mark that way).
+
+# ---- the C module, once per Lua ABI -----------------------------------------------------------
+# One source, csrc/lua/*.c (the binding) and csrc/luart/*.c (the Lua runtime of the pool's
+# worker threads), written against the 5.4 API (csrc/lua/lcompat.h is the only place the ABIs
+# differ), compiled once per ABI into build/<abi>/ and linked with the core into
+# build/<abi>/hotpath/core.so. ABIS: the ABIs whose headers are there ("lua54" needs Lua 5.4's,
+# luarocks for Lua 5.1/LuaJIT has none: it builds the LuaJIT one). ABI_INC_<abi> and
+# ABI_FLAGS_<abi> are the only per-ABI settings; no source file carries an ABI macro.
+# -fexceptions for LuaJIT: it throws its errors with the system unwinder, which then runs the
+# cleanup handlers of the binding's C frames.
+LUA_ABI  := $(shell echo LUA_VERSION_NUM | $(CC) -E -P -include lua.h -I$(LUA_INCDIR) - 2>/dev/null | tail -n 1)
+# luarocks for LuaJIT passes LuaJIT's headers as LUA_INCDIR (LUA_VERSION_NUM 501).
+ABI_INC_lua54   = $(LUA_INCDIR)
+ABI_INC_luajit  = $(if $(filter 501,$(LUA_ABI)),$(LUA_INCDIR),$(LUAJIT_INCDIR))
+HAVE_LUAJIT := $(wildcard $(ABI_INC_luajit)/lua.h)
+ABIS     := $(if $(filter 504,$(LUA_ABI)),lua54) $(if $(HAVE_LUAJIT),luajit)
+ABI_FLAGS_luajit := -fexceptions
+BIND_C   := $(sort $(wildcard csrc/lua/*.c csrc/luart/*.c))
+# Interim: JSON under LuaJIT still goes through lua/hotpath/ffi/json.lua and hotpath.jitcore.
+JIT_SKIP := csrc/lua/ljson.c
+ABI_SKIP_luajit = $(JIT_SKIP)
+bind_o    = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(filter-out $(ABI_SKIP_$(1)),$(BIND_C)))
+core_so   = $(BUILD)/$(1)/hotpath/core.so
+CORE_SOS := $(foreach a,$(ABIS),$(call core_so,$(a)))
+
+define abi_rules
+$$(BUILD)/$(1)/%.o: %.c
+	@mkdir -p $$(@D)
+	$$(call say,CC,$$< ($(1)))
+	$$(Q)$$(CC) $$(HP_CFLAGS) $$(ABI_FLAGS_$(1)) -I$$(ABI_INC_$(1)) -c $$< -o $$@
+
+# The module carries its own copy of the core, so it needs no rpath to find libhotpath.so.
+# -Bsymbolic-functions: its calls into its own core bind at link time (direct calls, not
+# through the PLT: the encoder makes hundreds per document).
+$$(call core_so,$(1)): $$(call bind_o,$(1)) $$(CORE_O)
+	@mkdir -p $$(@D)
+	$$(call say,LD,$$@)
+	$$(Q)$$(LINKER) $$(LIBFLAG) -Wl,-Bsymbolic-functions -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach a,lua54 luajit,$(eval $(call abi_rules,$(a))))
+
+# LuaJIT's second C module, hotpath.jitcore (interim, until JSON builds into core.so for both
+# ABIs): JSON tables through the C API for lua/hotpath/ffi/json.lua (csrc/lua/jit/ljit.c). It
+# links to libhotpath.so, the library FFI loads: found at $ORIGIN/.. when installed
+# (lib/lua/5.1/hotpath/), $ORIGIN/../.. in the build tree.
+JIT_C    := $(sort $(wildcard csrc/lua/jit/*.c))
+JIT_O    := $(JIT_C:%.c=$(BUILD)/luajit/%.o)
 JIT_SO   := $(BUILD)/luajit/hotpath/jitcore.so
-HAVE_LUAJIT := $(wildcard $(LUAJIT_INCDIR)/lua.h)
 CDEF     := $(BUILD)/lua/hotpath/ffi/cdef.lua
 CONSTS   := $(BUILD)/lua/hotpath/consts.lua
 BUILDINFO = $(CC) $(shell $(CC) -dumpfullversion 2>/dev/null) $(CFLAGS) $(EXTRA_CFLAGS)
 
 .PHONY: all test bench asan tsan deps install install-luajit clean ctest specs fuzz fuzz-build fuzzers
-all: $(LIB) $(LAUNCH) $(KPROG) $(CDEF) $(CONSTS) $(if $(filter 504,$(LUA_ABI)),$(CORE_SO)) $(if $(HAVE_LUAJIT),$(JIT_SO))
+all: $(LIB) $(LAUNCH) $(KPROG) $(CDEF) $(CONSTS) $(CORE_SOS) $(if $(HAVE_LUAJIT),$(JIT_SO))
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -105,16 +139,6 @@ $(BUILD)/%.o: %.cpp
 	@mkdir -p $(@D)
 	$(call say,CXX,$<)
 	$(Q)$(CXX) $(HP_CXXFLAGS) -c $< -o $@
-
-$(BUILD)/lua54/%.o: %.c
-	@mkdir -p $(@D)
-	$(call say,CC,$< (Lua 5.4))
-	$(Q)$(CC) $(HP_CFLAGS) -I$(LUA_INCDIR) -c $< -o $@
-
-$(BUILD)/luajit/%.o: %.c
-	@mkdir -p $(@D)
-	$(call say,CC,$< (LuaJIT))
-	$(Q)$(CC) $(HP_CFLAGS) -fexceptions -DHP_LTASKS_JIT -I$(LUAJIT_INCDIR) -c $< -o $@
 
 # Static and without sanitizers or the caller's CFLAGS: what it touches before its fork is the
 # floor of every measured peak (about 250 kB static, 400 kB dynamic; doc/measurement.md). A
@@ -140,17 +164,6 @@ $(LIB): $(CORE_O)
 	$(call say,LD,$@)
 	$(Q)$(LINKER) $(LIBFLAG) -o $@ $^ $(LDLIBS)
 
-# The 5.4 module carries its own copy of the core, so it needs no rpath to find libhotpath.so.
-# -Bsymbolic-functions: its calls into its own core bind at link time (direct calls, not
-# through the PLT: the encoder makes hundreds per document).
-$(CORE_SO): $(BIND_O) $(CORE_O)
-	@mkdir -p $(@D)
-	$(call say,LD,$@)
-	$(Q)$(LINKER) $(LIBFLAG) -Wl,-Bsymbolic-functions -o $@ $^ $(LDLIBS)
-
-# The LuaJIT module links to libhotpath.so, the library FFI loads, so that one copy of the core
-# serves both (pools made through FFI run Lua tasks here): found at $ORIGIN/.. when installed
-# (lib/lua/5.1/hotpath/), $ORIGIN/../.. in the build tree.
 $(JIT_SO): $(JIT_O) $(LIB)
 	@mkdir -p $(@D)
 	$(call say,LD,$@)
@@ -239,22 +252,27 @@ bench: deps all
 	@$(LUA54) bin/hotpath run bench --runs 3
 
 # ---- install --------------------------------------------------------------------------------
+# The Lua files, the ABI's constants, the launcher (LIBDIR/hotpath-launch: proc.c finds it one
+# folder above the module) and the C module built for the runtime installed for, INSTALL_ABI
+# (Lua 5.4 when LUA_INCDIR holds its headers, else LuaJIT), as LIBDIR/hotpath/core.so.
+# LuaJIT's install also gets, for now, what its FFI JSON binding loads: libhotpath.so (found
+# through package.cpath as "libhotpath"), the cdefs and hotpath.jitcore; Lua 5.4's needs none
+# of lua/hotpath/ffi/.
+INSTALL_ABI := $(if $(filter 504,$(LUA_ABI)),lua54,luajit)
 install: all
 	mkdir -p $(DESTDIR)$(LUADIR) $(DESTDIR)$(LIBDIR)
-	cd lua && find hotpath -name '*.lua' -exec install -D -m 644 {} $(DESTDIR)$(LUADIR)/{} \;
-	install -D -m 644 $(CDEF) $(DESTDIR)$(LUADIR)/hotpath/ffi/cdef.lua
+	cd lua && find hotpath -name '*.lua' $(if $(filter lua54,$(INSTALL_ABI)),-not -path 'hotpath/ffi/*') -exec install -D -m 644 {} $(DESTDIR)$(LUADIR)/{} \;
 	install -D -m 644 $(CONSTS) $(DESTDIR)$(LUADIR)/hotpath/consts.lua
-	install -D -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libhotpath.so
 	install -D -m 755 $(LAUNCH) $(DESTDIR)$(LIBDIR)/hotpath-launch
 	install -D -m 755 $(KPROG) $(DESTDIR)$(LIBDIR)/hotpath-kernel
-	$(if $(filter 504,$(LUA_ABI)),install -D -m 755 $(CORE_SO) $(DESTDIR)$(LIBDIR)/hotpath/core.so)
-	$(if $(and $(INSTALL_JIT),$(HAVE_LUAJIT)),install -D -m 755 $(JIT_SO) $(DESTDIR)$(LIBDIR)/hotpath/jitcore.so)
+	install -D -m 755 $(call core_so,$(INSTALL_ABI)) $(DESTDIR)$(LIBDIR)/hotpath/core.so
+	$(if $(filter luajit,$(INSTALL_ABI)),install -D -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libhotpath.so)
+	$(if $(filter luajit,$(INSTALL_ABI)),install -D -m 644 $(CDEF) $(DESTDIR)$(LUADIR)/hotpath/ffi/cdef.lua)
+	$(if $(filter luajit,$(INSTALL_ABI)),install -D -m 755 $(JIT_SO) $(DESTDIR)$(LIBDIR)/hotpath/jitcore.so)
 
-# LuaJIT / OpenResty: Lua files into share/lua/5.1, libhotpath.so into lib/lua/5.1, where
-# hotpath.ffi.lib finds it through package.cpath, and the optional C module hotpath.jitcore
-# (faster decode; HOTPATH_NO_C_MODULE=1 makes the FFI binding ignore it).
+# LuaJIT / OpenResty: Lua files into share/lua/5.1, the C modules and libraries into lib/lua/5.1.
 install-luajit:
-	$(MAKE) install LUA_INCDIR=/nonexistent LUADIR=$(PREFIX)/share/lua/5.1 LIBDIR=$(PREFIX)/lib/lua/5.1 INSTALL_JIT=1
+	$(MAKE) install LUA_INCDIR=/nonexistent LUADIR=$(PREFIX)/share/lua/5.1 LIBDIR=$(PREFIX)/lib/lua/5.1
 
 clean:
 	rm -rf $(BUILD)

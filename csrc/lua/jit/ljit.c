@@ -10,9 +10,6 @@
  *       -> value | nil, msg, code | false (for the FFI builder: an integer beyond +-2^53
  *          with bigint 0 must be int64 cdata, or nesting too deep for the C API's stack)
  *   jitcore.json.null: the NULL light userdata (== cjson.null == ngx.null)
- *   jitcore.tasks: the Lua-function batch functions of the pool (csrc/lua/ltasks.c, the same
- *       file as in the 5.4 binding, built here with HP_LTASKS_JIT): worker Lua states are
- *       something FFI cannot make at all.
  * One decoder (parser, level array, string cache) per Lua state, as upvalues. The module links
  * to libhotpath.so (rpath), so pools made through FFI and tasks run here share one core.
  */
@@ -24,7 +21,6 @@
 #include "common/common.h"
 #include "json/json.h"
 #include "lua/jsonbuild.h"
-#include "lua/ltasks.h"
 
 __attribute__((visibility("default"))) int luaopen_hotpath_jitcore(lua_State *L);
 
@@ -139,8 +135,5 @@ int luaopen_hotpath_jitcore(lua_State *L)
     lua_pushlightuserdata(L, NULL);
     lua_setfield(L, -2, "null");
     lua_setfield(L, -2, "json");
-
-    hp_ltasks_open_jit(L);                 /* jitcore.tasks: Lua-function pool tasks */
-    lua_setfield(L, -2, "tasks");
     return 1;
 }

@@ -1,42 +1,24 @@
--- LuaJIT: the same table as the Lua 5.4 C module hotpath.core, over FFI. Only marshalling:
--- validation with user-facing messages lives in lua/hotpath/*.lua, shared by both runtimes.
+-- LuaJIT, interim: adds core.json over FFI (lua/hotpath/ffi/json.lua, with hotpath.jitcore for
+-- decode) to the C module's table while the JSON binding (csrc/lua/ljson.c) is left out of the
+-- LuaJIT build of hotpath.core (Makefile JIT_SKIP). Everything else is the C module.
 local ffi = require "ffi"
 local C = require "hotpath.ffi.lib"
 
-local ffi_new, ffi_string = ffi.new, ffi.string
+local ffi_string = ffi.string
 
-local core = { backend = "luajit-ffi" }
-
--- Turns a failed call's status and errmsg into nil, msg, code (freeing the message).
-local function fail(rc, errp)
-  local msg
-  if errp[0] ~= nil then
-    msg = ffi_string(errp[0])
-    C.hp_free(errp[0])
-    errp[0] = nil -- callers may reuse errp: a later failure without a message must not free it twice
-  else
-    msg = ffi_string(C.hp_status_name(rc))
+return function(core)
+  -- Turns a failed call's status and errmsg into nil, msg, code (freeing the message).
+  core._fail = function(rc, errp)
+    local msg
+    if errp[0] ~= nil then
+      msg = ffi_string(errp[0])
+      C.hp_free(errp[0])
+      errp[0] = nil -- callers may reuse errp: a later failure without a message must not free it twice
+    else
+      msg = ffi_string(C.hp_status_name(rc))
+    end
+    return nil, msg, ffi_string(C.hp_status_name(rc))
   end
-  return nil, msg, ffi_string(C.hp_status_name(rc))
+  require "hotpath.ffi.json"(core)
+  return core
 end
-core._fail = fail
-
-function core.version() return ffi_string(C.hp_version()) end
-function core.build_info() return ffi_string(C.hp_build_info()) end
-function core.clock() return C.hp_clock_monotonic() end
-function core.cpu_count() return C.hp_cpu_count() end
-
-function core.digest(kind, s)
-  local hex = ffi_new("char[65]")
-  if C.hp_digest_hex(kind, s, #s, hex) ~= 0 then
-    error("bad argument #1 to 'digest' (unknown digest kind)", 2)
-  end
-  return ffi_string(hex)
-end
-
--- Each part of the core adds its functions (one file per C module, as in csrc/lua/).
-for _, part in ipairs { "proc", "kernels", "json", "http", "pool" } do
-  require("hotpath.ffi." .. part)(core)
-end
-
-return core

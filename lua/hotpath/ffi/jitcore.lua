@@ -1,6 +1,5 @@
--- LuaJIT: loads the small C module hotpath.jitcore (JSON tables through the C API, worker Lua
--- states for Lua-function pool tasks; see csrc/lua/jit/ljit.c). Returns the module, or nil
--- and the reason. Found on package.cpath (installed), else in the build tree beside lua/.
+-- LuaJIT: loads the small C module hotpath.jitcore (JSON tables through the C API for the FFI
+-- JSON binding; see csrc/lua/jit/ljit.c). Returns the module, or nil and the reason. Found on package.cpath (installed), else in the build tree beside lua/.
 local ok, m = pcall(require, "hotpath.jitcore")
 if ok then return m end
 

@@ -26,4 +26,5 @@
 #include "kernels/spectral_norm.h"
 #include "kernels/pidigits.h"
 #include "pool/tasks.h"
+#include "workloads/workloads.h"
 #endif

@@ -317,22 +317,17 @@ __attribute__((target("avx2"))) static int fk_range_avx2(void *vctx, int64_t beg
 #undef LOAD2
 #endif
 
-int hp_fannkuch_redux(int n, int threads, char **out, size_t *out_len, char **errmsg)
+/* Checksum and maximum flips over all permutations of 0..n-1 (0 <= n <= 12). */
+static int fannkuch(int n, int threads, int64_t *checksum, int *maxflips, char **errmsg)
 {
-    *out = NULL;
-    *out_len = 0;
-    if (n < 0 || n > HP_FANNKUCH_REDUX_MAX_N)
-        return hp_err(errmsg, HP_ELIMIT, "fannkuch_redux: n must be between 0 and %d, got %d",
-                      HP_FANNKUCH_REDUX_MAX_N, n);
     threads = hp_kpar_threads(threads);
     fk_ctx *c = calloc(1, sizeof *c);
-    char *buf = malloc(64);
     if (c) {
         c->checksum = calloc((size_t)threads, sizeof(int64_t));
         c->maxflips = calloc((size_t)threads, sizeof(int));
     }
     int rc = HP_OK;
-    if (!c || !buf || !c->checksum || !c->maxflips) {
+    if (!c || !c->checksum || !c->maxflips) {
         rc = hp_err(errmsg, HP_ENOMEM, "fannkuch_redux: out of memory");
         goto done;
     }
@@ -366,15 +361,45 @@ int hp_fannkuch_redux(int n, int threads, char **out, size_t *out_len, char **er
         if (c->maxflips[w] > maxf)
             maxf = c->maxflips[w];
     }
-    *out_len = (size_t)snprintf(buf, 64, "%lld\nPfannkuchen(%d) = %d\n", (long long)sum, n, maxf);
-    *out = buf;
-    buf = NULL;
+    *checksum = sum;
+    *maxflips = maxf;
 done:
     if (c) {
         free(c->checksum);
         free(c->maxflips);
     }
     free(c);
-    free(buf);
     return rc;
+}
+
+int hp_fannkuch_redux(int n, int threads, char **out, size_t *out_len, char **errmsg)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (n < 0 || n > HP_FANNKUCH_REDUX_MAX_N)
+        return hp_err(errmsg, HP_ELIMIT, "fannkuch_redux: n must be between 0 and %d, got %d",
+                      HP_FANNKUCH_REDUX_MAX_N, n);
+    char *buf = malloc(64);
+    if (!buf)
+        return hp_err(errmsg, HP_ENOMEM, "fannkuch_redux: out of memory");
+    int64_t sum = 0;
+    int maxf = 0;
+    int rc = fannkuch(n, threads, &sum, &maxf, errmsg);
+    if (rc != HP_OK) {
+        free(buf);
+        return rc;
+    }
+    *out_len = (size_t)snprintf(buf, 64, "%lld\nPfannkuchen(%d) = %d\n", (long long)sum, n, maxf);
+    *out = buf;
+    return HP_OK;
+}
+
+int hp_fannkuch_checksum(int64_t n, int threads, int64_t *checksum, int *maxflips, char **errmsg)
+{
+    *checksum = 0;
+    *maxflips = 0;
+    if (n < 1 || n > HP_FANNKUCH_REDUX_MAX_N)
+        return hp_err(errmsg, HP_EINVAL, "fannkuch_checksum: n must be between 1 and %d, got %lld",
+                      HP_FANNKUCH_REDUX_MAX_N, (long long)n);
+    return fannkuch((int)n, threads, checksum, maxflips, errmsg);
 }

@@ -16,7 +16,7 @@ return function(core)
 
   function P.pool_new(threads)
     local out, errp = ffi_new("hp_pool *[1]"), ffi_new("char *[1]")
-    local rc = C.hp_pool_new(out, threads or 0, errp)
+    local rc = C.hp_task_pool_new(out, threads or 0, errp)
     if rc ~= HP_OK then return fail(rc, errp) end
     return ffi_gc(out[0], C.hp_pool_free)
   end

@@ -28,11 +28,8 @@ end
 
 -- Resident memory of this process in bytes (Linux), for bytes per task.
 local function rss()
-  local f = io.open("/proc/self/statm")
-  if not f then return 0 end
-  local pages = tonumber(f:read("*l"):match("^%d+%s+(%d+)"))
-  f:close()
-  return pages * 4096
+  local kb = hp.proc.rss_kb()
+  return kb > 0 and kb * 1024 or 0
 end
 
 local function fib_batch(pool, kind, inputs)

@@ -7,8 +7,8 @@
  *
  * Edge-triggered: every handler drains what it was woken for (reads until a short read or
  * EAGAIN, writes until done or EAGAIN), so an edge is never lost; level-triggered epoll re-polled
- * each socket it had just reported on the next epoll_pwait2 (a sock_poll per request for nothing:
- * ~9 % of the generator's CPU per request against nginx, doc/http.md).
+ * each socket it had just reported on the next epoll_pwait2, a sock_poll per request for nothing
+ * (its cost is measured in doc/http.md).
  *
  * A short read drains the data but not a FIN queued behind it: recv returns the data and
  * leaves the end of the stream for the next call, and no new edge comes for a FIN that had

@@ -11,7 +11,7 @@
  * subtract, compare, blend), a lane whose first entry is 0 gets the identity mask, and the
  * batch ends when every lane has. The flip chain of one permutation is latency-bound (~9
  * cycles a flip); sixteen in flight fill the vector units instead, at the price of running
- * each batch as long as its slowest lane (about 2.3x the flips). SSSE3 flips one permutation
+ * each batch as long as its slowest lane (doc/kernels.md has the cost). SSSE3 flips one permutation
  * at a time; other CPUs run a scalar loop. */
 #include "kernels/fannkuch_redux.h"
 #include "kernels/kpar.h"
@@ -154,7 +154,7 @@ static int fk_range_generic(void *vctx, int64_t begin, int64_t end, int worker)
  * indexed in a loop on the stack, which puts a store-forwarding delay into every flip of the
  * chain). A flip is a chain of ~9 cycles (shuffle, compare, blend, shuffle): four registers
  * in flight left the vector units half idle, eight fill them, at the price of waiting for the
- * slowest of 16 lanes instead of 8 (10% less time overall at n = 11). Adds the flip counts to
+ * slowest of 16 lanes instead of 8 (a net gain: doc/kernels.md). Adds the flip counts to
  * *sum (64-bit per half) and their maximum to *maxv (byte 1 of each lane). FIX turns byte 1
  * of F into the flip count. */
 #define FLIPS_BODY(STEP, FIX)                                                           \

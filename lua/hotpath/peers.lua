@@ -1,4 +1,4 @@
--- hotpath.peers: builds the Go and Rust peers (bench/peers/<lang>/NAME, issue 16) from source,
+-- hotpath.peers: builds the Go and Rust peers (bench/peers/<lang>/NAME) from source,
 -- offline, with Debian's toolchains, into <build root>/peers/<lang>/<digest>/.
 --
 --   peers.toolchain(lang [, opts])     -> { cargo = "1.65.0", rustc = "1.63.0" } | { go = "1.19.8" }

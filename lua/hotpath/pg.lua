@@ -1,4 +1,4 @@
--- hotpath.pg: a throwaway PostgreSQL cluster for the database scenarios (issue 17).
+-- hotpath.pg: a throwaway PostgreSQL cluster for the database scenarios.
 --
 --   local pg = require "hotpath.pg"
 --   local db, err, code = pg.start{ rows = 10000, timeout = 60 }

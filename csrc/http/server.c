@@ -110,8 +110,9 @@ int hp_server_run(const hp_server_spec *spec, char **errmsg)
         return hp_err(errmsg, HP_EINVAL, "port must be between 1 and 65535, got %d", spec->port);
     if (spec->test < HP_SERVER_PLAINTEXT || spec->test > HP_SERVER_DB)
         return hp_err(errmsg, HP_EINVAL, "unknown server test %d", spec->test);
-    if (spec->threads < 1 || spec->threads > 1024)
-        return hp_err(errmsg, HP_EINVAL, "threads must be between 1 and 1024, got %d", spec->threads);
+    if (spec->threads < 1 || spec->threads > HP_SERVER_MAX_THREADS)
+        return hp_err(errmsg, HP_EINVAL, "threads must be between 1 and %d, got %d",
+                      HP_SERVER_MAX_THREADS, spec->threads);
     int st = check_timeout(spec->idle_timeout, "idle_timeout", errmsg);
     if (st == HP_OK)
         st = check_timeout(spec->request_timeout, "request_timeout", errmsg);

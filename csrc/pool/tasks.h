@@ -14,6 +14,8 @@
 
 enum hp_value_type { HP_VAL_NONE = 0, HP_VAL_INT = 1, HP_VAL_FLOAT = 2, HP_VAL_STRING = 3 };
 enum hp_reduce_op { HP_REDUCE_SUM = 0, HP_REDUCE_MIN = 1, HP_REDUCE_MAX = 2 };
+/* A batch has at most 2^HP_BATCH_MAX_BITS tasks. */
+enum { HP_BATCH_MAX_BITS = 40 };
 
 /* One task's input. index: 0-based position in the batch; type: HP_VAL_INT (i set, d = i),
  * HP_VAL_FLOAT (d set, i = (int64_t)d) or HP_VAL_STRING (s, len). job: for hp_job_stopped. */

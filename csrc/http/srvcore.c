@@ -49,10 +49,8 @@ static void refresh_date(hp_srv *t)
 
 /* ---- output --------------------------------------------------------------------------------- */
 
-int hp_srv_reserve(hp_sconn *c, size_t n)
+int hp_srv_grow(hp_sconn *c, size_t n)
 {
-    if (c->outlen + n <= c->outcap)
-        return 0;
     size_t cap = c->outcap ? c->outcap : 1024;
     while (cap < c->outlen + n)
         cap *= 2;
@@ -197,13 +195,15 @@ static int conn_flush(hp_srv *t, hp_sconn *c)
         c->out = NULL;
         c->outcap = 0;
     }
-    if (c->paused) {
+    int was_paused = c->paused;
+    if (was_paused) {
         c->paused = 0;
         c->since = t->now;
     }
     if (c->closing && c->pending == 0 && !c->lingering)
         return conn_close(t, c);   /* never read c after: a killed one may be freed */
-    set_events(t, c);
+    if (was_paused || c->pending || c->closing || c->events != EPOLLIN)   /* else unchanged */
+        set_events(t, c);
     return 0;
 }
 

@@ -90,8 +90,15 @@ struct hp_srv {
  * like, or thread_init's status. Blocks. */
 int hp_srv_run(const hp_server_spec *spec, const hp_srv_app *app, char **errmsg);
 
-/* Room for n more bytes of output on c: 0, or -1 out of memory. */
-int hp_srv_reserve(hp_sconn *c, size_t n);
+/* Grows c's output buffer to hold n more bytes: 0, or -1 out of memory. */
+int hp_srv_grow(hp_sconn *c, size_t n);
+
+/* Room for n more bytes of output on c: 0, or -1 out of memory. Inline: it runs once or twice
+ * a response, and almost always finds the room there. */
+static inline int hp_srv_reserve(hp_sconn *c, size_t n)
+{
+    return c->outlen + n <= c->outcap ? 0 : hp_srv_grow(c, n);
+}
 
 /* Appends n bytes (room reserved by hp_srv_reserve). */
 static inline void hp_srv_add(hp_sconn *c, const void *s, size_t n)

@@ -209,12 +209,8 @@ local function live_peer(lang, name)
   return {
     params = { sizes = "full" }, quick = { sizes = "quick" }, timeout = 300,
     setup = function()
-      local b, err, code = peers.build(lang, "tasks")
-      if not b then
-        if code == "missing" then return hp.skip(err) end
-        error(err, 0)
-      end
-      return b.path
+      local b, skip = peers.need(lang, "tasks")
+      return b and b.path or skip
     end,
     -- every size in a fresh process, in hold mode: the peak RSS is the process's with all N alive
     run = function(p, path)

@@ -46,11 +46,7 @@ local function run(argv, t)
   return r
 end
 
-local function exists(path)
-  local f = open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
+local exists = require("hotpath.machine").exists
 
 -- The folder of Debian's server binaries (initdb, postgres, pg_ctl), the highest version.
 function pg.find()

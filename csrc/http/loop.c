@@ -109,6 +109,18 @@ static void conn_close(loop *L, conn *c, uint64_t retry_at)
     c->reconnect_at = retry_at;
 }
 
+/* A connect that failed (at once or when it completed): counted as refused or as another
+ * connect error, its message kept, the connection retried 10 ms later. */
+static void connect_failed(loop *L, conn *c, int err, uint64_t now)
+{
+    if (err == ECONNREFUSED)
+        L->w->refused++;
+    else
+        L->w->connect_errors++;
+    note_error(L, "connect to", err);
+    conn_close(L, c, now + 10 * MS);
+}
+
 /* Requests in flight on c are lost: count them against their phases. */
 static void lose_inflight(loop *L, conn *c)
 {
@@ -137,13 +149,7 @@ static void conn_open(loop *L, conn *c, uint64_t now)
     L->w->connects++;
     int rc = connect(fd, (struct sockaddr *)&sh->addr, sh->addrlen);
     if (rc != 0 && errno != EINPROGRESS) {
-        int e = errno;
-        if (e == ECONNREFUSED)
-            L->w->refused++;
-        else
-            L->w->connect_errors++;
-        note_error(L, "connect to", e);
-        conn_close(L, c, now + 10 * MS);
+        connect_failed(L, c, errno, now);
         return;
     }
     struct epoll_event ev = { .events = EV_BASE | EPOLLOUT, .data.u32 = (uint32_t)(c - L->c) };
@@ -419,12 +425,7 @@ static void on_connected(loop *L, conn *c, uint64_t now)
     socklen_t len = sizeof err;
     getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
     if (err) {
-        if (err == ECONNREFUSED)
-            L->w->refused++;
-        else
-            L->w->connect_errors++;
-        note_error(L, "connect to", err);
-        conn_close(L, c, now + 10 * MS);
+        connect_failed(L, c, err, now);
         return;
     }
     c->state = C_OPEN;

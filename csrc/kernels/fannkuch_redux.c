@@ -14,6 +14,7 @@
  * each batch as long as its slowest lane (doc/kernels.md has the cost). SSSE3 flips one permutation
  * at a time; other CPUs run a scalar loop. */
 #include "kernels/fannkuch_redux.h"
+#include "kernels/ktext.h"
 #include "kernels/kpar.h"
 #include "common/common.h"
 #include "common/error.h"
@@ -379,19 +380,12 @@ int hp_fannkuch_redux(int n, int threads, char **out, size_t *out_len, char **er
     if (n < 0 || n > HP_FANNKUCH_REDUX_MAX_N)
         return hp_err(errmsg, HP_ELIMIT, "fannkuch_redux: n must be between 0 and %d, got %d",
                       HP_FANNKUCH_REDUX_MAX_N, n);
-    char *buf = malloc(64);
-    if (!buf)
-        return hp_err(errmsg, HP_ENOMEM, "fannkuch_redux: out of memory");
     int64_t sum = 0;
     int maxf = 0;
     int rc = fannkuch(n, threads, &sum, &maxf, errmsg);
-    if (rc != HP_OK) {
-        free(buf);
-        return rc;
-    }
-    *out_len = (size_t)snprintf(buf, 64, "%lld\nPfannkuchen(%d) = %d\n", (long long)sum, n, maxf);
-    *out = buf;
-    return HP_OK;
+    return rc != HP_OK ? rc
+                       : hp_ktext(out, out_len, errmsg, "fannkuch_redux", "%lld\nPfannkuchen(%d) = %d\n",
+                                  (long long)sum, n, maxf);
 }
 
 int hp_fannkuch_checksum(int64_t n, int threads, int64_t *checksum, int *maxflips, char **errmsg)

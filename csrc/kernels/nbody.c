@@ -1,6 +1,7 @@
 /* n-body: the reference C program's arithmetic, operation for operation (the output's 9
  * decimals after 50 million steps depend on it), built with -ffp-contract=off. */
 #include "kernels/nbody.h"
+#include "kernels/ktext.h"
 #include "common/common.h"
 #include "common/error.h"
 
@@ -119,14 +120,9 @@ int hp_nbody(int n, int threads, char **out, size_t *out_len, char **errmsg)
     *out_len = 0;
     if (n < 0 || n > HP_NBODY_MAX_N)
         return hp_err(errmsg, HP_ELIMIT, "nbody: n must be between 0 and %d, got %d", HP_NBODY_MAX_N, n);
-    char *buf = malloc(64);
-    if (!buf)
-        return hp_err(errmsg, HP_ENOMEM, "nbody: out of memory");
     double before, after;
     nbody_run(n, &before, &after);
-    *out_len = (size_t)snprintf(buf, 64, "%.9f\n%.9f\n", before, after);
-    *out = buf;
-    return HP_OK;
+    return hp_ktext(out, out_len, errmsg, "nbody", "%.9f\n%.9f\n", before, after);
 }
 
 int hp_nbody_energy(int64_t n, double *energy_after, char **errmsg)

@@ -4,6 +4,7 @@
  * all). A(i, j) is computed, not stored: 1 / ((i+j)(i+j+1)/2 + i + 1) in doubles, exact for
  * these integers, so N up to the limit cannot overflow. N = 0 prints the reference's nan. */
 #include "kernels/spectral_norm.h"
+#include "kernels/ktext.h"
 #include "kernels/kpar.h"
 #include "common/common.h"
 #include "common/error.h"
@@ -122,18 +123,9 @@ int hp_spectral_norm(int n, int threads, char **out, size_t *out_len, char **err
     if (n < 0 || n > HP_SPECTRAL_NORM_MAX_N)
         return hp_err(errmsg, HP_ELIMIT, "spectral_norm: n must be between 0 and %d, got %d",
                       HP_SPECTRAL_NORM_MAX_N, n);
-    char *buf = malloc(64);
-    if (!buf)
-        return hp_err(errmsg, HP_ENOMEM, "spectral_norm: out of memory");
     double norm = 0;
     int rc = spectral(n, hp_kpar_threads(threads), &norm, errmsg);
-    if (rc != HP_OK) {
-        free(buf);
-        return rc;
-    }
-    *out_len = (size_t)snprintf(buf, 64, "%0.9f\n", norm);
-    *out = buf;
-    return HP_OK;
+    return rc != HP_OK ? rc : hp_ktext(out, out_len, errmsg, "spectral_norm", "%0.9f\n", norm);
 }
 
 int hp_spectral_norm_value(int64_t n, int threads, double *norm, char **errmsg)

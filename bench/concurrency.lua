@@ -28,11 +28,8 @@ end
 
 -- Resident memory of this process in bytes (Linux), for bytes per task.
 local function rss()
-  local f = io.open("/proc/self/statm")
-  if not f then return 0 end
-  local pages = tonumber(f:read("*l"):match("^%d+%s+(%d+)"))
-  f:close()
-  return pages * 4096
+  local kb = hp.proc.rss_kb()
+  return kb > 0 and kb * 1024 or 0
 end
 
 local function fib_batch(pool, kind, inputs)
@@ -212,12 +209,8 @@ local function live_peer(lang, name)
   return {
     params = { sizes = "full" }, quick = { sizes = "quick" }, timeout = 300,
     setup = function()
-      local b, err, code = peers.build(lang, "tasks")
-      if not b then
-        if code == "missing" then return hp.skip(err) end
-        error(err, 0)
-      end
-      return b.path
+      local b, skip = peers.need(lang, "tasks")
+      return b and b.path or skip
     end,
     -- every size in a fresh process, in hold mode: the peak RSS is the process's with all N alive
     run = function(p, path)

@@ -109,37 +109,23 @@ end
 -- burst, 1000 QPS again) on /db: database queries and JSON serialization per request, as the
 -- article's "moderately loaded Web API service" has. The server's RSS and PSS are sampled every
 -- 100 ms; start-up is the first sample, after the database connections are open.
-local watch = require("hotpath.http.memory").watch
-local MEMORY_REFERENCE = {
-  { name = "Rust (actix-web), published", startup_mb = 3.2, steady_mb = 8.1, peak_mb = 14.3, swing_mb = 0.5 },
-  { name = "Go, published", startup_mb = 18, steady_mb = 45, peak_mb = 128, swing_mb = 35 },
-}
+local memory = require "hotpath.http.memory"
+local MEMORY_REFERENCE = memory.WEB_API_REFERENCE
 local MEMORY_WORKLOAD = "web API on PostgreSQL (/db), 1000 QPS: start-up / steady / 5000 QPS peak / swing"
 
 local function memory_run(p, st)
   local s = st.server
-  local w = watch(s.pid)
-  w:sample("startup")
-  local names = { "steady", "burst", "after" }
-  local r, err = http.load { url = s.url .. "db", connections = p.connections, timeout = 2, tick = 0.1,
-    phases = { { 1000, p.steady }, { 5000, p.burst }, { 1000, p.steady } },
-    on_tick = function(pr) w:sample(names[pr.phase]) end }
-  w:sample("after")
+  local r, err, _, m = memory.web_api(s, s.url .. "db", p)
   s:stop()
   st.db:stop()
   if not r then error(err, 0) end
-  local m = w:summary()
-  local swing_kb = math.max(m.steady.max, m.after.max) - math.min(m.steady.min, m.after.min)
+  local figures, all_200 = memory.web_api_figures(r, m)
   -- a server too slow for a phase's rate is a figure (the QPS it got), not a failed check
-  local output = string.format("phases %d, status 200 only: %s", #r.phases,
-    (r.status["200"] or 0) == r.requests and r.requests > 0 and "yes" or "no")
-  return output, {
-    startup_mb = m.startup.first / 1024, steady_mb = m.steady.median / 1024,
-    peak_mb = math.max(m.burst.max, m.steady.max, m.after.max) / 1024, swing_mb = swing_kb / 1024,
-    steady_pss_mb = m.steady.pss_median / 1024, p99_ms = r.phases[1].latency.p99 / 1e3,
-    burst_p99_ms = r.phases[2].latency.p99 / 1e3,
-    steady_qps = r.phases[1].sent / r.phases[1].duration, burst_qps = r.phases[2].sent / r.phases[2].duration,
-  }, { timeline = m.timeline, pid = m.pid, start_time = m.start_time }
+  local output = string.format("phases %d, status 200 only: %s", #r.phases, all_200 and "yes" or "no")
+  figures.burst_p99_ms = r.phases[2].latency.p99 / 1e3
+  figures.steady_qps = r.phases[1].sent / r.phases[1].duration
+  figures.burst_qps = r.phases[2].sent / r.phases[2].duration
+  return output, figures, { timeline = m.timeline, pid = m.pid, start_time = m.start_time }
 end
 
 for _, kind in ipairs(dbservers.KINDS) do

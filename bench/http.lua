@@ -77,15 +77,11 @@ end
 -- setup.
 local function peer(lang, program, test)
   return function(p)
-    local b, err, code = peers.build(lang, program)
-    if not b then
-      if code == "missing" then return hp.skip(err) end
-      error(err, 0)
-    end
+    local b, skip = peers.need(lang, program)
+    if not b then return skip end
     local s = assert(http.start { command = { b.path, "--port", "{port}", "--threads", tostring(p.server_threads),
       "--duration", "120" }, duration = 120 })
-    return checked(s, test, { peer = { lang = lang, program = program, build_s = b.build_s, cached = b.cached,
-      digest = b.digest, versions = b.versions } })
+    return checked(s, test, { peer = peers.record(lang, program, b) })
   end
 end
 

@@ -215,12 +215,8 @@ local function figures(lang, modes)
   return {
     params = { n = 10000 }, quick = { n = 500 }, timeout = 300,
     setup = function()
-      local b, err, code = peers.build(lang, "json_decode")
-      if not b then
-        if code == "missing" then return hp.skip(err) end
-        error(err, 0)
-      end
-      return b.path
+      local b, skip = peers.need(lang, "json_decode")
+      return b and b.path or skip
     end,
     run = function(p, path)
       local lines, m = {}, {}

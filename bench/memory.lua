@@ -5,7 +5,7 @@
 -- interpreter that loaded hotpath is measured too, so the server's own cost is visible.
 local hp = require "hotpath"
 local http = hp.http
-local watch = require("hotpath.http.memory").watch
+local memory = require "hotpath.http.memory"
 
 local function idle_interpreter_kb()
   local lua = rawget(_G, "jit") and "luajit" or "lua5.4"
@@ -24,31 +24,19 @@ return hp.suite "memory" {
     end,
     run = function(p, st)
       local s = st.server
-      local w = watch(s.pid)
-      w:sample("startup")
-      local names = { "steady", "burst", "after" }
-      local r, err = http.load { url = s.url .. "json", connections = p.connections, timeout = 2, tick = 0.1,
-        phases = { { 1000, p.steady }, { 5000, p.burst }, { 1000, p.steady } },
-        on_tick = function(pg) w:sample(names[pg.phase]) end }
-      w:sample("after")
+      local r, err, _, m = memory.web_api(s, s.url .. "json", p)
       s:stop()
       if not r then error(err, 0) end
-      local m = w:summary()
-      local steady_kb = m.steady.median
-      local swing_kb = math.max(m.steady.max, m.after.max) - math.min(m.steady.min, m.after.min)
+      local figures, all_200 = memory.web_api_figures(r, m)
       local ok_rates = true
-      for i, ph in ipairs(r.phases) do
+      for _, ph in ipairs(r.phases) do
         if math.abs(ph.sent / ph.duration - ph.rate) > 0.01 * ph.rate then ok_rates = false end
       end
       local output = string.format("phases %d, rates met: %s, status 200 only: %s", #r.phases,
-        ok_rates and "yes" or "no", (r.status["200"] or 0) == r.requests and r.requests > 0 and "yes" or "no")
-      return output, {
-        startup_mb = m.startup.first / 1024, steady_mb = steady_kb / 1024,
-        peak_mb = math.max(m.burst.max, m.steady.max, m.after.max) / 1024, swing_mb = swing_kb / 1024,
-        steady_pss_mb = m.steady.pss_median / 1024,
-        idle_interpreter_mb = st.idle_kb / 1024, above_idle_mb = (steady_kb - st.idle_kb) / 1024,
-        p99_ms = r.phases[1].latency.p99 / 1e3,
-      }, { timeline = m.timeline, pid = m.pid, start_time = m.start_time }
+        ok_rates and "yes" or "no", all_200 and "yes" or "no")
+      figures.idle_interpreter_mb = st.idle_kb / 1024
+      figures.above_idle_mb = (m.steady.median - st.idle_kb) / 1024
+      return output, figures, { timeline = m.timeline, pid = m.pid, start_time = m.start_time }
     end,
     verify = function(output)
       if output == "phases 3, rates met: yes, status 200 only: yes" then return true end
@@ -56,10 +44,7 @@ return hp.suite "memory" {
     end,
     headline = { dimension = "memory", workload = "web API, 1000 QPS: start-up / steady / 5000 QPS peak / swing",
                  show = { "startup_mb", "steady_mb", "peak_mb", "swing_mb" } },
-    reference = {
-      { name = "Rust (actix-web), published", startup_mb = 3.2, steady_mb = 8.1, peak_mb = 14.3, swing_mb = 0.5 },
-      { name = "Go, published", startup_mb = 18, steady_mb = 45, peak_mb = 128, swing_mb = 35 },
-    },
+    reference = memory.WEB_API_REFERENCE,
     note = "swing: max - min of RSS over the two 1000 QPS phases (the published figure is +-)",
     timeout = 120,
   },

@@ -12,6 +12,7 @@
 #include "common/common.h"
 #include "common/digest.h"
 #include "proc/proc.h"
+#include "proc/memory.h"
 #include "proc/spawn.h"
 #include "kernels/mandelbrot.h"
 #include "json/json.h"
@@ -26,4 +27,5 @@
 #include "kernels/spectral_norm.h"
 #include "kernels/pidigits.h"
 #include "pool/tasks.h"
+#include "workloads/workloads.h"
 #endif

@@ -153,6 +153,25 @@ describe("the database servers", function()
     assert.equal(1, #rows_of(res[300].body, false))
   end)
 
+  it("hotpath: a request left incomplete gets 408 after request_timeout (the server core's timers)", function()
+    -- the db server runs on the same epoll core as the plaintext server (csrc/http/srvcore.c),
+    -- so it has the request timeout too: a complete /db first, then half a request
+    local s = assert(http.start { test = "db", pg = db.conninfo, threads = 1, duration = 60, request_timeout = 0.5 })
+    local reqs = "GET /db HTTP/1.1\r\nHost: x\r\n\r\nGET /db HTTP/1.1\r\nHost:"
+    local r = hp.proc.run { "bash", "-c", 'exec 3<>"/dev/tcp/127.0.0.1/$PORT" && printf "%s" "$REQS" >&3 && cat <&3',
+      env = { PORT = tostring(s.port), REQS = reqs }, keep_stdout = true, timeout = 20 }
+    s:stop()
+    assert.is_true(r.ok, r.status)
+    assert.is_true(r.wall < 10, "closed by the server, not by the time limit")
+    local res = split_responses(r.stdout, {})
+    assert.equal(2, #res)
+    assert.equal(200, res[1].status)
+    assert.equal(1, #rows_of(res[1].body, false))
+    assert.equal(408, res[2].status)
+    assert.matches("Connection: close", res[2].head)
+    assert.equal("", res[2].body)
+  end)
+
   it("hotpath: fails to start when the database is unreachable or has no World table", function()
     local port = http.free_port()
     local s, err = http.start { test = "db", process = "fork", duration = 10,

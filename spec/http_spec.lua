@@ -253,6 +253,22 @@ describe("hotpath.http.load results", function()
 end)
 
 describe("hotpath.http.memory", function()
+  it("web_api_figures: start-up, steady median, peak, swing over the 1000 QPS phases, in MB", function()
+    local mem = require "hotpath.http.memory"
+    local m = {
+      startup = { first = 1024 }, steady = { median = 2048, min = 2000, max = 3072, pss_median = 1536 },
+      burst = { max = 5120 }, after = { min = 1900, max = 2100 },
+    }
+    local r = { requests = 10, status = { ["200"] = 10 }, phases = { { latency = { p99 = 2500 } } } }
+    local f, all_200 = mem.web_api_figures(r, m)
+    assert.same({ startup_mb = 1, steady_mb = 2, peak_mb = 5, swing_mb = (3072 - 1900) / 1024, steady_pss_mb = 1.5,
+      p99_ms = 2.5 }, f)
+    assert.is_true(all_200)
+    r.status["200"] = 9
+    assert.is_false(select(2, mem.web_api_figures(r, m)))
+    assert.equal("Rust (actix-web), published", mem.WEB_API_REFERENCE[1].name)
+  end)
+
   it("keeps a timeline of a server's memory, sample by sample", function()
     with_server({ test = "plaintext", duration = 30 }, function(s)
       local w = require("hotpath.http.memory").watch(s.pid)

@@ -97,6 +97,20 @@ describe("hotpath.peers toolchains", function()
     helper.rmdir(tmp)
   end)
 
+  it("need: the skip a scenario's setup returns when the toolchain is missing; raises otherwise", function()
+    local scenario = require "hotpath.scenario"
+    local tmp = helper.tmpdir()
+    local b, skip = peers.need("rust", "mandelbrot_single", { cargo = "/nonexistent/cargo", build_root = tmp })
+    assert.is_nil(b)
+    assert.are.equal(RUST_MISSING .. ": cannot run '/nonexistent/cargo': No such file or directory", scenario.skipped(skip))
+    local ok, err = pcall(peers.need, "rust", "nope")
+    assert.is_false(ok)
+    assert.are.equal("no Rust peer named 'nope' (no " .. RUST_DIR .. "/nope/Cargo.toml)", err)
+    helper.rmdir(tmp)
+    assert.are.same({ lang = "go", program = "x", build_s = 1.5, cached = true, digest = "d", versions = { go = "1" } },
+      peers.record("go", "x", { path = "/p", build_s = 1.5, cached = true, digest = "d", versions = { go = "1" } }))
+  end)
+
   it("versions() lists every toolchain found", function()
     local all = peers.versions()
     local rust, go = assert(peers.toolchain("rust")), assert(peers.toolchain("go"))

@@ -7,8 +7,8 @@
  *
  * Edge-triggered: every handler drains what it was woken for (reads until a short read or
  * EAGAIN, writes until done or EAGAIN), so an edge is never lost; level-triggered epoll re-polled
- * each socket it had just reported on the next epoll_pwait2 (a sock_poll per request for nothing:
- * ~9 % of the generator's CPU per request against nginx, doc/http.md).
+ * each socket it had just reported on the next epoll_pwait2, a sock_poll per request for nothing
+ * (its cost is measured in doc/http.md).
  *
  * A short read drains the data but not a FIN queued behind it: recv returns the data and
  * leaves the end of the stream for the next call, and no new edge comes for a FIN that had
@@ -109,6 +109,18 @@ static void conn_close(loop *L, conn *c, uint64_t retry_at)
     c->reconnect_at = retry_at;
 }
 
+/* A connect that failed (at once or when it completed): counted as refused or as another
+ * connect error, its message kept, the connection retried 10 ms later. */
+static void connect_failed(loop *L, conn *c, int err, uint64_t now)
+{
+    if (err == ECONNREFUSED)
+        L->w->refused++;
+    else
+        L->w->connect_errors++;
+    note_error(L, "connect to", err);
+    conn_close(L, c, now + 10 * MS);
+}
+
 /* Requests in flight on c are lost: count them against their phases. */
 static void lose_inflight(loop *L, conn *c)
 {
@@ -137,13 +149,7 @@ static void conn_open(loop *L, conn *c, uint64_t now)
     L->w->connects++;
     int rc = connect(fd, (struct sockaddr *)&sh->addr, sh->addrlen);
     if (rc != 0 && errno != EINPROGRESS) {
-        int e = errno;
-        if (e == ECONNREFUSED)
-            L->w->refused++;
-        else
-            L->w->connect_errors++;
-        note_error(L, "connect to", e);
-        conn_close(L, c, now + 10 * MS);
+        connect_failed(L, c, errno, now);
         return;
     }
     struct epoll_event ev = { .events = EV_BASE | EPOLLOUT, .data.u32 = (uint32_t)(c - L->c) };
@@ -419,12 +425,7 @@ static void on_connected(loop *L, conn *c, uint64_t now)
     socklen_t len = sizeof err;
     getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
     if (err) {
-        if (err == ECONNREFUSED)
-            L->w->refused++;
-        else
-            L->w->connect_errors++;
-        note_error(L, "connect to", err);
-        conn_close(L, c, now + 10 * MS);
+        connect_failed(L, c, err, now);
         return;
     }
     c->state = C_OPEN;

@@ -19,11 +19,13 @@ enum {
                                   http/dbserver.h) */
 };
 
+enum { HP_SERVER_MAX_THREADS = 1024 };
+
 typedef struct hp_server_spec {
     const char *host;     /* address to listen on; NULL: "127.0.0.1" */
     int port;             /* 1..65535 */
     int test;             /* HP_SERVER_* */
-    int threads;          /* >= 1 */
+    int threads;          /* 1..HP_SERVER_MAX_THREADS */
     double duration;      /* seconds after which the server returns by itself; <= 0: never */
     int ready_fd;         /* >= 0: one byte is written there once every listener is bound,
                              then it is closed; -1: none */

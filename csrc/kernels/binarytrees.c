@@ -19,6 +19,8 @@
 #include <string.h>
 
 #define MIN_DEPTH 4
+_Static_assert(HP_BINARYTREES_CHECK_MAX_DEPTH == HP_BINARYTREES_MAX_N + 1,
+               "the deepest unit is the largest program's stretch tree");
 #define UNITS_PER_DEPTH 64
 
 typedef struct node {
@@ -66,6 +68,20 @@ static int64_t one_tree(node *arena, int depth)
     uint32_t next = 1;
     uint32_t root = build(arena, &next, depth);
     return check(arena, root);
+}
+
+int hp_binarytrees_check(int64_t depth, int64_t *count, char **errmsg)
+{
+    *count = 0;
+    if (depth < 0 || depth > HP_BINARYTREES_CHECK_MAX_DEPTH)
+        return hp_err(errmsg, HP_EINVAL, "binarytrees_check: n must be between 0 and %d, got %lld",
+                      HP_BINARYTREES_CHECK_MAX_DEPTH, (long long)depth);
+    node *arena = malloc((tree_nodes((int)depth) + 1) * sizeof(node));
+    if (!arena)
+        return hp_err(errmsg, HP_ENOMEM, "binarytrees_check: out of memory for depth %d", (int)depth);
+    *count = one_tree(arena, (int)depth);
+    free(arena);
+    return HP_OK;
 }
 
 typedef struct bt_ctx {

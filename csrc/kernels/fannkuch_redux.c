@@ -11,9 +11,10 @@
  * subtract, compare, blend), a lane whose first entry is 0 gets the identity mask, and the
  * batch ends when every lane has. The flip chain of one permutation is latency-bound (~9
  * cycles a flip); sixteen in flight fill the vector units instead, at the price of running
- * each batch as long as its slowest lane (about 2.3x the flips). SSSE3 flips one permutation
+ * each batch as long as its slowest lane (doc/kernels.md has the cost). SSSE3 flips one permutation
  * at a time; other CPUs run a scalar loop. */
 #include "kernels/fannkuch_redux.h"
+#include "kernels/ktext.h"
 #include "kernels/kpar.h"
 #include "common/common.h"
 #include "common/error.h"
@@ -154,7 +155,7 @@ static int fk_range_generic(void *vctx, int64_t begin, int64_t end, int worker)
  * indexed in a loop on the stack, which puts a store-forwarding delay into every flip of the
  * chain). A flip is a chain of ~9 cycles (shuffle, compare, blend, shuffle): four registers
  * in flight left the vector units half idle, eight fill them, at the price of waiting for the
- * slowest of 16 lanes instead of 8 (10% less time overall at n = 11). Adds the flip counts to
+ * slowest of 16 lanes instead of 8 (a net gain: doc/kernels.md). Adds the flip counts to
  * *sum (64-bit per half) and their maximum to *maxv (byte 1 of each lane). FIX turns byte 1
  * of F into the flip count. */
 #define FLIPS_BODY(STEP, FIX)                                                           \
@@ -317,22 +318,17 @@ __attribute__((target("avx2"))) static int fk_range_avx2(void *vctx, int64_t beg
 #undef LOAD2
 #endif
 
-int hp_fannkuch_redux(int n, int threads, char **out, size_t *out_len, char **errmsg)
+/* Checksum and maximum flips over all permutations of 0..n-1 (0 <= n <= 12). */
+static int fannkuch(int n, int threads, int64_t *checksum, int *maxflips, char **errmsg)
 {
-    *out = NULL;
-    *out_len = 0;
-    if (n < 0 || n > HP_FANNKUCH_REDUX_MAX_N)
-        return hp_err(errmsg, HP_ELIMIT, "fannkuch_redux: n must be between 0 and %d, got %d",
-                      HP_FANNKUCH_REDUX_MAX_N, n);
     threads = hp_kpar_threads(threads);
     fk_ctx *c = calloc(1, sizeof *c);
-    char *buf = malloc(64);
     if (c) {
         c->checksum = calloc((size_t)threads, sizeof(int64_t));
         c->maxflips = calloc((size_t)threads, sizeof(int));
     }
     int rc = HP_OK;
-    if (!c || !buf || !c->checksum || !c->maxflips) {
+    if (!c || !c->checksum || !c->maxflips) {
         rc = hp_err(errmsg, HP_ENOMEM, "fannkuch_redux: out of memory");
         goto done;
     }
@@ -366,15 +362,38 @@ int hp_fannkuch_redux(int n, int threads, char **out, size_t *out_len, char **er
         if (c->maxflips[w] > maxf)
             maxf = c->maxflips[w];
     }
-    *out_len = (size_t)snprintf(buf, 64, "%lld\nPfannkuchen(%d) = %d\n", (long long)sum, n, maxf);
-    *out = buf;
-    buf = NULL;
+    *checksum = sum;
+    *maxflips = maxf;
 done:
     if (c) {
         free(c->checksum);
         free(c->maxflips);
     }
     free(c);
-    free(buf);
     return rc;
+}
+
+int hp_fannkuch_redux(int n, int threads, char **out, size_t *out_len, char **errmsg)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (n < 0 || n > HP_FANNKUCH_REDUX_MAX_N)
+        return hp_err(errmsg, HP_ELIMIT, "fannkuch_redux: n must be between 0 and %d, got %d",
+                      HP_FANNKUCH_REDUX_MAX_N, n);
+    int64_t sum = 0;
+    int maxf = 0;
+    int rc = fannkuch(n, threads, &sum, &maxf, errmsg);
+    return rc != HP_OK ? rc
+                       : hp_ktext(out, out_len, errmsg, "fannkuch_redux", "%lld\nPfannkuchen(%d) = %d\n",
+                                  (long long)sum, n, maxf);
+}
+
+int hp_fannkuch_checksum(int64_t n, int threads, int64_t *checksum, int *maxflips, char **errmsg)
+{
+    *checksum = 0;
+    *maxflips = 0;
+    if (n < 1 || n > HP_FANNKUCH_REDUX_MAX_N)
+        return hp_err(errmsg, HP_EINVAL, "fannkuch_checksum: n must be between 1 and %d, got %lld",
+                      HP_FANNKUCH_REDUX_MAX_N, (long long)n);
+    return fannkuch((int)n, threads, checksum, maxflips, errmsg);
 }

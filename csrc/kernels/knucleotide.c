@@ -9,7 +9,7 @@
  * tables). With more than one thread the work is three jobs, one per table (12-mers, 18-mers,
  * 6-mers), that the pool hands out: each table has one owner, nothing is merged, and the two
  * big tables live in two cores' caches. One thread runs the three jobs in turn, which beats
- * one pass over all three tables (15% less CPU: a pass keeps one 2 MB table in its cache).
+ * one pass over all three tables (a job keeps one 2 MB table in the cache; doc/kernels.md).
  * The counts, and the output, never depend on the split. Probes: AVX2 compares four slots
  * at once, so the common hit costs no data-dependent branch (mispredicted probe loops were
  * about one per letter). */

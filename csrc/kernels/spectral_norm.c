@@ -4,6 +4,7 @@
  * all). A(i, j) is computed, not stored: 1 / ((i+j)(i+j+1)/2 + i + 1) in doubles, exact for
  * these integers, so N up to the limit cannot overflow. N = 0 prints the reference's nan. */
 #include "kernels/spectral_norm.h"
+#include "kernels/ktext.h"
 #include "kernels/kpar.h"
 #include "common/common.h"
 #include "common/error.h"
@@ -81,20 +82,15 @@ static int ata(int threads, int n, const double *in, double *tmp, double *out, c
     return rc != HP_OK ? rc : mul(threads, n, 1, tmp, out, errmsg);
 }
 
-int hp_spectral_norm(int n, int threads, char **out, size_t *out_len, char **errmsg)
+/* The norm for n >= 0 on `threads` (resolved) workers; NaN for n = 0 (0/0, as the reference
+ * program prints it). */
+static int spectral(int n, int threads, double *norm, char **errmsg)
 {
-    *out = NULL;
-    *out_len = 0;
-    if (n < 0 || n > HP_SPECTRAL_NORM_MAX_N)
-        return hp_err(errmsg, HP_ELIMIT, "spectral_norm: n must be between 0 and %d, got %d",
-                      HP_SPECTRAL_NORM_MAX_N, n);
-    threads = hp_kpar_threads(threads);
     size_t sz = (size_t)(n ? n : 1);
     double *u = malloc(sz * sizeof(double)), *v = malloc(sz * sizeof(double)),
            *t = malloc(sz * sizeof(double));
-    char *buf = malloc(64);
     int rc = HP_OK;
-    if (!u || !v || !t || !buf) {
+    if (!u || !v || !t) {
         rc = hp_err(errmsg, HP_ENOMEM, "spectral_norm: out of memory");
         goto done;
     }
@@ -112,13 +108,31 @@ int hp_spectral_norm(int n, int threads, char **out, size_t *out_len, char **err
         vbv += u[i] * v[i];
         vv += v[i] * v[i];
     }
-    *out_len = (size_t)snprintf(buf, 64, "%0.9f\n", sqrt(vbv / vv));
-    *out = buf;
-    buf = NULL;
+    *norm = sqrt(vbv / vv);
 done:
     free(u);
     free(v);
     free(t);
-    free(buf);
     return rc;
+}
+
+int hp_spectral_norm(int n, int threads, char **out, size_t *out_len, char **errmsg)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (n < 0 || n > HP_SPECTRAL_NORM_MAX_N)
+        return hp_err(errmsg, HP_ELIMIT, "spectral_norm: n must be between 0 and %d, got %d",
+                      HP_SPECTRAL_NORM_MAX_N, n);
+    double norm = 0;
+    int rc = spectral(n, hp_kpar_threads(threads), &norm, errmsg);
+    return rc != HP_OK ? rc : hp_ktext(out, out_len, errmsg, "spectral_norm", "%0.9f\n", norm);
+}
+
+int hp_spectral_norm_value(int64_t n, int threads, double *norm, char **errmsg)
+{
+    *norm = 0;
+    if (n < 1 || n > HP_SPECTRAL_NORM_MAX_N)
+        return hp_err(errmsg, HP_EINVAL, "spectral_norm: n must be between 1 and %d, got %lld",
+                      HP_SPECTRAL_NORM_MAX_N, (long long)n);
+    return spectral((int)n, hp_kpar_threads(threads), norm, errmsg);
 }

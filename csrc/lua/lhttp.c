@@ -7,7 +7,7 @@
 #include "http/child.h"
 #include "http/hist.h"
 #include "http/load.h"
-#include "http/memory.h"
+#include "proc/memory.h"
 #include "http/request.h"
 #include "http/server.h"
 

@@ -10,6 +10,7 @@
 #include "common/common.h"
 #include "pool/pool.h"
 #include "pool/tasks.h"
+#include "workloads/workloads.h"
 
 #include <string.h>
 
@@ -59,7 +60,7 @@ static int l_pool_new(lua_State *L)
     p->pool = NULL;
     luaL_setmetatable(L, POOL_MT);
     void **msg = hp_lua_guard(L);
-    int rc = hp_pool_new(&p->pool, threads, (char **)msg);
+    int rc = hp_task_pool_new(&p->pool, threads, (char **)msg);
     if (rc != HP_OK)
         return hp_lua_fail(L, rc, msg);
     lua_pop(L, 1);

@@ -44,10 +44,10 @@ void hp_pool_ref(hp_pool *pool)
 
 /* What pays: glibc maps arrays above its mmap threshold afresh on every calloc, page faults
  * and all; the threshold rises to the size of a freed mapping, but never above 32 MiB, so
- * results arrays of more than 4M tasks were fresh pages every batch (measured: 8M noop tasks a
- * batch took 0.59x the time with the array kept, 1M tasks no difference). Small arrays come
- * from malloc's free lists anyway. One spare at most, of at most 256 MiB (a pool holds no more
- * than that idle; close frees it); a spare more than 4 times too big stays for a bigger batch. */
+ * results arrays of more than 4M tasks would be fresh pages every batch (the A/B is in
+ * doc/pool.md). Small arrays come from malloc's free lists anyway. One spare at most, of at
+ * most 256 MiB (a pool holds no more than that idle; close frees it); a spare more than 4 times
+ * too big stays for a bigger batch. */
 enum { SPARE_MIN = 64 << 10, SPARE_MAX = 256 << 20, SPARE_SLACK = 4 };
 
 void *hp_pool_take_buffer(hp_pool *pool, size_t size, size_t *cap)

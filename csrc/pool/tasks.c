@@ -135,9 +135,9 @@ int hp_batch_new(hp_pool *pool, const hp_batch_spec *spec, hp_batch **out, char 
     if (!hp_pool_find_kind(pool, spec->kind, &fn, &kctx, &type) &&
         !hp_builtin_kind(spec->kind, &fn, &kctx, &type))
         return hp_err(errmsg, HP_EINVAL, "unknown task kind '%s'", spec->kind);
-    if (spec->count < 0 || spec->count > ((int64_t)1 << 40))
-        return hp_err(errmsg, HP_ELIMIT, "pool: batch size %lld outside 0..2^40",
-                      (long long)spec->count);
+    if (spec->count < 0 || spec->count > ((int64_t)1 << HP_BATCH_MAX_BITS))
+        return hp_err(errmsg, HP_ELIMIT, "pool: batch size %lld outside 0..2^%d",
+                      (long long)spec->count, HP_BATCH_MAX_BITS);
     if (spec->is_range ? spec->input_type != HP_VAL_INT
                        : spec->input_type < HP_VAL_INT || spec->input_type > HP_VAL_STRING)
         return hp_err(errmsg, HP_EINVAL, "pool: bad input type %d", spec->input_type);

@@ -14,6 +14,8 @@
 
 enum hp_value_type { HP_VAL_NONE = 0, HP_VAL_INT = 1, HP_VAL_FLOAT = 2, HP_VAL_STRING = 3 };
 enum hp_reduce_op { HP_REDUCE_SUM = 0, HP_REDUCE_MIN = 1, HP_REDUCE_MAX = 2 };
+/* A batch has at most 2^HP_BATCH_MAX_BITS tasks. */
+enum { HP_BATCH_MAX_BITS = 40 };
 
 /* One task's input. index: 0-based position in the batch; type: HP_VAL_INT (i set, d = i),
  * HP_VAL_FLOAT (d set, i = (int64_t)d) or HP_VAL_STRING (s, len). job: for hp_job_stopped. */
@@ -39,13 +41,21 @@ typedef struct hp_task_out {
 typedef int (*hp_kind_fn)(void *kctx, const hp_task_in *in, hp_task_out *out, char **errmsg);
 
 /* Registers a kind on this pool under name (copied; at most 63 bytes), replacing one of the
- * same name. result_type: HP_VAL_INT or HP_VAL_FLOAT. The built-in kinds (see hp_task_kinds)
- * exist on every pool. Never raises. */
+ * same name. result_type: HP_VAL_INT or HP_VAL_FLOAT. The pool's built-in kinds (see
+ * hp_pool_kinds) exist on every pool; workloads register theirs (workloads/workloads.h).
+ * Never raises. */
 int hp_pool_register_kind(hp_pool *pool, const char *name, hp_kind_fn fn, void *kctx,
                           int result_type, char **errmsg);
 
-/* The built-in kinds' names, comma-separated: "noop,identity,fib_recursive,fib_iterative,...". */
-const char *hp_task_kinds(void);
+/* The pool's built-in kinds' names, comma-separated (HP_POOL_KINDS). */
+#define HP_POOL_KINDS "noop,identity,fib_recursive,fib_iterative,square,len,sleep,spin"
+const char *hp_pool_kinds(void);
+
+/* For kinds that take an integer: in's value in *v if it is an integer (a float only when
+ * integral) in [lo, hi]; else HP_EINVAL "KIND: integer expected, got string" (or "got 1.5"),
+ * "KIND: n must be between LO and HI, got N". Never raises. */
+int hp_task_int_input(const hp_task_in *in, const char *kind, int64_t lo, int64_t hi,
+                      int64_t *v, char **errmsg);
 
 /* What a batch is. kind: a registered name. input_type: HP_VAL_INT (an array, or a range when
  * is_range: input k = first + k * step), HP_VAL_FLOAT or HP_VAL_STRING (string_bytes: total

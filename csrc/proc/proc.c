@@ -500,29 +500,4 @@ void hp_proc_result_free(hp_proc_result *res)
     res->stdout_len = res->stderr_len = res->report_len = 0;
 }
 
-/* ---- memory of a running process ---------------------------------------------------------- */
-
-int64_t hp_proc_rss_kb(int pid, int which)
-{
-    char path[64];
-    if (pid == 0)
-        snprintf(path, sizeof path, "/proc/self/status");
-    else
-        snprintf(path, sizeof path, "/proc/%d/status", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    const char *key = which ? "VmHWM:" : "VmRSS:";
-    char line[256];
-    int64_t kb = -1;
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, key, 6) == 0) {
-            kb = strtoll(line + 6, NULL, 10);
-            break;
-        }
-    }
-    fclose(f);
-    return kb;
-}
-
 int hp_isatty(int fd) { return isatty(fd); }

@@ -6,6 +6,7 @@
 #define HP_PROC_H
 #include <stddef.h>
 #include <stdint.h>
+#include "proc/memory.h" /* hp_proc_rss_kb: a process's memory while it runs */
 #pragma GCC visibility push(default)
 
 typedef struct hp_proc_spec {
@@ -57,10 +58,6 @@ typedef struct hp_proc_result {
  * hp_proc_result_free, on success or failure alike. */
 int hp_proc_run(const hp_proc_spec *spec, hp_proc_result *res, char **errmsg);
 void hp_proc_result_free(hp_proc_result *res);
-
-/* Resident set size of a process in KiB from /proc/PID/status: which = 0 for VmRSS, 1 for
- * VmHWM (peak). pid 0 means the calling process. Returns -1 if unreadable. */
-int64_t hp_proc_rss_kb(int pid, int which);
 
 /* The program of the kernels (csrc/kernels/program.c): `hotpath-kernel NAME [N]`, the C
  * kernels as standalone programs, measured like the Rust and Go peers. */

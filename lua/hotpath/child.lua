@@ -9,7 +9,7 @@ local scenario = require "hotpath.scenario"
 local serial = require "hotpath.serial"
 local core = require("hotpath.util").core
 
-local clock, rss_kb = core.clock, core.rss_kb
+local clock, rss_kb, reset_peak = core.clock, core.rss_kb, core.http_mem_reset_peak
 local type, tostring, pcall, xpcall = type, tostring, pcall, xpcall
 
 local file, si, ci, mode = arg[1], tonumber(arg[2]), tonumber(arg[3]), arg[4] or "full"
@@ -58,10 +58,7 @@ local function main()
   -- stays resident and counted. (The other part of ru_maxrss, the peak recorded at exec, is
   -- the launcher's few hundred kB: doc/measurement.md.)
   report.setup_hwm_kb = rss_kb(0, 1)
-  local cr = io.open("/proc/self/clear_refs", "w")
-  if cr then
-    report.peak_reset = cr:write("5") and cr:close() and true or false
-  end
+  report.peak_reset = reset_peak(0) and true or false
   report.rss_before_kb = rss_kb(0, 0)
   local run = s.run
   local t0 = clock()

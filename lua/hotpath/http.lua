@@ -31,7 +31,11 @@ local typename, checkint = util.typename, util.checkint
 
 local http = {}
 
-http.TESTS = { plaintext = 1, json = 2, reset = 3, stall = 4, db = 5 }
+-- Phases a caller may give: the core's limit less the one a warm-up takes.
+local MAX_PHASES = K.HP_LOAD_MAX_PHASES - 1
+
+http.TESTS = { plaintext = K.HP_SERVER_PLAINTEXT, json = K.HP_SERVER_JSON, reset = K.HP_SERVER_RESET,
+  stall = K.HP_SERVER_STALL, db = K.HP_SERVER_DB }
 
 local function argerror(pos, fname, msg) util.argerror(pos, fname, msg, 2) end
 
@@ -208,8 +212,8 @@ local function load_spec(o)
     if o.rate ~= nil or o.duration ~= nil or o.requests ~= nil then
       misuse("phases cannot be combined with rate, duration or requests")
     end
-    if type(o.phases) ~= "table" or #o.phases == 0 or #o.phases > 31 then
-      misuse("phases must be a list of 1 to 31 { rate = r, seconds = s }")
+    if type(o.phases) ~= "table" or #o.phases == 0 or #o.phases > MAX_PHASES then
+      misuse(format("phases must be a list of 1 to %d { rate = r, seconds = s }", MAX_PHASES))
     end
     for i, p in ipairs(o.phases) do
       if type(p) ~= "table" then misuse(format("phases[%d] must be a table", i)) end
@@ -337,7 +341,7 @@ function http.serve(o)
   util.checkkeys(o, SERVE_OPTS, 1, "serve")
   local t = check_test(o.test, "serve")
   checkint(o.port, 1, "serve", 1, 65535, "port")
-  checkint(o.threads or 1, 1, "serve", 1, 1024, "threads")
+  checkint(o.threads or 1, 1, "serve", 1, K.HP_SERVER_MAX_THREADS, "threads")
   local d = o.duration and http.seconds(o.duration) or 0
   local idle, request = timeouts(o, "serve")
   local pg = check_pg(o, "serve")
@@ -385,7 +389,7 @@ function http.start(o)
   o = util.checkopts(o, 1, fname, 1, START_OPTS)
   local port = o.port or core.http_free_port()
   checkint(port, 1, fname, 1, 65535, "port")
-  local threads = checkint(o.threads or 1, 1, fname, 1, 1024, "threads")
+  local threads = checkint(o.threads or 1, 1, fname, 1, K.HP_SERVER_MAX_THREADS, "threads")
   local duration = http.seconds(o.duration or 60)
   if not duration or not (duration > 0) then argerror(1, fname, "duration must be a positive duration") end
   local idle, request = timeouts(o, fname)

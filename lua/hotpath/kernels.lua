@@ -4,6 +4,7 @@
 -- (kernels.limits) raise, naming the limit; malformed fasta text returns nil, msg, code.
 local util = require "hotpath.util"
 local ck = util.core.kernels
+local K = require "hotpath.consts"
 
 local checkint, checkopts, argerror, typename = util.checkint, util.checkopts, util.argerror, util.typename
 local type, error = type, error
@@ -26,7 +27,7 @@ local KERNEL_OPTS = { threads = true }
 local function threads_of(opts, pos, fname)
   opts = checkopts(opts, pos, fname, 2, KERNEL_OPTS)
   if opts.threads == nil then return 0 end
-  local threads = checkint(opts.threads, pos, fname, 1, 1024, "threads", 2)
+  local threads = checkint(opts.threads, pos, fname, 1, K.HP_POOL_MAX_THREADS, "threads", 2)
   return threads -- not a tail call: the error level counts this frame
 end
 

@@ -15,6 +15,13 @@ local function read(path)
 end
 machine.read = read
 
+-- true when path can be opened for reading (a file, or a folder).
+function machine.exists(path)
+  local f = open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
 local function first_line(path)
   local s = read(path)
   return s and s:match("^([^\n]*)") or nil

@@ -1,4 +1,4 @@
--- hotpath.peers: builds the Go and Rust peers (bench/peers/<lang>/NAME, issue 16) from source,
+-- hotpath.peers: builds the Go and Rust peers (bench/peers/<lang>/NAME) from source,
 -- offline, with Debian's toolchains, into <build root>/peers/<lang>/<digest>/.
 --
 --   peers.toolchain(lang [, opts])     -> { cargo = "1.65.0", rustc = "1.63.0" } | { go = "1.19.8" }
@@ -45,6 +45,7 @@ local KEY_VERSION = "hotpath peers 1" -- bump when the build recipe below change
 local function proc() return require("hotpath").proc end
 
 local read = require("hotpath.machine").read -- a whole file, or nil
+local exists = require("hotpath.machine").exists
 
 local function write(path, text)
   local f, err = open(path, "wb")
@@ -53,12 +54,6 @@ local function write(path, text)
   f:close()
   if not ok then return nil, werr end
   return true
-end
-
-local function exists(path)
-  local f = open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
 end
 
 -- Runs argv (a list) to completion; returns the proc result, or nil, msg when it failed to
@@ -378,6 +373,22 @@ local LANG_NAME = { rust = "Rust", go = "Go" }
 -- The build runs in setup, untimed (cached by source digest); a missing toolchain makes the
 -- scenario skipped with the packages to install; a failed build fails it with the compiler's
 -- lines. The build (time, cache hit, digest, toolchain versions) goes into the results.
+-- For a scenario's setup: the built peer (peers.build, opts as there), or nil and the skip marker the setup
+-- returns when the toolchain is missing; any other failure raises (the scenario fails with
+-- the compiler's lines).
+function peers.need(lang, name, opts)
+  local b, err, code = peers.build(lang, name, opts)
+  if b then return b end
+  if code == "missing" then return nil, require("hotpath").skip(err) end
+  error(err, 0)
+end
+
+-- What a result records of the peer it ran (b: peers.build's table).
+function peers.record(lang, name, b)
+  return { lang = lang, program = name, build_s = b.build_s, cached = b.cached, digest = b.digest,
+    versions = b.versions }
+end
+
 function peers.scenario(lang, name, def)
   local s = {}
   for k, v in pairs(def) do
@@ -386,16 +397,9 @@ function peers.scenario(lang, name, def)
   local args, stdin = def.args, def.stdin
   if s.headline and s.headline.peer == true then s.headline.peer = LANG_NAME[lang] end
   s.setup = function(p)
-    local b, err, code = peers.build(lang, name)
-    if not b then
-      if code == "missing" then return require("hotpath").skip(err) end
-      error(err, 0)
-    end
-    return {
-      path = b.path, input = stdin and stdin(p) or nil,
-      record = { peer = { lang = lang, program = name, build_s = b.build_s, cached = b.cached,
-        digest = b.digest, versions = b.versions } },
-    }
+    local b, skip = peers.need(lang, name)
+    if not b then return skip end
+    return { path = b.path, input = stdin and stdin(p) or nil, record = { peer = peers.record(lang, name, b) } }
   end
   s.command = function(p, _, st)
     local argv = { st.path }

@@ -1,4 +1,4 @@
--- hotpath.pg: a throwaway PostgreSQL cluster for the database scenarios (issue 17).
+-- hotpath.pg: a throwaway PostgreSQL cluster for the database scenarios.
 --
 --   local pg = require "hotpath.pg"
 --   local db, err, code = pg.start{ rows = 10000, timeout = 60 }
@@ -46,11 +46,7 @@ local function run(argv, t)
   return r
 end
 
-local function exists(path)
-  local f = open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
+local exists = require("hotpath.machine").exists
 
 -- The folder of Debian's server binaries (initdb, postgres, pg_ctl), the highest version.
 function pg.find()

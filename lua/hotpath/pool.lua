@@ -26,7 +26,7 @@ local REDUCE = { sum = K.HP_REDUCE_SUM, min = K.HP_REDUCE_MIN, max = K.HP_REDUCE
 local MAX_THREADS = K.HP_POOL_MAX_THREADS
 local NEW_OPTS, CLOSE_OPTS = { threads = true }, { drain = true, timeout = true }
 local MAP_OPTS = { fail_fast = true, chunk = true, threads = true, results = true }
-local MAX_COUNT = 2 ^ 40
+local MAX_COUNT = 2 ^ K.HP_BATCH_MAX_BITS
 
 -- ---- ranges ------------------------------------------------------------------------------------
 
@@ -248,7 +248,7 @@ function Pool:map(kind, inputs, opts)
   if range and inputs.count > MAX_COUNT then argerror(2, "map", "range too long") end
   opts = checkopts(opts, 3, "map", 1, MAP_OPTS)
   local chunk, threads = 0, 0
-  if opts.chunk ~= nil then chunk = checkint(opts.chunk, 3, "map", 1, 2 ^ 40, "chunk") end
+  if opts.chunk ~= nil then chunk = checkint(opts.chunk, 3, "map", 1, MAX_COUNT, "chunk") end
   if opts.threads ~= nil then threads = checkint(opts.threads, 3, "map", 1, MAX_THREADS, "threads") end
   local fail_fast = opts.fail_fast and true or false
   local keep = opts.results ~= false

@@ -4,6 +4,7 @@
 #include "common/common.h"
 #include "common/digest.h"
 #include "proc/proc.h"
+#include "proc/memory.h"
 #include "proc/spawn.h"
 #include "tap.h"
 
@@ -224,6 +225,29 @@ static void launcher(char **err)
     }
 }
 
+/* The one reader of process memory (proc/memory.h): its sample agrees with rss_kb, the peak
+ * reset brings the peak down to the current RSS, a missing process is an error. */
+static void memory(char **err)
+{
+    hp_mem_sample m;
+    size_t big = 64u << 20;
+    char *volatile p = malloc(big);
+    memset(p, 1, big);   /* a peak at least 64 MB above what stays */
+    free(p);
+    CHECK(hp_mem_read(0, &m, err) == HP_OK && m.rss_kb > 0 && m.hwm_kb >= m.rss_kb && m.pss_kb > 0 &&
+              m.pss_kb <= m.rss_kb && m.time > 1e9,
+          "hp_mem_read(0): RSS, peak, PSS and the time");
+    int64_t hwm = hp_proc_rss_kb(0, 1);
+    CHECK(hwm >= m.hwm_kb && hwm - m.hwm_kb < 1024, "hp_proc_rss_kb's peak is hp_mem_read's");
+    CHECK(hwm > hp_proc_rss_kb(0, 0) + 60 * 1024, "the freed 64 MB stay in the peak");
+    CHECK(hp_mem_reset_peak(0, err) == HP_OK, "hp_mem_reset_peak(0)");
+    CHECK(hp_proc_rss_kb(0, 1) < hwm - 60 * 1024, "after the reset the peak is the current RSS again");
+    CHECK(hp_mem_read(999999999, &m, err) == HP_ESYS && m.pss_kb == -1, "hp_mem_read of a missing pid: HP_ESYS");
+    CHECK_STR(*err, "read /proc/999999999/status: No such file or directory", "... naming the file");
+    hp_free(*err);
+    *err = NULL;
+}
+
 int main(int argc, char **args)
 {
     if (argc == 3 && strcmp(args[1], "touch") == 0)
@@ -330,5 +354,6 @@ int main(int argc, char **args)
     peaks(&err);
     CHECK(hp_proc_rss_kb(0, 0) > 0 && hp_proc_rss_kb(0, 1) > 0, "own RSS and peak readable");
     CHECK(hp_proc_rss_kb(999999999, 0) == -1, "RSS of a missing pid is -1");
+    memory(&err);
     return tap_done();
 }

@@ -2,6 +2,7 @@
 -- the subcommand's name and returns an exit status (0 ok, 1 failure, 2 usage error); output
 -- goes to stdout, errors to stderr.
 local http = require "hotpath.http"
+local K = require "hotpath.consts"
 
 local format, concat, floor, tonumber = string.format, table.concat, math.floor, tonumber
 local stdout, stderr = io.stdout, io.stderr
@@ -407,7 +408,10 @@ function cli.serve(argv)
   end
   if o.threads then
     threads, e = count(o.threads, "--threads")
-    if not threads or threads > 1024 then err(e or "--threads must be between 1 and 1024") return 2 end
+    if not threads or threads > K.HP_SERVER_MAX_THREADS then
+      err(e or format("--threads must be between 1 and %d", K.HP_SERVER_MAX_THREADS))
+      return 2
+    end
   end
   local duration
   if o.duration then

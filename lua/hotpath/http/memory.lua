@@ -1,6 +1,6 @@
 -- hotpath.http.memory: a server's memory over a load run. Samples RSS and PSS of any process
 -- (ours, nginx's worker, a Go or Rust server: /proc/PID/status and smaps_rollup, see
--- csrc/http/memory.c) under a label (the phase), keeps every sample in a timeline and
+-- csrc/proc/memory.c) under a label (the phase), keeps every sample in a timeline and
 -- summarizes each label: first sample, median (steady state), min, max (peak) and swing
 -- (max - min), in KiB.
 --
@@ -67,6 +67,43 @@ function Watch:summary()
     out[label] = st
   end
   return out
+end
+
+-- ---- the web-API memory test ------------------------------------------------------------------
+-- The published "web API at 1000 QPS" test, as bench/memory.lua (json server) and bench/db.lua
+-- (/db on PostgreSQL) run it: 1000 QPS steady, a 5000 QPS burst, 1000 QPS again.
+
+-- The published figures (MB) the scenarios compare with.
+M.WEB_API_REFERENCE = {
+  { name = "Rust (actix-web), published", startup_mb = 3.2, steady_mb = 8.1, peak_mb = 14.3, swing_mb = 0.5 },
+  { name = "Go, published", startup_mb = 18, steady_mb = 45, peak_mb = 128, swing_mb = 35 },
+}
+
+-- Samples server s (http.start's) at start-up, then every 100 ms while url is loaded at
+-- 1000 QPS for p.steady seconds, 5000 QPS for p.burst, 1000 QPS for p.steady (p.connections),
+-- and once after. Returns the load result (or nil, message, code) and the memory summary.
+function M.web_api(s, url, p)
+  local http = require "hotpath.http"
+  local w = M.watch(s.pid)
+  w:sample("startup")
+  local names = { "steady", "burst", "after" }
+  local r, err, code = http.load { url = url, connections = p.connections, timeout = 2, tick = 0.1,
+    phases = { { 1000, p.steady }, { 5000, p.burst }, { 1000, p.steady } },
+    on_tick = function(pr) w:sample(names[pr.phase]) end }
+  w:sample("after")
+  return r, err, code, w:summary()
+end
+
+-- The figures of a web_api run every scenario reports (MB, ms): start-up, steady median, peak,
+-- swing (max - min of RSS over the two 1000 QPS phases), steady PSS, steady p99; and whether
+-- every response was a 200.
+function M.web_api_figures(r, m)
+  local swing_kb = math.max(m.steady.max, m.after.max) - math.min(m.steady.min, m.after.min)
+  return {
+    startup_mb = m.startup.first / 1024, steady_mb = m.steady.median / 1024,
+    peak_mb = math.max(m.burst.max, m.steady.max, m.after.max) / 1024, swing_mb = swing_kb / 1024,
+    steady_pss_mb = m.steady.pss_median / 1024, p99_ms = r.phases[1].latency.p99 / 1e3,
+  }, (r.status["200"] or 0) == r.requests and r.requests > 0
 end
 
 return M

@@ -41,11 +41,11 @@ M.which = which
 -- Under pipelining nginx answers each pipelined request with its own writev (it never
 -- coalesces the responses to one read), and it turns TCP_NODELAY on when a connection first
 -- goes idle into keep-alive. With NODELAY each 161-byte response is its own loopback segment:
--- a softirq delivery charged to nginx and a wake-up of the client per response (~9 us of CPU
--- per request on the 2 shared cores here, as much as without pipelining). With Nagle left on
--- (`tcp_nodelay off`), the responses written while one is unacknowledged are coalesced by the
--- kernel into one segment, which roughly halves nginx's CPU per request and raises its
--- pipelined RPS 1.5-2x (doc/http.md). It cannot stall: a pipelining client's next requests
+-- a softirq delivery charged to nginx and a wake-up of the client per response, as costly as
+-- without pipelining. With Nagle left on (`tcp_nodelay off`), the responses written while one
+-- is unacknowledged are coalesced by the kernel into one segment, which cuts nginx's CPU per
+-- request and raises its pipelined RPS (figures in doc/http.md, "nginx under pipelining"). It
+-- cannot stall: a pipelining client's next requests
 -- carry the ACK. Without pipelining each response leaves at once either way, so the default
 -- (NODELAY) is kept there.
 M.PIPELINED = "tcp_nodelay off;"

@@ -1,5 +1,6 @@
-/* Server memory sampling from /proc (see memory.h). */
-#include "http/memory.h"
+/* Process memory from /proc (see memory.h): every reading of a process's memory in the core
+ * goes through read_status (and hp_mem_read for PSS). */
+#include "proc/memory.h"
 #include "common/common.h"
 #include "common/error.h"
 
@@ -38,22 +39,35 @@ static int64_t field_kb(const char *text, const char *name)
     return strtoll(p + strlen(name), NULL, 10);
 }
 
+/* /proc/self/NAME or /proc/PID/NAME into path. */
+static void proc_path(char *path, size_t cap, int pid, const char *name)
+{
+    if (pid)
+        snprintf(path, cap, "/proc/%d/%s", pid, name);
+    else
+        snprintf(path, cap, "/proc/self/%s", name);
+}
+
+/* VmRSS and VmHWM from /proc/PID/status (-1 each when absent); -1 with path set if unreadable. */
+static int read_status(int pid, hp_mem_sample *out, char *path, size_t cap)
+{
+    char buf[4096];
+    out->rss_kb = out->hwm_kb = -1;
+    proc_path(path, cap, pid, "status");
+    if (slurp(path, buf, sizeof buf) != 0)
+        return -1;
+    out->rss_kb = field_kb(buf, "\nVmRSS:");
+    out->hwm_kb = field_kb(buf, "\nVmHWM:");
+    return 0;
+}
+
 int hp_mem_read(int pid, hp_mem_sample *out, char **errmsg)
 {
     char path[64], buf[4096];
-    out->rss_kb = out->hwm_kb = out->pss_kb = -1;
-    if (pid)
-        snprintf(path, sizeof path, "/proc/%d/status", pid);
-    else
-        snprintf(path, sizeof path, "/proc/self/status");
-    if (slurp(path, buf, sizeof buf) != 0)
+    out->pss_kb = -1;
+    if (read_status(pid, out, path, sizeof path) != 0)
         return hp_err_errno(errmsg, "read %s", path);
-    out->rss_kb = field_kb(buf, "\nVmRSS:");
-    out->hwm_kb = field_kb(buf, "\nVmHWM:");
-    if (pid)
-        snprintf(path, sizeof path, "/proc/%d/smaps_rollup", pid);
-    else
-        snprintf(path, sizeof path, "/proc/self/smaps_rollup");
+    proc_path(path, sizeof path, pid, "smaps_rollup");
     if (slurp(path, buf, sizeof buf) == 0)
         out->pss_kb = field_kb(buf, "\nPss:");
     struct timespec ts;
@@ -62,13 +76,19 @@ int hp_mem_read(int pid, hp_mem_sample *out, char **errmsg)
     return HP_OK;
 }
 
+int64_t hp_proc_rss_kb(int pid, int which)
+{
+    char path[64];
+    hp_mem_sample m;
+    if (read_status(pid, &m, path, sizeof path) != 0)
+        return -1;
+    return which ? m.hwm_kb : m.rss_kb;
+}
+
 int hp_mem_reset_peak(int pid, char **errmsg)
 {
     char path[64];
-    if (pid)
-        snprintf(path, sizeof path, "/proc/%d/clear_refs", pid);
-    else
-        snprintf(path, sizeof path, "/proc/self/clear_refs");
+    proc_path(path, sizeof path, pid, "clear_refs");
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
         return hp_err_errno(errmsg, "open %s", path);

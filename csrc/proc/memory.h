@@ -1,10 +1,12 @@
 /* hotpath:abi
- * Server memory: one sample of a process's resident memory. RSS counts shared pages in full
- * for every process that maps them; PSS divides them among those processes, so summing PSS
- * over a multi-process server is its true footprint (doc/reference.md).
+ * Process memory: the one reader of a process's resident memory (/proc/PID/status and
+ * smaps_rollup), for every caller: the servers' memory timeline (http), the measured child's
+ * own RSS and peak (proc's rss_kb, child.lua), and the peak's reset. RSS counts shared pages
+ * in full for every process that maps them; PSS divides them among those processes, so
+ * summing PSS over a multi-process server is its true footprint (doc/reference.md).
  */
-#ifndef HP_HTTP_MEMORY_H
-#define HP_HTTP_MEMORY_H
+#ifndef HP_PROC_MEMORY_H
+#define HP_PROC_MEMORY_H
 #include <stdint.h>
 #pragma GCC visibility push(default)
 
@@ -21,6 +23,10 @@ int hp_mem_read(int pid, hp_mem_sample *out, char **errmsg);
 
 /* Resets pid's peak (VmHWM) to its current RSS (writes 5 to /proc/PID/clear_refs). */
 int hp_mem_reset_peak(int pid, char **errmsg);
+
+/* RSS (which = 0: VmRSS) or peak RSS (which = 1: VmHWM) of pid in KiB (pid 0: this process),
+ * from /proc/PID/status only (no smaps_rollup walk); -1 if unreadable. Never raises. */
+int64_t hp_proc_rss_kb(int pid, int which);
 
 #pragma GCC visibility pop
 #endif

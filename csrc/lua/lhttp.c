@@ -11,10 +11,12 @@
 #include "http/request.h"
 #include "http/server.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define LOAD_MT "hotpath.http.load"
+#define HIST_MT "hotpath.http.hist"
 
 typedef struct lload {
     hp_load *l;
@@ -234,6 +236,89 @@ static int l_load_finish(lua_State *L)
     return 1;
 }
 
+/* ---- merging exported histograms ------------------------------------------------------------ */
+
+/* A histogram owned by a userdata, so that a raise while it is filled leaks nothing. */
+typedef struct lhist {
+    hp_hist *h;
+} lhist;
+
+static int hist_gc(lua_State *L)
+{
+    lhist *u = luaL_checkudata(L, 1, HIST_MT);
+    hp_hist_free(u->h);
+    u->h = NULL;
+    return 0;
+}
+
+/* t[k] of the table at index t as a uint64 (an integer, or a float with an integral value). */
+static uint64_t u64_field(lua_State *L, int t, const char *k, lua_Integer i)
+{
+    lua_getfield(L, t, k);
+    int ok;
+    lua_Integer v = lua_tointegerx(L, -1, &ok);
+    if (!ok || v < 0)
+        luaL_error(L, "bad argument #1 to 'http_hist_merge' (histogram %d: %s must be an integer >= 0)", (int)i, k);
+    lua_pop(L, 1);
+    return (uint64_t)v;
+}
+
+/* http_hist_merge(list) -> { histogram = raw, latency = figures } | nil, msg, code, position
+ * list: raw histograms as push_hist makes them ({ count, min, max, sum, sumsq, buckets = { lo1,
+ * hi1, count1, ... } }, sum/sumsq may be absent: NaN). Each is added bucket by bucket with
+ * hp_hist_add_buckets, which checks it against the layout; the result is the merged histogram
+ * and its figures (hp_load_latency_of, microseconds). A histogram that does not fit returns the
+ * core's message and its position in list. Raises on a list of the wrong shape (misuse). */
+static int l_hist_merge(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_Integer n = luaL_len(L, 1);
+    lhist *u = lua_newuserdatauv(L, sizeof *u, 0);
+    u->h = NULL;
+    luaL_setmetatable(L, HIST_MT);
+    int top = lua_gettop(L);
+    void **msg = hp_lua_guard(L);
+    u->h = hp_hist_new();
+    if (!u->h)
+        return hp_lua_fail(L, HP_ENOMEM, msg);
+    for (lua_Integer i = 1; i <= n; i++) {
+        if (lua_geti(L, 1, i) != LUA_TTABLE)
+            return luaL_error(L, "bad argument #1 to 'http_hist_merge' (histogram %d: table expected)", (int)i);
+        int t = lua_gettop(L);
+        uint64_t min = u64_field(L, t, "min", i), max = u64_field(L, t, "max", i);
+        double sum = num_field(L, t, "sum", NAN), sumsq = num_field(L, t, "sumsq", NAN);
+        if (lua_getfield(L, t, "buckets") != LUA_TTABLE || luaL_len(L, -1) % 3 != 0)
+            return luaL_error(L, "bad argument #1 to 'http_hist_merge' (histogram %d: buckets must be a list "
+                                 "of lo, hi, count triples)", (int)i);
+        size_t nb = (size_t)luaL_len(L, -1) / 3;
+        hp_hist_bucket *b = lua_newuserdatauv(L, (nb ? nb : 1) * sizeof *b, 0);
+        for (size_t k = 0; k < 3 * nb; k++) {
+            lua_geti(L, -2, (lua_Integer)k + 1);
+            int ok;
+            lua_Integer v = lua_tointegerx(L, -1, &ok);
+            if (!ok || v < 0)
+                return luaL_error(L, "bad argument #1 to 'http_hist_merge' (histogram %d: bucket values must be "
+                                     "integers >= 0)", (int)i);
+            uint64_t *slot = k % 3 == 0 ? &b[k / 3].lo : k % 3 == 1 ? &b[k / 3].hi : &b[k / 3].count;
+            *slot = (uint64_t)v;
+            lua_pop(L, 1);
+        }
+        int rc = hp_hist_add_buckets(u->h, b, nb, min, max, sum, sumsq, (char **)msg);
+        if (rc != HP_OK) {
+            int r = hp_lua_fail(L, rc, msg);
+            lua_pushinteger(L, i);
+            return r + 1;
+        }
+        lua_settop(L, top + 1); /* the histogram box and the message guard */
+    }
+    hp_load_latency x;
+    hp_load_latency_of(u->h, &x);
+    lua_createtable(L, 0, 2);
+    push_latency(L, "latency", &x);
+    push_hist(L, "histogram", u->h);
+    return 1;
+}
+
 /* ---- the rest ------------------------------------------------------------------------------- */
 
 /* http_request(method, target, host, headers|nil, body|nil) -> bytes | nil, msg, code */
@@ -354,11 +439,16 @@ void hp_lua_open_http(lua_State *L)
         lua_setfield(L, -2, "__close");
     }
     lua_pop(L, 1);
+    if (luaL_newmetatable(L, HIST_MT)) {
+        lua_pushcfunction(L, hist_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_pop(L, 1);
     static const luaL_Reg fns[] = {
         { "http_load_start", l_load_start }, { "http_request", l_request }, { "http_serve", l_serve },
         { "http_child_serve", l_child_serve }, { "http_child_wait_port", l_child_wait_port },
         { "http_free_port", l_free_port }, { "http_mem_read", l_mem_read },
-        { "http_mem_reset_peak", l_mem_reset_peak }, { NULL, NULL },
+        { "http_mem_reset_peak", l_mem_reset_peak }, { "http_hist_merge", l_hist_merge }, { NULL, NULL },
     };
     luaL_setfuncs(L, fns, 0);
     lua_createtable(L, 0, 3);

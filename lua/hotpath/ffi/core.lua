@@ -25,6 +25,15 @@ function core.version() return ffi_string(C.hp_version()) end
 function core.build_info() return ffi_string(C.hp_build_info()) end
 function core.clock() return C.hp_clock_monotonic() end
 function core.cpu_count() return C.hp_cpu_count() end
+function core.wallclock() return C.hp_wallclock_now() end
+
+function core.sleep_until(t)
+  if type(t) ~= "number" then error("bad argument #1 to 'sleep_until' (number expected, got " .. type(t) .. ")", 2) end
+  local errp = ffi_new("char *[1]")
+  local rc = C.hp_wallclock_sleep_until(t, errp)
+  if rc ~= 0 then return fail(rc, errp) end
+  return true
+end
 
 function core.digest(kind, s)
   local hex = ffi_new("char[65]")

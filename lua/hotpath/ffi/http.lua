@@ -4,7 +4,7 @@ local ffi = require "ffi"
 local C = require "hotpath.ffi.lib"
 
 local ffi_new, ffi_string, ffi_gc = ffi.new, ffi.string, ffi.gc
-local tonumber, setmetatable, error = tonumber, setmetatable, error
+local tonumber, setmetatable, error, type = tonumber, setmetatable, error, type
 
 return function(core)
   local fail = core._fail
@@ -116,6 +116,48 @@ return function(core)
     end
     for i = 0, r.nphases - 1 do res.phases[i + 1] = phase(r.phases[i], h, i) end
     free_run(self) -- the histograms were copied above
+    return res
+  end
+
+  -- http_hist_merge(list) -> { histogram = raw, latency = figures } | nil, msg, code, position:
+  -- as csrc/lua/lhttp.c, each raw histogram added with hp_hist_add_buckets.
+  local lat_out = ffi_new("hp_load_latency")
+  local function bad(i, what)
+    error(("bad argument #1 to 'http_hist_merge' (histogram %d: %s)"):format(i, what), 3)
+  end
+  local function u64(v, i, what)
+    if type(v) ~= "number" or v < 0 or v ~= v or v % 1 ~= 0 then bad(i, what .. " must be an integer >= 0") end
+    return v
+  end
+  function core.http_hist_merge(list)
+    local h = ffi_gc(C.hp_hist_new(), C.hp_hist_free)
+    if h == nil then return nil, "out of memory", "nomem" end
+    local errp = ffi_new("char *[1]")
+    for i = 1, #list do
+      local x = list[i]
+      if type(x) ~= "table" then bad(i, "table expected") end
+      local min, max = u64(x.min, i, "min"), u64(x.max, i, "max")
+      local flat = x.buckets
+      if type(flat) ~= "table" or #flat % 3 ~= 0 then bad(i, "buckets must be a list of lo, hi, count triples") end
+      local nb = #flat / 3
+      local b = ffi_new("hp_hist_bucket[?]", nb > 0 and nb or 1)
+      for k = 0, nb - 1 do
+        b[k].lo = u64(flat[3 * k + 1], i, "bucket values")
+        b[k].hi = u64(flat[3 * k + 2], i, "bucket values")
+        b[k].count = u64(flat[3 * k + 3], i, "bucket values")
+      end
+      local sum, sumsq = x.sum, x.sumsq
+      if type(sum) ~= "number" then sum = 0 / 0 end
+      if type(sumsq) ~= "number" then sumsq = 0 / 0 end
+      local rc = C.hp_hist_add_buckets(h, b, nb, min, max, sum, sumsq, errp)
+      if rc ~= 0 then
+        local _, msg, code = fail(rc, errp)
+        return nil, msg, code, i
+      end
+    end
+    C.hp_load_latency_of(h, lat_out)
+    local res = { latency = latency(lat_out), histogram = hist(h) }
+    C.hp_hist_free(ffi_gc(h, nil))
     return res
   end
 

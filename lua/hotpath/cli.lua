@@ -47,7 +47,9 @@ options:
                       --command, {K} in the command is replaced); repeatable; the report fits
                       time and memory against K (power-law exponent, complexity class)
   --export-json FILE  also write every run's raw figures, the warnings and the machine info to
-                      FILE (--json is the same)
+                      FILE (--json is the same); in every export path {rank} and {host} become
+                      the copy's index under a launcher (sbatch --array, srun) and the host
+                      name (hotpath merge joins the copies' files)
   --export-csv FILE   the scenarios' figures as CSV (the numbers exactly as in the JSON)
   --export-markdown FILE
                       the scenarios (and the comparison, the scans) as Markdown tables
@@ -276,6 +278,14 @@ local function cmd_run(argv)
   elseif opts.shell then
     return fail_usage("--shell applies to --command", "run")
   end
+  -- a copy of a launcher (sbatch --array, srun): {rank} and {host} in the export paths, and
+  -- which copy it was in the results (hotpath merge names its sources by them)
+  local launcher = require "hotpath.launcher"
+  local copy, cerr = launcher.info()
+  if not copy then return fail_usage(cerr, "run") end
+  for _, k in ipairs { "export-json", "export-csv", "export-markdown", "export-html" } do
+    if opts[k] then opts[k] = launcher.expand(opts[k], copy) end
+  end
   local runner = require "hotpath.runner"
   local info = require("hotpath.machine").info()
   local paths = not entries and default_paths(pos) or nil
@@ -297,7 +307,8 @@ local function cmd_run(argv)
   if opts["export-json"] or opts.save then
     info.toolchains = require("hotpath.peers").versions() -- the peers' compilers, where installed
   end
-  local doc = json.document(run, info, options)
+  local doc = json.document(run, info, options, { host = copy.host, node = copy.node, launcher = copy.launcher,
+    rank = copy.launcher and copy.rank, count = copy.launcher and copy.count, job = copy.job })
   if run.scans then stdout:write("\n", require("hotpath.report.terminal").scans(run.scans), "\n") end
   local cmp
   if base then

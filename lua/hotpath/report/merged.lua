@@ -81,22 +81,18 @@ function M.markdown(doc)
 end
 
 function M.csv(doc)
+  -- one CSV over the merged scenarios (ids already carry the source's label), so that the
+  -- metric columns are the union of every source's
+  local by = {}
+  for _, s in ipairs(doc.sources or {}) do by[s.label] = s end
+  local rows = csv.parse(csv.run { scenarios = doc.scenarios or {} })
   local out = {}
-  for i, s in ipairs(doc.sources or {}) do
-    local rows = csv.parse(csv.run(s))
-    for j, r in ipairs(rows) do
-      if j > 1 or i == 1 then
-        local cells = j == 1 and { "source", "host", "rank" } or { s.label, s.node or s.host or "", s.rank or "" }
-        for k = 1, #r do
-          local c = r[k]
-          if j > 1 and k == 1 then c = s.label .. "/" .. c end -- the id, as in the merged JSON
-          cells[#cells + 1] = c
-        end
-        local fields = {}
-        for k, c in ipairs(cells) do fields[k] = csv.field(c) end
-        out[#out + 1] = concat(fields, ",")
-      end
-    end
+  for j, r in ipairs(rows) do
+    local s = j > 1 and by[(doc.scenarios[j - 1] or {}).source] or {}
+    local cells = j == 1 and { "source", "host", "rank" } or { s.label or "", s.node or s.host or "", s.rank or "" }
+    for _, c in ipairs(r) do cells[#cells + 1] = c end
+    for k, c in ipairs(cells) do cells[k] = csv.field(c) end
+    out[#out + 1] = concat(cells, ",")
   end
   return concat(out, "\n") .. "\n"
 end

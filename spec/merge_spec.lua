@@ -188,6 +188,13 @@ describe("hotpath merge", function()
             count = 1, min = 5, max = 5, buckets = { { 5, "x", 1 } } } }
         end }),
         "%s: the run's latency histogram: bucket 1 is not [lo, hi, count] (whole numbers >= 0)" },
+      { result(xs, { edit = function(r)
+          local h = {}
+          for k, v in pairs(r.latency.histogram) do h[k] = v end
+          h.min = -1
+          r.latency = { histogram = h }
+        end }),
+        "%s: the run's latency histogram: histogram without whole numbers min and max" },
       { { scenarios = {} }, "%s is a load result, %s a run result: merge one kind at a time" },
     }
     for i, c in ipairs(cases) do

@@ -251,24 +251,34 @@ static int hist_gc(lua_State *L)
     return 0;
 }
 
-/* t[k] of the table at index t as a uint64 (an integer, or a float with an integral value). */
-static uint64_t u64_field(lua_State *L, int t, const char *k, lua_Integer i)
+/* The value at the top of the stack as a uint64 (an integer, or a float with an integral value),
+ * popped; 0 in *ok when it is neither or negative. */
+static uint64_t pop_u64(lua_State *L, int *ok)
+{
+    int isint;
+    lua_Integer v = lua_tointegerx(L, -1, &isint);
+    lua_pop(L, 1);
+    *ok = isint && v >= 0;
+    return *ok ? (uint64_t)v : 0;
+}
+
+/* t[k] as a double, NaN when it is not a number (JSON's null: unknown). */
+static double num_or_nan(lua_State *L, int t, const char *k)
 {
     lua_getfield(L, t, k);
-    int ok;
-    lua_Integer v = lua_tointegerx(L, -1, &ok);
-    if (!ok || v < 0)
-        luaL_error(L, "bad argument #1 to 'http_hist_merge' (histogram %d: %s must be an integer >= 0)", (int)i, k);
+    int isnum;
+    double v = lua_tonumberx(L, -1, &isnum);
     lua_pop(L, 1);
-    return (uint64_t)v;
+    return isnum ? v : NAN;
 }
 
 /* http_hist_merge(list) -> { histogram = raw, latency = figures } | nil, msg, code, position
- * list: raw histograms as push_hist makes them ({ count, min, max, sum, sumsq, buckets = { lo1,
- * hi1, count1, ... } }, sum/sumsq may be absent: NaN). Each is added bucket by bucket with
+ * list: histograms as results carry them ({ min, max, sum, sumsq, buckets = { { lo, hi, count },
+ * ... } }; sum/sumsq not numbers: unknown). Each is added bucket by bucket with
  * hp_hist_add_buckets, which checks it against the layout; the result is the merged histogram
- * and its figures (hp_load_latency_of, microseconds). A histogram that does not fit returns the
- * core's message and its position in list. Raises on a list of the wrong shape (misuse). */
+ * (raw, as push_hist makes it) and its figures (hp_load_latency_of, microseconds). A histogram
+ * that does not fit (a value that is not a whole number >= 0, a bucket not of the layout)
+ * returns a message and its position in list. Raises only when list is not a table. */
 static int l_hist_merge(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -282,27 +292,46 @@ static int l_hist_merge(lua_State *L)
     if (!u->h)
         return hp_lua_fail(L, HP_ENOMEM, msg);
     for (lua_Integer i = 1; i <= n; i++) {
-        if (lua_geti(L, 1, i) != LUA_TTABLE)
-            return luaL_error(L, "bad argument #1 to 'http_hist_merge' (histogram %d: table expected)", (int)i);
-        int t = lua_gettop(L);
-        uint64_t min = u64_field(L, t, "min", i), max = u64_field(L, t, "max", i);
-        double sum = num_field(L, t, "sum", NAN), sumsq = num_field(L, t, "sumsq", NAN);
-        if (lua_getfield(L, t, "buckets") != LUA_TTABLE || luaL_len(L, -1) % 3 != 0)
-            return luaL_error(L, "bad argument #1 to 'http_hist_merge' (histogram %d: buckets must be a list "
-                                 "of lo, hi, count triples)", (int)i);
-        size_t nb = (size_t)luaL_len(L, -1) / 3;
-        hp_hist_bucket *b = lua_newuserdatauv(L, (nb ? nb : 1) * sizeof *b, 0);
-        for (size_t k = 0; k < 3 * nb; k++) {
-            lua_geti(L, -2, (lua_Integer)k + 1);
-            int ok;
-            lua_Integer v = lua_tointegerx(L, -1, &ok);
-            if (!ok || v < 0)
-                return luaL_error(L, "bad argument #1 to 'http_hist_merge' (histogram %d: bucket values must be "
-                                     "integers >= 0)", (int)i);
-            uint64_t *slot = k % 3 == 0 ? &b[k / 3].lo : k % 3 == 1 ? &b[k / 3].hi : &b[k / 3].count;
-            *slot = (uint64_t)v;
-            lua_pop(L, 1);
+        const char *bad = NULL;
+        int ok = lua_geti(L, 1, i) == LUA_TTABLE, t = lua_gettop(L);
+        uint64_t min = 0, max = 0;
+        size_t nb = 0;
+        hp_hist_bucket *b = NULL;
+        if (ok) {
+            lua_getfield(L, t, "min");
+            min = pop_u64(L, &ok);
         }
+        if (ok) {
+            lua_getfield(L, t, "max");
+            max = pop_u64(L, &ok);
+        }
+        if (!ok)
+            bad = "histogram without whole numbers min and max";
+        else if (lua_getfield(L, t, "buckets") != LUA_TTABLE)
+            bad = "histogram without buckets";
+        else {
+            nb = (size_t)luaL_len(L, -1);
+            b = lua_newuserdatauv(L, (nb ? nb : 1) * sizeof *b, 0); /* collected with the stack */
+            for (size_t k = 0; k < nb && !bad; k++) {
+                ok = lua_geti(L, t + 1, (lua_Integer)k + 1) == LUA_TTABLE;
+                for (int j = 0; j < 3 && ok; j++) {
+                    lua_geti(L, -1, j + 1);
+                    uint64_t v = pop_u64(L, &ok);
+                    *(j == 0 ? &b[k].lo : j == 1 ? &b[k].hi : &b[k].count) = v;
+                }
+                lua_pop(L, 1);
+                if (!ok)
+                    bad = lua_pushfstring(L, "bucket %d is not [lo, hi, count] (whole numbers >= 0)", (int)k + 1);
+            }
+        }
+        if (bad) {
+            lua_pushnil(L);
+            lua_pushstring(L, bad);
+            lua_pushstring(L, hp_status_name(HP_EINVAL));
+            lua_pushinteger(L, i);
+            return 4;
+        }
+        double sum = num_or_nan(L, t, "sum"), sumsq = num_or_nan(L, t, "sumsq");
         int rc = hp_hist_add_buckets(u->h, b, nb, min, max, sum, sumsq, (char **)msg);
         if (rc != HP_OK) {
             int r = hp_lua_fail(L, rc, msg);

@@ -106,7 +106,6 @@ end
 -- build's, or with a bucket that is not one of the layout, is refused, with its position in list.
 function http.merge_histograms(list)
   local mine = histogram_of { buckets = {} }
-  local raw = {}
   for i, h in ipairs(list) do
     if type(h) ~= "table" then return nil, "not a histogram", "invalid", i end
     for _, k in ipairs { "layout", "unit", "lowest", "highest", "significant_digits" } do
@@ -114,25 +113,9 @@ function http.merge_histograms(list)
         return nil, format("histogram layout %s, this build merges %s", layout_text(h), layout_text(mine)), "invalid", i
       end
     end
-    if type(h.buckets) ~= "table" or type(h.min) ~= "number" or type(h.max) ~= "number" then
-      return nil, "histogram without buckets, min and max", "invalid", i
-    end
-    local flat = {}
-    for j, b in ipairs(h.buckets) do
-      if type(b) ~= "table" or type(b[1]) ~= "number" or type(b[2]) ~= "number" or type(b[3]) ~= "number"
-        or b[1] < 0 or b[2] < 0 or b[3] < 0 or floor(b[1]) ~= b[1] or floor(b[2]) ~= b[2] or floor(b[3]) ~= b[3] then
-        return nil, format("bucket %d is not [lo, hi, count] (whole numbers >= 0)", j), "invalid", i
-      end
-      flat[#flat + 1], flat[#flat + 2], flat[#flat + 3] = b[1], b[2], b[3]
-    end
-    if h.min < 0 or h.max < 0 or floor(h.min) ~= h.min or floor(h.max) ~= h.max then
-      return nil, "min and max must be whole numbers >= 0", "invalid", i
-    end
-    local sum, sumsq = h.sum, h.sumsq
-    if type(sum) ~= "number" or type(sumsq) ~= "number" then sum, sumsq = nil, nil end
-    raw[i] = { min = h.min, max = h.max, sum = sum, sumsq = sumsq, buckets = flat }
   end
-  local r, err, code, pos = core.http_hist_merge(raw)
+  -- the binding reads the buckets as they are ({ lo, hi, count } each) and checks their values
+  local r, err, code, pos = core.http_hist_merge(list)
   if not r then return nil, err, code, pos end
   return latency_of(r.latency, r.histogram)
 end

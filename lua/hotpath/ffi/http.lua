@@ -120,36 +120,36 @@ return function(core)
   end
 
   -- http_hist_merge(list) -> { histogram = raw, latency = figures } | nil, msg, code, position:
-  -- as csrc/lua/lhttp.c, each raw histogram added with hp_hist_add_buckets.
+  -- as csrc/lua/lhttp.c (histograms as results carry them, buckets { { lo, hi, count }, ... }),
+  -- each added with hp_hist_add_buckets.
   local lat_out = ffi_new("hp_load_latency")
-  local function bad(i, what)
-    error(("bad argument #1 to 'http_hist_merge' (histogram %d: %s)"):format(i, what), 3)
-  end
-  local function u64(v, i, what)
-    if type(v) ~= "number" or v < 0 or v ~= v or v % 1 ~= 0 then bad(i, what .. " must be an integer >= 0") end
-    return v
-  end
+  local function u64(v) return type(v) == "number" and v >= 0 and v < 2 ^ 63 and v % 1 == 0 end
   function core.http_hist_merge(list)
+    if type(list) ~= "table" then error("bad argument #1 to 'http_hist_merge' (table expected)", 2) end
     local h = ffi_gc(C.hp_hist_new(), C.hp_hist_free)
     if h == nil then return nil, "out of memory", "nomem" end
     local errp = ffi_new("char *[1]")
     for i = 1, #list do
       local x = list[i]
-      if type(x) ~= "table" then bad(i, "table expected") end
-      local min, max = u64(x.min, i, "min"), u64(x.max, i, "max")
-      local flat = x.buckets
-      if type(flat) ~= "table" or #flat % 3 ~= 0 then bad(i, "buckets must be a list of lo, hi, count triples") end
-      local nb = #flat / 3
+      local bad
+      if type(x) ~= "table" or not u64(x.min) or not u64(x.max) then bad = "histogram without whole numbers min and max"
+      elseif type(x.buckets) ~= "table" then bad = "histogram without buckets" end
+      local bs = not bad and x.buckets
+      local nb = bs and #bs or 0
       local b = ffi_new("hp_hist_bucket[?]", nb > 0 and nb or 1)
-      for k = 0, nb - 1 do
-        b[k].lo = u64(flat[3 * k + 1], i, "bucket values")
-        b[k].hi = u64(flat[3 * k + 2], i, "bucket values")
-        b[k].count = u64(flat[3 * k + 3], i, "bucket values")
+      for k = 1, nb do
+        local t = bs[k]
+        if type(t) ~= "table" or not u64(t[1]) or not u64(t[2]) or not u64(t[3]) then
+          bad = ("bucket %d is not [lo, hi, count] (whole numbers >= 0)"):format(k)
+          break
+        end
+        b[k - 1].lo, b[k - 1].hi, b[k - 1].count = t[1], t[2], t[3]
       end
+      if bad then return nil, bad, "invalid", i end
       local sum, sumsq = x.sum, x.sumsq
       if type(sum) ~= "number" then sum = 0 / 0 end
       if type(sumsq) ~= "number" then sumsq = 0 / 0 end
-      local rc = C.hp_hist_add_buckets(h, b, nb, min, max, sum, sumsq, errp)
+      local rc = C.hp_hist_add_buckets(h, b, nb, x.min, x.max, sum, sumsq, errp)
       if rc ~= 0 then
         local _, msg, code = fail(rc, errp)
         return nil, msg, code, i

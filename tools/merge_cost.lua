@@ -8,7 +8,7 @@
 package.path = "lua/?.lua;lua/?/init.lua;build/lua/?.lua;" .. package.path
 package.cpath = (rawget(_G, "jit") and "build/luajit/?.so;" or "build/lua54/?.so;") .. package.cpath
 local merge = require "hotpath.merge"
-local rjson = require "hotpath.report.json"
+local to_json = require("hotpath.http.cli").to_json -- compact, as hotpath load writes its results
 local core = require("hotpath.util").core
 
 local floor, format = math.floor, string.format
@@ -82,7 +82,7 @@ for _, nb in ipairs(BUCKETS) do
     for i = 1, nc do
       paths[i] = format("%s/load.%d.json", dir, i - 1)
       local f = assert(io.open(paths[i], "wb"))
-      text = rjson.encode(result(h, i - 1))
+      text = to_json(result(h, i - 1))
       f:write(text)
       f:close()
     end

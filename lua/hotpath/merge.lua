@@ -178,8 +178,9 @@ function M.loads(docs, names)
   r.hosts = hosts
   r.count = #sources
   r.merged = "load"
-  r.hostname = first.hostname
-  r.options = first.options
+  -- the copies' options (each its share) stay with the copies' own files; what was asked in
+  -- total, when the copies split it, is the same in every copy
+  r.totals = first.totals
   return r
 end
 

@@ -51,6 +51,18 @@ describe("hotpath.launcher", function()
     assert.equals("out/load.12.json", launcher.expand("out/load.{rank}.json", info))
     assert.equals("n7/12-{x}.json", launcher.expand("{host}/{rank}-{x}.json", info))
     assert.equals("plain.json", launcher.expand("plain.json", info))
+    -- from each launcher's own variables
+    local cases = {
+      { { SLURM_ARRAY_TASK_ID = "6", SLURM_ARRAY_TASK_COUNT = "8" }, "out/suite.6.json" },
+      { { SLURM_PROCID = "3", SLURM_NTASKS = "4" }, "out/suite.3.json" },
+      { { JOB_COMPLETION_INDEX = "9" }, "out/suite.9.json" },
+      { { OMPI_COMM_WORLD_RANK = "2", OMPI_COMM_WORLD_SIZE = "4" }, "out/suite.2.json" },
+      { {}, "out/suite.0.json" },
+    }
+    for _, c in ipairs(cases) do
+      assert.equals(c[2], launcher.expand("out/suite.{rank}.json", assert(launcher.info(env(c[1])))))
+      assert.equals("out/" .. host .. ".json", launcher.expand("out/{host}.json", assert(launcher.info(env(c[1])))))
+    end
   end)
 
   it("splits the totals so that the shares add up", function()
@@ -148,6 +160,18 @@ describe("hotpath load under a launcher", function()
     assert.equals(0, r.exit_code, r.stderr)
     d = json.decode(helper.read(dir .. "/own.0.json"))
     assert.same({ false, 3, 20 }, { d.split, d.connections, d.requests })
+  end)
+
+  it("hotpath run names its export by the rank and says which copy it was", function()
+    local r = helper.cli({ "run", helper.root .. "/spec/fixtures/scenarios/good.lua", "--filter", "checked", "--runs", "1",
+      "--warmup", "0", "--export-json", dir .. "/suite.{rank}.json" }, { env = { SLURM_PROCID = "1", SLURM_NTASKS = "2" } })
+    assert.equals(0, r.exit_code, r.stderr)
+    local d = json.decode(helper.read(dir .. "/suite.1.json"))
+    assert.same({ "slurm", 1, 2, host }, { d.launcher, d.rank, d.count, d.host })
+    r = helper.cli({ "run", helper.root .. "/spec/fixtures/scenarios/good.lua", "--filter", "checked", "--runs", "1" },
+      { env = { SLURM_PROCID = "x" } })
+    assert.equals(2, r.exit_code)
+    assert.equals("hotpath: SLURM_PROCID is 'x', not a copy's index\nsee 'hotpath run --help'\n", r.stderr)
   end)
 
   it("refuses a split it cannot make and a start time it cannot read", function()

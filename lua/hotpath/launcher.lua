@@ -3,7 +3,7 @@
 -- export paths; the share of a load run's totals that falls to this copy; the wall-clock time
 -- the copies of one step agree to start at (doc/scale-out.md).
 --
---   local info = launcher.info()          -- { launcher, rank, count, index, host, node, job, step }
+--   local info = launcher.info()  -- { launcher, rank, count, index, host, node, job, job_id, step }
 --   launcher.expand("out/load.{rank}.json", info) --> "out/load.3.json"
 --   launcher.split({ connections = 64, rate = 2e5 }, info) --> this copy's share
 --   launcher.start_at(info) --> the step's start + START_MARGIN under srun, else nil
@@ -32,7 +32,8 @@ local function whole(v) return type(v) == "number" and v == v and v >= 0 and v <
 -- count 1). count comes from the launcher's variable, else HOTPATH_COUNT (Kubernetes gives none);
 -- nil when unknown. index is the copy's position from 0 (the array task id less
 -- SLURM_ARRAY_TASK_MIN), which the split uses. host is this machine's host name, node the
--- launcher's name for it (SLURMD_NODENAME), job and step Slurm's ids.
+-- launcher's name for it (SLURMD_NODENAME), job Slurm's job id (the array's for a task),
+-- job_id and step the ids of this job and step.
 function M.info(env)
   env = env or getenv
   local host = require("hotpath.machine").hostname()

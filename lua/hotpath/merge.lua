@@ -12,8 +12,8 @@
 -- source (its machine info, options, warnings and scenarios kept), whose scenarios are the
 -- sources' scenarios with the source's label before their id, so that every export and
 -- `hotpath compare` read it; report/merged.lua shows the sources side by side.
-local type, ipairs, pairs, tostring, format, sort, concat, max, min =
-  type, ipairs, pairs, tostring, string.format, table.sort, table.concat, math.max, math.min
+local type, ipairs, pairs, tostring, format, sort, max, min =
+  type, ipairs, pairs, tostring, string.format, table.sort, math.max, math.min
 
 local M = {}
 

@@ -11,6 +11,7 @@
 #define HOTPATH_H
 #include "common/common.h"
 #include "common/digest.h"
+#include "common/wallclock.h"
 #include "proc/proc.h"
 #include "proc/memory.h"
 #include "proc/spawn.h"

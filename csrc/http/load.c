@@ -258,7 +258,7 @@ int hp_load_wait(hp_load *l, double wait, hp_load_progress *pg)
     return done;
 }
 
-static void fill_latency(hp_load_latency *o, const hp_hist *h)
+void hp_load_latency_of(const hp_hist *h, hp_load_latency *o)
 {
     o->count = hp_hist_count(h);
     o->min = (double)hp_hist_min(h) / 1e3;
@@ -356,16 +356,16 @@ int hp_load_finish(hp_load *l, hp_load_result *res, char **errmsg)
             pe = end > ps ? end : ps;  /* stopped early (request count reached, or stop) */
         pr->duration = (double)(pe - ps) * 1e-9;
         total_dur += pr->duration;
-        fill_latency(&pr->latency, lat);
-        fill_latency(&pr->service, svc);
+        hp_load_latency_of(lat, &pr->latency);
+        hp_load_latency_of(svc, &pr->service);
         add_counts(&res->total, pr);
         hp_hist_merge(tlat, lat);
         hp_hist_merge(tsvc, svc);
     }
     res->total.duration = total_dur;
     res->total.rate = res->nphases == 1 ? res->phases[0].rate : 0;
-    fill_latency(&res->total.latency, tlat);
-    fill_latency(&res->total.service, tsvc);
+    hp_load_latency_of(tlat, &res->total.latency);
+    hp_load_latency_of(tsvc, &res->total.service);
     if (res->total.requests == 0)
         return no_response(l, res, errmsg);
     return HP_OK;

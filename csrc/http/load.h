@@ -115,6 +115,12 @@ enum { HP_LOAD_LATENCY = 0, HP_LOAD_SERVICE = 1 };
  * hp_load_free. */
 const hp_hist *hp_load_histogram(const hp_load *l, int phase, int which);
 
+/* The figures a result reports for histogram h (ns): count, exact min, max and mean, stdev and
+ * the percentiles, in microseconds. What hp_load_finish reports for a phase, and what `hotpath
+ * merge` reports for histograms merged bucket by bucket (the same figures for the same
+ * samples). */
+void hp_load_latency_of(const hp_hist *h, hp_load_latency *out);
+
 /* Stops, joins and frees; NULL is fine. */
 void hp_load_free(hp_load *l);
 

@@ -11,10 +11,12 @@
 #include "http/request.h"
 #include "http/server.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define LOAD_MT "hotpath.http.load"
+#define HIST_MT "hotpath.http.hist"
 
 typedef struct lload {
     hp_load *l;
@@ -234,6 +236,118 @@ static int l_load_finish(lua_State *L)
     return 1;
 }
 
+/* ---- merging exported histograms ------------------------------------------------------------ */
+
+/* A histogram owned by a userdata, so that a raise while it is filled leaks nothing. */
+typedef struct lhist {
+    hp_hist *h;
+} lhist;
+
+static int hist_gc(lua_State *L)
+{
+    lhist *u = luaL_checkudata(L, 1, HIST_MT);
+    hp_hist_free(u->h);
+    u->h = NULL;
+    return 0;
+}
+
+/* The value at the top of the stack as a uint64 (an integer, or a float with an integral value),
+ * popped; 0 in *ok when it is neither or negative. */
+static uint64_t pop_u64(lua_State *L, int *ok)
+{
+    int isint;
+    lua_Integer v = lua_tointegerx(L, -1, &isint);
+    lua_pop(L, 1);
+    *ok = isint && v >= 0;
+    return *ok ? (uint64_t)v : 0;
+}
+
+/* t[k] as a double, NaN when it is not a number (JSON's null: unknown). */
+static double num_or_nan(lua_State *L, int t, const char *k)
+{
+    lua_getfield(L, t, k);
+    int isnum;
+    double v = lua_tonumberx(L, -1, &isnum);
+    lua_pop(L, 1);
+    return isnum ? v : NAN;
+}
+
+/* http_hist_merge(list) -> { histogram = raw, latency = figures } | nil, msg, code, position
+ * list: histograms as results carry them ({ min, max, sum, sumsq, buckets = { { lo, hi, count },
+ * ... } }; sum/sumsq not numbers: unknown). Each is added bucket by bucket with
+ * hp_hist_add_buckets, which checks it against the layout; the result is the merged histogram
+ * (raw, as push_hist makes it) and its figures (hp_load_latency_of, microseconds). A histogram
+ * that does not fit (a value that is not a whole number >= 0, a bucket not of the layout)
+ * returns a message and its position in list. Raises only when list is not a table. */
+static int l_hist_merge(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_Integer n = luaL_len(L, 1);
+    lhist *u = lua_newuserdatauv(L, sizeof *u, 0);
+    u->h = NULL;
+    luaL_setmetatable(L, HIST_MT);
+    int top = lua_gettop(L);
+    void **msg = hp_lua_guard(L);
+    u->h = hp_hist_new();
+    if (!u->h)
+        return hp_lua_fail(L, HP_ENOMEM, msg);
+    for (lua_Integer i = 1; i <= n; i++) {
+        const char *bad = NULL;
+        int ok = lua_rawgeti(L, 1, i) == LUA_TTABLE, t = lua_gettop(L);
+        uint64_t min = 0, max = 0;
+        size_t nb = 0;
+        hp_hist_bucket *b = NULL;
+        if (ok) {
+            lua_getfield(L, t, "min");
+            min = pop_u64(L, &ok);
+        }
+        if (ok) {
+            lua_getfield(L, t, "max");
+            max = pop_u64(L, &ok);
+        }
+        if (!ok)
+            bad = "histogram without whole numbers min and max";
+        else if (lua_getfield(L, t, "buckets") != LUA_TTABLE)
+            bad = "histogram without buckets";
+        else {
+            nb = (size_t)luaL_len(L, -1);
+            b = lua_newuserdatauv(L, (nb ? nb : 1) * sizeof *b, 0); /* collected with the stack */
+            for (size_t k = 0; k < nb && !bad; k++) {
+                ok = lua_rawgeti(L, t + 1, (lua_Integer)k + 1) == LUA_TTABLE;
+                for (int j = 0; j < 3 && ok; j++) {
+                    lua_rawgeti(L, -1, j + 1);
+                    uint64_t v = pop_u64(L, &ok);
+                    *(j == 0 ? &b[k].lo : j == 1 ? &b[k].hi : &b[k].count) = v;
+                }
+                lua_pop(L, 1);
+                if (!ok)
+                    bad = lua_pushfstring(L, "bucket %d is not [lo, hi, count] (whole numbers >= 0)", (int)k + 1);
+            }
+        }
+        if (bad) {
+            lua_pushnil(L);
+            lua_pushstring(L, bad);
+            lua_pushstring(L, hp_status_name(HP_EINVAL));
+            lua_pushinteger(L, i);
+            return 4;
+        }
+        double sum = num_or_nan(L, t, "sum"), sumsq = num_or_nan(L, t, "sumsq");
+        int rc = hp_hist_add_buckets(u->h, b, nb, min, max, sum, sumsq, (char **)msg);
+        if (rc != HP_OK) {
+            int r = hp_lua_fail(L, rc, msg);
+            lua_pushinteger(L, i);
+            return r + 1;
+        }
+        lua_settop(L, top + 1); /* the histogram box and the message guard */
+    }
+    hp_load_latency x;
+    hp_load_latency_of(u->h, &x);
+    lua_createtable(L, 0, 2);
+    push_latency(L, "latency", &x);
+    push_hist(L, "histogram", u->h);
+    return 1;
+}
+
 /* ---- the rest ------------------------------------------------------------------------------- */
 
 /* http_request(method, target, host, headers|nil, body|nil) -> bytes | nil, msg, code */
@@ -354,11 +468,16 @@ void hp_lua_open_http(lua_State *L)
         lua_setfield(L, -2, "__close");
     }
     lua_pop(L, 1);
+    if (luaL_newmetatable(L, HIST_MT)) {
+        lua_pushcfunction(L, hist_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_pop(L, 1);
     static const luaL_Reg fns[] = {
         { "http_load_start", l_load_start }, { "http_request", l_request }, { "http_serve", l_serve },
         { "http_child_serve", l_child_serve }, { "http_child_wait_port", l_child_wait_port },
         { "http_free_port", l_free_port }, { "http_mem_read", l_mem_read },
-        { "http_mem_reset_peak", l_mem_reset_peak }, { NULL, NULL },
+        { "http_mem_reset_peak", l_mem_reset_peak }, { "http_hist_merge", l_hist_merge }, { NULL, NULL },
     };
     luaL_setfuncs(L, fns, 0);
     lua_createtable(L, 0, 3);

@@ -14,6 +14,8 @@ commands:
   compare OLD NEW     compare two results (JSON exports or saved baselines); exit 1 on a
                       significant slowdown (hotpath compare --help)
   load URL            HTTP load generator (hotpath load --help)
+  merge FILES...      join the results of several copies (load or run JSON exports) into one
+                      (hotpath merge --help)
   serve --test T      reference HTTP server (hotpath serve --help)
 
 options:
@@ -45,7 +47,9 @@ options:
                       --command, {K} in the command is replaced); repeatable; the report fits
                       time and memory against K (power-law exponent, complexity class)
   --export-json FILE  also write every run's raw figures, the warnings and the machine info to
-                      FILE (--json is the same)
+                      FILE (--json is the same); in every export path {rank} and {host} become
+                      the copy's index under a launcher (sbatch --array, srun) and the host
+                      name (hotpath merge joins the copies' files)
   --export-csv FILE   the scenarios' figures as CSV (the numbers exactly as in the JSON)
   --export-markdown FILE
                       the scenarios (and the comparison, the scans) as Markdown tables
@@ -83,6 +87,32 @@ options:
 
 The exit status is 1 when a scenario regressed, 0 otherwise, 2 for a usage error or a file
 that cannot be read.
+]]
+
+local MERGE_USAGE = [[
+usage: hotpath merge FILES... [options]
+
+Joins the JSON results of several copies (doc/scale-out.md), e.g. of `srun -n 4 hotpath load
+... --export-json out/load.{rank}.json` or of an `sbatch --array` of `hotpath run`.
+
+Load results: requests, errors, bytes and status counts are summed, the latency histograms
+merged bucket by bucket (the percentiles are exactly those of one histogram fed every
+sample), phases phase by phase; the RPS is taken over the common window (first start to last
+end); every source is named (file, host, rank, start, end) and the start skew reported.
+Results of different URLs, modes or phases, or with histograms of another layout, are refused.
+
+Run results: one result with a section per source (its machine kept); the exports show the
+sources side by side.
+
+options:
+  --export-json FILE  the merged result as JSON (--json is the same)
+  --export-csv FILE   as CSV
+  --export-markdown FILE
+                      as Markdown tables
+  --export-html FILE  as a self-contained HTML report
+  -h, --help          this text
+
+The exit status is 1 when the files cannot be read or merged, 2 for a usage error.
 ]]
 
 local LIST_USAGE = [[
@@ -248,6 +278,14 @@ local function cmd_run(argv)
   elseif opts.shell then
     return fail_usage("--shell applies to --command", "run")
   end
+  -- a copy of a launcher (sbatch --array, srun): {rank} and {host} in the export paths, and
+  -- which copy it was in the results (hotpath merge names its sources by them)
+  local launcher = require "hotpath.launcher"
+  local copy, cerr = launcher.info()
+  if not copy then return fail_usage(cerr, "run") end
+  for _, k in ipairs { "export-json", "export-csv", "export-markdown", "export-html" } do
+    if opts[k] then opts[k] = launcher.expand(opts[k], copy) end
+  end
   local runner = require "hotpath.runner"
   local info = require("hotpath.machine").info()
   local paths = not entries and default_paths(pos) or nil
@@ -269,7 +307,8 @@ local function cmd_run(argv)
   if opts["export-json"] or opts.save then
     info.toolchains = require("hotpath.peers").versions() -- the peers' compilers, where installed
   end
-  local doc = json.document(run, info, options)
+  local doc = json.document(run, info, options, { host = copy.host, node = copy.node, launcher = copy.launcher,
+    rank = copy.launcher and copy.rank, count = copy.launcher and copy.count, job = copy.job })
   if run.scans then stdout:write("\n", require("hotpath.report.terminal").scans(run.scans), "\n") end
   local cmp
   if base then
@@ -340,6 +379,42 @@ local function cmd_compare(argv)
   return cmp.regressions > 0 and 1 or 0
 end
 
+local MERGE_SPEC = {
+  ["--export-json"] = "value", ["--json"] = "value", ["--json#key"] = "export-json",
+  ["--export-csv"] = "value", ["--export-markdown"] = "value", ["--export-html"] = "value",
+  ["--help"] = "bool", ["-h"] = "bool", ["-h#key"] = "help",
+}
+
+local function cmd_merge(argv)
+  local opts, pos = cli.parse(argv, MERGE_SPEC, 2)
+  if not opts then return fail_usage(pos, "merge") end
+  if opts.help then stdout:write(MERGE_USAGE) return 0 end
+  if #pos == 0 then return fail_usage("merge needs the result files to merge", "merge") end
+  local kind, doc = require("hotpath.merge").files(pos)
+  if not kind then stderr:write("hotpath: merge: ", doc, "\n") return 1 end
+  local makers
+  if kind == "load" then
+    local hcli, lr = require "hotpath.http.cli", require "hotpath.report.load"
+    stdout:write(format("Merged %d load results @ %s\n", #doc.sources, doc.url))
+    hcli.report(doc)
+    makers = {
+      json = function() return hcli.to_json(doc) .. "\n" end,
+      csv = function() return lr.csv(doc) end, markdown = function() return lr.markdown(doc) end,
+      html = function() return lr.html(doc) end,
+    }
+  else
+    local mr, json = require "hotpath.report.merged", require "hotpath.report.json"
+    stdout:write(format("Merged %d run results\n\n", #doc.sources), mr.terminal(doc), "\n")
+    makers = {
+      json = function() return json.encode(doc) .. "\n" end,
+      csv = function() return mr.csv(doc) end, markdown = function() return mr.markdown(doc) end,
+      html = function() return mr.html(doc) end,
+    }
+  end
+  if not write_exports(opts, makers) then return 1 end
+  return 0
+end
+
 local function cmd_list(argv)
   local opts, pos = cli.parse(argv, { ["--help"] = "bool", ["-h"] = "bool", ["-h#key"] = "help", ["--filter"] = "list" }, 2)
   if not opts then return fail_usage(pos, "list") end
@@ -387,6 +462,8 @@ function cli.main(argv)
     return cmd_list(argv)
   elseif cmd == "compare" then
     return cmd_compare(argv)
+  elseif cmd == "merge" then
+    return cmd_merge(argv)
   elseif cmd == "load" or cmd == "serve" then
     return delegate("hotpath.http.cli", cmd, argv)
   elseif cmd:sub(1, 1) == "-" then

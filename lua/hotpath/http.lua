@@ -12,6 +12,8 @@
 --     pipeline = 16, method = "GET", headers = { ["X-A"] = "1" }, body = "...",
 --     timeout = 2,             -- seconds per request
 --     on_tick = function(progress) end, tick = 1,  -- every tick seconds, never per request
+--     start_at = 1796290000.5, -- wait until the wall clock reads this (epoch seconds) before the
+--                              -- run; the result says how late it began (start_late)
 --   }
 --
 -- r is JSON-ready: rps, requests, duration, latency (microseconds: p50, p90, p99, p99_9,
@@ -94,6 +96,34 @@ end
 local function latency_of(x, h)
   x.histogram = histogram_of(h)
   return x
+end
+
+-- The layout of a histogram as results carry it, in words ("hdr ns 1..137438953471, 3 digits").
+local function layout_text(h)
+  return format("%s %s %s..%s, %s digits", tostring(h.layout), tostring(h.unit), tostring(h.lowest),
+    tostring(h.highest), tostring(h.significant_digits))
+end
+
+-- merge_histograms(list) -> latency | nil, message, code, position
+-- Merges histograms as results carry them (latency.histogram of a load result) bucket by
+-- bucket: the counts are added in the core (hp_hist_add_buckets), so the figures of the merged
+-- histogram are exactly those of one histogram fed every sample. Returns the latency table of a
+-- result (microseconds, with the merged histogram). A histogram of another layout than this
+-- build's, or with a bucket that is not one of the layout, is refused, with its position in list.
+function http.merge_histograms(list)
+  local mine = histogram_of { buckets = {} }
+  for i, h in ipairs(list) do
+    if type(h) ~= "table" then return nil, "not a histogram", "invalid", i end
+    for _, k in ipairs { "layout", "unit", "lowest", "highest", "significant_digits" } do
+      if h[k] ~= mine[k] then
+        return nil, format("histogram layout %s, this build merges %s", layout_text(h), layout_text(mine)), "invalid", i
+      end
+    end
+  end
+  -- the binding reads the buckets as they are ({ lo, hi, count } each) and checks their values
+  local r, err, code, pos = core.http_hist_merge(list)
+  if not r then return nil, err, code, pos end
+  return latency_of(r.latency, r.histogram)
 end
 
 -- The binding's phase table, completed in place: its response rate, its latencies with their
@@ -180,7 +210,7 @@ end
 local LOAD_OPTS = {
   url = true, connections = true, threads = true, duration = true, requests = true, rate = true,
   phases = true, pipeline = true, method = true, headers = true, body = true, timeout = true,
-  on_tick = true, tick = true, warmup = true,
+  on_tick = true, tick = true, warmup = true, start_at = true,
 }
 
 local function load_spec(o)
@@ -206,6 +236,9 @@ local function load_spec(o)
   if not tick or tick < 0.01 then misuse("tick must be at least 10 ms") end
   local requests = 0
   if o.requests ~= nil then requests = count(o.requests, 1, fname, 1, 2 ^ 53, "requests") end
+  if o.start_at ~= nil and type(o.start_at) ~= "number" then
+    misuse("start_at must be a number (seconds since the epoch), got " .. typename(o.start_at))
+  end
 
   local phases, mode = {}, "closed"
   if o.phases ~= nil then
@@ -265,7 +298,7 @@ local function load_spec(o)
     requests = requests, timeout = timeout,
   }, { url = url, threads = threads, connections = connections, pipeline = pipeline, mode = mode,
     rate = mode == "rate" and #phases == 1 + (warmup and 1 or 0) and phases[#phases].rate or nil,
-    on_tick = o.on_tick, tick = tick, options = options }
+    on_tick = o.on_tick, tick = tick, options = options, start_at = o.start_at }
 end
 
 -- load(opts): see the top of this file.
@@ -276,6 +309,10 @@ function http.load(o)
     error(spec, 0)
   end
   if not spec then return nil, desc, code or "invalid" end
+  if desc.start_at then
+    local waited, werr, wcode = core.sleep_until(desc.start_at)
+    if not waited then return nil, "start_at: " .. werr, wcode end
+  end
   local run, err, ecode = core.http_load_start(spec)
   if not run then return nil, err, ecode end
   local on_tick, tick = desc.on_tick, desc.tick
@@ -293,7 +330,12 @@ function http.load(o)
   end
   local raw, ferr, fcode = run:finish()
   if not raw then return nil, ferr, fcode end
-  return shape(raw, desc)
+  local r = shape(raw, desc)
+  if desc.start_at then
+    r.start_at = desc.start_at
+    r.start_late = r.start_time - desc.start_at -- the set-up after the wait, 2 ms lead included
+  end
+  return r
 end
 
 -- ---- servers ----------------------------------------------------------------------------------

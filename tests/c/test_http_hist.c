@@ -1,6 +1,7 @@
 /* Latency histograms: percentiles of known distributions within the stated precision. */
 #include "tap.h"
 #include "http/hist.h"
+#include "http/load.h"
 
 #include "common/common.h"
 
@@ -106,6 +107,16 @@ int main(void)
     CHECK(hp_hist_count(h) == 101 && hp_hist_min(h) == 300 && hp_hist_max(h) == 7000000, "merge keeps count, min, max");
     CHECK(near(hp_hist_percentile(h, 50), 5000, 0.0005), "merged p50");
     CHECK(near(hp_hist_percentile(h, 99.5), 7000000, 0.0005), "merged tail");
+    {
+        /* the figures a result reports (and hotpath merge reports for merged histograms) */
+        hp_load_latency x;
+        hp_load_latency_of(h, &x);
+        CHECK(x.count == 101 && x.min == 0.3 && x.max == 7000 && x.mean == hp_hist_mean(h) / 1e3
+                  && x.stdev == hp_hist_stdev(h) / 1e3 && x.p50 == hp_hist_percentile(h, 50) / 1e3
+                  && x.p90 == hp_hist_percentile(h, 90) / 1e3 && x.p99 == hp_hist_percentile(h, 99) / 1e3
+                  && x.p999 == hp_hist_percentile(h, 99.9) / 1e3 && x.p9999 == hp_hist_percentile(h, 99.99) / 1e3,
+              "hp_load_latency_of: count, min, max, mean, stdev and percentiles in microseconds");
+    }
     hp_hist_record(h, (uint64_t)1 << 60);
     CHECK(hp_hist_max(h) == ((uint64_t)1 << 37) - 1, "values beyond 137 s are clamped");
 

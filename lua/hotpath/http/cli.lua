@@ -3,6 +3,7 @@
 -- goes to stdout, errors to stderr.
 local http = require "hotpath.http"
 local K = require "hotpath.consts"
+local launcher = require "hotpath.launcher"
 
 local format, concat, floor, tonumber = string.format, table.concat, math.floor, tonumber
 local stdout, stderr = io.stdout, io.stderr
@@ -34,7 +35,17 @@ usage: hotpath load URL [options]
                         JSON alone on stdout); --json is an alias
       --export-csv FILE, --export-markdown FILE, --export-html FILE
                         the figures as CSV, a Markdown table, or a self-contained HTML
-                        page with the latency percentile curve and the memory timeline
+                        page with the latency percentile curve and the memory timeline;
+                        {rank} and {host} in an export path become the copy's index and
+                        the host name (hotpath merge joins the copies' JSON)
+      --split           -c, -R, -n and --phases' rates are totals over all copies that a
+                        launcher started (srun, sbatch --array, Kubernetes indexed jobs,
+                        mpirun): this copy runs its share. On by default under a launcher
+                        that says how many copies there are; --no-split turns it off
+      --start-at T      wait until the wall clock reads T before the first request:
+                        seconds since the epoch, a UTC time (2026-12-03T10:00:00Z) or +5s
+                        from now. Under srun the default is the step's start + 2 s, so the
+                        copies start together; the result says how late each began
   -h, --help            this text
 On a terminal a progress line (elapsed, phase, requests, current rate, errors) is shown on
 stderr while the run lasts. Traffic goes only to the URL given. A run in which no request got
@@ -173,6 +184,18 @@ function cli.report(r, out)
       end
     end
   end
+  if r.launcher or r.sources then
+    if r.sources then
+      w("  Merged from %d copies (hosts: %s); start skew %.1f ms, common window %.2fs\n", #r.sources,
+        concat(r.hosts or {}, ", "), (r.skew or 0) * 1e3, r.window and r.window.seconds or 0)
+    else
+      w("  Copy %d of %s on %s (%s)%s\n", r.rank, r.count and tostring(r.count) or "?", tostring(r.node or r.host),
+        r.launcher, r.split and ", its share of the totals" or "")
+    end
+  end
+  if r.start_at and not r.sources then
+    w("  Start: asked for %.3f, began %.1f ms later\n", r.start_at, (r.start_late or 0) * 1e3)
+  end
   w("Requests/sec: %10.2f\n", r.rps)
   w("Transfer/sec: %10s\n", bytes(floor(r.bytes_per_sec)))
   w("Generator CPU: %.2fs user, %.2fs sys, %.2f us/request\n", r.cpu.user, r.cpu.sys, r.cpu.us_per_request)
@@ -235,6 +258,7 @@ local LOAD_FLAGS = {
   ["--export-csv"] = { "csv", true }, ["--export-markdown"] = { "markdown", true },
   ["--export-html"] = { "html", true },
   ["--phases"] = { "phases", true }, ["--memory"] = { "memory", true },
+  ["--split"] = { "split" }, ["--no-split"] = { "no_split" }, ["--start-at"] = { "start_at", true },
   ["-h"] = { "help" }, ["--help"] = { "help" },
 }
 
@@ -304,6 +328,26 @@ function cli.load(argv)
     opts.phases, e = cli.parse_phases(o.phases)
     if not opts.phases then err(e) return 2 end
   end
+  local copy, cerr = launcher.info()
+  if not copy then err(cerr) return 2 end
+  if o.split and o.no_split then err("--split and --no-split exclude each other") return 2 end
+  local split = o.split or (not o.no_split and copy.launcher ~= nil and copy.count ~= nil and copy.count > 1)
+  local totals
+  if split then
+    totals = { connections = opts.connections, rate = opts.rate, requests = opts.requests, phases = opts.phases }
+    opts, e = launcher.split(opts, copy)
+    if not opts then err(e) return 2 end
+  end
+  if o.start_at then
+    opts.start_at, e = launcher.parse_start_at(o.start_at, require("hotpath.util").core.wallclock())
+    if not opts.start_at then err(e) return 2 end
+  elseif copy.launcher == "slurm" and (copy.count or 1) > 1 then
+    opts.start_at, e = launcher.start_at(copy)
+    if not opts.start_at then stderr:write("hotpath: ", e, "; this copy starts at once\n") end
+  end
+  for _, kind in ipairs { "json", "csv", "markdown", "html" } do
+    if o[kind] and o[kind] ~= "-" then o[kind] = launcher.expand(o[kind], copy) end
+  end
   if opts.threads and not opts.connections then opts.connections = 10 * opts.threads end
   if o.headers then
     opts.headers = {}
@@ -350,6 +394,9 @@ function cli.load(argv)
     return 2
   end
   if not r then err(msg) return 1 end
+  r.launcher, r.rank, r.count, r.host, r.node, r.job = copy.launcher, copy.rank, copy.count, copy.host, copy.node, copy.job
+  r.split = split and true or false
+  if split then r.totals = totals end
   if o.json ~= "-" then
     local what = format("%.2fs", r.duration)
     if #r.phases > 1 then what = format("%s %d-phase", what, #r.phases)

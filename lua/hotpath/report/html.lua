@@ -504,6 +504,9 @@ function M.run(doc)
   return pg:render()
 end
 
+-- A run's suites and the section of one (for report/merged.lua: a section per source).
+M.suites_of, M.suite_section = suites_of, suite_section
+
 -- The report of `hotpath compare`: the comparison, and both machines.
 function M.compare(cmp, old, new, names)
   local pg = M.page("hotpath comparison", format("%s -> %s", names[1], names[2]))

@@ -8,7 +8,8 @@
 --   memory = { timeline = { { t =, label =, rss_kb =, pss_kb = }, ... } }   (with --memory PID)
 -- A histogram or a timeline at the top of the table (r.histogram, r.timeline = { { t, rss_kb,
 -- pss_kb } ... }) is read too. Without a histogram the curve is drawn from the percentiles;
--- without a timeline the memory chart is left out.
+-- without a timeline the memory chart is left out. A merged result (hotpath merge) carries its
+-- sources: each export then lists them (file, host, rank, start and end within the window).
 local ipairs, type, format, concat, tostring, sort = ipairs, type, string.format, table.concat, tostring, table.sort
 local csv = require "hotpath.report.csv"
 local md = require "hotpath.report.markdown"
@@ -32,6 +33,11 @@ function M.figures(r)
   add("connections", r.connections, "")
   add("threads", r.threads, "")
   add("errors", r.errors and r.errors.total, "")
+  if type(r.sources) == "table" then
+    add("copies", #r.sources, "")
+    add("start_skew", r.skew and r.skew * 1e3, "ms")
+    add("window_overlap", r.window and r.window.overlap, "s")
+  end
   local l = r.latency or {}
   for _, k in ipairs { "min", "mean", "p50", "p90", "p99", "p99_9", "p99_99", "max" } do add("latency_" .. k, l[k], "us") end
   local peak_rss, peak_pss
@@ -73,6 +79,20 @@ function M.curve(r)
   return pts
 end
 
+-- The sources of a merged result as rows { file, host, rank, start, end, requests, rps }:
+-- start and end in seconds from the start of the common window.
+function M.sources(r)
+  local rows = {}
+  local t0 = r.window and r.window.start_time or 0
+  for _, s in ipairs(type(r.sources) == "table" and r.sources or {}) do
+    rows[#rows + 1] = { s.file or "-", s.node or s.host or "-", s.rank ~= nil and tostring(s.rank) or "-",
+      s.start_time and format("%.3f", s.start_time - t0) or "-", s.end_time and format("%.3f", s.end_time - t0) or "-",
+      s.requests and format("%d", s.requests) or "-", s.rps and format("%.0f", s.rps) or "-" }
+  end
+  return rows
+end
+local SOURCE_HEAD = { "file", "host", "rank", "start (s)", "end (s)", "requests", "rps" }
+
 function M.csv(r)
   local out = { "metric,value,unit" }
   for _, f in ipairs(M.figures(r)) do out[#out + 1] = csv.field(f[1]) .. "," .. csv.field(f[2]) .. "," .. csv.field(f[3]) end
@@ -84,13 +104,19 @@ local function value_text(v, unit)
   if unit == "kB" then return format("%.2f MB", v / 1024) end
   if unit == "req/s" then return format("%.0f", v) end
   if unit == "s" then return format("%.2f s", v) end
+  if unit == "ms" then return format("%.1f ms", v) end
   return format("%.0f", v)
 end
 
 function M.markdown(r)
   local rows = {}
   for _, f in ipairs(M.figures(r)) do rows[#rows + 1] = { f[1], value_text(f[2], f[3]) } end
-  return (r.url and ("hotpath load " .. r.url .. "\n\n") or "") .. md.table({ "figure", "value" }, rows, { nil, "r" }) .. "\n"
+  local text = (r.url and ("hotpath load " .. r.url .. "\n\n") or "") .. md.table({ "figure", "value" }, rows, { nil, "r" }) .. "\n"
+  local src = M.sources(r)
+  if #src > 0 then
+    text = text .. "\nsources\n\n" .. md.table(SOURCE_HEAD, src, { nil, nil, "r", "r", "r", "r", "r" }) .. "\n"
+  end
+  return text
 end
 
 -- The HTML page of a load result.
@@ -112,6 +138,12 @@ function M.html(r)
   end
   pg:add('<section id="load"><h2>Load</h2><div class="charts">' .. concat(charts) .. "</div>" ..
     html.table({ "figure", { "value", num = true } }, rows, 'class="load"') .. "</section>")
+  local src = M.sources(r)
+  if #src > 0 then
+    local head = {}
+    for i, h in ipairs(SOURCE_HEAD) do head[i] = i > 2 and { h, num = true } or h end
+    pg:add('<section id="sources"><h2>Sources</h2>' .. html.table(head, src, 'class="sources"') .. "</section>")
+  end
   return pg:render()
 end
 

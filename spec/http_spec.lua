@@ -322,6 +322,24 @@ describe("hotpath.http servers", function()
     end)
   end)
 
+  -- libpq is loaded by the database server only (csrc/http/pq.h): linked, its dependency chain
+  -- (OpenSSL, GnuTLS, Kerberos, LDAP) took about 4.9 MB of every hotpath process's RSS
+  it("maps no libpq in a plaintext server's process, nor in this one", function()
+    local function maps(pid)
+      local f = assert(io.open("/proc/" .. pid .. "/maps", "rb"))
+      local text = f:read("*a")
+      f:close()
+      return text
+    end
+    with_server({ test = "plaintext", duration = 30 }, function(s)
+      local text = maps(s.pid)
+      assert.is_truthy(text:find("hotpath/core.so", 1, true), "the server runs hotpath's module")
+      assert.is_nil(text:find("libpq", 1, true))
+      assert.is_nil(text:find("libcrypto", 1, true))
+    end)
+    assert.is_nil(maps("self"):find("libpq", 1, true))
+  end)
+
   it("raises on misuse of start and serve", function()
     local ok, err = pcall(http.start, { test = "xml" })
     assert.are.equal("bad argument #1 to 'start' (test must be \"plaintext\", \"json\" or \"db\")", err)

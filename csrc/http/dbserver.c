@@ -21,7 +21,7 @@
 #include "common/common.h"
 #include "common/error.h"
 
-#include <libpq-fe.h>
+#include "http/pq.h"
 
 #include <arpa/inet.h>
 #include <stdint.h>
@@ -47,6 +47,7 @@ typedef struct dreq {            /* a request waiting in the FIFO */
 } dreq;
 
 typedef struct dthread {         /* a server thread's database side (hp_srv.data) */
+    hp_pq pq;                    /* libpq, loaded when the server starts (http/pq.h) */
     PGconn *pg;
     int pg_broken;               /* the database connection failed: every query answers 500 */
     int unsynced;                /* queries sent since the last Sync */
@@ -154,7 +155,7 @@ static void submit(hp_srv *t, hp_sconn *c, int status, int route, int queries, i
             uint32_t be = htonl((uint32_t)random_id(d));
             const char *vals[1] = { (const char *)&be };
             static const int lens[1] = { 4 }, fmts[1] = { 1 };
-            if (!PQsendQueryPrepared(d->pg, "w", 1, vals, lens, fmts, 1)) {
+            if (!d->pq.sendQueryPrepared(d->pg, "w", 1, vals, lens, fmts, 1)) {
                 q->want = i;   /* the ones sent still come back (or fail with the rest) */
                 q->status = 500;
                 d->unsynced += i;
@@ -221,13 +222,13 @@ static void pg_sync(hp_srv *t)
     if (d->pg_broken)
         return;
     if (d->unsynced) {
-        if (!PQpipelineSync(d->pg)) {
+        if (!d->pq.pipelineSync(d->pg)) {
             pg_fail(t);
             return;
         }
         d->unsynced = 0;
     }
-    int r = PQflush(d->pg);
+    int r = d->pq.flush(d->pg);
     if (r < 0)
         pg_fail(t);
     else
@@ -241,11 +242,11 @@ static void deliver(hp_srv *t, const PGresult *r)
     dreq *q = d->qhead;
     if (!q)
         return;   /* cannot happen: every result answers a queued query */
-    if (q->status == 200 && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
-        PQnfields(r) == 2 && PQgetlength(r, 0, 0) == 4 && PQgetlength(r, 0, 1) == 4) {
+    if (q->status == 200 && d->pq.resultStatus(r) == PGRES_TUPLES_OK && d->pq.ntuples(r) == 1 &&
+        d->pq.nfields(r) == 2 && d->pq.getlength(r, 0, 0) == 4 && d->pq.getlength(r, 0, 1) == 4) {
         uint32_t id, num;
-        memcpy(&id, PQgetvalue(r, 0, 0), 4);
-        memcpy(&num, PQgetvalue(r, 0, 1), 4);
+        memcpy(&id, d->pq.getvalue(r, 0, 0), 4);
+        memcpy(&num, d->pq.getvalue(r, 0, 1), 4);
         if (q->got > 0)
             hp_jw_char(&q->body, ',');
         hp_jw_raw(&q->body, "{\"id\":", 6);
@@ -268,25 +269,25 @@ static void pg_read(hp_srv *t)
     dthread *d = t->data;
     if (d->pg_broken)
         return;
-    if (!PQconsumeInput(d->pg)) {
+    if (!d->pq.consumeInput(d->pg)) {
         pg_fail(t);
         return;
     }
     int nulls = 0;
-    while (!PQisBusy(d->pg)) {
-        PGresult *r = PQgetResult(d->pg);
+    while (!d->pq.isBusy(d->pg)) {
+        PGresult *r = d->pq.getResult(d->pg);
         if (!r) {
             if (++nulls >= 2)
                 break;
             continue;
         }
         nulls = 0;
-        ExecStatusType st = PQresultStatus(r);
+        ExecStatusType st = d->pq.resultStatus(r);
         if (st != PGRES_PIPELINE_SYNC)
             deliver(t, r);
-        PQclear(r);
+        d->pq.clear(r);
     }
-    if (PQstatus(d->pg) == CONNECTION_BAD)
+    if (d->pq.status(d->pg) == CONNECTION_BAD)
         pg_fail(t);
 }
 
@@ -308,20 +309,23 @@ static int pg_open(hp_srv *t, int index, char **errmsg)
     dthread *d = t->data;
     uint64_t seed = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ull ^ (uint64_t)getpid() << 17;
     d->rng = (seed + (uint64_t)index * 0xD1B54A32D192ED03ull) | 1;
-    d->pg = PQconnectdb(t->spec->pg);
+    int rc = hp_pq_open(&d->pq, errmsg);
+    if (rc != HP_OK)
+        return rc;
+    d->pg = d->pq.connectdb(t->spec->pg);
     if (!d->pg)
         return hp_err(errmsg, HP_ENOMEM, "out of memory");
-    if (PQstatus(d->pg) != CONNECTION_OK)
-        return hp_err(errmsg, HP_ESYS, "PostgreSQL: %s", PQerrorMessage(d->pg));
+    if (d->pq.status(d->pg) != CONNECTION_OK)
+        return hp_err(errmsg, HP_ESYS, "PostgreSQL: %s", d->pq.errorMessage(d->pg));
     static const Oid types[1] = { 23 };   /* int4 */
-    PGresult *r = PQprepare(d->pg, "w", WORLD_SQL, 1, types);
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    PQclear(r);
+    PGresult *r = d->pq.prepare(d->pg, "w", WORLD_SQL, 1, types);
+    int ok = d->pq.resultStatus(r) == PGRES_COMMAND_OK;
+    d->pq.clear(r);
     if (!ok)
-        return hp_err(errmsg, HP_ESYS, "PostgreSQL: %s", PQerrorMessage(d->pg));
-    if (PQsetnonblocking(d->pg, 1) != 0 || !PQenterPipelineMode(d->pg))
-        return hp_err(errmsg, HP_ESYS, "PostgreSQL: cannot enter pipeline mode: %s", PQerrorMessage(d->pg));
-    if (hp_srv_watch(t, PQsocket(d->pg), EPOLLIN) != 0)
+        return hp_err(errmsg, HP_ESYS, "PostgreSQL: %s", d->pq.errorMessage(d->pg));
+    if (d->pq.setnonblocking(d->pg, 1) != 0 || !d->pq.enterPipelineMode(d->pg))
+        return hp_err(errmsg, HP_ESYS, "PostgreSQL: cannot enter pipeline mode: %s", d->pq.errorMessage(d->pg));
+    if (hp_srv_watch(t, d->pq.socket(d->pg), EPOLLIN) != 0)
         return hp_err_errno(errmsg, "epoll_ctl");
     return HP_OK;
 }
@@ -344,7 +348,9 @@ static void pg_close(hp_srv *t)
 {
     dthread *d = t->data;
     if (d && d->pg)
-        PQfinish(d->pg);
+        d->pq.finish(d->pg);
+    if (d)
+        hp_pq_close(&d->pq);
 }
 
 static const hp_srv_app db_app = {

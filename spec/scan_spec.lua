@@ -123,7 +123,7 @@ describe("scan", function()
     assert.are.equal(3, #doc.scans[1].points)
     assert.truthy(doc.scans[1].time_fit.class:match("^O%("))
     assert.truthy(r.stdout:find("\nParameter scans", 1, true))
-    assert.truthy(r.stdout:match("\n    time grows as n%^%d%.%d%d, nearest class O%("))
+    assert.truthy(r.stdout:match("\n    time grows as n%^%-?%d+%.%d%d, nearest class O%("))
     -- --param replaces the list
     r = helper.cli { "run", FIX .. "sleepy.lua", "--filter", "fill", "--runs", "1", "--param", "n=10,20", "--json", dir .. "/p.json" }
     assert.are.equal(0, r.exit_code, r.stderr)

@@ -282,4 +282,26 @@ describe("hotpath CLI", function()
     assert.truthy(has_line(r.stdout, "^mandelbrot %(n=1000%) +%d"), r.stdout)
     assert.truthy(has_line(r.stdout, "^1 scenario%(s%), 0 failed$"), r.stdout)
   end)
+
+  -- A source tree before `make`: bin/hotpath says what to do instead of a traceback; each case
+  -- adds one more of the generated files, and the message names the next one missing.
+  it("in a source tree that is not built says to run make first", function()
+    local d = helper.tmpdir()
+    finally(function() helper.rmdir(d) end)
+    assert.is_true(os.execute("mkdir -p '" .. d .. "/bin' && cp '" .. helper.root .. "/bin/hotpath' '" .. d ..
+      "/bin/' && cp -r '" .. helper.root .. "/lua' '" .. d .. "/'") ~= false)
+    local need = rawget(_G, "jit") and { "build/lua/hotpath/ffi/cdef.lua", "build/libhotpath.so" }
+      or { "build/lua/hotpath/consts.lua", "build/lua54/hotpath/core.so" }
+    for i, f in ipairs(need) do
+      for _, argv in ipairs { { "--version" }, { "list" }, { "run" } } do
+        local r = assert(require("hotpath").proc.run { helper.lua, d .. "/bin/hotpath", argv[1], cwd = "/",
+          keep_stdout = true, keep_stderr = 65536, timeout = 60 })
+        assert.are.equal(1, r.exit_code)
+        assert.are.equal("", r.stdout)
+        assert.are.equal("hotpath: this source tree is not built yet (" .. f .. " is missing): run `make` in " .. d ..
+          " first (`make deps` installs the Debian packages it needs)\n", r.stderr, "case " .. i)
+      end
+      assert.is_true(os.execute("mkdir -p \"$(dirname '" .. d .. "/" .. f .. "')\" && touch '" .. d .. "/" .. f .. "'") ~= false)
+    end
+  end)
 end)

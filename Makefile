@@ -72,6 +72,11 @@ LINKER   := $(if $(CORE_CXX),$(CXX),$(CC))
 
 # Lua 5.4 ABI present? luarocks for Lua 5.1/LuaJIT builds only the FFI parts.
 LUA_ABI  := $(shell echo LUA_VERSION_NUM | $(CC) -E -P -include lua.h -I$(LUA_INCDIR) - 2>/dev/null | tail -n 1)
+# Lua 5.1's ABI is LuaJIT's (luarocks --lua-version=5.1 aimed at it: doc/install.md); PUC Lua
+# 5.1 has neither FFI nor a binding of its own, so a rock built for it could not load.
+ifeq ($(LUA_ABI)$(wildcard $(LUA_INCDIR)/luajit.h),501)
+$(error hotpath runs on Lua 5.4 or LuaJIT, not PUC Lua 5.1 ($(LUA_INCDIR) has no luajit.h): give luarocks --lua-version=5.4, or aim it at LuaJIT as doc/install.md shows)
+endif
 
 LIB      := $(BUILD)/libhotpath.so
 # The launcher of measured programs (csrc/proc/launch.h), beside libhotpath.so.
@@ -224,6 +229,11 @@ bench: deps all
 	@$(LUA54) bin/hotpath run bench --runs 3
 
 # ---- install --------------------------------------------------------------------------------
+# The default suites and what they run (bench/programs/, the peers' sources in bench/peers/) go
+# below the Lua modules, in hotpath/bench/, where hotpath.paths finds them (`hotpath run` with
+# no path runs them; `hotpath list` says where they are). Sources only: no build output.
+# A Lua 5.1 ABI (luarocks targeting LuaJIT: doc/install.md) also installs hotpath.jitcore.
+BENCH_FILES := -name '*.lua' -o -name '*.go' -o -name '*.rs' -o -name '*.toml' -o -name build.tags -o -name README.md
 install: all
 	mkdir -p $(DESTDIR)$(LUADIR) $(DESTDIR)$(LIBDIR)
 	cd lua && find hotpath -name '*.lua' -exec install -D -m 644 {} $(DESTDIR)$(LUADIR)/{} \;
@@ -232,7 +242,8 @@ install: all
 	install -D -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libhotpath.so
 	install -D -m 755 $(LAUNCH) $(DESTDIR)$(LIBDIR)/hotpath-launch
 	$(if $(filter 504,$(LUA_ABI)),install -D -m 755 $(CORE_SO) $(DESTDIR)$(LIBDIR)/hotpath/core.so)
-	$(if $(and $(INSTALL_JIT),$(HAVE_LUAJIT)),install -D -m 755 $(JIT_SO) $(DESTDIR)$(LIBDIR)/hotpath/jitcore.so)
+	$(if $(and $(or $(INSTALL_JIT),$(filter 501,$(LUA_ABI))),$(HAVE_LUAJIT)),install -D -m 755 $(JIT_SO) $(DESTDIR)$(LIBDIR)/hotpath/jitcore.so)
+	cd bench && find . -type f \( $(BENCH_FILES) \) -exec install -D -m 644 {} $(DESTDIR)$(LUADIR)/hotpath/bench/{} \;
 
 # LuaJIT / OpenResty: Lua files into share/lua/5.1, libhotpath.so into lib/lua/5.1, where
 # hotpath.ffi.lib finds it through package.cpath, and the optional C module hotpath.jitcore

@@ -251,6 +251,19 @@ install: all
 install-luajit:
 	$(MAKE) install LUA_INCDIR=/nonexistent LUADIR=$(PREFIX)/share/lua/5.1 LIBDIR=$(PREFIX)/lib/lua/5.1 INSTALL_JIT=1
 
+# ---- release --------------------------------------------------------------------------------
+# make dist: the source tarball build/dist/hotpath-VERSION.tar.gz (VERSION: the core's
+# hp_version), the source of hotpath-VERSION-1.rockspec, and beside it a copy of that rockspec
+# that names the tarball by its absolute path (what `luarocks pack` needs); make rock: packs
+# that copy into build/dist/hotpath-VERSION-1.src.rock, which `luarocks install` builds and
+# installs offline (doc/install.md).
+VERSION = $(shell sed -n 's/.*hp_version(void) { return "\([^"]*\)".*/\1/p' csrc/common/common.c)
+.PHONY: dist rock
+dist:
+	@sh tools/dist.sh '$(VERSION)' build/dist
+rock: dist
+	cd build/dist && luarocks pack hotpath-$(VERSION)-1.rockspec
+
 clean:
 	rm -rf $(BUILD)
 

@@ -10,6 +10,8 @@
 #                   runs each for FUZZ_TIME seconds (default 300) on its corpus
 #   make deps       installs the Debian packages listed in tools/deps.txt that are missing
 #   make install    used by luarocks (LUADIR, LIBDIR); install-luajit for LuaJIT/OpenResty
+#   make dist       the source tarball of hotpath-VERSION-1.rockspec (build/dist/)
+#   make rock       build/dist/hotpath-VERSION-1.src.rock (luarocks pack; doc/install.md)
 #
 # Sources are found by folder: every csrc/<module>/*.c and *.cpp outside csrc/lua is core,
 # every csrc/lua/*.c is binding, every tests/c/test_*.c is one C test program.

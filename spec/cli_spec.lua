@@ -286,6 +286,28 @@ describe("hotpath CLI", function()
     assert.truthy(has_line(r.stdout, "^1 scenario%(s%), 0 failed$"), r.stdout)
   end)
 
+  it("runs through a symbolic link to bin/hotpath, and says when its modules are nowhere", function()
+    local d = helper.tmpdir()
+    finally(function() helper.rmdir(d) end)
+    assert.is_true(os.execute("ln -s '" .. helper.root .. "/bin/hotpath' '" .. d .. "/hp' && cp '" .. helper.root ..
+      "/bin/hotpath' '" .. d .. "/lone'") ~= false)
+    local run = function(script, env)
+      return assert(require("hotpath").proc.run { helper.lua, d .. "/" .. script, "--version", cwd = "/", env = env,
+        keep_stdout = true, keep_stderr = 65536, timeout = 60 })
+    end
+    local r = run("hp")
+    assert.are.equal(0, r.exit_code, r.stderr)
+    assert.truthy(r.stdout:match("^hotpath %d+%.%d+%.%d+ %("), r.stdout)
+    -- a copy outside any tree, with no hotpath on the interpreter's path
+    local nowhere = "/nonexistent/?.lua"
+    r = run("lone", { LUA_PATH = nowhere, LUA_PATH_5_4 = nowhere })
+    local jit = rawget(_G, "jit")
+    assert.are.equal(1, r.exit_code)
+    assert.are.equal("", r.stdout)
+    assert.are.equal("hotpath: its Lua modules are not installed for " .. (jit and jit.version or _VERSION) ..
+      " (no hotpath.cli on package.path): install the rock (doc/install.md), or run bin/hotpath of a source tree\n", r.stderr)
+  end)
+
   -- A source tree before `make`: bin/hotpath says what to do instead of a traceback; each case
   -- adds one more of the generated files, and the message names the next one missing.
   it("in a source tree that is not built says to run make first", function()

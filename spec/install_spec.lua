@@ -121,6 +121,12 @@ describe("install", function()
         "local q = hp.proc.run { \"printf\", \"ran\", keep_stdout = true }; io.write(\" \", q.stdout, \" \", tostring(q.maxrss_kb > 0))'")
       -- proc.run needs the launcher, installed beside libhotpath.so
       assert.are.equal("luajit-ffi md5:cc65e64bd553ed18896de1dfe7fae3e5 12 ran true", r.stdout, r.stderr)
+      -- the default suites, with what they run, below the Lua files
+      r = sh("cd / && LUA_PATH='" .. prefix .. "/share/lua/5.1/?.lua;;' luajit -e '" ..
+        "local dir, kind = require(\"hotpath.paths\").suites(); io.write(dir, \" \", kind, \"\\n\")' && cd '" .. prefix ..
+        "/share/lua/5.1/hotpath/bench' && ls *.lua programs/mandelbrot.lua peers/go/mandelbrot/main.go peers/rust/Cargo.toml | tr '\\n' ' '")
+      assert.are.equal(prefix .. "/share/lua/5.1/hotpath/bench installed\n" .. "concurrency.lua cpu.lua db.lua http.lua " ..
+        "json.lua memory.lua peers/go/mandelbrot/main.go peers/rust/Cargo.toml programs/mandelbrot.lua ", r.stdout, r.stderr)
     end)
 
     it("embeds in nginx with the Lua module through FFI", function()

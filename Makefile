@@ -52,9 +52,11 @@ LDLIBS   := -lpthread -lm
 # Modules that need a library add it here (one line each).
 -include csrc/*/libs.mk
 
-# csrc/proc/launcher.c is a program of its own (hotpath-launch), not core.
+# Programs of their own, not core: csrc/proc/launcher.c (hotpath-launch) and
+# csrc/kernels/program.c (hotpath-kernel, the kernels as standalone programs).
 LAUNCH_C := csrc/proc/launcher.c
-CORE_C   := $(sort $(filter-out csrc/lua/% $(LAUNCH_C),$(wildcard csrc/*/*.c)))
+KPROG_C  := csrc/kernels/program.c
+CORE_C   := $(sort $(filter-out csrc/lua/% $(LAUNCH_C) $(KPROG_C),$(wildcard csrc/*/*.c)))
 CORE_CXX := $(sort $(filter-out csrc/lua/%,$(wildcard csrc/*/*.cpp)))
 BIND_C   := $(sort $(wildcard csrc/lua/*.c))
 JIT_C    := $(sort $(wildcard csrc/lua/jit/*.c))
@@ -83,6 +85,8 @@ endif
 LIB      := $(BUILD)/libhotpath.so
 # The launcher of measured programs (csrc/proc/launch.h), beside libhotpath.so.
 LAUNCH   := $(BUILD)/hotpath-launch
+KPROG    := $(BUILD)/hotpath-kernel
+CORE_A   := $(BUILD)/libhotpath.a
 CORE_SO  := $(BUILD)/lua54/hotpath/core.so
 # LuaJIT's one C module, hotpath.jitcore, for what FFI cannot do (well): JSON tables through the
 # C API (csrc/lua/jit/ljit.c) and worker Lua states for Lua-function pool tasks (LTASKS_C:
@@ -97,7 +101,7 @@ CONSTS   := $(BUILD)/lua/hotpath/consts.lua
 BUILDINFO = $(CC) $(shell $(CC) -dumpfullversion 2>/dev/null) $(CFLAGS) $(EXTRA_CFLAGS)
 
 .PHONY: all test bench asan tsan deps install install-luajit clean ctest specs fuzz fuzz-build fuzzers
-all: $(LIB) $(LAUNCH) $(CDEF) $(CONSTS) $(if $(filter 504,$(LUA_ABI)),$(CORE_SO)) $(if $(HAVE_LUAJIT),$(JIT_SO))
+all: $(LIB) $(LAUNCH) $(KPROG) $(CDEF) $(CONSTS) $(if $(filter 504,$(LUA_ABI)),$(CORE_SO)) $(if $(HAVE_LUAJIT),$(JIT_SO))
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -127,6 +131,17 @@ $(LAUNCH): $(LAUNCH_C) csrc/proc/launch.h
 	@mkdir -p $(@D)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LAUNCH_FLAGS) -static -o $@ $(LAUNCH_C) 2>/dev/null || $(CC) $(LAUNCH_FLAGS) -o $@ $(LAUNCH_C)
+
+# The kernels as programs (csrc/kernels/program.c), linked from the core's archive so that only
+# what the kernels use comes in (not simdjson or the C++ runtime), and static like the launcher:
+# their peak memory is compared with the Rust and Go peers' (doc/peers.md).
+$(CORE_A): $(CORE_O)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(KPROG): $(BUILD)/$(KPROG_C:.c=.o) $(CORE_A)
+	$(call say,LD,$@)
+	$(Q)$(CC) -static -o $@ $^ $(KERNEL_LIBS) -lpthread -lm 2>/dev/null || $(CC) -o $@ $^ $(LDLIBS)
 
 $(LIB): $(CORE_O)
 	$(call say,LD,$@)
@@ -243,6 +258,7 @@ install: all
 	install -D -m 644 $(CONSTS) $(DESTDIR)$(LUADIR)/hotpath/consts.lua
 	install -D -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libhotpath.so
 	install -D -m 755 $(LAUNCH) $(DESTDIR)$(LIBDIR)/hotpath-launch
+	install -D -m 755 $(KPROG) $(DESTDIR)$(LIBDIR)/hotpath-kernel
 	$(if $(filter 504,$(LUA_ABI)),install -D -m 755 $(CORE_SO) $(DESTDIR)$(LIBDIR)/hotpath/core.so)
 	$(if $(and $(or $(INSTALL_JIT),$(filter 501,$(LUA_ABI))),$(HAVE_LUAJIT)),install -D -m 755 $(JIT_SO) $(DESTDIR)$(LIBDIR)/hotpath/jitcore.so)
 	cd bench && find . -type f \( $(BENCH_FILES) \) -exec install -D -m 644 {} $(DESTDIR)$(LUADIR)/hotpath/bench/{} \;

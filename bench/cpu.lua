@@ -21,7 +21,6 @@ local function fasta_input(p) return K.fasta(p.fasta_n) end
 
 local list = {
   hp.scenario "binarytrees" {
-    headline = { dimension = "CPU", workload = "binarytrees, depth 18" },
     params = { n = 18 }, quick = { n = 14 },
     run = function(p) return K.binarytrees(p.n) end,
     verify = {
@@ -38,7 +37,6 @@ local list = {
   },
 
   hp.scenario "fannkuch-redux" {
-    headline = { dimension = "CPU", workload = "fannkuch-redux, n = 11" },
     params = { n = 11 }, quick = { n = 9 },
     run = function(p) return K.fannkuch_redux(p.n) end,
     verify = {
@@ -53,7 +51,6 @@ local list = {
   },
 
   hp.scenario "mandelbrot" {
-    headline = { dimension = "CPU", workload = "mandelbrot, 5000 x 5000" },
     params = { n = 5000 }, quick = { n = 1000 },
     run = function(p) return K.mandelbrot(p.n) end,
     verify = MANDELBROT,
@@ -76,7 +73,6 @@ local list = {
   },
 
   hp.scenario "k-nucleotide" {
-    headline = { dimension = "CPU", workload = "k-nucleotide, fasta 2,500,000 input" },
     params = { fasta_n = 2500000 }, quick = { fasta_n = 250000 },
     setup = fasta_input,
     run = function(_, text) return K.knucleotide(text) end,
@@ -143,38 +139,73 @@ local list = {
   },
 }
 
+-- hotpath's C kernels as standalone programs (hotpath-kernel, csrc/kernels/program.c), measured
+-- as the peers are: one process with no interpreter in it, so that time and peak memory compare
+-- like with like. They carry the summary's headline; the scenarios above are the same kernels
+-- called from Lua, whose peak includes the interpreter and the output string.
 -- The Rust and Go peers (bench/peers/, built offline in setup, untimed: lua/hotpath/peers.lua),
--- each verified with the same digests as the kernel it answers and compared with it (baseline).
--- prog: the peer program; of: the kernel's scenario; arg: the parameter passed as argument;
--- stdin: the parameter of the fasta text fed on stdin; headline: a measured column of the
--- summary row.
+-- each verified with the same digests as the kernel it answers and compared with the C program
+-- (baseline).
+-- prog: the program (the peers' and hotpath-kernel's name); of: the kernel's scenario; arg: the
+-- parameter passed as argument; stdin: the parameter of the fasta text fed on stdin; threads:
+-- the C program's thread count (default all CPUs); workload: the summary row it heads.
 local PEERS = {
-  { "binarytrees", of = "binarytrees", arg = "n", headline = true },
-  { "fannkuch_redux", of = "fannkuch-redux", arg = "n", headline = true },
-  { "mandelbrot", of = "mandelbrot", arg = "n", headline = true },
-  { "mandelbrot_single", of = "mandelbrot", arg = "n", label = "mandelbrot single-threaded",
+  { "binarytrees", of = "binarytrees", arg = "n", workload = "binarytrees, depth 18" },
+  { "fannkuch_redux", of = "fannkuch-redux", arg = "n", workload = "fannkuch-redux, n = 11" },
+  { "mandelbrot", of = "mandelbrot", arg = "n", workload = "mandelbrot, 5000 x 5000" },
+  { "mandelbrot_single", kernel = "mandelbrot", threads = 1, of = "mandelbrot", arg = "n",
+    label = "mandelbrot single-threaded",
     note = "the single-threaded program in the simple style the article shows" },
-  { "knucleotide", of = "k-nucleotide", stdin = "fasta_n", headline = true,
-    note = "input: the fasta 2,500,000 output fed on stdin (the kernel gets it in memory)" },
+  { "knucleotide", of = "k-nucleotide", stdin = "fasta_n", workload = "k-nucleotide, fasta 2,500,000 input",
+    note = "input: the fasta 2,500,000 output fed on stdin" },
   { "fasta", of = "fasta", arg = "n" },
   { "reverse_complement", of = "reverse-complement", stdin = "fasta_n",
-    note = "input: the fasta 2,500,000 output fed on stdin (the kernel gets it in memory)" },
+    note = "input: the fasta 2,500,000 output fed on stdin" },
   { "nbody", of = "n-body", arg = "n" },
   { "spectral_norm", of = "spectral-norm", arg = "n" },
   { "pidigits", of = "pidigits", arg = "n" },
 }
 
+local function argv_of(pe, p)
+  return pe.arg and { tostring(p[pe.arg]) } or {}
+end
+
+local function stdin_of(pe, p)
+  return pe.stdin and K.fasta(p[pe.stdin]) or nil
+end
+
 local by_name = {}
 for _, s in ipairs(list) do by_name[s.name] = s end
+local programs = {}
+for _, pe in ipairs(PEERS) do
+  local base = assert(by_name[pe.of], pe.of)
+  local name = (pe.label or pe.of) .. ", C program"
+  programs[pe[1]] = name
+  list[#list + 1] = hp.scenario(name) {
+    params = base.params, quick = base.quick, verify = base.verify, baseline = base.name,
+    reference = base.reference, note = pe.note,
+    headline = pe.workload and { dimension = "CPU", workload = pe.workload } or nil,
+    setup = function(p)
+      local path, err = hp.proc.program("hotpath-kernel")
+      if not path then error(err, 0) end
+      return { path = path, input = stdin_of(pe, p) }
+    end,
+    command = function(p, _, st)
+      local argv = { st.path, pe.kernel or pe[1] }
+      for _, a in ipairs(argv_of(pe, p)) do argv[#argv + 1] = a end
+      if pe.threads then argv[#argv + 1] = tostring(pe.threads) end
+      return argv, st.input
+    end,
+  }
+end
 for _, lang in ipairs { { "rust", "Rust" }, { "go", "Go" } } do
   for _, pe in ipairs(PEERS) do
-    local base = assert(by_name[pe.of], pe.of)
-    local arg, input = pe.arg, pe.stdin
+    local base = by_name[pe.of]
     list[#list + 1] = hp.scenario((pe.label or pe.of) .. ", " .. lang[2]) (peers.scenario(lang[1], pe[1], {
-      params = base.params, quick = base.quick, verify = base.verify, baseline = base.name, note = pe.note,
-      headline = pe.headline and { dimension = base.headline.dimension, workload = base.headline.workload, peer = true } or nil,
-      args = arg and function(p) return { p[arg] } end or nil,
-      stdin = input and function(p) return K.fasta(p[input]) end or nil,
+      params = base.params, quick = base.quick, verify = base.verify, baseline = programs[pe[1]], note = pe.note,
+      headline = pe.workload and { dimension = "CPU", workload = pe.workload, peer = true } or nil,
+      args = pe.arg and function(p) return argv_of(pe, p) end or nil,
+      stdin = pe.stdin and function(p) return stdin_of(pe, p) end or nil,
     }))
   end
 end

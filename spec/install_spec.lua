@@ -92,9 +92,10 @@ describe("install", function()
       -- from any directory, with the paths luarocks prints
       r = sh("eval \"$(luarocks --tree '" .. tree .. "' path)\" && cd / && lua5.4 -e '" ..
         "local hp = require \"hotpath\"; io.write(hp.backend, \" \", hp.digest(hp.kernels.mandelbrot(200), \"md5\")); " ..
-        "local p = hp.proc.run { \"printf\", \"ran\", keep_stdout = true }; io.write(\" \", p.stdout, \" \", tostring(p.maxrss_kb > 0))'", { cwd = src })
-      -- proc.run needs the launcher, installed beside the library
-      assert.are.equal("lua54 md5:cc65e64bd553ed18896de1dfe7fae3e5 ran true", r.stdout, r.stderr)
+        "local p = hp.proc.run { \"printf\", \"ran\", keep_stdout = true }; io.write(\" \", p.stdout, \" \", tostring(p.maxrss_kb > 0)); " ..
+        "local k = hp.proc.run { assert(hp.proc.program(\"hotpath-kernel\")), \"mandelbrot\", \"200\", keep_stdout = true }; io.write(\" \", hp.digest(k.stdout, \"md5\"))'", { cwd = src })
+      -- proc.run needs the launcher, installed beside the library, as is the kernel program
+      assert.are.equal("lua54 md5:cc65e64bd553ed18896de1dfe7fae3e5 ran true md5:cc65e64bd553ed18896de1dfe7fae3e5", r.stdout, r.stderr)
       r = sh("cd / && '" .. tree .. "/bin/hotpath' --version")
       assert.is_true(r.ok, r.stderr)
       assert.truthy(r.stdout:match("^hotpath %d+%.%d+%.%d+ %(Lua 5%.4, lua54 backend%)\n"))

@@ -309,3 +309,67 @@ describe("hotpath.kernels.pidigits", function()
     { { 1e6 }, "bad argument #1 to 'pidigits' (n must be between 0 and 100000, got 1000000)" },
   })
 end)
+
+-- hotpath-kernel (csrc/kernels/program.c): the same kernels as standalone programs, measured
+-- like the Rust and Go peers (bench/cpu.lua). Output byte-identical to the module's.
+describe("the hotpath-kernel program", function()
+  local path = assert(hp.proc.program("hotpath-kernel"))
+  local function prog(args, stdin)
+    local argv = { path }
+    for _, a in ipairs(args) do argv[#argv + 1] = a end
+    return assert(hp.proc.run { argv = argv, stdin = stdin, keep_stdout = true, keep_stderr = 4096, timeout = 60 })
+  end
+  local fasta = K.fasta(5000)
+  local cases = {
+    { { "binarytrees", "10" }, K.binarytrees(10) },
+    { { "fannkuch_redux", "7", "2" }, K.fannkuch_redux(7) },
+    { { "fasta", "5000" }, fasta },
+    { { "mandelbrot", "200" }, K.mandelbrot(200) },
+    { { "mandelbrot", "200", "1" }, K.mandelbrot(200) },
+    { { "nbody", "1000" }, K.nbody(1000) },
+    { { "pidigits", "27" }, K.pidigits(27) },
+    { { "spectral_norm", "100", "3" }, K.spectral_norm(100) },
+    { { "knucleotide" }, K.knucleotide(fasta), fasta },
+    { { "reverse_complement", "2" }, K.reverse_complement(fasta), fasta },
+  }
+  for i, c in ipairs(cases) do
+    it("prints the module's output " .. i .. " (" .. table.concat(c[1], " ") .. ")", function()
+      local r = prog(c[1], c[3])
+      assert.are.equal("", r.stderr)
+      assert.are.equal(0, r.exit_code)
+      assert.are.equal(c[2], r.stdout)
+    end)
+  end
+
+  local USAGE = "usage: hotpath-kernel NAME [N [THREADS]]  (NAME: binarytrees fannkuch_redux fasta " ..
+    "mandelbrot nbody pidigits spectral_norm knucleotide reverse_complement; knucleotide and " ..
+    "reverse_complement read fasta text on stdin)\n"
+  local errors = {
+    { {}, 2, "hotpath-kernel: a kernel name expected\n" .. USAGE },
+    { { "a", "b", "c", "d" }, 2, "hotpath-kernel: too many arguments\n" .. USAGE },
+    { { "nope", "1" }, 2, "hotpath-kernel: unknown kernel 'nope'\n" .. USAGE },
+    { { "mandelbrot" }, 2, "hotpath-kernel: mandelbrot needs a size N\n" .. USAGE },
+    { { "mandelbrot", "-1" }, 2, "hotpath-kernel: N must be a non-negative integer, got '-1'\n" .. USAGE },
+    { { "mandelbrot", "12x" }, 2, "hotpath-kernel: N must be a non-negative integer, got '12x'\n" .. USAGE },
+    { { "mandelbrot", "10", "0" }, 2, "hotpath-kernel: THREADS must be a positive integer, got '0'\n" .. USAGE },
+    { { "knucleotide", "1", "2" }, 2, "hotpath-kernel: knucleotide takes [THREADS] only (its input is stdin)\n" .. USAGE },
+    { { "mandelbrot", "99999" }, 1, "hotpath-kernel: mandelbrot: n must be between 0 and 32768, got 99999\n" },
+    { { "knucleotide" }, 1, "hotpath-kernel: " .. select(2, K.knucleotide(">ONE x\nAC\n")) .. "\n", ">ONE x\nAC\n" },
+  }
+  for i, c in ipairs(errors) do
+    it("refuses bad use " .. i .. " with exit status " .. c[2], function()
+      local r = prog(c[1], c[4])
+      assert.are.equal(c[2], r.exit_code)
+      assert.are.equal(c[3], r.stderr)
+      assert.are.equal("", r.stdout)
+    end)
+  end
+
+  it("is found by hotpath.proc.program, which names only hotpath's programs", function()
+    assert.is_truthy(path:match("/hotpath%-kernel$"))
+    assert.are.same({ nil, "'ls' is not one of hotpath's programs (hotpath-launch, hotpath-kernel)", "invalid" },
+      { hp.proc.program("ls") })
+    assert.are.equal("bad argument #1 to 'program' (string expected, got number)",
+      select(2, pcall(hp.proc.program, 3)):match("bad argument.*"))
+  end)
+end)

@@ -30,6 +30,16 @@ local function run(argv, env)
   return assert(hp.proc.run { argv = argv, keep_stdout = true, timeout = 120, env = env })
 end
 
+-- the names in a folder, sorted (hidden ones too, without . and ..)
+local function listing(dir)
+  local p = io.popen("ls -A '" .. dir .. "'")
+  local names = {}
+  for line in p:read("*a"):gmatch("[^\n]+") do names[#names + 1] = line end
+  p:close()
+  table.sort(names)
+  return names
+end
+
 -- a copy of the Rust workspace (sources only) in a fresh temporary folder
 local function rust_copy()
   local d = helper.tmpdir()
@@ -196,6 +206,25 @@ describe("hotpath.peers Rust builds", function()
     helper.rmdir(tmp)
   end)
 
+  -- two processes building the same peer at once (two bench runs) both get a working program:
+  -- each builds in its own staging folder; the first rename wins, the second keeps its result
+  it("two concurrent builds of one peer both succeed", function()
+    local tmp = helper.tmpdir()
+    local hex = assert(peers.digest("rust", "mandelbrot_single")):match("%x+$")
+    local out = tmp .. "/b/peers/rust/" .. hex
+    local code = string.format("package.path, package.cpath = %q, %q ", package.path, package.cpath) ..
+      "local b = assert(require('hotpath.peers').build('rust', 'mandelbrot_single', { build_root = '" ..
+      tmp .. "/b' })) io.write(b.path, '\\n')"
+    helper.write(tmp .. "/two.lua", code)
+    local p = io.popen(helper.lua .. " " .. tmp .. "/two.lua & " .. helper.lua .. " " .. tmp .. "/two.lua; wait")
+    local got = p:read("*a")
+    p:close()
+    assert.are.equal(out .. "/mandelbrot_single\n" .. out .. "/mandelbrot_single\n", got)
+    assert.are.equal(5011, #run({ out .. "/mandelbrot_single", "200" }).stdout)
+    assert.are.same({ hex }, listing(tmp .. "/b/peers/rust"))
+    helper.rmdir(tmp)
+  end)
+
   -- the SIMD programs at every width they pick at run time (HOTPATH_PEER_ISA forces the
   -- narrower paths), against the C kernels
   local simd = {
@@ -278,6 +307,25 @@ describe("hotpath.peers Go builds", function()
     assert.are.equal("build", code)
     assert.is_truthy(msg:match("^go build of Go peer 'broken' failed %(exited 2%):\n"))
     assert.is_truthy(msg:find("undefined: undefinedThing", 1, true))
+    -- the whole log is kept beside where the build would have gone; no staging folder is left
+    local hex = assert(peers.digest("go", "broken", { dir = tmp .. "/go" })):match("%x+$")
+    assert.is_truthy(helper.read(tmp .. "/b/peers/go/" .. hex .. ".failed.log"):find("undefined: undefinedThing", 1, true))
+    assert.are.same({ hex .. ".failed.log", "gocache" }, listing(tmp .. "/b/peers/go"))
+    helper.rmdir(tmp)
+  end)
+
+  -- builds go to a staging folder renamed into place: a folder left half way (no stamp) is
+  -- replaced
+  it("replaces a half-built folder", function()
+    local tmp = helper.tmpdir()
+    local opts = { dir = GO_FIXTURES, build_root = tmp .. "/b" }
+    local hex = assert(peers.digest("go", "hello", opts)):match("%x+$")
+    local out = tmp .. "/b/peers/go/" .. hex
+    sh("mkdir -p '" .. out .. "' && echo junk > '" .. out .. "/hello'")
+    local b = assert(peers.build("go", "hello", opts))
+    assert.is_false(b.cached)
+    assert.are.equal("hello from hotpath\n", run({ b.path, "hotpath" }).stdout)
+    assert.are.same({ hex, "gocache" }, listing(tmp .. "/b/peers/go"))
     helper.rmdir(tmp)
   end)
 end)

@@ -140,6 +140,19 @@ static int l_rss_kb(lua_State *L)
     return 1;
 }
 
+/* proc_program(name) -> path | nil, msg, code (hp_proc_program). */
+static int l_proc_program(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    void **path = hp_lua_guard(L);
+    void **msg = hp_lua_guard(L);
+    int rc = hp_proc_program(name, (char **)path, (char **)msg);
+    if (rc != HP_OK)
+        return hp_lua_fail(L, rc, msg);
+    lua_pushstring(L, *path);
+    return 1;
+}
+
 static int l_isatty(lua_State *L)
 {
     lua_pushboolean(L, hp_isatty((int)luaL_checkinteger(L, 1)));
@@ -150,7 +163,8 @@ void hp_lua_open_proc(lua_State *L)
 {
     static const luaL_Reg fns[] = {
         { "proc_run", l_proc_run }, { "proc_start", l_proc_start }, { "proc_stop", l_proc_stop },
-        { "rss_kb", l_rss_kb }, { "isatty", l_isatty }, { NULL, NULL },
+        { "rss_kb", l_rss_kb }, { "isatty", l_isatty }, { "proc_program", l_proc_program },
+        { NULL, NULL },
     };
     luaL_setfuncs(L, fns, 0);
 }

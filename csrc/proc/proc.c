@@ -142,16 +142,17 @@ static int child_exited(int pid)
 
 /* ---- the launcher ------------------------------------------------------------------------- */
 
-/* Puts in buf (cap bytes) the absolute path of the launcher program (launch.h): the one
- * $HOTPATH_LAUNCHER names, else hotpath-launch beside the object that holds this code. That
- * object is libhotpath.so, which sits beside the launcher (build/ in the source tree, LIBDIR
- * installed); or the Lua 5.4 module core.so, one folder down when installed
- * (LIBDIR/hotpath/) and two in the build tree (build/lua54/hotpath/); or a C test program
- * (build/tests/), one down. So DIR, DIR/.. and DIR/../.. are tried in that order. Returns 0,
- * or -1 with the reason in buf. */
-static int find_launcher(char *buf, size_t cap)
+/* Puts in buf (cap bytes) the absolute path of hotpath's own program `name` (the launcher,
+ * launch.h, or the kernel program hotpath-kernel): for the launcher the one $HOTPATH_LAUNCHER
+ * names, else the program beside the object that holds this code. That object is
+ * libhotpath.so, which sits beside the programs (build/ in the source tree, LIBDIR installed);
+ * or the Lua module core.so, one folder down when installed (LIBDIR/hotpath/) and two in the
+ * build tree (build/lua54/hotpath/); or a C test program (build/tests/), one down. So DIR,
+ * DIR/.. and DIR/../.. are tried in that order. Returns 0, or -1 with the reason in buf. */
+static int find_program(const char *name, char *buf, size_t cap)
 {
-    const char *env = getenv("HOTPATH_LAUNCHER");
+    int launcher = strcmp(name, HP_LAUNCH_NAME) == 0;
+    const char *env = launcher ? getenv("HOTPATH_LAUNCHER") : NULL;
     if (env && env[0]) {
         if (realpath(env, buf) && access(buf, X_OK) == 0)
             return 0;
@@ -162,7 +163,7 @@ static int find_launcher(char *buf, size_t cap)
     Dl_info info;
     /* dladdr names the main program by its argv[0], which may be relative: realpath, or the
      * kernel's own link when that fails */
-    if (!(dladdr((void *)find_launcher, &info) && info.dli_fname && info.dli_fname[0] &&
+    if (!(dladdr((void *)find_program, &info) && info.dli_fname && info.dli_fname[0] &&
           realpath(info.dli_fname, obj))) {
         ssize_t n = readlink("/proc/self/exe", obj, sizeof obj - 1);
         obj[n > 0 ? n : 0] = 0;
@@ -172,14 +173,27 @@ static int find_launcher(char *buf, size_t cap)
         *slash = 0;
     static const char *const up[] = { "", "/..", "/../.." };
     for (size_t i = 0; i < sizeof up / sizeof up[0]; i++) {
-        char cand[PATH_MAX + 32];
-        snprintf(cand, sizeof cand, "%s%s/" HP_LAUNCH_NAME, obj, up[i]);
+        char cand[2 * PATH_MAX];
+        snprintf(cand, sizeof cand, "%s%s/%s", obj, up[i], name);
         if (access(cand, X_OK) == 0 && realpath(cand, buf))
             return 0;
     }
-    snprintf(buf, cap, HP_LAUNCH_NAME " not found beside %s (set HOTPATH_LAUNCHER to its path)",
-             obj[0] ? obj : "this library");
+    snprintf(buf, cap, "%s not found beside %s%s", name, obj[0] ? obj : "this library",
+             launcher ? " (set HOTPATH_LAUNCHER to its path)" : " (run make)");
     return -1;
+}
+
+int hp_proc_program(const char *name, char **path, char **errmsg)
+{
+    *path = NULL;
+    if (strcmp(name, HP_LAUNCH_NAME) != 0 && strcmp(name, HP_KERNEL_PROGRAM) != 0)
+        return hp_err(errmsg, HP_EINVAL, "'%s' is not one of hotpath's programs (%s, %s)", name,
+                      HP_LAUNCH_NAME, HP_KERNEL_PROGRAM);
+    char buf[PATH_MAX + 256];
+    if (find_program(name, buf, sizeof buf) != 0)
+        return hp_err(errmsg, HP_ESYS, "%s", buf);
+    *path = strdup(buf);
+    return *path ? HP_OK : hp_err(errmsg, HP_ENOMEM, "out of memory");
 }
 
 /* Starts the launcher with the program's pipes in place (launch.h: stdio on 0..2, the report
@@ -294,8 +308,8 @@ int hp_proc_run(const hp_proc_spec *spec, hp_proc_result *res, char **errmsg)
         return hp_err(errmsg, HP_EINVAL, "argv must name a program");
     if (spec->report_fd != 0 && (spec->report_fd < 3 || spec->report_fd > 9))
         return hp_err(errmsg, HP_EINVAL, "report_fd must be between 3 and 9");
-    char launcher[PATH_MAX];
-    if (find_launcher(launcher, sizeof launcher) != 0)
+    char launcher[PATH_MAX + 256];
+    if (find_program(HP_LAUNCH_NAME, launcher, sizeof launcher) != 0)
         return hp_err(errmsg, HP_ESYS, "%s", launcher);
 
     int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, rep[2] = { -1, -1 };

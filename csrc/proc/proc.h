@@ -62,6 +62,16 @@ void hp_proc_result_free(hp_proc_result *res);
  * VmHWM (peak). pid 0 means the calling process. Returns -1 if unreadable. */
 int64_t hp_proc_rss_kb(int pid, int which);
 
+/* The program of the kernels (csrc/kernels/program.c): `hotpath-kernel NAME [N]`, the C
+ * kernels as standalone programs, measured like the Rust and Go peers. */
+#define HP_KERNEL_PROGRAM "hotpath-kernel"
+
+/* The absolute path of one of hotpath's own programs, name "hotpath-launch" or
+ * "hotpath-kernel": beside libhotpath.so (or the Lua module, one or two folders up), or for the
+ * launcher at $HOTPATH_LAUNCHER. *path is malloc'd (hp_free). HP_EINVAL for another name,
+ * HP_ESYS "NAME not found beside DIR (...)" when it is not there. Never raises. */
+int hp_proc_program(const char *name, char **path, char **errmsg);
+
 /* 1 if fd is a terminal. */
 int hp_isatty(int fd);
 

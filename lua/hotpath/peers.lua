@@ -29,7 +29,7 @@
 -- folder declares build tags (names separated by blanks or newlines, `#` starts a comment),
 -- passed as `go build -tags=a,b`; it is one of the program's files, so it enters the digest.
 local type, pairs, ipairs, format, concat, sort = type, pairs, ipairs, string.format, table.concat, table.sort
-local open, getenv, require = io.open, os.getenv, require
+local open, getenv, require, setmetatable = io.open, os.getenv, require, setmetatable
 local util = require "hotpath.util"
 local paths = require "hotpath.paths"
 
@@ -312,6 +312,10 @@ local function build_go(p, opts)
   return true
 end
 
+-- Builds into a private staging folder beside the final one, then renames it into place: two
+-- processes building the same peer at once (two bench runs, a helper's spec) never write into
+-- each other's folder, and the final folder only ever holds a finished build. The loser of the
+-- race keeps the winner's build and removes its own.
 function peers.build(lang, name, opts)
   opts = check("build", lang, name, opts, true)
   local p, err, code = plan(lang, name, opts)
@@ -321,21 +325,41 @@ function peers.build(lang, name, opts)
     res.cached, res.build_s = true, 0
     return res
   end
-  local ok, merr = run { "mkdir", "-p", p.out }
+  local ok, merr = run { "mkdir", "-p", p.root }
   if not ok then return nil, merr, "io" end
+  local made, serr = run { "mktemp", "-d", p.out .. ".stage-XXXXXX" }
+  if not made then return nil, serr, "io" end
+  local stage = made.stdout:gsub("%s+$", "")
+  local q = setmetatable({ out = stage, path = stage .. "/" .. name, stamp = stage .. "/built" }, { __index = p })
   local hp = require "hotpath"
   local t0 = hp.clock()
   local built, berr, bcode
   if lang == "rust" then
-    built, berr, bcode = build_rust(p, opts)
+    built, berr, bcode = build_rust(q, opts)
   else
-    built, berr, bcode = build_go(p, opts)
+    built, berr, bcode = build_go(q, opts)
   end
+  if built then
+    res.cached, res.build_s = false, hp.clock() - t0
+    built, berr = write(q.stamp, format("build_s = %.3f\n", res.build_s))
+    bcode = "io"
+  end
+  if built then
+    built, berr = run { "mv", "-T", stage, p.out }
+    if not built and exists(p.stamp) and exists(p.path) then
+      built = true -- another process finished the same build first: its copy is kept
+    elseif not built then
+      -- a folder without a stamp: a build an older hotpath stopped half way, replaced
+      run { "rm", "-rf", p.out }
+      built, berr = run { "mv", "-T", stage, p.out }
+    end
+    bcode = "io"
+  end
+  if not built and exists(stage .. "/build.log") then
+    run { "mv", "-f", stage .. "/build.log", p.out .. ".failed.log" }
+  end
+  run { "rm", "-rf", stage }
   if not built then return nil, berr, bcode end
-  res.cached, res.build_s = false, hp.clock() - t0
-  -- the stamp last: a build that stopped half way is redone
-  ok, merr = write(p.stamp, format("build_s = %.3f\n", res.build_s))
-  if not ok then return nil, merr, "io" end
   return res
 end
 

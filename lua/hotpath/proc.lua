@@ -120,4 +120,12 @@ end
 
 function proc.isatty(fd) return core.isatty(fd or 1) end
 
+-- program(name) -> the absolute path of one of hotpath's own programs ("hotpath-launch", or
+-- "hotpath-kernel": the C kernels as standalone programs), beside the installed library or in
+-- the build tree; or nil, msg, code when it is not there.
+function proc.program(name)
+  if type(name) ~= "string" then util.argerror(1, "program", "string expected, got " .. typename(name)) end
+  return core.proc_program(name)
+end
+
 return proc

@@ -68,4 +68,13 @@ return function(core)
 
   function core.rss_kb(pid, which) return tonumber(C.hp_proc_rss_kb(pid or 0, which or 0)) end
   function core.isatty(fd) return C.hp_isatty(fd) ~= 0 end
+
+  function core.proc_program(name)
+    local path, errp = ffi_new("char *[1]"), ffi_new("char *[1]")
+    local rc = C.hp_proc_program(name, path, errp)
+    if rc ~= 0 then return fail(rc, errp) end
+    local s = ffi_string(path[0])
+    C.hp_free(path[0])
+    return s
+  end
 end

@@ -10,6 +10,8 @@
 #                   runs each for FUZZ_TIME seconds (default 300) on its corpus
 #   make deps       installs the Debian packages listed in tools/deps.txt that are missing
 #   make install    used by luarocks (LUADIR, LIBDIR); install-luajit for LuaJIT/OpenResty
+#   make dist       the source tarball of hotpath-VERSION-1.rockspec (build/dist/)
+#   make rock       build/dist/hotpath-VERSION-1.src.rock (luarocks pack; doc/install.md)
 #
 # Sources are found by folder: every csrc/<module>/*.c and *.cpp outside csrc/lua is core,
 # every csrc/lua/*.c is binding, every tests/c/test_*.c is one C test program.
@@ -86,6 +88,11 @@ CORE_A   := $(BUILD)/libhotpath.a
 # -fexceptions for LuaJIT: it throws its errors with the system unwinder, which then runs the
 # cleanup handlers of the binding's C frames.
 LUA_ABI  := $(shell echo LUA_VERSION_NUM | $(CC) -E -P -include lua.h -I$(LUA_INCDIR) - 2>/dev/null | tail -n 1)
+# Lua 5.1's ABI is LuaJIT's (luarocks --lua-version=5.1 aimed at it: doc/install.md); PUC Lua
+# 5.1 has no binding of its own, so a rock built for it could not load.
+ifeq ($(LUA_ABI)$(wildcard $(LUA_INCDIR)/luajit.h),501)
+$(error hotpath runs on Lua 5.4 or LuaJIT, not PUC Lua 5.1 ($(LUA_INCDIR) has no luajit.h): give luarocks --lua-version=5.4, or aim it at LuaJIT as doc/install.md shows)
+endif
 # luarocks for LuaJIT passes LuaJIT's headers as LUA_INCDIR (LUA_VERSION_NUM 501).
 ABI_INC_lua54   = $(LUA_INCDIR)
 ABI_INC_luajit  = $(if $(filter 501,$(LUA_ABI)),$(LUA_INCDIR),$(LUAJIT_INCDIR))
@@ -259,6 +266,10 @@ bench: deps all
 # through package.cpath as "libhotpath"), the cdefs and hotpath.jitcore; Lua 5.4's needs none
 # of lua/hotpath/ffi/.
 INSTALL_ABI := $(if $(filter 504,$(LUA_ABI)),lua54,luajit)
+# The default suites and what they run (bench/programs/, the peers' sources in bench/peers/) go
+# below the Lua modules, in hotpath/bench/, where hotpath.paths finds them (`hotpath run` with
+# no path runs them; `hotpath list` says where they are). Sources only: no build output.
+BENCH_FILES := -name '*.lua' -o -name '*.go' -o -name '*.rs' -o -name '*.toml' -o -name build.tags -o -name README.md
 install: all
 	mkdir -p $(DESTDIR)$(LUADIR) $(DESTDIR)$(LIBDIR)
 	cd lua && find hotpath -name '*.lua' $(if $(filter lua54,$(INSTALL_ABI)),-not -path 'hotpath/ffi/*') -exec install -D -m 644 {} $(DESTDIR)$(LUADIR)/{} \;
@@ -269,10 +280,24 @@ install: all
 	$(if $(filter luajit,$(INSTALL_ABI)),install -D -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libhotpath.so)
 	$(if $(filter luajit,$(INSTALL_ABI)),install -D -m 644 $(CDEF) $(DESTDIR)$(LUADIR)/hotpath/ffi/cdef.lua)
 	$(if $(filter luajit,$(INSTALL_ABI)),install -D -m 755 $(JIT_SO) $(DESTDIR)$(LIBDIR)/hotpath/jitcore.so)
+	cd bench && find . -type f \( $(BENCH_FILES) \) -exec install -D -m 644 {} $(DESTDIR)$(LUADIR)/hotpath/bench/{} \;
 
 # LuaJIT / OpenResty: Lua files into share/lua/5.1, the C modules and libraries into lib/lua/5.1.
 install-luajit:
 	$(MAKE) install LUA_INCDIR=/nonexistent LUADIR=$(PREFIX)/share/lua/5.1 LIBDIR=$(PREFIX)/lib/lua/5.1
+
+# ---- release --------------------------------------------------------------------------------
+# make dist: the source tarball build/dist/hotpath-VERSION.tar.gz (VERSION: the core's
+# hp_version), the source of hotpath-VERSION-1.rockspec, and beside it a copy of that rockspec
+# that names the tarball by its absolute path (what `luarocks pack` needs); make rock: packs
+# that copy into build/dist/hotpath-VERSION-1.src.rock, which `luarocks install` builds and
+# installs offline (doc/install.md).
+VERSION = $(shell sed -n 's/.*hp_version(void) { return "\([^"]*\)".*/\1/p' csrc/common/common.c)
+.PHONY: dist rock
+dist:
+	@sh tools/dist.sh '$(VERSION)' build/dist
+rock: dist
+	cd build/dist && luarocks pack hotpath-$(VERSION)-1.rockspec
 
 clean:
 	rm -rf $(BUILD)

@@ -265,4 +265,68 @@ describe("hotpath CLI", function()
     assert.are.equal(1, r.exit_code)
     assert.are.equal("hotpath: no scenario matched\n", r.stderr)
   end)
+
+  it("lists and runs its own suites (bench/) with no path, and tells its version, from any folder", function()
+    local d = helper.tmpdir()
+    finally(function() helper.rmdir(d) end)
+    local r = helper.cli({ "list" }, { cwd = d })
+    assert.are.equal(0, r.exit_code, r.stderr)
+    local lines = lines_of(r.stdout)
+    assert.are.equal("suites: " .. helper.root .. "/bench (source)", table.remove(lines, 1))
+    assert.truthy(has_line(r.stdout, "^cpu/mandelbrot +lua$"), r.stdout)
+    -- given a path: the same scenarios, without the header
+    local given = helper.cli({ "list", helper.root .. "/bench" }, { cwd = d })
+    assert.are.same(lines, lines_of(given.stdout))
+    r = helper.cli({ "--version" }, { cwd = d })
+    assert.are.equal(0, r.exit_code, r.stderr)
+    assert.truthy(r.stdout:match("^hotpath %d+%.%d+%.%d+ %("), r.stdout)
+    r = helper.cli({ "run", "--quick", "--runs", "1", "--warmup", "0", "--filter", "^cpu/mandelbrot$" }, { cwd = d })
+    assert.are.equal(0, r.exit_code, r.stdout .. r.stderr)
+    assert.truthy(has_line(r.stdout, "^mandelbrot %(n=1000%) +%d"), r.stdout)
+    assert.truthy(has_line(r.stdout, "^1 scenario%(s%), 0 failed$"), r.stdout)
+  end)
+
+  it("runs through a symbolic link to bin/hotpath, and says when its modules are nowhere", function()
+    local d = helper.tmpdir()
+    finally(function() helper.rmdir(d) end)
+    assert.is_true(os.execute("ln -s '" .. helper.root .. "/bin/hotpath' '" .. d .. "/hp' && cp '" .. helper.root ..
+      "/bin/hotpath' '" .. d .. "/lone'") ~= false)
+    local run = function(script, env)
+      return assert(require("hotpath").proc.run { helper.lua, d .. "/" .. script, "--version", cwd = "/", env = env,
+        keep_stdout = true, keep_stderr = 65536, timeout = 60 })
+    end
+    local r = run("hp")
+    assert.are.equal(0, r.exit_code, r.stderr)
+    assert.truthy(r.stdout:match("^hotpath %d+%.%d+%.%d+ %("), r.stdout)
+    -- a copy outside any tree, with no hotpath on the interpreter's path
+    local nowhere = "/nonexistent/?.lua"
+    r = run("lone", { LUA_PATH = nowhere, LUA_PATH_5_4 = nowhere })
+    local jit = rawget(_G, "jit")
+    assert.are.equal(1, r.exit_code)
+    assert.are.equal("", r.stdout)
+    assert.are.equal("hotpath: its Lua modules are not installed for " .. (jit and jit.version or _VERSION) ..
+      " (no hotpath.cli on package.path): install the rock (doc/install.md), or run bin/hotpath of a source tree\n", r.stderr)
+  end)
+
+  -- A source tree before `make`: bin/hotpath says what to do instead of a traceback; each case
+  -- adds one more of the generated files, and the message names the next one missing.
+  it("in a source tree that is not built says to run make first", function()
+    local d = helper.tmpdir()
+    finally(function() helper.rmdir(d) end)
+    assert.is_true(os.execute("mkdir -p '" .. d .. "/bin' && cp '" .. helper.root .. "/bin/hotpath' '" .. d ..
+      "/bin/' && cp -r '" .. helper.root .. "/lua' '" .. d .. "/'") ~= false)
+    local need = { "build/lua/hotpath/consts.lua",
+      "build/" .. (rawget(_G, "jit") and "luajit" or "lua54") .. "/hotpath/core.so" }
+    for i, f in ipairs(need) do
+      for _, argv in ipairs { { "--version" }, { "list" }, { "run" } } do
+        local r = assert(require("hotpath").proc.run { helper.lua, d .. "/bin/hotpath", argv[1], cwd = "/",
+          keep_stdout = true, keep_stderr = 65536, timeout = 60 })
+        assert.are.equal(1, r.exit_code)
+        assert.are.equal("", r.stdout)
+        assert.are.equal("hotpath: this source tree is not built yet (" .. f .. " is missing): run `make` in " .. d ..
+          " first (`make deps` installs the Debian packages it needs)\n", r.stderr, "case " .. i)
+      end
+      assert.is_true(os.execute("mkdir -p \"$(dirname '" .. d .. "/" .. f .. "')\" && touch '" .. d .. "/" .. f .. "'") ~= false)
+    end
+  end)
 end)

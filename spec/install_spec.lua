@@ -20,7 +20,68 @@ local function source_copy()
   return dir
 end
 
+-- Lines of s, without the empty ones.
+local function lines_of(s)
+  local t = {}
+  for l in s:gmatch("[^\n]+") do t[#t + 1] = l end
+  return t
+end
+
 describe("install", function()
+  -- The release path, offline: `make dist` (source tarball) and `make rock` (luarocks pack) in
+  -- a copy of the tree; the copy removed; `luarocks install` of the .src.rock alone into a
+  -- temporary tree, for this runtime (Lua 5.4, or LuaJIT through tools/luarocks-luajit.lua),
+  -- with every proxy on a closed local port, so that any download would fail. Then the
+  -- installed command from another folder: its version, its suites (installed, complete), a
+  -- quick run of two of them (one runs a bench/programs/ file), and the peers' sources
+  -- (their digests, which cover every file of a peer, equal the source tree's).
+  it("make rock packs a .src.rock that luarocks installs offline, suites included", function()
+    local version = require("hotpath")._VERSION
+    local src, rockdir, tree, cwd = source_copy(), helper.tmpdir(), helper.tmpdir(), helper.tmpdir()
+    finally(function() helper.rmdir(src) helper.rmdir(rockdir) helper.rmdir(tree) helper.rmdir(cwd) end)
+    local name = "hotpath-" .. version .. "-1"
+    local r = sh("make rock", { cwd = src })
+    assert.is_true(r.ok, r.stdout .. r.stderr)
+    assert.truthy(r.stdout:find("build/dist/hotpath-" .. version .. ".tar.gz (", 1, true), r.stdout)
+    assert.truthy(r.stdout:find("Packed: " .. src .. "/build/dist/" .. name .. ".src.rock\n", 1, true), r.stdout)
+    assert.is_true(sh("mv '" .. src .. "/build/dist/" .. name .. ".src.rock' '" .. rockdir .. "/' && rm -rf '" .. src .. "'").ok)
+    local luarocks = is_jit and ("LUAROCKS_CONFIG='" .. helper.root .. "/tools/luarocks-luajit.lua' luarocks --lua-version=5.1")
+      or "luarocks --lua-version=5.4"
+    local offline = "export http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 ftp_proxy=http://127.0.0.1:9 all_proxy=http://127.0.0.1:9; "
+    r = sh(offline .. luarocks .. " install --tree '" .. tree .. "' ./" .. name .. ".src.rock", { cwd = rockdir })
+    assert.is_true(r.ok, r.stdout .. r.stderr)
+    assert.truthy(r.stdout:find("hotpath " .. version .. "-1 is now installed in " .. tree, 1, true), r.stdout)
+    assert.is_nil((r.stdout .. r.stderr):find("127.0.0.1:9", 1, true), r.stdout .. r.stderr)
+
+    local hotpath = "'" .. tree .. "/bin/hotpath'"
+    r = sh(hotpath .. " --version", { cwd = cwd })
+    assert.is_true(r.ok, r.stderr)
+    local runtime = is_jit and "LuaJIT [%d.]+%-?%w*, luajit%-ffi" or "Lua 5%.4, lua54"
+    assert.truthy(r.stdout:match("^hotpath " .. version:gsub("%.", "%%.") .. " %(" .. runtime .. " backend%)\n"), r.stdout)
+
+    r = sh(hotpath .. " list", { cwd = cwd })
+    assert.is_true(r.ok, r.stderr)
+    local listed = lines_of(r.stdout)
+    assert.are.equal("suites: " .. tree .. "/share/lua/" .. (is_jit and "5.1" or "5.4") .. "/hotpath/bench (installed)", table.remove(listed, 1))
+    local here = helper.cli { "list", helper.root .. "/bench" }
+    assert.are.same(lines_of(here.stdout), listed)
+
+    r = sh(hotpath .. " run --quick --runs 1 --warmup 0 --filter '^cpu/mandelbrot$' --filter '^cpu/mandelbrot, plain Lua on LuaJIT$'", { cwd = cwd })
+    assert.is_true(r.ok, r.stdout .. r.stderr)
+    for _, p in ipairs { "\nmandelbrot %(n=1000%) +%d", "\nmandelbrot, plain Lua on LuaJIT %(n=1000%)\n", "\n2 scenario%(s%), 0 failed\n" } do
+      assert.truthy(r.stdout:find(p), p .. "\n" .. r.stdout)
+    end
+
+    local peers = require "hotpath.peers"
+    local want = {}
+    for _, lang in ipairs { "go", "rust" } do
+      want[#want + 1] = assert(peers.digest(lang, "mandelbrot"))
+    end
+    r = sh("eval \"$(" .. luarocks .. " --tree '" .. tree .. "' path)\" && " .. helper.lua .. " -e '" ..
+      "local p = require \"hotpath.peers\"; io.write(p.digest(\"go\", \"mandelbrot\"), \" \", p.digest(\"rust\", \"mandelbrot\"))'", { cwd = cwd })
+    assert.are.equal(table.concat(want, " "), r.stdout, r.stderr)
+  end)
+
   if not is_jit then
     it("luarocks make --tree installs a working rock for Lua 5.4", function()
       local src, tree = source_copy(), helper.tmpdir()
@@ -65,6 +126,12 @@ describe("install", function()
         "local q = hp.proc.run { \"printf\", \"ran\", keep_stdout = true }; io.write(\" \", q.stdout, \" \", tostring(q.maxrss_kb > 0))'")
       -- proc.run needs the launcher, installed beside libhotpath.so
       assert.are.equal("luajit md5:cc65e64bd553ed18896de1dfe7fae3e5 12 ran true", r.stdout, r.stderr)
+      -- the default suites, with what they run, below the Lua files
+      r = sh("cd / && LUA_PATH='" .. prefix .. "/share/lua/5.1/?.lua;;' luajit -e '" ..
+        "local dir, kind = require(\"hotpath.paths\").suites(); io.write(dir, \" \", kind, \"\\n\")' && cd '" .. prefix ..
+        "/share/lua/5.1/hotpath/bench' && ls *.lua programs/mandelbrot.lua peers/go/mandelbrot/main.go peers/rust/Cargo.toml | tr '\\n' ' '")
+      assert.are.equal(prefix .. "/share/lua/5.1/hotpath/bench installed\n" .. "concurrency.lua cpu.lua db.lua http.lua " ..
+        "json.lua memory.lua peers/go/mandelbrot/main.go peers/rust/Cargo.toml programs/mandelbrot.lua ", r.stdout, r.stderr)
     end)
 
     it("embeds in nginx with the Lua module", function()

@@ -9,8 +9,10 @@ local USAGE = [[
 usage: hotpath <command> [options]
 
 commands:
-  run [FILES|DIRS]    run scenarios (default: ./bench) and print the summary table
-  list [FILES|DIRS]   list the scenarios the files define
+  run [FILES|DIRS]    run scenarios (default: hotpath's own suites) and print the summary
+                      table
+  list [FILES|DIRS]   list the scenarios the files define (default: hotpath's own suites,
+                      and where they are)
   compare OLD NEW     compare two results (JSON exports or saved baselines); exit 1 on a
                       significant slowdown (hotpath compare --help)
   load URL            HTTP load generator (hotpath load --help)
@@ -26,6 +28,9 @@ options:
 local RUN_USAGE = [[
 usage: hotpath run [FILES|DIRS] [options]
        hotpath run --command 'CMD' [--command 'CMD2' ...] [options]
+
+Without FILES or DIRS: hotpath's own suites, from any folder (bench/ of the source tree, or the
+copy a rock or `make install` installs; `hotpath list` shows where they are).
 
 Runs each scenario's warm-up and counted runs, each in a fresh process of this interpreter
 (lua5.4 by default; start hotpath with luajit to measure LuaJIT), verifies every output, and
@@ -118,7 +123,9 @@ The exit status is 1 when the files cannot be read or merged, 2 for a usage erro
 local LIST_USAGE = [[
 usage: hotpath list [FILES|DIRS]
 
-Lists the scenarios of the files (default: ./bench) as "suite/name", with their kind.
+Lists the scenarios of the files as "suite/name", with their kind. Without FILES or DIRS:
+hotpath's own suites, after a first line that says where they are ("suites: DIR (installed)"
+or "(source)").
 ]]
 
 local function fail_usage(msg, cmd)
@@ -221,9 +228,13 @@ local function write_exports(opts, makers)
   return true
 end
 
+-- The paths given, or hotpath's own suites (hotpath.paths): paths, folder, kind ("source" or
+-- "installed"); or nil, msg when no path is given and no suites are found.
 local function default_paths(pos)
   if #pos > 0 then return pos end
-  return { "bench" }
+  local dir, kind = require("hotpath.paths").suites()
+  if not dir then return nil, kind end
+  return { dir }, dir, kind
 end
 
 -- A live progress line on a terminal (stderr), never when piped.
@@ -288,7 +299,12 @@ local function cmd_run(argv)
   end
   local runner = require "hotpath.runner"
   local info = require("hotpath.machine").info()
-  local paths = not entries and default_paths(pos) or nil
+  local paths
+  if not entries then
+    local perr
+    paths, perr = default_paths(pos)
+    if not paths then stderr:write("hotpath: ", perr, "\n") return 2 end
+  end
   local run = runner.run {
     paths = paths, entries = entries, filter = opts.filter, quick = opts.quick,
     runs = opts.runs, warmup = opts.warmup, progress = progress_printer(), params = params,
@@ -420,7 +436,10 @@ local function cmd_list(argv)
   if not opts then return fail_usage(pos, "list") end
   if opts.help then stdout:write(LIST_USAGE) return 0 end
   local runner = require "hotpath.runner"
-  local files, errors = runner.discover(default_paths(pos))
+  local paths, dir, kind = default_paths(pos)
+  if not paths then stderr:write("hotpath: ", dir, "\n") return 2 end
+  if kind then stdout:write(format("suites: %s (%s)\n", dir, kind)) end
+  local files, errors = runner.discover(paths)
   local entries, lerr = runner.collect(files, opts.filter)
   for _, e in ipairs(lerr) do errors[#errors + 1] = e end
   for _, e in ipairs(entries) do

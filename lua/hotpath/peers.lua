@@ -10,8 +10,10 @@
 --
 -- opts: cargo, rustc, go (the programs; default /usr/bin/cargo, /usr/bin/rustc, and
 -- /usr/lib/go/bin/go or go from PATH; env HOTPATH_CARGO, HOTPATH_RUSTC, HOTPATH_GO), dir (the
--- language's peers folder, default <repo>/bench/peers/<lang>), build_root (default
--- $HOTPATH_BUILD or <repo>/build), timeout (seconds for one build, default 1200).
+-- language's peers folder, default peers/<lang> in the default suites' folder: bench/ of the
+-- source tree, or the installed copy), build_root (default $HOTPATH_BUILD, else build/ of the
+-- source tree, else a user cache folder: hotpath.paths), timeout (seconds for one build,
+-- default 1200).
 --
 -- The cache key is a sha256 over the program's files, the workspace manifest as built (Rust)
 -- and the toolchain versions: a build happens only when one of them changed, and a cached
@@ -29,6 +31,7 @@
 local type, pairs, ipairs, format, concat, sort = type, pairs, ipairs, string.format, table.concat, table.sort
 local open, getenv, require, setmetatable = io.open, os.getenv, require, setmetatable
 local util = require "hotpath.util"
+local paths = require "hotpath.paths"
 
 local peers = {}
 
@@ -69,24 +72,7 @@ local function run(argv, extra)
   return r
 end
 
--- path made absolute against the current directory (the build runs in other directories).
-local cwd_cache
-local function absolute(path)
-  if path:sub(1, 1) == "/" then return path end
-  if not cwd_cache then
-    local r = run { "pwd" }
-    cwd_cache = r and r.stdout:match("^([^\n]*)") or "."
-  end
-  path = path:gsub("^%./", "")
-  return path == "." and cwd_cache or (cwd_cache .. "/" .. path)
-end
-
--- The repository holding this file (lua/hotpath/peers.lua), as an absolute path.
-local function repo()
-  local src = debug.getinfo(1, "S").source
-  local dir = src:sub(1, 1) == "@" and src:sub(2):match("^(.*)/lua/hotpath/peers%.lua$") or nil
-  return absolute(dir or ".")
-end
+local absolute = paths.absolute
 
 local function last_lines(text, n)
   local lines = {}
@@ -186,7 +172,13 @@ end
 local function plan(lang, name, opts)
   local tc, err, code = probe(lang, opts)
   if not tc then return nil, err, code end
-  local dir = absolute(opts.dir or (repo() .. "/bench/peers/" .. lang))
+  local dir = opts.dir
+  if not dir then
+    local suites, serr = paths.suites()
+    if not suites then return nil, serr, "notfound" end
+    dir = suites .. "/peers/" .. lang
+  end
+  dir = absolute(dir)
   local src = dir .. "/" .. name
   local p = { lang = lang, name = name, dir = dir, src = src, tc = tc, versions = tc.versions }
   local parts = { KEY_VERSION, lang, name }
@@ -220,7 +212,10 @@ local function plan(lang, name, opts)
     parts[#parts + 1] = name .. "/" .. f .. "\0" .. #text .. "\0" .. text
   end
   p.digest = require("hotpath").digest(concat(parts, "\n"))
-  local root = absolute(opts.build_root or getenv("HOTPATH_BUILD") or (repo() .. "/build"))
+  local root, rerr = opts.build_root, nil
+  if not root then root, rerr = paths.build_root() end
+  if not root then return nil, rerr, "io" end
+  root = absolute(root)
   p.root = root .. "/peers/" .. lang
   p.out = p.root .. "/" .. p.digest:match("^sha256:(%x+)$")
   p.path = p.out .. "/" .. name

@@ -85,8 +85,8 @@ ABI_INC_lua54   = $(LUA_INCDIR)
 ABI_INC_luajit  = $(LUAJIT_INCDIR)
 ABI_FLAGS_luajit := -fexceptions
 BIND_C   := $(sort $(wildcard csrc/lua/*.c))
-# Interim: JSON under LuaJIT still goes through lua/hotpath/ffi/json.lua and hotpath.jitcore.
-JIT_SKIP := csrc/lua/ljson.c
+# Files left out of the LuaJIT build (none).
+JIT_SKIP :=
 ABI_SKIP_luajit = $(JIT_SKIP)
 bind_o    = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(filter-out $(ABI_SKIP_$(1)),$(BIND_C)))
 core_so   = $(BUILD)/$(1)/hotpath/core.so
@@ -108,9 +108,9 @@ $$(call core_so,$(1)): $$(call bind_o,$(1)) $$(CORE_O)
 endef
 $(foreach a,lua54 luajit,$(eval $(call abi_rules,$(a))))
 
-# LuaJIT's second C module, hotpath.jitcore (interim, until JSON builds into core.so for both
-# ABIs): JSON tables through the C API for lua/hotpath/ffi/json.lua (csrc/lua/jit/ljit.c) and
-# worker Lua states for Lua-function tasks of FFI pools (LTASKS_C, built with HP_LTASKS_JIT).
+# LuaJIT's second C module, hotpath.jitcore (interim, until the pool binding builds into
+# core.so for both ABIs): worker Lua states for Lua-function tasks of FFI pools (LTASKS_C,
+# built with HP_LTASKS_JIT; csrc/lua/jit/ljit.c registers them).
 # It links to libhotpath.so, the library FFI loads, so that pools made through FFI run their
 # Lua tasks in one copy of the core: found at $ORIGIN/.. when installed (lib/lua/5.1/hotpath/),
 # $ORIGIN/../.. in the build tree.
@@ -250,10 +250,11 @@ install: all
 	install -D -m 755 $(LAUNCH) $(DESTDIR)$(LIBDIR)/hotpath-launch
 	$(if $(filter 504,$(LUA_ABI)),install -D -m 755 $(call core_so,lua54) $(DESTDIR)$(LIBDIR)/hotpath/core.so)
 	$(if $(and $(INSTALL_JIT),$(HAVE_LUAJIT)),install -D -m 755 $(JIT_SO) $(DESTDIR)$(LIBDIR)/hotpath/jitcore.so)
+	$(if $(and $(INSTALL_JIT),$(HAVE_LUAJIT)),install -D -m 755 $(call core_so,luajit) $(DESTDIR)$(LIBDIR)/hotpath/core.so)
 
 # LuaJIT / OpenResty: Lua files into share/lua/5.1, libhotpath.so into lib/lua/5.1, where
-# hotpath.ffi.lib finds it through package.cpath, and the optional C module hotpath.jitcore
-# (faster decode; HOTPATH_NO_C_MODULE=1 makes the FFI binding ignore it).
+# hotpath.ffi.lib finds it through package.cpath, the C module hotpath.core built for LuaJIT
+# (JSON) and hotpath.jitcore (Lua-function pool tasks).
 install-luajit:
 	$(MAKE) install LUA_INCDIR=/nonexistent LUADIR=$(PREFIX)/share/lua/5.1 LIBDIR=$(PREFIX)/lib/lua/5.1 INSTALL_JIT=1
 

@@ -92,9 +92,9 @@ static int parser_gc(lua_State *L)
 }
 
 /* The parser at idx (functions with the binding's upvalues only). Its metatable is compared
- * with upvalue 5 first: luaL_checkudata looks the name up in the registry, which costs a
- * lazy document accessor under LuaJIT about a tenth of its time; it still gives the message
- * when the value is no parser. Raises on a closed parser. */
+ * with upvalue 5 first: luaL_checkudata looks the name up in the registry on every call (a
+ * visible share of a lazy accessor's time, doc/json.md); it still gives the message when the
+ * value is no parser. Raises on a closed parser. */
 static lparser *check_lparser(lua_State *L, int idx)
 {
     lparser *u = lua_touserdata(L, idx);

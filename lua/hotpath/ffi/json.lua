@@ -1,7 +1,7 @@
--- LuaJIT: what FFI does better than the C binding (csrc/lua/ljson.c, the same C under both
--- runtimes). Measured (doc/json.md): the JIT-compiled encode walk over the C writer is 1.4x
--- the C encoder's speed through LuaJIT's C API, and doc:at() reading a record through FFI
--- 1.2x; decode, hooked decode, doc:decode() and doc:pairs() stay in C (no FFI gain).
+-- LuaJIT: what FFI does measurably better than the C binding (csrc/lua/ljson.c, the same C
+-- under both runtimes; figures in doc/json.md): the JIT-compiled encode walk over the C
+-- writer, and doc:at() reading a record through FFI. Decode, hooked decode, doc:decode()
+-- and doc:pairs() stay in C (no FFI gain).
 --
 -- Both are fast paths with no rule of their own: anything but the common case (sort_keys,
 -- indent, NaN and infinities, a key or value of another type, int64 cdata, nesting at
@@ -21,7 +21,7 @@ local KC = require "hotpath.consts"
 local ffi_new, ffi_string, ffi_gc, cast, istype = ffi.new, ffi.string, ffi.gc, ffi.cast, ffi.istype
 local type, next, getmetatable, setmetatable, tonumber, tostring, pcall, error, ipairs = type, next,
   getmetatable, setmetatable, tonumber, tostring, pcall, error, ipairs
-local floor, huge, gsub = math.floor, math.huge, string.gsub
+local floor, huge, gsub, getinfo = math.floor, math.huge, string.gsub, debug.getinfo
 
 local T_NULL, T_FALSE, T_TRUE, T_INT, T_DOUBLE, T_STRING, T_ARRAY = KC.HP_JSON_NULL,
   KC.HP_JSON_FALSE, KC.HP_JSON_TRUE, KC.HP_JSON_INT, KC.HP_JSON_DOUBLE, KC.HP_JSON_STRING,
@@ -157,19 +157,31 @@ function M.fast(cj)
   end
 
   -- The writer is reused across calls; a call made while another runs (a finalizer that
-  -- encodes, run by an allocation of the outer walk) goes to C, which has its own. pcall
-  -- clears the mark whatever Lua raises inside the walk (out of memory, a finalizer's error).
-  local busy = false
-  local function encode(v, sort, indent, empty_array, max_depth, allow_nan)
-    if sort or (indent and indent ~= 0) or busy then
+  -- encodes, run by an allocation of the outer walk) goes to C, which has its own. The mark
+  -- is set for the walk, but not cleared by what Lua may raise inside it (out of memory, a
+  -- finalizer's error): pcall would cost a tenth of an encode (doc/json.md). A call that
+  -- finds it set asks instead whether a walk is on the stack: the walk never yields or calls
+  -- user code, so a running one is on this coroutine's stack, below the finalizer; when none
+  -- is, the mark was left by a raise and is taken over.
+  local busy, encode = false, nil
+  local function walking()
+    local level = 3   -- 1 walking, 2 this encode
+    while true do
+      local info = getinfo(level, "f")
+      if not info then return false end
+      if info.func == encode then return true end
+      level = level + 1
+    end
+  end
+  encode = function(v, sort, indent, empty_array, max_depth, allow_nan)
+    if sort or (indent and indent ~= 0) or (busy and walking()) then
       return c_encode(v, sort, indent, empty_array, max_depth, allow_nan)
     end
     busy = true
     o_empty, o_depth = empty_array, max_depth or 1000
     wx.len, wx.oom = 0, 0
-    local ok, done = pcall(encode_value, v, 0)
+    local done = encode_value(v, 0)
     busy = false
-    if not ok then error(done, 0) end
     if done and wx.oom == 0 then
       local s = ffi_string(wx.buf, wx.len)
       if wx.cap > 1048576 then C.hp_jw_free(w) end
@@ -210,7 +222,7 @@ function M.fast(cj)
     return c_get(p, g, node, ptr)
   end
 
-  -- busy(): whether the walk's mark is set (for the specs: nothing may leave it set)
+  -- busy(): whether the walk's mark is set (for the specs)
   instances[cj] = { encode = encode, get = get, busy = function() return busy end }
   return instances[cj]
 end

@@ -858,7 +858,7 @@ describe("hotpath.json under LuaJIT: the FFI fast paths against the C binding", 
     assert.is_true(bails > 50, "only " .. bails .. " errors: the test did not test")
   end)
 
-  it("reads doc:at() values exactly as C", function()
+  it("parses and reads doc:at() values exactly as C", function()
     local p = cj.parser()
     for _ = 1, 300 do
       local ok, src = pcall(json.encode, gen(0), { allow_nan = true })
@@ -877,6 +877,15 @@ describe("hotpath.json under LuaJIT: the FFI fast paths against the C binding", 
         for i = 1, #a do assert.are.equal(tostring(a[i]), tostring(b[i])) end
       end
     end
+    -- parse: a generation, or C's nil, msg, code
+    for _, src in ipairs { "[1]", "", "[1,", "[[[[1]]]]", "\255" } do
+      local a, b = { cj.parse(p, src, 3) }, { fast.parse(p, src, 3) }
+      if a[1] then assert.are.same({ "number", "number" }, { type(a[1]), type(b[1]) })
+      else assert.are.same(a, b) end
+    end
+    local closed = cj.parser()
+    getmetatable(closed).__close(closed)
+    assert.are.same({ pcall(cj.parse, closed, "[1]", 0) }, { pcall(fast.parse, closed, "[1]", 0) })
     -- a forged node, a stale document, a value that is no parser: C's errors
     local g = cj.parse(p, "[1,2]", 0)
     for _, c in ipairs { { p, g, 3 }, { p, g + 1, 1 }, { cj.array_mt, g, 1 }, { 5, g, 1 } } do

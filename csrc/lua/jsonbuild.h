@@ -23,8 +23,9 @@ typedef struct {
 } jb_stack;
 
 /* What ljson.c keeps per parser userdata: the parser, and the builder's level array and
- * string cache, reused across calls; busy while a build reads the parser's tape. */
-typedef struct { hp_json_parser *p; jb_stack levels; jb_centry *cache; int busy; } jb_decoder;
+ * string cache, reused across calls; busy while a build reads the parser's tape. p and busy
+ * first: LuaJIT's FFI fast paths read them (ljson.c static_asserts the layout). */
+typedef struct { hp_json_parser *p; int busy; jb_stack levels; jb_centry *cache; } jb_decoder;
 
 /* Where a build stands: its tape and position, so a build can stop and go on (hooked decode). */
 typedef struct {

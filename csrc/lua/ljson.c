@@ -57,10 +57,11 @@ typedef struct {
     int cache_ref, guard_ref;
 } lparser;
 
-/* LuaJIT's doc:at() fast path (lua/hotpath/ffi/json.lua) reads the parser pointer at the start
- * of the userdata's payload. */
-_Static_assert(offsetof(lparser, d) == 0 && offsetof(jb_decoder, p) == 0,
-               "a parser userdata starts with its hp_json_parser pointer");
+/* LuaJIT's FFI fast paths (lua/hotpath/ffi/json.lua: json.parse, doc:at()) read the start of
+ * the userdata's payload as struct { hp_json_parser *p; int busy; }. */
+_Static_assert(offsetof(lparser, d) == 0 && offsetof(jb_decoder, p) == 0 &&
+               offsetof(jb_decoder, busy) == sizeof(hp_json_parser *),
+               "a parser userdata starts with its hp_json_parser pointer and busy mark");
 
 /* A busy guard: its __close (Lua 5.4's to-be-closed slot of HP_LUA_HOLD) clears the flag. */
 typedef struct { int *flag; } lguard;

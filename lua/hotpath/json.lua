@@ -17,11 +17,11 @@ local json = {
   encode_depth_limit = K.HP_JSON_ENCODE_MAX_DEPTH,    -- encode max_depth at most this
 }
 
--- LuaJIT: encode and doc:at() take FFI fast paths over the same C (lua/hotpath/ffi/json.lua,
--- which also gives the C binding its int64 cdata).
+-- LuaJIT: encode, parse and doc:at() take FFI fast paths over the same C
+-- (lua/hotpath/ffi/json.lua, which also gives the C binding its int64 cdata).
 if rawget(_G, "jit") then
   local fast = require("hotpath.ffi.json").fast(cj)
-  c_encode, c_get = fast.encode, fast.get
+  c_encode, c_parse, c_get = fast.encode, fast.parse, fast.get
 end
 
 local decode_parser = cj.parser()      -- per Lua state (this module is loaded per state)

@@ -1,20 +1,23 @@
 -- LuaJIT: what FFI does measurably better than the C binding (csrc/lua/ljson.c, the same C
 -- under both runtimes; figures in doc/json.md): the JIT-compiled encode walk over the C
--- writer, and doc:at() reading a record through FFI. Decode, hooked decode, doc:decode()
--- and doc:pairs() stay in C (no FFI gain).
+-- writer, and json.parse and doc:at() calling the core through FFI (a call of a C API
+-- function leaves the compiled trace: a visible share of a 2 KB parse). Decode, hooked
+-- decode, doc:decode() and doc:pairs() stay in C (no FFI gain).
 --
--- Both are fast paths with no rule of their own: anything but the common case (sort_keys,
+-- They are fast paths with no rule of their own: anything but the common case (sort_keys,
 -- indent, NaN and infinities, a key or value of another type, int64 cdata, nesting at
--- max_depth (so cycles too), a failed lookup, an integer beyond +-2^53) goes to the C
--- binding, which writes it or raises its error: limits, messages, codes and cycle detection
--- exist once, in C. What the encode walk decides itself, the JSON text of plain values and
--- tables, spec/json_spec.lua compares with the C encoder's on generated values.
+-- max_depth (so cycles too), a busy or closed parser, a failed parse or lookup, an integer
+-- beyond +-2^53) goes to the C binding, which writes it or raises or returns its error:
+-- limits, messages, codes and cycle detection exist once, in C. What the encode walk decides
+-- itself, the JSON text of plain values and tables, spec/json_spec.lua compares with the C
+-- encoder's on generated values.
 --
 -- The module: json.core() -> the C module built for LuaJIT (hotpath.core: the one already
 -- loaded, else found on package.cpath or in the source tree's build/luajit/) and its path;
--- json.fast(cj) -> { encode = ..., get = ... } with the signatures of cj.encode and cj.get
--- (cj: that module's json table; one per cj), and gives cj its int64 cdata hooks. Called as a part of
--- lua/hotpath/ffi/core.lua (json(core)), it sets core.json to the C module's.
+-- json.fast(cj) -> { encode = ..., parse = ..., get = ... } with the signatures of cj's
+-- functions (cj: that module's json table; one per cj), and gives cj its int64 cdata hooks.
+-- Called as a part of lua/hotpath/ffi/core.lua (json(core)), it sets core.json to the C
+-- module's.
 local ffi = require "ffi"
 local KC = require "hotpath.consts"
 
@@ -68,7 +71,7 @@ local instances = setmetatable({}, { __mode = "k" })
 function M.fast(cj)
   if instances[cj] then return instances[cj] end
   local C = library()
-  local c_encode, c_get, NULL, array_mt = cj.encode, cj.get, cj.null, cj.array_mt
+  local c_encode, c_get, c_parse, NULL, array_mt = cj.encode, cj.get, cj.parse, cj.null, cj.array_mt
 
   -- int64/uint64 cdata: made from the 8 bytes C hands over, written as their digits.
   local i64, u64 = ffi.typeof("int64_t"), ffi.typeof("uint64_t")
@@ -191,19 +194,37 @@ function M.fast(cj)
   end
 
   -- ---- doc:at() and the typed getters ---------------------------------------------------------
-  local lookup = C.hp_json_lookup
-  local parser_pp = ffi.typeof("hp_json_parser *const *")
+  local lookup, parse_c = C.hp_json_lookup, C.hp_json_parse
+  -- The start of a parser userdata's payload (ljson.c static_asserts this layout).
+  if not pcall(ffi.typeof, "struct hp_lua_json_head") then
+    ffi.cdef("struct hp_lua_json_head { hp_json_parser *p; int busy; };")
+  end
+  local head = ffi.typeof("const struct hp_lua_json_head *")
   local parser_mt = getmetatable(cj.default_parser)
-  local outp, recp = ffi_new("size_t[1]"), ffi_new("hp_json_rec[1]")
+  local outp, recp, genp = ffi_new("size_t[1]"), ffi_new("hp_json_rec[1]"), ffi_new("uint64_t[1]")
 
-  -- kind, value, count of the value at ptr under node, as cj.get. The parser userdata's
-  -- payload starts with its hp_json_parser pointer (ljson.c static_asserts it); NULL (closed),
-  -- any failure and values FFI would have to convert by a rule of C's go to cj.get.
+  -- The head of p when p is a parser's own userdata (nothing else is read as one), else nil.
+  local function parser_head(p)
+    return getmetatable(p) == parser_mt and type(p) == "userdata" and cast(head, p) or nil
+  end
+
+  -- gen | nil, msg, code, as cj.parse: a parser that is open and not busy parses here; a busy
+  -- one (refused), a closed one and any failure go to cj.parse, which says why.
+  local function parse(p, s, depth)
+    local h = parser_head(p)
+    if h and h.p ~= nil and h.busy == 0 and type(s) == "string" and
+      parse_c(h.p, s, #s, depth or 0, genp, nil) == 0 then
+      return tonumber(genp[0])
+    end
+    return c_parse(p, s, depth)
+  end
+
+  -- kind, value, count of the value at ptr under node, as cj.get. A closed parser, any
+  -- failure and values FFI would have to convert by a rule of C's go to cj.get.
   local function get(p, g, node, ptr)
-    -- only a parser's own userdata is read as one; integral node and generation, as C takes
-    local pp = getmetatable(p) == parser_mt and type(p) == "userdata" and floor(node) == node and
-      floor(g) == g and cast(parser_pp, p)[0]
-    if pp and pp ~= nil and lookup(pp, g, node, ptr, #ptr, outp, recp, nil) == 0 then
+    -- integral node and generation, as C takes
+    local h = floor(node) == node and floor(g) == g and parser_head(p)
+    if h and h.p ~= nil and lookup(h.p, g, node, ptr, #ptr, outp, recp, nil) == 0 then
       local found = outp[0]
       if found == 0 then return 0 end
       local x = recp[0]
@@ -223,7 +244,7 @@ function M.fast(cj)
   end
 
   -- busy(): whether the walk's mark is set (for the specs)
-  instances[cj] = { encode = encode, get = get, busy = function() return busy end }
+  instances[cj] = { encode = encode, get = get, parse = parse, busy = function() return busy end }
   return instances[cj]
 end
 

@@ -248,4 +248,8 @@ function M.fast(cj)
   return instances[cj]
 end
 
-return setmetatable(M, { __call = function(_, core) core.json = M.core().json end })
+-- As a part of lua/hotpath/ffi/core.lua: core.json is the C module's, with its hooks set.
+return setmetatable(M, { __call = function(_, core)
+  core.json = M.core().json
+  M.fast(core.json)
+end })

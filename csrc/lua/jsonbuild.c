@@ -269,6 +269,8 @@ int jb_build(lua_State *L, jb_stack *st, jb_pos *pos, const jb_opts *o)
     /* One compare per value for both: a release of consumed pages, the end of the budget. */
     size_t next_check = next_release < stop ? next_release : stop;
     lua_Integer *lv = st->v;
+    if (depth == 0)
+        st->nchunks = 0;   /* nothing is spilled yet: forget what a build that raised left */
     for (;;) {
         if (i >= next_check) {
             if (i >= next_release) {

@@ -14,6 +14,9 @@
 # Sources are found by folder: every csrc/<module>/*.c and *.cpp outside csrc/lua is core,
 # every csrc/lua/*.c is binding, every tests/c/test_*.c is one C test program.
 
+# `make` alone (luarocks' build step) is `make all`: the per-ABI rules below come first.
+.DEFAULT_GOAL := all
+
 BUILD      ?= build
 CC         ?= cc
 CXX        ?= c++
@@ -52,10 +55,9 @@ LDLIBS   := -lpthread -lm
 
 # csrc/proc/launcher.c is a program of its own (hotpath-launch), not core.
 LAUNCH_C := csrc/proc/launcher.c
-CORE_C   := $(sort $(filter-out csrc/lua/% $(LAUNCH_C),$(wildcard csrc/*/*.c)))
-CORE_CXX := $(sort $(filter-out csrc/lua/%,$(wildcard csrc/*/*.cpp)))
-BIND_C   := $(sort $(wildcard csrc/lua/*.c))
-JIT_C    := $(sort $(wildcard csrc/lua/jit/*.c))
+CORE_C   := $(sort $(filter-out csrc/lua/% csrc/luart/% $(LAUNCH_C),$(wildcard csrc/*/*.c)))
+CORE_CXX := $(sort $(filter-out csrc/lua/% csrc/luart/%,$(wildcard csrc/*/*.cpp)))
+BIND_C   := $(sort $(wildcard csrc/lua/*.c csrc/luart/*.c))
 TEST_C   := $(sort $(wildcard tests/c/test_*.c))
 FUZZ_C   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 ABI_H    := $(shell grep -l 'hotpath:abi' csrc/common/*.h) \
@@ -71,20 +73,22 @@ LIB      := $(BUILD)/libhotpath.so
 LAUNCH   := $(BUILD)/hotpath-launch
 
 # ---- the C module, once per Lua ABI -----------------------------------------------------------
-# One source, csrc/lua/*.c (written against the 5.4 API; csrc/lua/lcompat.h is the only place
-# the ABIs differ), compiled once per ABI into build/<abi>/ and linked with the core into
+# One source, csrc/lua/*.c (the binding) and csrc/luart/*.c (the Lua runtime of the pool's
+# worker threads), written against the 5.4 API (csrc/lua/lcompat.h is the only place the ABIs
+# differ), compiled once per ABI into build/<abi>/ and linked with the core into
 # build/<abi>/hotpath/core.so. ABIS: the ABIs whose headers are there ("lua54" needs Lua 5.4's,
 # luarocks for Lua 5.1/LuaJIT has none: it builds the LuaJIT one). ABI_INC_<abi> and
 # ABI_FLAGS_<abi> are the only per-ABI settings; no source file carries an ABI macro.
 # -fexceptions for LuaJIT: it throws its errors with the system unwinder, which then runs the
 # cleanup handlers of the binding's C frames.
 LUA_ABI  := $(shell echo LUA_VERSION_NUM | $(CC) -E -P -include lua.h -I$(LUA_INCDIR) - 2>/dev/null | tail -n 1)
-HAVE_LUAJIT := $(wildcard $(LUAJIT_INCDIR)/lua.h)
-ABIS     := $(if $(filter 504,$(LUA_ABI)),lua54) $(if $(HAVE_LUAJIT),luajit)
+# luarocks for LuaJIT passes LuaJIT's headers as LUA_INCDIR (LUA_VERSION_NUM 501).
 ABI_INC_lua54   = $(LUA_INCDIR)
-ABI_INC_luajit  = $(LUAJIT_INCDIR)
+ABI_INC_luajit  = $(if $(filter 501,$(LUA_ABI)),$(LUA_INCDIR),$(LUAJIT_INCDIR))
+HAVE_LUAJIT := $(wildcard $(ABI_INC_luajit)/lua.h)
+ABIS     := $(if $(filter 504,$(LUA_ABI)),lua54) $(if $(HAVE_LUAJIT),luajit)
 ABI_FLAGS_luajit := -fexceptions
-BIND_C   := $(sort $(wildcard csrc/lua/*.c))
+BIND_C   := $(sort $(wildcard csrc/lua/*.c csrc/luart/*.c))
 # Files left out of the LuaJIT build (none).
 JIT_SKIP :=
 ABI_SKIP_luajit = $(JIT_SKIP)
@@ -108,22 +112,12 @@ $$(call core_so,$(1)): $$(call bind_o,$(1)) $$(CORE_O)
 endef
 $(foreach a,lua54 luajit,$(eval $(call abi_rules,$(a))))
 
-# LuaJIT's second C module, hotpath.jitcore (interim, until the pool binding builds into
-# core.so for both ABIs): worker Lua states for Lua-function tasks of FFI pools (LTASKS_C,
-# built with HP_LTASKS_JIT; csrc/lua/jit/ljit.c registers them).
-# It links to libhotpath.so, the library FFI loads, so that pools made through FFI run their
-# Lua tasks in one copy of the core: found at $ORIGIN/.. when installed (lib/lua/5.1/hotpath/),
-# $ORIGIN/../.. in the build tree.
-JIT_C    := $(sort $(wildcard csrc/lua/jit/*.c))
-LTASKS_C := csrc/lua/ltasks.c csrc/lua/lworker.c csrc/lua/linterrupt.c csrc/lua/lcopy.c
-JIT_O    := $(JIT_C:%.c=$(BUILD)/jitcore/%.o) $(LTASKS_C:%.c=$(BUILD)/jitcore/%.o)
-JIT_SO   := $(BUILD)/luajit/hotpath/jitcore.so
 CDEF     := $(BUILD)/lua/hotpath/ffi/cdef.lua
 CONSTS   := $(BUILD)/lua/hotpath/consts.lua
 BUILDINFO = $(CC) $(shell $(CC) -dumpfullversion 2>/dev/null) $(CFLAGS) $(EXTRA_CFLAGS)
 
 .PHONY: all test bench asan tsan deps install install-luajit clean ctest specs fuzz fuzz-build fuzzers
-all: $(LIB) $(LAUNCH) $(CDEF) $(CONSTS) $(CORE_SOS) $(if $(HAVE_LUAJIT),$(JIT_SO))
+all: $(LIB) $(LAUNCH) $(CDEF) $(CONSTS) $(CORE_SOS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -134,11 +128,6 @@ $(BUILD)/%.o: %.cpp
 	@mkdir -p $(@D)
 	$(call say,CXX,$<)
 	$(Q)$(CXX) $(HP_CXXFLAGS) -c $< -o $@
-
-$(BUILD)/jitcore/%.o: %.c
-	@mkdir -p $(@D)
-	$(call say,CC,$< (jitcore))
-	$(Q)$(CC) $(HP_CFLAGS) -fexceptions -DHP_LTASKS_JIT -I$(LUAJIT_INCDIR) -c $< -o $@
 
 # Static and without sanitizers or the caller's CFLAGS: what it touches before its fork is the
 # floor of every measured peak (about 250 kB static, 400 kB dynamic; doc/measurement.md). A
@@ -152,11 +141,6 @@ $(LAUNCH): $(LAUNCH_C) csrc/proc/launch.h
 $(LIB): $(CORE_O)
 	$(call say,LD,$@)
 	$(Q)$(LINKER) $(LIBFLAG) -o $@ $^ $(LDLIBS)
-
-$(JIT_SO): $(JIT_O) $(LIB)
-	@mkdir -p $(@D)
-	$(call say,LD,$@)
-	$(Q)$(CC) $(LIBFLAG) -o $@ $(JIT_O) -L$(BUILD) -lhotpath -Wl,-rpath,'$$ORIGIN/..' -Wl,-rpath,'$$ORIGIN/../..' $(LDLIBS)
 
 # The FFI declarations are the ABI headers themselves, less preprocessor lines. The list of
 # headers is kept in a file that changes only when the list does, so adding a header rebuilds.
@@ -241,22 +225,23 @@ bench: deps all
 	@$(LUA54) bin/hotpath run bench --runs 3
 
 # ---- install --------------------------------------------------------------------------------
+# The Lua files, the ABI's constants, the launcher (LIBDIR/hotpath-launch: proc.c finds it one
+# folder above the module) and the C module built for the runtime installed for, INSTALL_ABI
+# (Lua 5.4 when LUA_INCDIR holds its headers, else LuaJIT), as LIBDIR/hotpath/core.so.
+# LuaJIT's install also gets the cdefs its FFI fast paths for JSON declare (they call the
+# module's own copy of the core); Lua 5.4's needs none of lua/hotpath/ffi/.
+INSTALL_ABI := $(if $(filter 504,$(LUA_ABI)),lua54,luajit)
 install: all
 	mkdir -p $(DESTDIR)$(LUADIR) $(DESTDIR)$(LIBDIR)
-	cd lua && find hotpath -name '*.lua' -exec install -D -m 644 {} $(DESTDIR)$(LUADIR)/{} \;
-	install -D -m 644 $(CDEF) $(DESTDIR)$(LUADIR)/hotpath/ffi/cdef.lua
+	cd lua && find hotpath -name '*.lua' $(if $(filter lua54,$(INSTALL_ABI)),-not -path 'hotpath/ffi/*') -exec install -D -m 644 {} $(DESTDIR)$(LUADIR)/{} \;
 	install -D -m 644 $(CONSTS) $(DESTDIR)$(LUADIR)/hotpath/consts.lua
-	install -D -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libhotpath.so
 	install -D -m 755 $(LAUNCH) $(DESTDIR)$(LIBDIR)/hotpath-launch
-	$(if $(filter 504,$(LUA_ABI)),install -D -m 755 $(call core_so,lua54) $(DESTDIR)$(LIBDIR)/hotpath/core.so)
-	$(if $(and $(INSTALL_JIT),$(HAVE_LUAJIT)),install -D -m 755 $(JIT_SO) $(DESTDIR)$(LIBDIR)/hotpath/jitcore.so)
-	$(if $(and $(INSTALL_JIT),$(HAVE_LUAJIT)),install -D -m 755 $(call core_so,luajit) $(DESTDIR)$(LIBDIR)/hotpath/core.so)
+	install -D -m 755 $(call core_so,$(INSTALL_ABI)) $(DESTDIR)$(LIBDIR)/hotpath/core.so
+	$(if $(filter luajit,$(INSTALL_ABI)),install -D -m 644 $(CDEF) $(DESTDIR)$(LUADIR)/hotpath/ffi/cdef.lua)
 
-# LuaJIT / OpenResty: Lua files into share/lua/5.1, libhotpath.so into lib/lua/5.1, where
-# hotpath.ffi.lib finds it through package.cpath, the C module hotpath.core built for LuaJIT
-# (JSON) and hotpath.jitcore (Lua-function pool tasks).
+# LuaJIT / OpenResty: Lua files into share/lua/5.1, the C module into lib/lua/5.1.
 install-luajit:
-	$(MAKE) install LUA_INCDIR=/nonexistent LUADIR=$(PREFIX)/share/lua/5.1 LIBDIR=$(PREFIX)/lib/lua/5.1 INSTALL_JIT=1
+	$(MAKE) install LUA_INCDIR=/nonexistent LUADIR=$(PREFIX)/share/lua/5.1 LIBDIR=$(PREFIX)/lib/lua/5.1
 
 clean:
 	rm -rf $(BUILD)

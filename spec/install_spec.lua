@@ -1,5 +1,5 @@
--- Installing: luarocks for Lua 5.4 (the C module), the Lua files plus libhotpath.so for
--- LuaJIT, and embedding in nginx with the Lua module (OpenResty's way) over FFI.
+-- Installing: luarocks for Lua 5.4, make install-luajit for LuaJIT (each with the C module
+-- hotpath.core built for its ABI), and embedding in nginx with the Lua module (OpenResty's way).
 -- Each runtime proves its own install; both build from a copy of the source tree.
 local helper = require "helper"
 local proc = require("hotpath").proc
@@ -50,8 +50,12 @@ describe("install", function()
       helper.rmdir(prefix)
     end)
 
-    it("make install-luajit installs the Lua files and libhotpath.so for LuaJIT", function()
+    it("make install-luajit installs the Lua files and the LuaJIT build of hotpath.core", function()
       assert.is_true(installed.ok, installed.stdout .. installed.stderr)
+      -- the module of the LuaJIT ABI, and no Lua 5.4 one anywhere in the tree
+      local found = sh("cd '" .. prefix .. "' && find . -name core.so | sort").stdout
+      assert.are.equal("./lib/lua/5.1/hotpath/core.so\n", found)
+      assert.is_true(sh("nm -D '" .. prefix .. "/lib/lua/5.1/hotpath/core.so' | grep -q ' U lua_objlen$'").ok)
       local r = sh("cd / && LUA_PATH='" .. prefix .. "/share/lua/5.1/?.lua;" .. prefix .. "/share/lua/5.1/?/init.lua;;' " ..
         "LUA_CPATH='" .. prefix .. "/lib/lua/5.1/?.so;;' luajit -e '" ..
         "local hp = require \"hotpath\"; io.write(hp.backend, \" \", hp.digest(hp.kernels.mandelbrot(200), \"md5\")); " ..
@@ -59,10 +63,10 @@ describe("install", function()
         "local r = p:map(function(x) return x * 2 end, { 1, 2, 3 }):wait(); io.write(\" \", r[1] + r[2] + r[3]); p:close(); " ..
         "local q = hp.proc.run { \"printf\", \"ran\", keep_stdout = true }; io.write(\" \", q.stdout, \" \", tostring(q.maxrss_kb > 0))'")
       -- proc.run needs the launcher, installed beside libhotpath.so
-      assert.are.equal("luajit-ffi md5:cc65e64bd553ed18896de1dfe7fae3e5 12 ran true", r.stdout, r.stderr)
+      assert.are.equal("luajit md5:cc65e64bd553ed18896de1dfe7fae3e5 12 ran true", r.stdout, r.stderr)
     end)
 
-    it("embeds in nginx with the Lua module through FFI", function()
+    it("embeds in nginx with the Lua module", function()
       assert.is_true(installed.ok, installed.stdout .. installed.stderr)
       local ng = prefix .. "/nginx"
       -- started as root, nginx's worker runs as nobody: it must be able to read the install
@@ -114,7 +118,7 @@ http {
         assert.truthy(start.stderr:find("Address already in use", 1, true), start.stderr)
       end
       local log = sh("cat '" .. ng .. "/logs/error.log'").stdout
-      assert.are.equal("empty document at byte 0 400|3 200|luajit-ffi md5:cc65e64bd553ed18896de1dfe7fae3e5", body, log)
+      assert.are.equal("empty document at byte 0 400|3 200|luajit md5:cc65e64bd553ed18896de1dfe7fae3e5", body, log)
       assert.is_nil(log:find("exited on signal", 1, true), log)
     end)
   end

@@ -5,12 +5,9 @@
 #include "common/common.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 __attribute__((visibility("default"))) int luaopen_hotpath_core(lua_State *L);
-
-/* Weak while the LuaJIT build leaves ljson.c out (Makefile JIT_SKIP: JSON under LuaJIT still
- * goes through lua/hotpath/ffi/json.lua until the JSON binding builds for both ABIs). */
-__attribute__((weak)) void hp_lua_open_json(lua_State *L);
 
 static int guard_gc(lua_State *L)
 {
@@ -51,6 +48,31 @@ int hp_lua_fail(lua_State *L, int status, void **msg_slot)
     return 3;
 }
 
+void *hp_lua_checkhandle(lua_State *L, int idx, const char *mt, const char *gone)
+{
+    void *p;
+    memcpy(&p, luaL_checkudata(L, idx, mt), sizeof p); /* the block's first member */
+    if (!p)
+        luaL_error(L, "%s", gone);
+    return p;
+}
+
+int hp_lua_push_job_status(lua_State *L, int rc, int64_t index, const char *msg)
+{
+    if (rc == HP_OK) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    lua_pushnil(L);
+    lua_pushstring(L, msg ? msg : rc == HP_ECANCELED ? "cancelled" : hp_status_name(rc));
+    if (rc == HP_ECANCELED)
+        lua_pushnil(L);
+    else
+        lua_pushinteger(L, (lua_Integer)index + 1);
+    lua_pushstring(L, hp_status_name(rc));
+    return 4;
+}
+
 void hp_lua_setnum(lua_State *L, const char *k, double v) { lua_pushnumber(L, v); lua_setfield(L, -2, k); }
 void hp_lua_setint(lua_State *L, const char *k, lua_Integer v) { lua_pushinteger(L, v); lua_setfield(L, -2, k); }
 void hp_lua_setbool(lua_State *L, const char *k, int v) { lua_pushboolean(L, v); lua_setfield(L, -2, k); }
@@ -61,8 +83,7 @@ int luaopen_hotpath_core(lua_State *L)
     hp_lua_open_common(L);
     hp_lua_open_proc(L);
     hp_lua_open_kernels(L);
-    if (hp_lua_open_json)
-        hp_lua_open_json(L);
+    hp_lua_open_json(L);
     hp_lua_open_http(L);
     hp_lua_open_pool(L);
     lua_pushliteral(L, HP_LUA_ABI_NAME);

@@ -10,9 +10,47 @@
 #define HP_LCOMPAT_H
 #include <lua.h>
 #include <lauxlib.h>
+#include <string.h>
 
 #if LUA_VERSION_NUM >= 504
 #define HP_LUA_ABI_NAME "lua54"
+
+/* Calls fn(L) with ud as a light userdata (argument 1) in protected mode, allocating nothing
+ * outside it (5.4: a light C function; 5.1's lua_cpcall makes its closure inside). Returns
+ * lua_pcall's status, the error object on top on failure. */
+static inline int hp_lua_cpcall(lua_State *L, lua_CFunction fn, void *ud)
+{
+    lua_pushcfunction(L, fn);
+    lua_pushlightuserdata(L, ud);
+    return lua_pcall(L, 1, 0, 0);
+}
+
+/* The number at idx (known to be one): 1 with *i set if it is an integer (lua_isinteger), else
+ * 0 with *d set. One read of the value under either ABI. */
+static inline int hp_lua_tonum(lua_State *L, int idx, long long *i, double *d)
+{
+    if (lua_isinteger(L, idx)) {
+        *i = (long long)lua_tointeger(L, idx);
+        return 1;
+    }
+    *d = (double)lua_tonumber(L, idx);
+    return 0;
+}
+
+/* Pops a table and makes it the globals of the Lua function at fn (5.4: its _ENV upvalue, if
+ * its first upvalue is _ENV; 5.1: its environment). */
+static inline void hp_lua_setenv(lua_State *L, int fn)
+{
+    const char *up = lua_getupvalue(L, fn, 1);
+    if (up) {
+        lua_pop(L, 1);
+        if (strcmp(up, "_ENV") == 0) {
+            lua_setupvalue(L, fn, 1);
+            return;
+        }
+    }
+    lua_pop(L, 1);
+}
 #else
 #define HP_LUA_ABI_NAME "luajit"
 
@@ -30,21 +68,50 @@
 #define lua_pushglobaltable(L) lua_pushvalue((L), LUA_GLOBALSINDEX)
 #define lua_dump(L, writer, data, strip) lua_dump((L), (writer), (data))
 
+static inline int hp_lua_cpcall(lua_State *L, lua_CFunction fn, void *ud)
+{
+    return lua_cpcall(L, fn, ud);
+}
+
+static inline void hp_lua_setenv(lua_State *L, int fn)
+{
+    lua_setfenv(L, fn);
+}
+
 static inline int lua_absindex(lua_State *L, int idx)
 {
     return idx > 0 || idx <= LUA_REGISTRYINDEX ? idx : lua_gettop(L) + idx + 1;
 }
 
 /* LuaJIT's numbers are doubles: "an integer" is a number with an integral value that an
- * int64_t holds (what 5.4's integer subtype would have carried). */
+ * int64_t holds (what 5.4's integer subtype would have carried). The number is at idx. */
+static inline int hp_lua_tonum(lua_State *L, int idx, long long *i, double *d)
+{
+    *d = (double)lua_tonumber(L, idx);
+    /* the range first: converting a double out of long long's range is undefined */
+    if (*d >= -9223372036854775808.0 && *d < 9223372036854775808.0 && *d == (double)(long long)*d) {
+        *i = (long long)*d;
+        return 1;
+    }
+    return 0;
+}
+
 static inline int lua_isinteger(lua_State *L, int idx)
 {
-    if (lua_type(L, idx) != LUA_TNUMBER)
-        return 0;
-    lua_Number v = lua_tonumber(L, idx);
-    /* the range first: converting a double out of long long's range is undefined */
-    return v >= -9223372036854775808.0 && v < 9223372036854775808.0 && v == (lua_Number)(long long)v;
+    long long i;
+    double d;
+    return lua_type(L, idx) == LUA_TNUMBER && hp_lua_tonum(L, idx, &i, &d);
 }
+
+/* 5.4 raises on a number without an integer value where 5.1 truncates it: the 5.4 contract. */
+static inline lua_Integer hp_lua_checkinteger(lua_State *L, int arg)
+{
+    if (lua_type(L, arg) == LUA_TNUMBER && !lua_isinteger(L, arg))
+        luaL_argerror(L, arg, "number has no integer representation");
+    return luaL_checkinteger(L, arg);
+}
+#define luaL_checkinteger(L, arg) hp_lua_checkinteger((L), (arg))
+#define luaL_optinteger(L, arg, d) (lua_isnoneornil((L), (arg)) ? (lua_Integer)(d) : luaL_checkinteger((L), (arg)))
 #endif
 
 /* ---- for JSON (ljson.c, jsonbuild.c, jsonenc.c) ---- */

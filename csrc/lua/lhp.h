@@ -5,6 +5,8 @@
 #define HP_LHP_H
 #include "lcompat.h"
 
+#include <stdint.h>
+
 /* A userdata slot that frees its pointer on __gc. Create it BEFORE calling a core function that
  * hands back malloc'd memory, and pass the slot as the out-parameter: if a later push raises
  * (out of memory), the collector still frees the buffer. May raise (allocation). */
@@ -20,6 +22,18 @@ int hp_lua_fail(lua_State *L, int status, void **msg_slot);
 void hp_lua_setnum(lua_State *L, const char *k, double v);
 void hp_lua_setint(lua_State *L, const char *k, lua_Integer v);
 void hp_lua_setbool(lua_State *L, const char *k, int v);
+
+/* Pushes the outcome of a finished batch (native or Lua-function): true, or nil, message,
+ * index (1-based; nil when cancelled), code. Returns the number of values pushed. */
+int hp_lua_push_job_status(lua_State *L, int rc, int64_t index, const char *msg);
+
+/* The pointer a handle userdata holds: a userdata of metatable mt whose block starts with it
+ * (pools, native and Lua-function batches). Raises "bad argument #idx" for any other value,
+ * and the message `gone` (e.g. "future is released") once the pointer was cleared. */
+void *hp_lua_checkhandle(lua_State *L, int idx, const char *mt, const char *gone);
+
+/* The pool of a hotpath.pool userdata (lpool.c); raises if it is not one or is closed. */
+struct hp_pool *hp_lua_checkpool(lua_State *L, int idx);
 
 /* Module parts, each filling the table on top of the stack. */
 void hp_lua_open_common(lua_State *L);

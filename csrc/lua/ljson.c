@@ -3,8 +3,10 @@
  * the Lua layer (lua/hotpath/json.lua) validates options.
  *
  *   core.json.null, core.json.array_mt, core.json.default_parser (one per Lua state)
- *   core.json.hooks: a table json.lua fills under LuaJIT: int64(bytes, unsigned) -> cdata for
- *       integers beyond +-2^53, text(v) -> JSON text of an int64 cdata (or nil)
+ *   core.json.hooks: a table lua/hotpath/ffi/json.lua fills under LuaJIT: int64(bytes,
+ *       unsigned) -> cdata for integers beyond +-2^53, text(v) -> JSON text of an int64 cdata
+ *   core.json.library: the path of the shared object this binding is in (LuaJIT's FFI fast
+ *       paths load it, to call this copy of the core on this binding's parsers)
  *   core.json.parser() -> a new parser userdata (for documents that live side by side)
  *   core.json.is_parser(v) -> whether v is one
  *   core.json.decode(parser, s, max_depth, use_array_mt, bigint) -> value | nil, msg, code
@@ -26,6 +28,8 @@
 #include "jsonbuild.h"
 #include "jsonenc.h"
 
+#include <dlfcn.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -590,5 +594,12 @@ void hp_lua_open_json(lua_State *L)
     lua_setfield(L, -2, "null");
     new_parser(L);
     lua_setfield(L, -2, "default_parser");
+    /* dladdr names a module by the path it was opened with, which may be relative */
+    Dl_info info;
+    char path[PATH_MAX];
+    if (dladdr((void *)hp_lua_open_json, &info) && info.dli_fname) {
+        lua_pushstring(L, realpath(info.dli_fname, path) ? path : info.dli_fname);
+        lua_setfield(L, -2, "library");
+    }
     lua_setfield(L, -2, "json");
 }

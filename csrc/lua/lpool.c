@@ -1,12 +1,12 @@
-/* Binding of pool/ for Lua 5.4: pool handles and native batches (futures). Only marshalling:
- * the Lua layer (lua/hotpath/pool.lua) validates arguments and shapes the API; the LuaJIT side
- * is lua/hotpath/ffi/pool.lua. Lua-function batches are in ltasks.c.
+/* Binding of pool/: pool handles and native batches (futures). Only marshalling:
+ * the Lua layer (lua/hotpath/pool.lua) validates arguments and shapes the API. Lua-function
+ * batches are in csrc/luart/ltasks.c (registered here as lua_ops).
  *
  * Handles are born closed (NULL) and their __gc is idempotent. A bad input element is not
  * raised here but returned as (false, message) so that the Lua layer raises it against the
  * right argument, and so that no C memory is live when it does. */
 #include "lhp.h"
-#include "ltasks.h"
+#include "luart/ltasks.h"
 #include "common/common.h"
 #include "pool/pool.h"
 #include "pool/tasks.h"
@@ -21,10 +21,7 @@ typedef struct { hp_batch *b; } lbatch;
 
 hp_pool *hp_lua_checkpool(lua_State *L, int idx)
 {
-    lpool *p = luaL_checkudata(L, idx, POOL_MT);
-    if (!p->pool)
-        luaL_error(L, "pool is closed");
-    return p->pool;
+    return hp_lua_checkhandle(L, idx, POOL_MT, "pool is closed");
 }
 
 /* ---- pools ----------------------------------------------------------------------------------- */
@@ -85,10 +82,7 @@ static int l_pool_started(lua_State *L)
 
 static hp_batch *checkbatch(lua_State *L, int idx)
 {
-    lbatch *b = luaL_checkudata(L, idx, BATCH_MT);
-    if (!b->b)
-        luaL_error(L, "future is released");
-    return b->b;
+    return hp_lua_checkhandle(L, idx, BATCH_MT, "future is released");
 }
 
 static int batch_gc(lua_State *L)
@@ -99,19 +93,24 @@ static int batch_gc(lua_State *L)
     return 0;
 }
 
+/* A number input as the scan keeps it: int64 while every element so far is an integer, double
+ * from the first float on (the earlier ones converted, as the batch's float array holds them). */
+typedef union { int64_t i; double d; } num_slot;
+
 /* The type of a table's elements 1..n (all integers, any float, or strings), or 0 with a
- * message about the first bad element pushed. */
-static int inputs_type(lua_State *L, int t, lua_Integer n, size_t *bytes)
+ * message about the first bad element pushed. Numbers are kept in nums (n slots) as they are
+ * read, so that the batch is filled without reading the table again (half the Lua API calls a
+ * number: the cost a task of an array batch pays in the binding). */
+static int inputs_scan(lua_State *L, int t, lua_Integer n, num_slot *nums, size_t *bytes)
 {
     int type = HP_VAL_INT;
     *bytes = 0;
     for (lua_Integer k = 1; k <= n; k++) {
         int lt = lua_rawgeti(L, t, k);
-        int et = lt == LUA_TNUMBER ? (lua_isinteger(L, -1) ? HP_VAL_INT : HP_VAL_FLOAT)
+        long long iv = 0;
+        double dv = 0;
+        int et = lt == LUA_TNUMBER ? (hp_lua_tonum(L, -1, &iv, &dv) ? HP_VAL_INT : HP_VAL_FLOAT)
                  : lt == LUA_TSTRING ? HP_VAL_STRING : HP_VAL_NONE;
-        if (et == HP_VAL_STRING)
-            *bytes += lua_rawlen(L, -1);
-        lua_pop(L, 1);
         int mixed = k > 1 && ((et == HP_VAL_STRING) != (type == HP_VAL_STRING));
         if (et == HP_VAL_NONE || mixed) {
             lua_pushfstring(L, "inputs[%d]: %s expected, got %s", (int)k,
@@ -120,6 +119,20 @@ static int inputs_type(lua_State *L, int t, lua_Integer n, size_t *bytes)
                             lua_typename(L, lt));
             return 0;
         }
+        if (et == HP_VAL_STRING) {
+            *bytes += lua_rawlen(L, -1);
+        } else {
+            if (et == HP_VAL_FLOAT && type == HP_VAL_INT)
+                for (lua_Integer j = 0; j < k - 1; j++)
+                    nums[j].d = (double)nums[j].i;
+            if (et == HP_VAL_FLOAT)
+                nums[k - 1].d = dv;
+            else if (type == HP_VAL_FLOAT)
+                nums[k - 1].d = (double)iv;
+            else
+                nums[k - 1].i = (int64_t)iv;
+        }
+        lua_pop(L, 1);
         if (k == 1 || et == HP_VAL_FLOAT)
             type = et;
     }
@@ -135,9 +148,12 @@ static int l_pool_map(lua_State *L)
     memset(&sp, 0, sizeof sp);
     sp.kind = luaL_checkstring(L, 2);
     int has_table = lua_istable(L, 3);
+    num_slot *nums = NULL;
     if (has_table) {
         sp.count = (int64_t)lua_rawlen(L, 3);
-        sp.input_type = inputs_type(L, 3, sp.count, &sp.string_bytes);
+        /* a userdata: collected with the stack if anything below raises */
+        nums = lua_newuserdatauv(L, (size_t)sp.count * sizeof *nums + 1, 0);
+        sp.input_type = inputs_scan(L, 3, sp.count, nums, &sp.string_bytes);
         if (sp.input_type == 0) {
             lua_pushboolean(L, 0);
             lua_insert(L, -2);
@@ -167,18 +183,21 @@ static int l_pool_map(lua_State *L)
     if (has_table) {
         int64_t *ints = hp_batch_ints(b);
         double *floats = hp_batch_floats(b);
-        for (lua_Integer k = 1; k <= (lua_Integer)sp.count; k++) {
-            lua_rawgeti(L, 3, k);
-            if (ints)
-                ints[k - 1] = (int64_t)lua_tointeger(L, -1);
-            else if (floats)
-                floats[k - 1] = (double)lua_tonumber(L, -1);
-            else {
+        if (ints || floats) {
+            for (int64_t k = 0; k < sp.count; k++) {
+                if (ints)
+                    ints[k] = nums[k].i;
+                else
+                    floats[k] = nums[k].d;
+            }
+        } else {
+            for (lua_Integer k = 1; k <= (lua_Integer)sp.count; k++) {
+                lua_rawgeti(L, 3, k);
                 size_t len;
                 const char *s = lua_tolstring(L, -1, &len);
                 hp_batch_set_string(b, k - 1, s, len);
+                lua_pop(L, 1);
             }
-            lua_pop(L, 1);
         }
     }
     rc = hp_batch_start(b, (char **)msg);

@@ -85,16 +85,20 @@ local function histogram_of(h)
     sum = h.sum, sumsq = h.sumsq, buckets = b }
 end
 
+-- The binding's latency table (csrc/lua/lhttp.c names its fields: count, min, mean, stdev,
+-- p50 ... p99_99, max), completed in place with its histogram: the fields are listed once.
 local function latency_of(x, h)
-  return { count = x.count, min = x.min, mean = x.mean, stdev = x.stdev, p50 = x.p50, p90 = x.p90,
-    p99 = x.p99, p99_9 = x.p99_9, p99_99 = x.p99_99, max = x.max, histogram = histogram_of(h) }
+  x.histogram = histogram_of(h)
+  return x
 end
 
+-- The binding's phase table, completed in place: its response rate, its latencies with their
+-- histograms (the raw ones leave).
 local function phase_of(p)
-  return { rate = p.rate, duration = p.duration, sent = p.sent, requests = p.requests,
-    rps = p.duration > 0 and p.requests / p.duration or 0, errors = p.errors, bytes = p.bytes,
-    backlog_max = p.backlog_max, late = p.late, latency = latency_of(p.latency, p.latency_hist),
-    service = latency_of(p.service, p.service_hist) }
+  p.rps = p.duration > 0 and p.requests / p.duration or 0
+  p.latency, p.service = latency_of(p.latency, p.latency_hist), latency_of(p.service, p.service_hist)
+  p.latency_hist, p.service_hist = nil, nil
+  return p
 end
 
 -- The JSON-ready result from the binding's raw one.

@@ -1,8 +1,8 @@
 -- hotpath: measure how fast a workload runs, how much memory it takes, and how it compares.
 --
 -- The public API. Modules load on first use (hotpath.proc, hotpath.kernels, ...), so a scenario
--- pays only for what it touches. Runs unchanged on Lua 5.4 (C module hotpath.core) and on
--- LuaJIT/OpenResty (FFI over libhotpath.so).
+-- pays only for what it touches. Runs unchanged on Lua 5.4 and on LuaJIT/OpenResty (the C module
+-- hotpath.core, built once per Lua ABI).
 local util = require "hotpath.util"
 local core = util.core
 

@@ -56,8 +56,7 @@ function M.is_range(v) return getmetatable(v) == Range end
 -- tasks (SIGRTMIN+5 unless the environment variable HOTPATH_CANCEL_SIGNAL chose another), or nil
 -- when interruption is off (HOTPATH_CANCEL_SIGNAL=0, or the signal already had a handler).
 function M.cancel_signal()
-  local ops = C.lua_ops
-  local n = ops and ops.cancel_signal() or 0
+  local n = C.lua_ops.cancel_signal()
   if n == 0 then return nil end
   return n
 end
@@ -213,8 +212,8 @@ function Pool:close(opts)
 end
 Pool.__close = function(self) self:close() end
 -- __gc: close{ timeout = 2 } without the futures list (the core's cancel signals running Lua
--- tasks itself: see hp_job_on_cancel); LuaJIT has no table __gc: its pool cdata's finalizer,
--- hp_pool_free, does the same.
+-- tasks itself: see hp_job_on_cancel); LuaJIT has no table __gc: the handle's own __gc
+-- (csrc/lua/lpool.c, hp_pool_free) does the same.
 Pool.__gc = function(self)
   local h = self._h
   if h then
@@ -258,7 +257,6 @@ function Pool:map(kind, inputs, opts)
   local ops = native_ops
   if tk == "function" then
     ops = C.lua_ops
-    if not ops then argerror(1, "map", "Lua-function tasks are not available in this build") end
     local dump
     dump, msg = ops.prepare(kind)
     if not dump then argerror(1, "map", msg) end

@@ -1,11 +1,34 @@
 -- Small shared helpers of the Lua layer: argument checks that raise with the argument's
--- position (doc/architecture.md: misuse raises), and the backend (C module or FFI) in use.
+-- position (doc/architecture.md: misuse raises), and the C module hotpath.core.
 local type, error, format, floor, next = type, error, string.format, math.floor, next
 
 local util = {}
 
--- The core: the Lua 5.4 C module, or the same table over LuaJIT's FFI.
-util.core = (rawget(_G, "jit") and require "hotpath.ffi.core") or require "hotpath.core"
+-- The C module hotpath.core: one binding (csrc/lua/), built once per Lua ABI. Installed, it is
+-- on package.cpath; in a source tree it is build/<abi>/hotpath/core.so beside lua/. The first
+-- that loads is taken: the other ABI's build (a cpath entry meant for the other runtime) fails
+-- to load, naming a lua_ symbol this runtime lacks, and the search goes on.
+local function load_core()
+  if package.loaded["hotpath.core"] then return package.loaded["hotpath.core"] end
+  local abi = rawget(_G, "jit") and "luajit" or "lua54"
+  local candidates, why = {}, {}
+  candidates[1] = package.searchpath("hotpath.core", package.cpath)
+  local here = debug.getinfo(1, "S").source:match("^@(.*)/hotpath/util%.lua$")
+  if here then candidates[#candidates + 1] = here .. "/../build/" .. abi .. "/hotpath/core.so" end
+  for _, path in ipairs(candidates) do
+    local open, err = package.loadlib(path, "luaopen_hotpath_core")
+    if open then
+      local core = open("hotpath.core")
+      package.loaded["hotpath.core"] = core
+      return core
+    end
+    why[#why + 1] = err
+  end
+  error("hotpath: the C module hotpath.core for " .. abi .. " is not installed (make; or put it on " ..
+    "package.cpath)" .. (#why > 0 and ": " .. table.concat(why, "; ") or ""), 3)
+end
+
+util.core = load_core()
 
 -- Raises "bad argument #pos to 'fname' (msg)" at the caller of the API function; level
 -- counts from the function that calls argerror (default 1: that function is the API function).

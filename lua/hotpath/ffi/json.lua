@@ -12,18 +12,15 @@
 -- itself, the JSON text of plain values and tables, spec/json_spec.lua compares with the C
 -- encoder's on generated values.
 --
--- The module: json.core() -> the C module built for LuaJIT (hotpath.core: the one already
--- loaded, else found on package.cpath or in the source tree's build/luajit/) and its path;
--- json.fast(cj) -> { encode = ..., parse = ..., get = ... } with the signatures of cj's
--- functions (cj: that module's json table; one per cj), and gives cj its int64 cdata hooks.
--- Called as a part of lua/hotpath/ffi/core.lua (json(core)), it sets core.json to the C
--- module's.
+-- The module: json.fast(cj) -> { encode = ..., parse = ..., get = ... } with the signatures
+-- of cj's functions (cj: core.json of the C module; one per cj); it also gives cj its int64
+-- cdata hooks. json.lua calls it under LuaJIT.
 local ffi = require "ffi"
 local KC = require "hotpath.consts"
 
 local ffi_new, ffi_string, ffi_gc, cast, istype = ffi.new, ffi.string, ffi.gc, ffi.cast, ffi.istype
-local type, next, getmetatable, setmetatable, tonumber, tostring, pcall, error, ipairs = type, next,
-  getmetatable, setmetatable, tonumber, tostring, pcall, error, ipairs
+local type, next, getmetatable, setmetatable, tonumber, tostring, pcall, error = type, next,
+  getmetatable, setmetatable, tonumber, tostring, pcall, error
 local floor, huge, gsub, getinfo = math.floor, math.huge, string.gsub, debug.getinfo
 
 local T_NULL, T_FALSE, T_TRUE, T_INT, T_DOUBLE, T_STRING, T_ARRAY = KC.HP_JSON_NULL,
@@ -33,44 +30,19 @@ local TWO53 = 9007199254740992
 
 local M = {}
 
-local loaded, loaded_path
-function M.core()
-  if loaded then return loaded, loaded_path end
-  local found = package.searchpath("hotpath.core", package.cpath)
-  local m = package.loaded["hotpath.core"]
-  if type(m) ~= "table" then
-    -- on package.cpath there may be the Lua 5.4 build first (the source tree's specs): it does
-    -- not load here (undefined lua_* symbols), so the LuaJIT build beside it is tried next
-    local here = debug.getinfo(1, "S").source:match("^@(.*)/hotpath/ffi/json%.lua$")
-    local tree = here and here .. "/../build/luajit/hotpath/core.so"
-    m = nil
-    for _, path in ipairs { found or false, tree or false } do
-      local open = path and package.loadlib(path, "luaopen_hotpath_core")
-      if open then m, found = open(), path break end
-    end
-    if not m then error("hotpath: the C module hotpath.core for LuaJIT is not built (make) or not on package.cpath", 2) end
-    package.loaded["hotpath.core"] = m
-  end
-  loaded, loaded_path = m, found
-  return m, found
-end
-
 -- The C ABI's declarations (generated from the headers), declared once per state, and the
 -- functions of the C module's own copy of the core (the one that made the parsers).
-local function library()
-  if not pcall(ffi.typeof, "hp_jw") then
-    pcall(require, "hotpath.ffi.lib")   -- declares them when present
-    if not pcall(ffi.typeof, "hp_jw") then ffi.cdef(require "hotpath.ffi.cdef") end
-  end
-  local _, path = M.core()
-  return ffi.load(path)
+local function library(cj)
+  if not pcall(ffi.typeof, "hp_jw") then ffi.cdef(require "hotpath.ffi.cdef") end
+  if not cj.library then error("hotpath.ffi.json: the C module does not know its path", 3) end
+  return ffi.load(cj.library)
 end
 
 local instances = setmetatable({}, { __mode = "k" })
 
 function M.fast(cj)
   if instances[cj] then return instances[cj] end
-  local C = library()
+  local C = library(cj)
   local c_encode, c_get, c_parse, NULL, array_mt = cj.encode, cj.get, cj.parse, cj.null, cj.array_mt
 
   -- int64/uint64 cdata: made from the 8 bytes C hands over, written as their digits.
@@ -248,8 +220,4 @@ function M.fast(cj)
   return instances[cj]
 end
 
--- As a part of lua/hotpath/ffi/core.lua: core.json is the C module's, with its hooks set.
-return setmetatable(M, { __call = function(_, core)
-  core.json = M.core().json
-  M.fast(core.json)
-end })
+return M

@@ -1,6 +1,6 @@
 /* Worker Lua states for Lua-function tasks (lworker.c): the state a pool thread owns, with a
- * batch's function loaded. Part of the Lua bindings (compiled into hotpath.core and, with
- * HP_LTASKS_JIT, into hotpath.jitcore); not ABI. Every function here runs on the thread that
+ * batch's function loaded. Part of the Lua runtime of worker threads (csrc/luart/, compiled
+ * into hotpath.core once per Lua ABI); not ABI. Every function here runs on the thread that
  * owns the state, inside a chunk of the job. */
 #ifndef HP_LWORKER_H
 #define HP_LWORKER_H

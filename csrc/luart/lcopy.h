@@ -1,7 +1,7 @@
 /* Copying plain Lua values between Lua states that never meet (the caller's state and the
  * pool's worker states): a flat byte encoding of nil, booleans, numbers, strings and plain
- * tables (no metatables, no cycles, at most HP_LCOPY_MAX_DEPTH levels). Shared by the Lua 5.4
- * module and the LuaJIT module (compiled once per Lua ABI). */
+ * tables (no metatables, no cycles, at most HP_LCOPY_MAX_DEPTH levels). Part of csrc/luart/,
+ * compiled into hotpath.core once per Lua ABI. */
 #ifndef HP_LCOPY_H
 #define HP_LCOPY_H
 #include <stddef.h>

@@ -6,40 +6,29 @@
  * touched while workers run. This file holds the batches: their memory, the chunk function the
  * workers run, and the Lua functions of the binding (map, wait, cancel, results, ...).
  *
- * Compiled twice: into the Lua 5.4 module (hotpath.core, with lpool.c) and, with
- * HP_LTASKS_JIT, against LuaJIT's headers into hotpath.jitcore (linked to libhotpath.so);
- * under LuaJIT the pool handle arrives as its address (a number) from the FFI side.
+ * Part of hotpath.core, compiled once per Lua ABI like the binding (the pool handle is the
+ * binding's userdata, checked by hp_lua_checkpool).
  *
  * Cancel interrupts running tasks with a real-time signal (linterrupt.c): each batch slot keeps
  * the pthread_t of the thread running it (under lbatch.mu), and a cancel signals those threads,
  * whose handler hooks their own state. The signalling is the job's hp_job_on_cancel function,
  * so every cancel in the core reaches it too: the pool's shutdown, hence the collection of a
- * pool (its __gc, LuaJIT's finalizer hp_pool_free), not only the Lua layer's close. */
+ * pool (its handle's __gc, hp_pool_free, under both runtimes), not only the Lua layer's close. */
 #include "ltasks.h"
 #include "lcopy.h"
 #include "linterrupt.h"
 #include "lworker.h"
 #include "common/common.h"
+#include "lua/lhp.h"
 #include "pool/pool.h"
 #include "pool/tasks.h"
 
-#include <lauxlib.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define LBATCH_MT "hotpath.lbatch"
-
-#if LUA_VERSION_NUM >= 503
-#define newud(L, size) lua_newuserdatauv(L, size, 0)
-#define objlen lua_rawlen
-#define dump(L, w, ud) lua_dump(L, w, ud, 0)
-#else
-#define newud(L, size) lua_newuserdata(L, size)
-#define objlen lua_objlen
-#define dump(L, w, ud) lua_dump(L, w, ud)
-#endif
 
 /* ---- batches --------------------------------------------------------------------------------- */
 
@@ -190,10 +179,7 @@ static void lbatch_free(lbatch *b)
 
 static lbatch *checklb(lua_State *L, int idx)
 {
-    lbatch_ud *u = luaL_checkudata(L, idx, LBATCH_MT);
-    if (!u->b)
-        luaL_error(L, "future is released");
-    return u->b;
+    return hp_lua_checkhandle(L, idx, LBATCH_MT, "future is released");
 }
 
 static int lb_gc(lua_State *L)
@@ -234,7 +220,7 @@ static int l_prepare(lua_State *L)
     }
     hp_lcopy_buf b = { 0 };
     lua_settop(L, 1);
-    int rc = dump(L, writer, &b);
+    int rc = lua_dump(L, writer, &b, 0);
     if (rc != 0 || b.oom) {
         free(b.p);
         lua_pushnil(L);
@@ -246,29 +232,20 @@ static int l_prepare(lua_State *L)
     return 1;
 }
 
-#ifdef HP_LTASKS_JIT
-static hp_pool *pool_arg(lua_State *L, int idx)
-{
-    return (hp_pool *)(uintptr_t)luaL_checknumber(L, idx);
-}
-#else
-#define pool_arg hp_lua_checkpool
-#endif
-
 /* map(pool, code, inputs|nil, first, count, step, chunk, threads, fail_fast): a started batch;
  * false, msg for an input that cannot be copied; nil, msg, code on failure. */
 static int l_map(lua_State *L)
 {
-    hp_pool *pool = pool_arg(L, 1);
+    hp_pool *pool = hp_lua_checkpool(L, 1);
     size_t code_len;
     const char *code = luaL_checklstring(L, 2, &code_len);
     int has_table = lua_istable(L, 3);
-    int64_t count = has_table ? (int64_t)objlen(L, 3) : (int64_t)luaL_checknumber(L, 5);
+    int64_t count = has_table ? (int64_t)lua_rawlen(L, 3) : (int64_t)luaL_checknumber(L, 5);
     int64_t chunk = (int64_t)luaL_optnumber(L, 7, 0);
     int threads = (int)luaL_optnumber(L, 8, 0);
     int fail_fast = lua_toboolean(L, 9);
 
-    lbatch_ud *u = newud(L, sizeof *u);
+    lbatch_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
     u->b = NULL;
     luaL_getmetatable(L, LBATCH_MT);
     lua_setmetatable(L, -2);
@@ -418,29 +395,13 @@ static const luaL_Reg ops[] = {
     { NULL, NULL },
 };
 
-static void open_ops(lua_State *L)
+void hp_lua_open_ltasks(lua_State *L)
 {
     luaL_newmetatable(L, LBATCH_MT);
     lua_pushcfunction(L, lb_gc);
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
     lua_newtable(L);
-#if LUA_VERSION_NUM >= 502
     luaL_setfuncs(L, ops, 0);
-#else
-    luaL_register(L, NULL, ops);
-#endif
-}
-
-#ifdef HP_LTASKS_JIT
-void hp_ltasks_open_jit(lua_State *L)
-{
-    open_ops(L);
-}
-#else
-void hp_lua_open_ltasks(lua_State *L)
-{
-    open_ops(L);
     lua_setfield(L, -2, "lua_ops");
 }
-#endif

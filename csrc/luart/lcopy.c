@@ -1,13 +1,10 @@
 /* Copying plain Lua values between Lua states (see lcopy.h). */
 #include "lcopy.h"
+#include "lua/lcompat.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-#if LUA_VERSION_NUM < 502
-#define lua_absindex(L, i) ((i) > 0 || (i) <= LUA_REGISTRYINDEX ? (i) : lua_gettop(L) + (i) + 1)
-#endif
 
 void hp_lcopy_put(hp_lcopy_buf *b, const void *src, size_t n)
 {
@@ -40,14 +37,13 @@ int hp_lcopy_encode(lua_State *L, int idx, hp_lcopy_buf *b, int depth, const cha
     case LUA_TNIL: put_tag(b, 'n'); return 1;
     case LUA_TBOOLEAN: put_tag(b, lua_toboolean(L, idx) ? 't' : 'f'); return 1;
     case LUA_TNUMBER: {
-#if LUA_VERSION_NUM >= 503
+        /* LuaJIT: a number with an integral value (lcompat.h), exact in either form */
         if (lua_isinteger(L, idx)) {
             int64_t v = (int64_t)lua_tointeger(L, idx);
             put_tag(b, 'i');
             hp_lcopy_put(b, &v, sizeof v);
             return 1;
         }
-#endif
         double d = (double)lua_tonumber(L, idx);
         put_tag(b, 'd');
         hp_lcopy_put(b, &d, sizeof d);

@@ -1,6 +1,6 @@
 /* Interruption of running Lua-function tasks by a real-time signal (linterrupt.c): how a cancel
- * reaches a Lua state that another thread is running. Part of the Lua bindings (compiled into
- * hotpath.core and, with HP_LTASKS_JIT, into hotpath.jitcore); not ABI. */
+ * reaches a Lua state that another thread is running. Part of the Lua runtime of worker threads
+ * (csrc/luart/, compiled into hotpath.core once per Lua ABI); not ABI. */
 #ifndef HP_LINTERRUPT_H
 #define HP_LINTERRUPT_H
 #include <lua.h>

@@ -12,16 +12,13 @@
 #include "lworker.h"
 #include "lcopy.h"
 #include "common/common.h"
+#include "lua/lcompat.h"
 
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#if LUA_VERSION_NUM < 502
-#define lua_absindex(L, i) ((i) > 0 || (i) <= LUA_REGISTRYINDEX ? (i) : lua_gettop(L) + (i) + 1)
-#endif
 
 /* The registry key of a state's pristine globals. */
 static const char ENV0_KEY[] = "hotpath.env0";
@@ -58,19 +55,6 @@ static void copy_globals(lua_State *L, int idx, int deep)
     }
 }
 
-/* Calls fn(L) with ud as a light userdata (argument 1) in protected mode, pushing nothing that
- * allocates outside it: the status of lua_pcall, the error object on top on failure. */
-static int pcall_c(lua_State *L, lua_CFunction fn, void *ud)
-{
-#if LUA_VERSION_NUM >= 502
-    lua_pushcfunction(L, fn); /* a light C function: no allocation */
-    lua_pushlightuserdata(L, ud);
-    return lua_pcall(L, 1, 0, 0);
-#else
-    return lua_cpcall(L, fn, ud); /* LuaJIT: makes the closure inside the protected call */
-#endif
-}
-
 /* What a task gets: its function (registry ref) and its encoded argument. */
 typedef struct {
     int fn_ref;
@@ -98,11 +82,7 @@ static int init_state(lua_State *L)
     hp_lworker *ws = lua_touserdata(L, 1);
     lua_settop(L, 0);
     luaL_openlibs(L);
-#if LUA_VERSION_NUM >= 502
     lua_pushglobaltable(L);
-#else
-    lua_pushvalue(L, LUA_GLOBALSINDEX);
-#endif
     copy_globals(L, -1, 1);
     lua_pushnil(L);
     lua_setfield(L, -2, "_G"); /* each copy gets its own _G */
@@ -133,16 +113,7 @@ static int load_fn(lua_State *L)
     copy_globals(L, -1, 1);
     lua_pushvalue(L, -1);
     lua_setfield(L, -2, "_G");
-#if LUA_VERSION_NUM >= 502
-    const char *up = lua_getupvalue(L, fn, 1);
-    if (up) {
-        lua_pop(L, 1);
-        if (strcmp(up, "_ENV") == 0)
-            lua_setupvalue(L, fn, 1);
-    }
-#else
-    lua_setfenv(L, fn);
-#endif
+    hp_lua_setenv(L, fn);
     lua_settop(L, fn);
     la->ws->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;
@@ -156,12 +127,10 @@ const char *hp_lworker_error_text(lua_State *L, int rc, char *out, size_t size)
     switch (lua_type(L, -1)) {
     case LUA_TSTRING: return lua_tostring(L, -1);
     case LUA_TNUMBER:
-#if LUA_VERSION_NUM >= 503
         if (lua_isinteger(L, -1)) {
             snprintf(out, size, "%lld", (long long)lua_tointeger(L, -1));
             return out;
         }
-#endif
         snprintf(out, size, "%.14g", (double)lua_tonumber(L, -1));
         return out;
     default: return "error object is not a string";
@@ -184,7 +153,7 @@ hp_lworker *hp_lworker_get(hp_job *job, int w, const char *code, size_t code_len
             return NULL;
         }
         ws->fn_ref = ws->run_ref = LUA_NOREF;
-        int rc = pcall_c(ws->L, init_state, ws);
+        int rc = hp_lua_cpcall(ws->L, init_state, ws);
         if (rc != 0) {
             *errmsg = strdup(rc == LUA_ERRMEM ? "out of memory" : "cannot open the Lua libraries");
             hp_lworker_close(ws);
@@ -206,7 +175,7 @@ hp_lworker *hp_lworker_get(hp_job *job, int w, const char *code, size_t code_len
     ws->serial = 0;
     lua_settop(L, 0);
     load_arg la = { code, code_len, ws };
-    int rc = pcall_c(L, load_fn, &la);
+    int rc = hp_lua_cpcall(L, load_fn, &la);
     if (rc != 0) {
         char num[48];
         *errmsg = strdup(hp_lworker_error_text(L, rc, num, sizeof num));
@@ -236,11 +205,7 @@ int hp_lworker_call(hp_lworker *ws, const char *arg, int64_t n)
         if (arg) {
             hp_lcopy_decode(L, &arg);
         } else {
-#if LUA_VERSION_NUM >= 503
             lua_pushinteger(L, (lua_Integer)n);
-#else
-            lua_pushnumber(L, (lua_Number)n);
-#endif
         }
     }
     return lua_pcall(L, 1, 1, 0);

@@ -206,8 +206,15 @@ static jb_decoder *build_slots(lua_State *L, lparser *u)
     return &u->d;
 }
 
-static jb_opts build_opts(lua_State *L, jb_centry *ce)
+/* After build_slots and the hold: pushes the string cache's anchor table (S_CACHE; a nil for
+ * a temporary parser, which builds uncached) and returns the build's options. May raise. */
+static jb_opts build_opts(lua_State *L, lparser *u, int held)
 {
+    jb_centry *ce = NULL;
+    if (held)
+        ce = push_cache(L, u);
+    else
+        lua_pushnil(L);
     jb_opts o;
     o.use_mt = lua_toboolean(L, 4) ? UV_ARRAY_MT : 0;
     o.bigint = (int)luaL_optinteger(L, 5, 0);
@@ -228,13 +235,8 @@ static int l_decode(lua_State *L)
     unsigned depth = (unsigned)luaL_optinteger(L, 3, 0);
     int held = !u->d.busy;
     jb_decoder *d = build_slots(L, u);
-    HP_LUA_HOLD(L, S_GUARD, held ? &d->busy : NULL);
-    jb_centry *ce = NULL;
-    if (held)
-        ce = push_cache(L, u);                        /* S_CACHE */
-    else
-        lua_pushnil(L);
-    jb_opts o = build_opts(L, ce);
+    HP_LUA_HOLD(L, S_GUARD, held ? &u->d.busy : NULL);
+    jb_opts o = build_opts(L, u, held);
     hp_json_tape tape;
     char *err = NULL;
     int rc = hp_json_decode_tape(d->p, s, len, depth, &tape, &err);
@@ -450,12 +452,7 @@ static int l_materialize(lua_State *L)
     int held = !u->d.busy;
     jb_decoder *d = build_slots(L, u);
     HP_LUA_HOLD(L, S_GUARD, held ? &u->d.busy : NULL);
-    jb_centry *ce = NULL;
-    if (held)
-        ce = push_cache(L, u);                        /* S_CACHE */
-    else
-        lua_pushnil(L);
-    jb_opts o = build_opts(L, ce);
+    jb_opts o = build_opts(L, u, held);
     /* The tape only now: the allocations above may have run a finalizer that parsed. */
     hp_json_tape tape;
     char *err = NULL;

@@ -61,7 +61,6 @@ LAUNCH_C := csrc/proc/launcher.c
 KPROG_C  := csrc/kernels/program.c
 CORE_C   := $(sort $(filter-out csrc/lua/% csrc/luart/% $(LAUNCH_C) $(KPROG_C),$(wildcard csrc/*/*.c)))
 CORE_CXX := $(sort $(filter-out csrc/lua/% csrc/luart/%,$(wildcard csrc/*/*.cpp)))
-JIT_C    := $(sort $(wildcard csrc/lua/jit/*.c))
 TEST_C   := $(sort $(wildcard tests/c/test_*.c))
 FUZZ_C   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 ABI_H    := $(shell grep -l 'hotpath:abi' csrc/common/*.h) \
@@ -100,10 +99,7 @@ HAVE_LUAJIT := $(wildcard $(ABI_INC_luajit)/lua.h)
 ABIS     := $(if $(filter 504,$(LUA_ABI)),lua54) $(if $(HAVE_LUAJIT),luajit)
 ABI_FLAGS_luajit := -fexceptions
 BIND_C   := $(sort $(wildcard csrc/lua/*.c csrc/luart/*.c))
-# Interim: JSON under LuaJIT still goes through lua/hotpath/ffi/json.lua and hotpath.jitcore.
-JIT_SKIP := csrc/lua/ljson.c
-ABI_SKIP_luajit = $(JIT_SKIP)
-bind_o    = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(filter-out $(ABI_SKIP_$(1)),$(BIND_C)))
+bind_o    = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(BIND_C))
 core_so   = $(BUILD)/$(1)/hotpath/core.so
 CORE_SOS := $(foreach a,$(ABIS),$(call core_so,$(a)))
 
@@ -123,19 +119,12 @@ $$(call core_so,$(1)): $$(call bind_o,$(1)) $$(CORE_O)
 endef
 $(foreach a,lua54 luajit,$(eval $(call abi_rules,$(a))))
 
-# LuaJIT's second C module, hotpath.jitcore (interim, until JSON builds into core.so for both
-# ABIs): JSON tables through the C API for lua/hotpath/ffi/json.lua (csrc/lua/jit/ljit.c). It
-# links to libhotpath.so, the library FFI loads: found at $ORIGIN/.. when installed
-# (lib/lua/5.1/hotpath/), $ORIGIN/../.. in the build tree.
-JIT_C    := $(sort $(wildcard csrc/lua/jit/*.c))
-JIT_O    := $(JIT_C:%.c=$(BUILD)/luajit/%.o)
-JIT_SO   := $(BUILD)/luajit/hotpath/jitcore.so
 CDEF     := $(BUILD)/lua/hotpath/ffi/cdef.lua
 CONSTS   := $(BUILD)/lua/hotpath/consts.lua
 BUILDINFO = $(CC) $(shell $(CC) -dumpfullversion 2>/dev/null) $(CFLAGS) $(EXTRA_CFLAGS)
 
 .PHONY: all test bench asan tsan deps install install-luajit clean ctest specs fuzz fuzz-build fuzzers
-all: $(LIB) $(LAUNCH) $(KPROG) $(CDEF) $(CONSTS) $(CORE_SOS) $(if $(HAVE_LUAJIT),$(JIT_SO))
+all: $(LIB) $(LAUNCH) $(KPROG) $(CDEF) $(CONSTS) $(CORE_SOS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -170,11 +159,6 @@ $(KPROG): $(BUILD)/$(KPROG_C:.c=.o) $(CORE_A)
 $(LIB): $(CORE_O)
 	$(call say,LD,$@)
 	$(Q)$(LINKER) $(LIBFLAG) -o $@ $^ $(LDLIBS)
-
-$(JIT_SO): $(JIT_O) $(LIB)
-	@mkdir -p $(@D)
-	$(call say,LD,$@)
-	$(Q)$(CC) $(LIBFLAG) -o $@ $(JIT_O) -L$(BUILD) -lhotpath -Wl,-rpath,'$$ORIGIN/..' -Wl,-rpath,'$$ORIGIN/../..' $(LDLIBS)
 
 # The FFI declarations are the ABI headers themselves, less preprocessor lines. The list of
 # headers is kept in a file that changes only when the list does, so adding a header rebuilds.
@@ -262,9 +246,8 @@ bench: deps all
 # The Lua files, the ABI's constants, the launcher (LIBDIR/hotpath-launch: proc.c finds it one
 # folder above the module) and the C module built for the runtime installed for, INSTALL_ABI
 # (Lua 5.4 when LUA_INCDIR holds its headers, else LuaJIT), as LIBDIR/hotpath/core.so.
-# LuaJIT's install also gets, for now, what its FFI JSON binding loads: libhotpath.so (found
-# through package.cpath as "libhotpath"), the cdefs and hotpath.jitcore; Lua 5.4's needs none
-# of lua/hotpath/ffi/.
+# LuaJIT's install also gets the cdefs its FFI fast paths for JSON declare (they call the
+# module's own copy of the core); Lua 5.4's needs none of lua/hotpath/ffi/.
 INSTALL_ABI := $(if $(filter 504,$(LUA_ABI)),lua54,luajit)
 # The default suites and what they run (bench/programs/, the peers' sources in bench/peers/) go
 # below the Lua modules, in hotpath/bench/, where hotpath.paths finds them (`hotpath run` with
@@ -277,12 +260,10 @@ install: all
 	install -D -m 755 $(LAUNCH) $(DESTDIR)$(LIBDIR)/hotpath-launch
 	install -D -m 755 $(KPROG) $(DESTDIR)$(LIBDIR)/hotpath-kernel
 	install -D -m 755 $(call core_so,$(INSTALL_ABI)) $(DESTDIR)$(LIBDIR)/hotpath/core.so
-	$(if $(filter luajit,$(INSTALL_ABI)),install -D -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libhotpath.so)
 	$(if $(filter luajit,$(INSTALL_ABI)),install -D -m 644 $(CDEF) $(DESTDIR)$(LUADIR)/hotpath/ffi/cdef.lua)
-	$(if $(filter luajit,$(INSTALL_ABI)),install -D -m 755 $(JIT_SO) $(DESTDIR)$(LIBDIR)/hotpath/jitcore.so)
 	cd bench && find . -type f \( $(BENCH_FILES) \) -exec install -D -m 644 {} $(DESTDIR)$(LUADIR)/hotpath/bench/{} \;
 
-# LuaJIT / OpenResty: Lua files into share/lua/5.1, the C modules and libraries into lib/lua/5.1.
+# LuaJIT / OpenResty: Lua files into share/lua/5.1, the C module into lib/lua/5.1.
 install-luajit:
 	$(MAKE) install LUA_INCDIR=/nonexistent LUADIR=$(PREFIX)/share/lua/5.1 LIBDIR=$(PREFIX)/lib/lua/5.1
 

@@ -9,8 +9,8 @@ local list = dofile("bench/json.lua")
 hp.scenario, hp.suite = scenario, suite
 local byname, doc = {}, nil
 for _, s in ipairs(list) do byname[s.name] = s end
-byname["decode 2.4 KB x N, hotpath"].run({ n = 1 }, function(x)
+byname["decode 2.4 KB x N, hotpath"].run({ n = 1 }, { dec = function(x)
   doc = x
   return require("cjson").decode(x)
-end)
+end })
 return hp, doc, byname

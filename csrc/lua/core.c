@@ -9,10 +9,6 @@
 
 __attribute__((visibility("default"))) int luaopen_hotpath_core(lua_State *L);
 
-/* Weak while the LuaJIT build leaves ljson.c out (Makefile JIT_SKIP: JSON under LuaJIT still
- * goes through lua/hotpath/ffi/json.lua until the JSON binding builds for both ABIs). */
-__attribute__((weak)) void hp_lua_open_json(lua_State *L);
-
 static int guard_gc(lua_State *L)
 {
     void **slot = lua_touserdata(L, 1);
@@ -87,8 +83,7 @@ int luaopen_hotpath_core(lua_State *L)
     hp_lua_open_common(L);
     hp_lua_open_proc(L);
     hp_lua_open_kernels(L);
-    if (hp_lua_open_json)
-        hp_lua_open_json(L);
+    hp_lua_open_json(L);
     hp_lua_open_http(L);
     hp_lua_open_pool(L);
     lua_pushliteral(L, HP_LUA_ABI_NAME);

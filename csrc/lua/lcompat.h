@@ -114,4 +114,39 @@ static inline lua_Integer hp_lua_checkinteger(lua_State *L, int arg)
 #define luaL_optinteger(L, arg, d) (lua_isnoneornil((L), (arg)) ? (lua_Integer)(d) : luaL_checkinteger((L), (arg)))
 #endif
 
+/* ---- for JSON (ljson.c, jsonbuild.c, jsonenc.c) ---- */
+
+/* 1 where numbers have an integer subtype (Lua 5.4), 0 where every number is a double
+ * (LuaJIT). A constant in plain C conditions: both branches compile under both ABIs. */
+#if LUA_VERSION_NUM >= 503
+#define HP_LUA_INTEGERS 1
+#else
+#define HP_LUA_INTEGERS 0
+#endif
+
+/* HP_LUA_HOLD(L, idx, flag): sets *flag (unless flag is NULL) until the calling C function
+ * returns or raises, so that a mark such as "this parser is in use" never outlives its call.
+ * A declaration: once per function, in its outermost block. Lua 5.4 raises by longjmp: the
+ * value at stack index idx (nil, or a userdata whose __close clears the flag) becomes a
+ * to-be-closed slot. LuaJIT raises by unwinding (the binding is built with -fexceptions): a
+ * cleanup handler of the C frame clears it; idx is unused. */
+static inline int *hp_lua_hold_set(int *flag)
+{
+    if (flag)
+        *flag = 1;
+    return flag;
+}
+#if LUA_VERSION_NUM >= 504
+#define HP_LUA_HOLD(L, idx, flag) \
+    int *hp_lua_held_ __attribute__((unused)) = (lua_toclose((L), (idx)), hp_lua_hold_set(flag))
+#else
+static inline void hp_lua_unhold(int **flag)
+{
+    if (*flag)
+        **flag = 0;
+}
+#define HP_LUA_HOLD(L, idx, flag) \
+    int *hp_lua_held_ __attribute__((cleanup(hp_lua_unhold))) = ((void)(L), (void)(idx), hp_lua_hold_set(flag))
+#endif
+
 #endif

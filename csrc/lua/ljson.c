@@ -1,15 +1,24 @@
-/* Binding of json/ for Lua 5.4: decode (records -> tables), lazy documents by node, and the
- * encoder (tables -> hp_jw writer). The Lua layer (lua/hotpath/json.lua) validates options.
+/* Binding of json/: decode (tape -> tables, jsonbuild.c), lazy documents by node, and the
+ * encoder (tables -> hp_jw writer, jsonenc.c). The same C for Lua 5.4 and LuaJIT (lcompat.h);
+ * the Lua layer (lua/hotpath/json.lua) validates options.
  *
  *   core.json.null, core.json.array_mt, core.json.default_parser (one per Lua state)
+ *   core.json.hooks: a table lua/hotpath/ffi/json.lua fills under LuaJIT: int64(bytes,
+ *       unsigned) -> cdata for integers beyond +-2^53, text(v) -> JSON text of an int64 cdata
+ *   core.json.library: the path of the shared object this binding is in (LuaJIT's FFI fast
+ *       paths load it, to call this copy of the core on this binding's parsers)
  *   core.json.parser() -> a new parser userdata (for documents that live side by side)
  *   core.json.is_parser(v) -> whether v is one
- *   core.json.decode(parser, s, max_depth, use_array_mt) -> value | nil, msg, code
+ *   core.json.decode(parser, s, max_depth, use_array_mt, bigint) -> value | nil, msg, code
+ *   core.json.decode_start(s, max_depth, use_array_mt, bigint) -> build | nil, msg, code
+ *   core.json.decode_step(build, s, spill, words) -> true, value | false | nil, msg, code
+ *       (a hooked decode: json.lua calls the hook between steps, so it may yield)
  *   core.json.parse(parser, s, max_depth) -> gen | nil, msg, code
  *   core.json.get(parser, gen, node, ptr) -> kind, value, count   (kind 0: not found)
  *   core.json.next(parser, gen, node, cursor) -> cursor, key|false, kind, value, count | nil
- *   core.json.materialize(parser, gen, node, use_array_mt) -> value
+ *   core.json.materialize(parser, gen, node, use_array_mt, bigint) -> value
  *   core.json.encode(value, sort, indent, empty_array, max_depth, allow_nan) -> string
+ * bigint (LuaJIT's integers beyond +-2^53): 0 int64 cdata (hooks.int64), 1 text, 2 float.
  * Stale documents and malformed pointers raise (misuse); parse failures return nil, msg, code.
  */
 #include "lhp.h"
@@ -19,84 +28,110 @@
 #include "jsonbuild.h"
 #include "jsonenc.h"
 
-#include <math.h>
+#include <dlfcn.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define PARSER_MT "hotpath.json.parser"
 #define ENCODER_MT "hotpath.json.encoder"
+#define BUILD_MT "hotpath.json.build"
+#define GUARD_MT "hotpath.json.guard"
 
-/* Upvalues of every function: 1 the array metatable, 2 the encoder userdata. */
+/* Upvalues of every function: 1 the array metatable, 2 the encoder userdata, 3 the hooks
+ * table, 4 the encoder's busy guard, 5 the parser metatable. */
 #define UV_ARRAY_MT lua_upvalueindex(1)
 #define UV_ENCODER lua_upvalueindex(2)
+#define UV_HOOKS lua_upvalueindex(3)
+#define UV_ENC_GUARD lua_upvalueindex(4)
+#define UV_PARSER_MT lua_upvalueindex(5)
 
-/* A parser userdata holds a jb_decoder; the cache's anchor table is its user value 1
- * (created with the entries). */
-typedef jb_decoder lparser;
+/* A parser userdata: the decoder (parser, level array, string cache), and registry references
+ * to the cache's anchor table and to its busy guard.
+ *
+ * busy: a build from the parser's tape is running. Builds allocate, an allocation can run a
+ * __gc finalizer, and a finalizer that decoded or parsed with the same parser would rewrite
+ * the tape and the level array under the running build (use after free): such calls get a
+ * temporary parser (decode, materialize) or are refused (parse). The mark is held with
+ * HP_LUA_HOLD (lcompat.h), so a build that raises clears it too, under either ABI. */
+typedef struct {
+    jb_decoder d;
+    int cache_ref, guard_ref;
+} lparser;
 
-#define BUSY_MT "hotpath.json.busy"
+/* LuaJIT's FFI fast paths (lua/hotpath/ffi/json.lua: json.parse, doc:at()) read the start of
+ * the userdata's payload as struct { hp_json_parser *p; int busy; }. */
+_Static_assert(offsetof(lparser, d) == 0 && offsetof(jb_decoder, p) == 0 &&
+               offsetof(jb_decoder, busy) == sizeof(hp_json_parser *),
+               "a parser userdata starts with its hp_json_parser pointer and busy mark");
 
-/* The busy mark of a parser (user value 2 of its userdata): a build from the parser's tape is
- * running. Builds allocate, an allocation can run a __gc finalizer, and a finalizer that
- * decoded or parsed with the same parser would rewrite the tape and the level array under
- * the running build (use after free). Set through a to-be-closed slot whose __close clears
- * it, so a build that raises clears it too. */
-typedef struct { int *flag; } lbusy;
+/* A busy guard: its __close (Lua 5.4's to-be-closed slot of HP_LUA_HOLD) clears the flag. */
+typedef struct { int *flag; } lguard;
 
-static int busy_close(lua_State *L)
+static int guard_close(lua_State *L)
 {
-    lbusy *b = lua_touserdata(L, 1);
-    if (b && b->flag)
-        *b->flag = 0;
+    lguard *g = lua_touserdata(L, 1);
+    if (g && g->flag)
+        *g->flag = 0;
     return 0;
 }
 
-/* Marks u (the parser userdata at stack index pidx) busy until the calling C function returns
- * or raises: pushes its guard in a to-be-closed slot. Allocates nothing (an allocation
- * before the mark could run a finalizer that parses with u). */
-static void hold(lua_State *L, lparser *u, int pidx)
+/* Pushes a new guard over flag. May raise (allocation). */
+static void push_guard(lua_State *L, int *flag)
 {
-    lua_getiuservalue(L, pidx, 2);   /* made with the parser: nothing here allocates */
-    lua_toclose(L, -1);
-    u->busy = 1;
+    lguard *g = lua_newuserdatauv(L, sizeof *g, 0);
+    g->flag = flag;
+    luaL_setmetatable(L, GUARD_MT);
 }
 
 static int parser_gc(lua_State *L)
 {
-    jb_decoder_free(luaL_checkudata(L, 1, PARSER_MT));
+    lparser *u = luaL_checkudata(L, 1, PARSER_MT);
+    jb_decoder_free(&u->d);
+    luaL_unref(L, LUA_REGISTRYINDEX, u->cache_ref);
+    luaL_unref(L, LUA_REGISTRYINDEX, u->guard_ref);
+    u->cache_ref = u->guard_ref = LUA_NOREF;
     return 0;
 }
 
+/* The parser at idx (functions with the binding's upvalues only). Its metatable is compared
+ * with upvalue 5 first: luaL_checkudata looks the name up in the registry on every call (a
+ * visible share of a lazy accessor's time, doc/json.md); it still gives the message when the
+ * value is no parser. Raises on a closed parser. */
 static lparser *check_lparser(lua_State *L, int idx)
 {
-    lparser *u = luaL_checkudata(L, idx, PARSER_MT);
-    if (!u->p)
+    lparser *u = lua_touserdata(L, idx);
+    int ok = u && lua_getmetatable(L, idx);
+    if (ok) {
+        ok = lua_rawequal(L, -1, UV_PARSER_MT);
+        lua_pop(L, 1);
+    }
+    if (!ok)
+        u = luaL_checkudata(L, idx, PARSER_MT);
+    if (!u->d.p)
         luaL_error(L, "attempt to use a closed JSON parser");
     return u;
 }
 
 static hp_json_parser *check_parser(lua_State *L, int idx)
 {
-    return check_lparser(L, idx)->p;
+    return check_lparser(L, idx)->d.p;
 }
 
 /* A new parser userdata on the stack. Born closed, so a failed allocation leaves nothing
  * to free. May raise (allocation). */
 static lparser *new_parser(lua_State *L)
 {
-    lparser *u = lua_newuserdatauv(L, sizeof *u, 2);
-    u->busy = 0;
-    u->p = NULL;
-    u->levels.v = NULL;
-    u->levels.cap = 0;
-    u->cache = NULL;
+    lparser *u = lua_newuserdatauv(L, sizeof *u, 0);
+    memset(u, 0, sizeof *u);
+    u->cache_ref = u->guard_ref = LUA_NOREF;
     luaL_setmetatable(L, PARSER_MT);
-    lbusy *b = lua_newuserdatauv(L, sizeof *b, 0);   /* the busy guard (user value 2) */
-    b->flag = &u->busy;
-    luaL_setmetatable(L, BUSY_MT);
-    lua_setiuservalue(L, -2, 2);
-    u->p = hp_json_parser_new();
-    if (!u->p)
+    push_guard(L, &u->d.busy);
+    u->guard_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    u->d.p = hp_json_parser_new();
+    if (!u->d.p)
         luaL_error(L, "out of memory creating a JSON parser");
     return u;
 }
@@ -114,129 +149,189 @@ static int l_is_parser(lua_State *L)
     return 1;
 }
 
-/* Raises the message of a failed call (errmsg held by a guard slot, freed by the GC). */
-static int raise_msg(lua_State *L, int status, void **slot)
+/* Pushes nil, msg, code for a failed core call (err: its malloc'd message or NULL, handed to
+ * a guard slot first so that nothing leaks if a push raises). */
+static int fail(lua_State *L, int rc, char *err)
 {
-    lua_pushstring(L, *slot ? (const char *)*slot : hp_status_name(status));
-    hp_lua_release(L, -2);
-    return lua_error(L);
-}
-
-/* ---- tape -> Lua values (jsonbuild.h); scalars of lazy nodes ---------------------------------------------------------------- */
-
-static void push_scalar(lua_State *L, const hp_json_rec *r)
-{
-    switch (r->type) {
-    case HP_JSON_NULL: lua_pushlightuserdata(L, NULL); break;
-    case HP_JSON_FALSE: lua_pushboolean(L, 0); break;
-    case HP_JSON_TRUE: lua_pushboolean(L, 1); break;
-    case HP_JSON_INT: lua_pushinteger(L, (lua_Integer)r->v.i); break;
-    case HP_JSON_UINT: lua_pushnumber(L, (lua_Number)r->v.u); break;
-    case HP_JSON_DOUBLE: lua_pushnumber(L, r->v.d); break;
-    default: lua_pushlstring(L, r->v.s, r->n); break;
-    }
-}
-
-/* Pushes the string cache's anchor table of the parser at stack index pidx and returns its
- * entries (NULL, and nil pushed, when they cannot be allocated: decode then goes uncached).
- * May raise (allocation) with nothing live. */
-static jb_centry *push_cache(lua_State *L, lparser *u, int pidx)
-{
-    if (u->cache) {
-        lua_getiuservalue(L, pidx, 1);
-        return u->cache;
-    }
-    lua_createtable(L, JB_CACHE, 0);
-    lua_pushvalue(L, -1);
-    lua_setiuservalue(L, pidx, 1);
-    u->cache = jb_cache_new();
-    return u->cache;
-}
-
-/* Stack slots of l_decode (and of its continuation): 1 parser, 2 input, 3 max_depth,
- * 4 use_mt, 5 bigint (LuaJIT only), 6 hook, 7 hook period; then: */
-enum { D_MT = 8, D_PARSER = 9, D_CACHE = 10, D_HOOK = 11 };
-
-/* The end of a decode whose build returned r (u: the parser that built). */
-static int decode_end(lua_State *L, lparser *u, int r)
-{
-    if (r == JB_OK)
-        return 1;
-    lua_settop(L, D_HOOK);   /* drop the unfinished tables */
-    size_t len;
-    const char *s = lua_tolstring(L, 2, &len);
-    char *err = NULL;
-    int rc = hp_json_depth_fail(u->p, s, len, &err);
     void **slot = hp_lua_guard(L);
     *slot = err;
     return hp_lua_fail(L, rc, slot);
 }
 
-/* A hooked decode resumed after its hook yielded: the build goes on where it stopped. */
-static int decode_k(lua_State *L, int status, lua_KContext ctx)
+/* Raises the message of a failed core call (err as in fail). */
+static int raise_err(lua_State *L, int rc, char *err)
 {
-    (void)status;
-    (void)ctx;
-    lparser *u = lua_touserdata(L, D_PARSER);
-    jb_hook *hk = lua_touserdata(L, D_HOOK);
-    return decode_end(L, u, jb_build(L, &hk->tape, &u->levels, lua_toboolean(L, 4) ? D_MT : 0,
-                                     0, NULL, D_CACHE, hk));
+    void **slot = hp_lua_guard(L);
+    *slot = err;
+    lua_pushstring(L, err ? err : hp_status_name(rc));
+    hp_lua_release(L, -2);
+    return lua_error(L);
 }
 
-/* Decodes with the parser at 1. While that parser is busy (a finalizer decoding during a
- * build), or with a hook (argument 6: a function called about every `argument 7` tape words,
- * which may yield), with a parser of its own and no string cache: a coroutine suspended in
- * its hook and never resumed then holds only that parser, never the shared one. */
+/* Pushes the string cache's anchor table of u and returns its entries (NULL when they cannot
+ * be allocated: the build goes uncached). May raise (allocation). */
+static jb_centry *push_cache(lua_State *L, lparser *u)
+{
+    if (u->cache_ref != LUA_NOREF) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, u->cache_ref);
+        return u->d.cache;
+    }
+    lua_createtable(L, JB_CACHE, 0);
+    lua_pushvalue(L, -1);
+    u->cache_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    u->d.cache = jb_cache_new();
+    return u->d.cache;
+}
+
+/* ---- decode --------------------------------------------------------------------------------- */
+
+/* Stack slots of l_decode and l_materialize above their 5 arguments. */
+enum { S_SPILL = 6, S_GUARD = 7, S_TEMP = 8, S_CACHE = 9 };
+
+/* Sets up the slots above for a build with the parser at 1, but the cache: its guard, or,
+ * while it is busy (a finalizer decoding during a build), a temporary parser. Returns the
+ * decoder to build with. Allocates nothing unless busy: the caller holds the busy mark next,
+ * and an allocation before that could run a finalizer that parses with the parser. May raise
+ * (allocation). */
+static jb_decoder *build_slots(lua_State *L, lparser *u)
+{
+    lua_settop(L, 5);
+    lua_pushnil(L);                                   /* S_SPILL */
+    if (u->d.busy) {
+        lua_pushnil(L);                               /* S_GUARD: none */
+        return &new_parser(L)->d;                     /* S_TEMP */
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, u->guard_ref);  /* S_GUARD */
+    lua_pushnil(L);                                   /* S_TEMP: none */
+    return &u->d;
+}
+
+/* After build_slots and the hold: pushes the string cache's anchor table (S_CACHE; a nil for
+ * a temporary parser, which builds uncached) and returns the build's options. May raise. */
+static jb_opts build_opts(lua_State *L, lparser *u, int held)
+{
+    jb_centry *ce = NULL;
+    if (held)
+        ce = push_cache(L, u);
+    else
+        lua_pushnil(L);
+    jb_opts o;
+    o.use_mt = lua_toboolean(L, 4) ? UV_ARRAY_MT : 0;
+    o.bigint = (int)luaL_optinteger(L, 5, 0);
+    o.hooks = UV_HOOKS;
+    o.cache = ce;
+    o.cidx = S_CACHE;
+    o.spill = S_SPILL;
+    o.budget = (size_t)-1;
+    return o;
+}
+
+/* Decodes with the parser at 1 (or a temporary one while it is busy). */
 static int l_decode(lua_State *L)
 {
     lparser *u = check_lparser(L, 1);
     size_t len;
     const char *s = luaL_checklstring(L, 2, &len);
     unsigned depth = (unsigned)luaL_optinteger(L, 3, 0);
-    int use_mt = lua_toboolean(L, 4);
-    int hooked = !lua_isnoneornil(L, 6);
-    lua_Integer every = hooked ? luaL_checkinteger(L, 7) : 0;
-    if (hooked) {
-        luaL_checktype(L, 6, LUA_TFUNCTION);
-        luaL_argcheck(L, every >= 1, 7, "hook period must be at least 1");
-    }
-    lua_settop(L, 7);
-    lua_pushvalue(L, UV_ARRAY_MT);           /* D_MT */
-    jb_centry *ce = NULL;
-    if (u->busy || hooked) {
-        u = new_parser(L);                   /* D_PARSER */
-        lua_pushnil(L);                      /* D_CACHE: none */
-    } else {
-        hold(L, u, 1);                       /* D_PARSER: the busy guard */
-        ce = push_cache(L, u, 1);            /* D_CACHE */
-    }
-    jb_hook *hk = NULL;
-    if (hooked) {
-        hk = lua_newuserdatauv(L, sizeof *hk, 0);   /* D_HOOK */
-        memset(hk, 0, sizeof *hk);
-        hk->every = (size_t)every;
-        hk->fn = 6;
-        hk->k = decode_k;
-    }
+    int held = !u->d.busy;
+    jb_decoder *d = build_slots(L, u);
+    HP_LUA_HOLD(L, S_GUARD, held ? &u->d.busy : NULL);
+    jb_opts o = build_opts(L, u, held);
     hp_json_tape tape;
     char *err = NULL;
-    int rc = hp_json_decode_tape(u->p, s, len, depth, &tape, &err);
-    if (rc != HP_OK) {
-        void **slot = hp_lua_guard(L);
-        *slot = err;
-        return hp_lua_fail(L, rc, slot);
-    }
-    if (hk)
-        hk->tape = tape;
-    return decode_end(L, u, jb_build(L, hk ? &hk->tape : &tape, &u->levels, use_mt ? D_MT : 0, 0,
-                                     ce, D_CACHE, hk));
+    int rc = hp_json_decode_tape(d->p, s, len, depth, &tape, &err);
+    if (rc != HP_OK)
+        return fail(L, rc, err);
+    jb_pos pos;
+    jb_pos_init(&pos, &tape);
+    if (jb_build(L, &d->levels, &pos, &o) == JB_OK)
+        return 1;
+    lua_settop(L, S_CACHE);   /* JB_DEEP: drop the unfinished tables */
+    rc = hp_json_depth_fail(d->p, s, len, &err);
+    return fail(L, rc, err);
 }
+
+/* A hooked decode's state: a parser of its own (a coroutine suspended in its hook and never
+ * resumed then holds only this one, never a shared parser), and where the build stands. */
+typedef struct {
+    jb_decoder d;
+    jb_pos pos;
+    int use_mt, bigint, done;
+} lbuild;
+
+static int build_gc(lua_State *L)
+{
+    lbuild *b = luaL_checkudata(L, 1, BUILD_MT);
+    jb_decoder_free(&b->d);
+    return 0;
+}
+
+static int l_decode_start(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    unsigned depth = (unsigned)luaL_optinteger(L, 2, 0);
+    lbuild *b = lua_newuserdatauv(L, sizeof *b, 0);
+    memset(b, 0, sizeof *b);
+    luaL_setmetatable(L, BUILD_MT);
+    b->use_mt = lua_toboolean(L, 3);
+    b->bigint = (int)luaL_optinteger(L, 4, 0);
+    b->d.p = hp_json_parser_new();
+    if (!b->d.p)
+        return luaL_error(L, "out of memory creating a JSON parser");
+    hp_json_tape tape;
+    char *err = NULL;
+    int rc = hp_json_decode_tape(b->d.p, s, len, depth, &tape, &err);
+    if (rc != HP_OK)
+        return fail(L, rc, err);
+    jb_pos_init(&b->pos, &tape);
+    return 1;
+}
+
+/* Builds about `words` more tape words of the hooked decode at 1 (s: its input, for the
+ * offset of a depth error; spill: a table kept by the caller across steps). */
+static int l_decode_step(lua_State *L)
+{
+    lbuild *b = luaL_checkudata(L, 1, BUILD_MT);
+    size_t len;
+    const char *s = luaL_checklstring(L, 2, &len);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    lua_Integer words = luaL_checkinteger(L, 4);
+    luaL_argcheck(L, words >= 1, 4, "words must be at least 1");
+    if (b->done)
+        return luaL_error(L, "JSON decode already finished");
+    lua_settop(L, 4);
+    jb_opts o;
+    o.use_mt = b->use_mt ? UV_ARRAY_MT : 0;
+    o.bigint = b->bigint;
+    o.hooks = UV_HOOKS;
+    o.cache = NULL;
+    o.cidx = 0;
+    o.spill = 3;
+    o.budget = (size_t)words;
+    int r = jb_build(L, &b->d.levels, &b->pos, &o);
+    if (r == JB_MORE) {
+        lua_pushboolean(L, 0);
+        return 1;
+    }
+    b->done = 1;
+    if (r == JB_OK) {
+        lua_pushboolean(L, 1);
+        lua_insert(L, -2);
+        return 2;
+    }
+    lua_settop(L, 4);
+    char *err = NULL;
+    int rc = hp_json_depth_fail(b->d.p, s, len, &err);
+    return fail(L, rc, err);
+}
+
+/* ---- lazy documents ------------------------------------------------------------------------- */
 
 static int l_parse(lua_State *L)
 {
     lparser *u = check_lparser(L, 1);
-    hp_json_parser *p = u->p;
-    if (u->busy) {
+    if (u->d.busy) {
         lua_pushnil(L);
         lua_pushliteral(L, "JSON parser in use: a document of this parser is being decoded "
                            "(a finalizer parsed during doc:decode()); use another json.parser()");
@@ -248,34 +343,31 @@ static int l_parse(lua_State *L)
     unsigned depth = (unsigned)luaL_optinteger(L, 3, 0);
     uint64_t gen;
     char *err = NULL;
-    int rc = hp_json_parse(p, s, len, depth, &gen, &err);
-    if (rc != HP_OK) {
-        void **slot = hp_lua_guard(L);
-        *slot = err;
-        return hp_lua_fail(L, rc, slot);
-    }
+    int rc = hp_json_parse(u->d.p, s, len, depth, &gen, &err);
+    if (rc != HP_OK)
+        return fail(L, rc, err);
     lua_pushinteger(L, (lua_Integer)gen);
     return 1;
 }
 
-/* Pushes kind, value, count of the node's record r (containers: value is the node). */
+/* Pushes kind, value, count of the node's record r (containers: value is the node). May raise
+ * (allocation, the int64 hook). */
 static int push_rec(lua_State *L, const hp_json_rec *r, size_t node)
 {
     lua_pushinteger(L, r->type);
-    if (r->type == HP_JSON_ARRAY || r->type == HP_JSON_OBJECT)
-        lua_pushinteger(L, (lua_Integer)node);
-    else
-        push_scalar(L, r);
+    switch (r->type) {
+    case HP_JSON_ARRAY:
+    case HP_JSON_OBJECT: lua_pushinteger(L, (lua_Integer)node); break;
+    case HP_JSON_NULL: lua_pushlightuserdata(L, NULL); break;
+    case HP_JSON_FALSE: lua_pushboolean(L, 0); break;
+    case HP_JSON_TRUE: lua_pushboolean(L, 1); break;
+    case HP_JSON_INT: jb_push_int(L, (uint64_t)r->v.i, 0, 0, UV_HOOKS); break;
+    case HP_JSON_UINT: jb_push_int(L, r->v.u, 1, 0, UV_HOOKS); break;
+    case HP_JSON_DOUBLE: lua_pushnumber(L, r->v.d); break;
+    default: lua_pushlstring(L, r->v.s, r->n); break;
+    }
     lua_pushinteger(L, r->n);
     return 3;
-}
-
-/* Raises the message of a failed node call (errmsg handed to a guard slot first). */
-static int raise_err(lua_State *L, int rc, char *err)
-{
-    void **slot = hp_lua_guard(L);
-    *slot = err;
-    return raise_msg(L, rc, slot);
 }
 
 /* Pushes kind, value, count for the node. */
@@ -324,9 +416,12 @@ static int l_next(lua_State *L)
         int rc = hp_json_lookup(p, gen, node, "", 0, &found, &rec, &err);
         if (rc != HP_OK)
             return raise_err(L, rc, err);
-        if (rec.type == HP_JSON_ARRAY || rec.type == HP_JSON_OBJECT)
-            return luaL_error(L, "JSON iteration cursor %I is not a child of node %I",
-                              (lua_Integer)cursor, (lua_Integer)node);
+        if (rec.type == HP_JSON_ARRAY || rec.type == HP_JSON_OBJECT) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "JSON iteration cursor %zu is not a child of node %zu",
+                     cursor, node);
+            return luaL_error(L, "%s", msg);
+        }
         return luaL_error(L, "JSON value is not an array or object");
     }
     if (r == 0)
@@ -334,8 +429,11 @@ static int l_next(lua_State *L)
     lua_pushinteger(L, (lua_Integer)cursor);
     if (key) {
         hp_json_rec k;
-        if (hp_json_node(p, gen, key, &k, NULL) != HP_OK || k.type != HP_JSON_STRING)
-            return luaL_error(L, "JSON object key at node %I is not a string", (lua_Integer)key);
+        if (hp_json_node(p, gen, key, &k, NULL) != HP_OK || k.type != HP_JSON_STRING) {
+            char msg[80];
+            snprintf(msg, sizeof msg, "JSON object key at node %zu is not a string", key);
+            return luaL_error(L, "%s", msg);
+        }
         lua_pushlstring(L, k.v.s, k.n);
     } else {
         lua_pushboolean(L, 0);
@@ -351,33 +449,30 @@ static int l_materialize(lua_State *L)
     lparser *u = check_lparser(L, 1);
     uint64_t gen = (uint64_t)luaL_checkinteger(L, 2);
     size_t node = (size_t)luaL_checkinteger(L, 3);
-    int use_mt = lua_toboolean(L, 4);
-    lua_settop(L, 4);
-    lua_pushvalue(L, UV_ARRAY_MT);           /* 5 */
-    jb_stack *levels = &u->levels;
-    jb_centry *ce = NULL;
-    if (u->busy) {
-        levels = &new_parser(L)->levels;     /* 6: its level array */
-        lua_pushnil(L);                      /* 7: no cache */
-    } else {
-        hold(L, u, 1);                       /* 6 */
-        ce = push_cache(L, u, 1);            /* 7 */
-    }
+    int held = !u->d.busy;
+    jb_decoder *d = build_slots(L, u);
+    HP_LUA_HOLD(L, S_GUARD, held ? &u->d.busy : NULL);
+    jb_opts o = build_opts(L, u, held);
     /* The tape only now: the allocations above may have run a finalizer that parsed. */
     hp_json_tape tape;
     char *err = NULL;
-    int rc = hp_json_subtree_tape(u->p, gen, node, &tape, &err);
-    if (rc != HP_OK) {
-        void **slot = hp_lua_guard(L);
-        *slot = err;
-        return raise_msg(L, rc, slot);
-    }
-    if (jb_build(L, &tape, levels, use_mt ? 5 : 0, 0, ce, 7, NULL) != JB_OK)
+    int rc = hp_json_subtree_tape(u->d.p, gen, node, &tape, &err);
+    if (rc != HP_OK)
+        return raise_err(L, rc, err);
+    jb_pos pos;
+    jb_pos_init(&pos, &tape);
+    if (jb_build(L, &d->levels, &pos, &o) != JB_OK)
         return luaL_error(L, "JSON subtree nested too deep");
     return 1;
 }
 
-/* ---- encoder (jsonenc.h) ---------------------------------------------------------------- */
+/* ---- encode --------------------------------------------------------------------------------- */
+
+static int encoder_gc(lua_State *L)
+{
+    je_free(luaL_checkudata(L, 1, ENCODER_MT));
+    return 0;
+}
 
 /* A new encoder userdata on the stack (its __gc frees the writer and path). May raise. */
 static lencoder *new_encoder(lua_State *L)
@@ -391,11 +486,11 @@ static lencoder *new_encoder(lua_State *L)
 
 /* The per-state encoder's writer and path are reused across calls. A call made while another
  * runs (a __gc finalizer that encodes, run by an allocation of the outer encode) must not
- * reset them under it: the outer call marks the encoder busy, through a to-be-closed slot so
- * that raising clears the mark too, and a reentrant call encodes with a temporary encoder. */
+ * reset them under it: the outer call marks the encoder busy (HP_LUA_HOLD: raising clears
+ * the mark too), and a reentrant call encodes with a temporary encoder. */
 static int l_encode(lua_State *L)
 {
-    lua_settop(L, 7);
+    lua_settop(L, 6);
     /* json.lua validates these; checked again because the C stack depth (max_depth levels of
      * recursion) and the indent loop must not depend on every caller doing so. */
     lua_Integer indent = luaL_optinteger(L, 3, 0);
@@ -407,12 +502,13 @@ static int l_encode(lua_State *L)
     lencoder *e = lua_touserdata(L, UV_ENCODER);
     int temp = e->busy;
     if (temp) {
-        e = new_encoder(L);                 /* slot 8 */
+        lua_pushnil(L);                     /* 7: no guard */
+        e = new_encoder(L);                 /* 8 */
     } else {
-        lua_pushvalue(L, UV_ENCODER);       /* slot 8: clears busy when the call ends */
-        lua_toclose(L, 8);
-        e->busy = 1;
+        lua_pushvalue(L, UV_ENC_GUARD);     /* 7 */
+        lua_pushnil(L);                     /* 8 */
     }
+    HP_LUA_HOLD(L, 7, temp ? NULL : &e->busy);
     encopts o;
     o.e = e;
     o.sort = lua_toboolean(L, 2);
@@ -420,8 +516,8 @@ static int l_encode(lua_State *L)
     o.empty_array = lua_toboolean(L, 4);
     o.max_depth = (int)max_depth;
     o.allow_nan = lua_toboolean(L, 6);
-    lua_pushvalue(L, UV_ARRAY_MT);
-    o.array_mt = lua_gettop(L);
+    o.array_mt = UV_ARRAY_MT;
+    o.hooks = UV_HOOKS;
     je_encode(L, &o);
     if (e->w.oom) {
         hp_jw_free(&e->w);
@@ -434,51 +530,73 @@ static int l_encode(lua_State *L)
     return 1;
 }
 
-/* ---- registration ------------------------------------------------------------------------- */
+/* Whether the per-state encoder or a parser (argument 1) is marked busy: for the specs (a
+ * raising call must not leave the mark set). */
+static int l_busy(lua_State *L)
+{
+    if (lua_isnoneornil(L, 1)) {
+        lencoder *e = lua_touserdata(L, UV_ENCODER);
+        lua_pushboolean(L, e->busy);
+    } else {
+        lua_pushboolean(L, check_lparser(L, 1)->d.busy);
+    }
+    return 1;
+}
+
+/* ---- registration --------------------------------------------------------------------------- */
+
+static void new_mt(lua_State *L, const char *name, lua_CFunction gc, lua_CFunction close)
+{
+    if (luaL_newmetatable(L, name)) {
+        if (gc) {
+            lua_pushcfunction(L, gc);
+            lua_setfield(L, -2, "__gc");
+        }
+        if (close) {
+            lua_pushcfunction(L, close);
+            lua_setfield(L, -2, "__close");
+        }
+        lua_pushstring(L, name);
+        lua_setfield(L, -2, "__name");
+    }
+    lua_pop(L, 1);
+}
 
 void hp_lua_open_json(lua_State *L)
 {
     static const luaL_Reg fns[] = {
-        { "parser", l_parser }, { "decode", l_decode }, { "parse", l_parse },
-        { "get", l_get }, { "next", l_next }, { "materialize", l_materialize },
-        { "encode", l_encode }, { "is_parser", l_is_parser }, { NULL, NULL },
+        { "parser", l_parser }, { "decode", l_decode }, { "decode_start", l_decode_start },
+        { "decode_step", l_decode_step }, { "parse", l_parse }, { "get", l_get },
+        { "next", l_next }, { "materialize", l_materialize }, { "encode", l_encode },
+        { "is_parser", l_is_parser }, { "busy", l_busy }, { NULL, NULL },
     };
-    if (luaL_newmetatable(L, BUSY_MT)) {
-        lua_pushcfunction(L, busy_close);
-        lua_setfield(L, -2, "__close");
-    }
-    lua_pop(L, 1);
-    if (luaL_newmetatable(L, PARSER_MT)) {
-        lua_pushcfunction(L, parser_gc);
-        lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, parser_gc);
-        lua_setfield(L, -2, "__close");
-        lua_pushliteral(L, "hotpath.json.parser");
-        lua_setfield(L, -2, "__name");
-    }
-    lua_pop(L, 1);
+    new_mt(L, GUARD_MT, NULL, guard_close);
+    new_mt(L, PARSER_MT, parser_gc, parser_gc);
+    new_mt(L, BUILD_MT, build_gc, NULL);
+    new_mt(L, ENCODER_MT, encoder_gc, NULL);
     lua_newtable(L);                        /* core.json */
     lua_newtable(L);                        /* upvalue 1: the array metatable */
     lua_pushliteral(L, "array");
     lua_setfield(L, -2, "__jsontype");
-    if (luaL_newmetatable(L, ENCODER_MT)) {
-        lua_pushcfunction(L, encoder_gc);
-        lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, encoder_release);
-        lua_setfield(L, -2, "__close");
-    }
-    lua_pop(L, 1);
-    new_encoder(L);                         /* upvalue 2: the encoder */
-    lua_pushvalue(L, -2);
-    lua_setfield(L, -4, "array_mt");
-    luaL_setfuncs(L, fns, 2);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "array_mt");
+    lencoder *e = new_encoder(L);           /* upvalue 2: the encoder */
+    lua_newtable(L);                        /* upvalue 3: the hooks */
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -5, "hooks");
+    push_guard(L, &e->busy);                /* upvalue 4: the encoder's guard */
+    luaL_getmetatable(L, PARSER_MT);        /* upvalue 5 */
+    luaL_setfuncs(L, fns, 5);
     lua_pushlightuserdata(L, NULL);
     lua_setfield(L, -2, "null");
     new_parser(L);
     lua_setfield(L, -2, "default_parser");
-    lua_pushinteger(L, HP_JSON_MAX_DEPTH);
-    lua_setfield(L, -2, "max_depth_limit");
-    lua_pushinteger(L, JE_MAX_DEPTH);
-    lua_setfield(L, -2, "encode_depth_limit");
+    /* dladdr names a module by the path it was opened with, which may be relative */
+    Dl_info info;
+    char path[PATH_MAX];
+    if (dladdr((void *)hp_lua_open_json, &info) && info.dli_fname) {
+        lua_pushstring(L, realpath(info.dli_fname, path) ? path : info.dli_fname);
+        lua_setfield(L, -2, "library");
+    }
     lua_setfield(L, -2, "json");
 }

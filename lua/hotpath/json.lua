@@ -5,17 +5,24 @@ local util = require "hotpath.util"
 local cj = util.core.json
 local K = require "hotpath.consts"
 
-local type, error, setmetatable, tostring = type, error, setmetatable, tostring
+local type, error, setmetatable, tostring, pcall, rawget = type, error, setmetatable, tostring, pcall, rawget
 local argerror, checkint, typename, checkkeys = util.argerror, util.checkint, util.typename, util.checkkeys
-local c_decode, c_parse, c_get, c_next, c_mat, c_encode =
-  cj.decode, cj.parse, cj.get, cj.next, cj.materialize, cj.encode
+local c_decode, c_start, c_step, c_parse, c_get, c_next, c_mat, c_encode =
+  cj.decode, cj.decode_start, cj.decode_step, cj.parse, cj.get, cj.next, cj.materialize, cj.encode
 
 local json = {
   null = cj.null,            -- the NULL light userdata: identical to cjson.null and ngx.null
   array_mt = cj.array_mt,    -- tables with this metatable encode as arrays (even when empty)
-  max_depth_limit = cj.max_depth_limit,        -- decode / parse max_depth at most this (100000)
-  encode_depth_limit = cj.encode_depth_limit,  -- encode max_depth at most this (2000)
+  max_depth_limit = K.HP_JSON_MAX_DEPTH,              -- decode / parse max_depth at most this
+  encode_depth_limit = K.HP_JSON_ENCODE_MAX_DEPTH,    -- encode max_depth at most this
 }
+
+-- LuaJIT: encode, parse and doc:at() take FFI fast paths over the same C
+-- (lua/hotpath/ffi/json.lua, which also gives the C binding its int64 cdata).
+if rawget(_G, "jit") then
+  local fast = require("hotpath.ffi.json").fast(cj)
+  c_encode, c_parse, c_get = fast.encode, fast.parse, fast.get
+end
 
 local decode_parser = cj.parser()      -- per Lua state (this module is loaded per state)
 local parse_parser = cj.default_parser
@@ -26,7 +33,7 @@ local BIGINT = { cdata = 0, string = 1, float = 2 }
 local function depth_of(opts, pos, fname)
   local d = opts.max_depth
   if d == nil then return DEPTH end
-  d = checkint(d, pos, fname, 1, cj.max_depth_limit, "max_depth", 3)
+  d = checkint(d, pos, fname, 1, K.HP_JSON_MAX_DEPTH, "max_depth", 3)
   return d
 end
 
@@ -52,6 +59,27 @@ local function decode_opts(opts, fname)
   return depth_of(opts, 2, fname), opts.array_mt and true or false, BIGINT[bi or "cdata"], y, chunk
 end
 
+-- A decode that calls y() about every `chunk` tape words while it builds the tables: the C
+-- binding builds a step at a time and returns, so y may yield the running coroutine under
+-- either runtime. The build has a parser of its own (a coroutine suspended here and never
+-- resumed holds only that one). Returns value | nil, msg, code.
+local function hooked(s, d, mt, bi, y, chunk)
+  local b, err, code = c_start(s, d, mt, bi)
+  if not b then return nil, err, code end
+  local spill = {}
+  while true do
+    local done, v, vcode = c_step(b, s, spill, chunk)
+    if done then return v end
+    if done == nil then return nil, v, vcode end
+    y()
+  end
+end
+
+local function decode_with(s, d, mt, bi, y, chunk)
+  if y then return hooked(s, d, mt, bi, y, chunk) end
+  return c_decode(decode_parser, s, d, mt, bi)
+end
+
 -- decode(s [, opts]) -> value; raises "msg" on malformed input (like cjson.decode).
 -- opts: max_depth (default 1000), array_mt (arrays get json.array_mt),
 -- bigint ("cdata" | "string" | "float": LuaJIT integers beyond +-2^53),
@@ -63,8 +91,7 @@ function json.decode(s, opts)
   if opts == nil then
     v, err = c_decode(decode_parser, s, DEPTH, false, 0)
   else
-    local d, mt, bi, y, chunk = decode_opts(opts, "decode")
-    v, err = c_decode(decode_parser, s, d, mt, bi, y, chunk)
+    v, err = decode_with(s, decode_opts(opts, "decode"))
   end
   if v == nil then error(err, 0) end
   return v
@@ -88,7 +115,7 @@ function json.encode(v, opts)
   local et = opts.empty_table
   if et ~= nil and EMPTY[et] == nil then argerror(2, "encode", "empty_table must be \"object\" or \"array\"") end
   local d = opts.max_depth == nil and DEPTH or
-    checkint(opts.max_depth, 2, "encode", 1, cj.encode_depth_limit, "max_depth")
+    checkint(opts.max_depth, 2, "encode", 1, K.HP_JSON_ENCODE_MAX_DEPTH, "max_depth")
   local s = c_encode(v, opts.sort_keys and true or false, indent, EMPTY[et or "object"], d,
     opts.allow_nan and true or false)
   return s
@@ -220,8 +247,7 @@ json.safe = {
   decode = function(s, opts)
     if type(s) ~= "string" then argerror(1, "decode", "string expected, got " .. typename(s)) end
     if opts == nil then return c_decode(decode_parser, s, DEPTH, false, 0) end
-    local d, mt, bi, y, chunk = decode_opts(opts, "decode")
-    return c_decode(decode_parser, s, d, mt, bi, y, chunk)
+    return decode_with(s, decode_opts(opts, "decode"))
   end,
   parse = function(s, opts) return parse("parse", s, opts) end,
   encode = function(v, opts)

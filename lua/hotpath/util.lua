@@ -29,9 +29,6 @@ local function load_core()
 end
 
 util.core = load_core()
--- Interim: JSON under LuaJIT over FFI (lua/hotpath/ffi/core.lua) until the JSON binding is
--- built for both ABIs.
-if not util.core.json then require "hotpath.ffi.core"(util.core) end
 
 -- Raises "bad argument #pos to 'fname' (msg)" at the caller of the API function; level
 -- counts from the function that calls argerror (default 1: that function is the API function).

@@ -25,6 +25,11 @@ enum hp_status {
 /* Frees memory the core handed to the caller (messages, output buffers). NULL is fine. */
 void hp_free(void *p);
 
+/* Where a streaming producer (hp_fasta_write, ...) puts its output, piece by piece, in order:
+ * returns 0, or nonzero to say the output could not be taken (the producer then stops and
+ * fails). Called on the producer's thread. */
+typedef int (*hp_write_fn)(void *ctx, const char *data, size_t len);
+
 /* Short lowercase name of a status ("ok", "invalid", "nomem", ...), never NULL. */
 const char *hp_status_name(int status);
 

@@ -29,21 +29,27 @@
 typedef int (*size_kernel)(int n, int threads, char **out, size_t *out_len, char **errmsg);
 typedef int (*text_kernel)(const char *in, size_t len, int threads, char **out, size_t *out_len,
                            char **errmsg);
+typedef int (*streamed_kernel)(int n, int threads, hp_write_fn write, void *ctx, char **errmsg);
+typedef int (*streamed_text_kernel)(const char *in, size_t len, int threads, hp_write_fn write, void *ctx,
+                                    char **errmsg);
 
 static const struct {
     const char *name;
     size_kernel sized;
     text_kernel texted;
+    /* the variants that write as they go, as the peers do: used when there is one */
+    streamed_kernel streamed;
+    streamed_text_kernel streamed_text;
 } KERNELS[] = {
-    { "binarytrees", hp_binarytrees, NULL },
-    { "fannkuch_redux", hp_fannkuch_redux, NULL },
-    { "fasta", hp_fasta, NULL },
-    { "mandelbrot", hp_mandelbrot, NULL },
-    { "nbody", hp_nbody, NULL },
-    { "pidigits", hp_pidigits, NULL },
-    { "spectral_norm", hp_spectral_norm, NULL },
-    { "knucleotide", NULL, hp_knucleotide },
-    { "reverse_complement", NULL, hp_reverse_complement },
+    { "binarytrees", hp_binarytrees, NULL, NULL, NULL },
+    { "fannkuch_redux", hp_fannkuch_redux, NULL, NULL, NULL },
+    { "fasta", hp_fasta, NULL, hp_fasta_write, NULL },
+    { "mandelbrot", hp_mandelbrot, NULL, NULL, NULL },
+    { "nbody", hp_nbody, NULL, NULL, NULL },
+    { "pidigits", hp_pidigits, NULL, NULL, NULL },
+    { "spectral_norm", hp_spectral_norm, NULL, NULL, NULL },
+    { "knucleotide", NULL, hp_knucleotide, NULL, NULL },
+    { "reverse_complement", NULL, hp_reverse_complement, NULL, hp_reverse_complement_write },
 };
 
 static int usage(const char *fmt, const char *arg)
@@ -100,8 +106,10 @@ static int read_all(char **buf, size_t *len)
     return 0;
 }
 
-static int write_all(const char *p, size_t n)
+/* All of p to stdout; an hp_write_fn, so that the streamed kernels write through it. */
+static int write_to(void *ctx, const char *p, size_t n)
 {
+    (void)ctx;
     while (n) {
         ssize_t w = write(1, p, n);
         if (w < 0) {
@@ -139,14 +147,19 @@ int main(int argc, char **argv)
     char *out = NULL, *msg = NULL, *in = NULL;
     size_t out_len = 0, in_len = 0;
     int rc;
-    if (KERNELS[k].sized) {
+    if (KERNELS[k].streamed) {
+        rc = KERNELS[k].streamed(n, threads, write_to, NULL, &msg);
+    } else if (KERNELS[k].sized) {
         rc = KERNELS[k].sized(n, threads, &out, &out_len, &msg);
     } else {
         if (read_all(&in, &in_len) != 0) {
             perror("hotpath-kernel: reading stdin");
             return 1;
         }
-        rc = KERNELS[k].texted(in, in_len, threads, &out, &out_len, &msg);
+        if (KERNELS[k].streamed_text)
+            rc = KERNELS[k].streamed_text(in, in_len, threads, write_to, NULL, &msg);
+        else
+            rc = KERNELS[k].texted(in, in_len, threads, &out, &out_len, &msg);
         free(in);
     }
     if (rc != HP_OK) {
@@ -154,7 +167,7 @@ int main(int argc, char **argv)
         hp_free(msg);
         return 1;
     }
-    int wrc = write_all(out, out_len);
+    int wrc = out ? write_to(NULL, out, out_len) : 0;
     hp_free(out);
     if (wrc != 0) {
         perror("hotpath-kernel: writing stdout");

@@ -4,6 +4,7 @@
 #include "tap.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 typedef int (*size_kernel)(int n, int threads, char **out, size_t *out_len, char **errmsg);
 
@@ -262,8 +263,91 @@ static void check_limits(void)
     }
 }
 
+/* ---- the streaming variants (hotpath-kernel writes through them) ------------------------- */
+
+/* A writer that appends to a buffer, counting calls and the largest piece; with fail_at > 0
+ * it refuses its fail_at-th call. */
+typedef struct sink {
+    char *buf;
+    size_t len, cap, largest;
+    int calls, fail_at;
+} sink;
+
+static int sink_write(void *ctx, const char *p, size_t n)
+{
+    sink *k = ctx;
+    k->calls++;
+    if (k->fail_at && k->calls >= k->fail_at)
+        return -1;
+    if (k->len + n > k->cap) {
+        k->cap = (k->len + n) * 2;
+        k->buf = realloc(k->buf, k->cap);
+    }
+    memcpy(k->buf + k->len, p, n);
+    k->len += n;
+    if (n > k->largest)
+        k->largest = n;
+    return 0;
+}
+
+static void check_streamed(void)
+{
+    /* fasta sizes around one chunk and across several; the pieces join to hp_fasta's output */
+    static const int sizes[] = { 0, 1, 60, 6000, 7000, 200000 };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        char *whole = NULL, *err = NULL;
+        size_t wlen = 0;
+        CHECK(hp_fasta(sizes[i], 1, &whole, &wlen, &err) == HP_OK, "fasta whole");
+        sink k = { 0 };
+        CHECK(hp_fasta_write(sizes[i], 1, sink_write, &k, &err) == HP_OK, "fasta_write");
+        CHECK(k.len == wlen && memcmp(k.buf, whole, wlen) == 0, "fasta_write's pieces join to fasta's output");
+        CHECK(k.largest <= HP_FASTA_CHUNK, "no piece above HP_FASTA_CHUNK");
+        if (wlen > 3 * HP_FASTA_CHUNK)
+            CHECK(k.calls > 3, "a large output goes in several pieces");
+        /* reverse-complement of that text, through blocks of lines, with 1 and 3 threads */
+        for (int t = 1; t <= 3; t += 2) {
+            char *rc_whole = NULL;
+            size_t rlen = 0;
+            CHECK(hp_reverse_complement(whole, wlen, t, &rc_whole, &rlen, &err) == HP_OK, "revcomp whole");
+            sink r = { 0 };
+            CHECK(hp_reverse_complement_write(whole, wlen, t, sink_write, &r, &err) == HP_OK, "revcomp_write");
+            CHECK(r.len == rlen && memcmp(r.buf, rc_whole, rlen) == 0,
+                  "reverse_complement_write's pieces join to reverse_complement's output");
+            CHECK(r.largest <= (size_t)HP_REVCOMP_BLOCK * 61, "no piece above a block of lines");
+            hp_free(rc_whole);
+            free(r.buf);
+        }
+        hp_free(whole);
+        free(k.buf);
+    }
+    /* a writer that refuses: the kernel stops writing and says so */
+    char *err = NULL;
+    sink k = { .fail_at = 2 };
+    CHECK(hp_fasta_write(200000, 1, sink_write, &k, &err) == HP_ESYS, "fasta_write: refused output is HP_ESYS");
+    CHECK_STR(err, "fasta: the output could not be written", "its message");
+    CHECK(k.calls == 2, "no write after the refusal");
+    hp_free(err);
+    err = NULL;
+    char *text = NULL;
+    size_t tlen = 0;
+    CHECK(hp_fasta(200000, 1, &text, &tlen, &err) == HP_OK, "fasta input");
+    sink r = { .fail_at = 1 };
+    CHECK(hp_reverse_complement_write(text, tlen, 2, sink_write, &r, &err) == HP_ESYS, "revcomp_write: refused");
+    CHECK_STR(err, "reverse_complement: the output could not be written", "its message");
+    CHECK(r.calls == 1, "no write after the refusal");
+    hp_free(err);
+    err = NULL;
+    CHECK(hp_fasta_write(-1, 1, sink_write, &r, &err) == HP_ELIMIT, "fasta_write checks n");
+    CHECK_STR(err, "fasta: n must be between 0 and 25000000, got -1", "its message");
+    hp_free(err);
+    hp_free(text);
+    free(k.buf);
+    free(r.buf);
+}
+
 int main(void)
 {
+    check_streamed();
     check_fannkuch();
     check_mandelbrot();
     check_small_outputs();

@@ -443,17 +443,91 @@ describe("hotpath.json.parse (lazy)", function()
     assert.are.equal(canon(json.decode(src)), canon(doc:decode()))
   end)
 
-  it("raises a clear error when used after its parser was reused", function()
+  it("keeps each document valid across other parses (a lent parser each)", function()
     local doc = json.parse(src)
-    json.parse("[1]")
+    local other = json.parse("[1]")
+    json.decode("[3]")
+    assert.are.equal(256, doc:at("/total"))
+    assert.are.equal(1, other:at("/0"))
+    local items = doc:at("/items")
+    doc = nil
+    json.parse("[2]")
+    -- a node holds its document's parser as the root does
+    assert.are.equal("a", items:at("/0/name"))
+  end)
+
+  it("raises a clear error when a document of a given parser is used after that parser was reused", function()
+    local p = json.parser()
+    local doc = json.parse(src, { parser = p })
+    json.parse("[1]", { parser = p })
     local ok, err = pcall(doc.at, doc, "/total")
     assert.is_false(ok)
     assert.truthy(err:find("JSON document used after its parser parsed another document", 1, true))
-    local p = json.parser()
     local d1 = json.parse(src, { parser = p })
     json.parse("[2]")
     json.decode("[3]")
     assert.are.equal(256, d1:at("/total"))
+  end)
+
+  it("closes parsers: close(), __close and __gc are one idempotent function", function()
+    local p = json.parser()
+    local doc = json.parse(src, { parser = p })
+    assert.are.equal(256, doc:at("/total"))
+    p:close()
+    p:close()
+    for _, call in ipairs {
+      function() return doc:at("/total") end,
+      function() return json.parse("[1]", { parser = p }) end,
+      function() return doc:decode() end,
+    } do
+      local ok, err = pcall(call)
+      assert.is_false(ok)
+      assert.truthy(tostring(err):find("attempt to use a closed JSON parser", 1, true), err)
+    end
+    -- the same C function under each name (LuaJIT makes a closure object per name): on a
+    -- closed parser each does nothing; __close and __gc free an open one as close() does
+    local mt = getmetatable(p)
+    for _, name in ipairs { "__gc", "__close" } do
+      mt[name](p)
+      local q = json.parser()
+      local d = json.parse("[7]", { parser = q })
+      mt[name](q)
+      local ok, err = pcall(d.at, d, "/0")
+      assert.truthy(not ok and tostring(err):find("attempt to use a closed JSON parser", 1, true), name)
+    end
+  end)
+
+  it("returns the parsers of collected documents and keeps at most 64 idle", function()
+    collectgarbage()
+    collectgarbage()
+    local lent0, idle0 = json.parsers()
+    local docs = {}
+    for i = 1, 100 do docs[i] = json.parse("[" .. i .. "]") end
+    local lent, idle = json.parsers()
+    assert.are.same({ lent0 + 100, 0 }, { lent, idle })
+    for i = 1, 100 do assert.are.equal(i, docs[i]:at("/0")) end
+    docs = nil
+    collectgarbage()
+    collectgarbage()
+    lent, idle = json.parsers()
+    assert.are.same({ lent0, 64 }, { lent, idle })
+    -- a parser of a large document is closed when returned: the idle ones stay within 4 MB
+    local big = json.parse("[" .. ("1,"):rep(200000) .. "1]")
+    assert.are.same({ lent0 + 1, 63 }, { json.parsers() })
+    big = nil
+    collectgarbage()
+    collectgarbage()
+    assert.are.same({ lent0, 63 }, { json.parsers() })
+    -- 10,000 documents parsed and dropped: the parsers are returned as the collector goes
+    for i = 1, 10000 do json.parse('{"i":' .. i .. '}') end
+    lent = json.parsers()
+    assert.is_true(lent - lent0 < 1000, "lent: " .. lent)
+    -- a failed parse returns its parser at once
+    collectgarbage()
+    collectgarbage()
+    lent0 = json.parsers()
+    assert.is_nil((json.safe.parse("[1,")))
+    assert.are.equal(lent0, (json.parsers()))
   end)
 
   it("rejects node indices that are not values (raw core calls, forged nodes)", function()

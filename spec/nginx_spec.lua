@@ -164,6 +164,32 @@ describe("nginx", function()
     assert.are.equal("nil cancelled nil canceled done=false 200", get("/cancel"))
   end)
 
+  -- Two requests of one worker, each parsing a document and reading it after a yield, the
+  -- second parsing while the first sleeps: each reads its own document.
+  it("keeps lazy documents valid across yields with concurrent requests", function()
+    local first = io.popen("curl -s --max-time 30 -w ' %{http_code}' --data-binary '{\"name\":\"first\"}' '" .. url("/parse?sleep=0.4") .. "'")
+    sh("sleep 0.1")
+    assert.are.equal("second 200", get("/parse?sleep=0.01", '{"name":"second","x":[1,2,3]}'))
+    local got = first:read("*a")
+    first:close()
+    assert.are.equal("first 200", got)
+  end)
+
+  -- The parsers of collected documents go back to the pool: over 3,000 parse requests after
+  -- a warm-up, the worker's RSS stays within 2 MB (it grew 12 MB with a parser per request).
+  it("keeps the worker's memory flat over parse requests", function()
+    local body = helper.read(helper.root .. "/spec/fixtures/nginx/doc.json")
+    local function run(n)
+      local r = assert(hp.http.load { url = url("/parse?sleep=0.001"), method = "POST", body = body, requests = n, connections = 4 })
+      assert.are.equal(n, r.status["200"])
+    end
+    run(1000)
+    local before = tonumber((get("/rss"):match("^(%d+)")))
+    run(3000)
+    local after = tonumber((get("/rss"):match("^(%d+)")))
+    assert.is_true(after - before <= 2048, before .. " -> " .. after .. " kB")
+  end)
+
   it("runs the load generator from a request and from a timer; refuses where nginx cannot yield", function()
     assert.are.equal("200 200 200", get("/load?requests=200"))
     assert.are.equal("started 200", get("/timer"))

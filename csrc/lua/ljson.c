@@ -86,9 +86,14 @@ static void push_guard(lua_State *L, int *flag)
     luaL_setmetatable(L, GUARD_MT);
 }
 
+/* parser:close(), __close and __gc, one idempotent function: frees the parser's C memory now
+ * (documents of a closed parser raise "attempt to use a closed JSON parser"). Raises only on a
+ * parser a build is reading (busy: a finalizer that closes it during doc:decode()). */
 static int parser_gc(lua_State *L)
 {
     lparser *u = luaL_checkudata(L, 1, PARSER_MT);
+    if (u->d.busy)   /* a finalizer closing it during doc:decode(): never under __gc (reachable) */
+        return luaL_error(L, "JSON parser in use: a document of this parser is being decoded");
     jb_decoder_free(&u->d);
     luaL_unref(L, LUA_REGISTRYINDEX, u->cache_ref);
     luaL_unref(L, LUA_REGISTRYINDEX, u->guard_ref);
@@ -572,6 +577,12 @@ void hp_lua_open_json(lua_State *L)
     };
     new_mt(L, GUARD_MT, NULL, guard_close);
     new_mt(L, PARSER_MT, parser_gc, parser_gc);
+    luaL_getmetatable(L, PARSER_MT);        /* parser:close() */
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, parser_gc);
+    lua_setfield(L, -2, "close");
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
     new_mt(L, BUILD_MT, build_gc, NULL);
     new_mt(L, ENCODER_MT, encoder_gc, NULL);
     lua_newtable(L);                        /* core.json */

@@ -206,6 +206,9 @@ describe("nginx", function()
 
   it("runs the load generator from a request and from a timer; refuses where nginx cannot yield", function()
     assert.are.equal("200 200 200", get("/load?requests=200"))
+    -- a closed local port: an error, never a run of 0 requests
+    local closed = hp.http.free_port()
+    assert.are.equal("nil connect to 127.0.0.1:" .. closed .. ": Connection refused system 200", get("/load?requests=10&port=" .. closed))
     assert.are.equal("started 200", get("/timer"))
     local res
     for _ = 1, 100 do

@@ -294,7 +294,8 @@ describe("hotpath.json.decode", function()
       assert.are.same(plain, json.decode(doc))
       local cases = {
         { "[1,2", { yield = print }, "unexpected end of input at byte 4" },
-        { doc, { yield = 5 }, "bad argument #2 to 'decode' (yield must be a function, got number)" },
+        { doc, { yield = 5 }, "bad argument #2 to 'decode' (yield must be a function or true, got number)" },
+        { doc, { yield = false }, "bad argument #2 to 'decode' (yield must be a function or true, got boolean)" },
         { doc, { chunk = 5 }, "bad argument #2 to 'decode' (chunk needs a yield function)" },
         { doc, { yield = print, chunk = 0 }, "bad argument #2 to 'decode' (chunk must be between 1 and 1099511627776, got 0)" },
         { doc, { yield = print, chunk = 1.5 }, "bad argument #2 to 'decode' (chunk: integer expected, got 1.5)" },
@@ -306,6 +307,65 @@ describe("hotpath.json.decode", function()
       end
       local v, msg, code = json.safe.decode("[1,2", { yield = print })
       assert.are.same({ nil, "unexpected end of input at byte 4", "parse" }, { v, msg, code })
+    end)
+  end)
+
+  -- yield = true outside nginx: the decode runs in steps without yielding. The parse of the
+  -- start on a pool thread (what a yielding decode in nginx does with a large text) through the
+  -- binding: ready, then finish, then the steps build the same tables; its errors are the
+  -- plain decode's.
+  describe("with yield = true and a parse on a pool thread", function()
+    local cj = require("hotpath.util").core.json
+    local parts = {}
+    for i = 1, 5000 do parts[i] = '{"id":' .. i .. ',"t":["a","b"]}' end
+    local doc = "[" .. table.concat(parts, ",") .. "]"
+    local plain = json.decode(doc)
+    local pool
+    before_each(function() pool = require("hotpath.pool").new { threads = 1 } end)
+    after_each(function() pool:close() end)
+
+    local function on_pool(s, depth)
+      local b, err, code = cj.decode_start_on(pool._h, s, depth or 1000, false, 0)
+      if not b then return nil, err, code end
+      while not cj.decode_ready(b) do end -- the parse runs on the pool thread
+      local ok, ferr, fcode = cj.decode_finish(b)
+      if not ok then return nil, ferr, fcode end
+      local spill = {}
+      while true do
+        local done, v, vcode = cj.decode_step(b, s, spill, 1000)
+        if done then return v end
+        if done == nil then return nil, v, vcode end
+      end
+    end
+
+    it("decodes like a plain decode", function()
+      assert.are.same(plain, json.decode(doc, { yield = true }))
+      assert.are.same(plain, json.decode(doc, { yield = true, chunk = 10 }))
+      assert.are.same(plain, on_pool(doc))
+      for _, bad in ipairs { "[1,2", "", "{\"a\":}", "[" .. ("["):rep(20) .. ("]"):rep(21) } do
+        assert.are.same({ json.safe.decode(bad, { max_depth = 10 }) }, { on_pool(bad, 10) }, bad)
+      end
+    end)
+
+    it("refuses steps before the parse is finished, and a closed pool", function()
+      local b = assert(cj.decode_start_on(pool._h, doc, 1000, false, 0))
+      local ok, err = pcall(cj.decode_step, b, doc, {}, 10)
+      assert.is_false(ok)
+      assert.truthy(err:find("JSON decode: the parse is not finished (decode_finish)", 1, true), err)
+      while not cj.decode_ready(b) do end -- the parse runs on the pool thread
+      assert.is_true(cj.decode_finish(b))
+      ok, err = pcall(cj.decode_finish, b)
+      assert.truthy(not ok and err:find("JSON decode already finished", 1, true), err)
+      local h = pool._h
+      pool:close()
+      ok, err = pcall(cj.decode_start_on, h, doc, 1000, false, 0)
+      assert.truthy(not ok and err:find("pool is closed", 1, true), err)
+      -- a build collected while its parse runs: the job frees it
+      pool = require("hotpath.pool").new { threads = 1 }
+      for _ = 1, 20 do cj.decode_start_on(pool._h, doc, 1000, false, 0) end
+      collectgarbage()
+      collectgarbage()
+      assert.are.same(plain, on_pool(doc))
     end)
   end)
 

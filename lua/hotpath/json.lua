@@ -10,6 +10,9 @@ local floor, collectgarbage = math.floor, collectgarbage
 local argerror, checkint, typename, checkkeys = util.argerror, util.checkint, util.typename, util.checkkeys
 local c_decode, c_start, c_step, c_parse, c_get, c_next, c_mat, c_encode =
   cj.decode, cj.decode_start, cj.decode_step, cj.parse, cj.get, cj.next, cj.materialize, cj.encode
+local c_start_on, c_ready, c_finish = cj.decode_start_on, cj.decode_ready, cj.decode_finish
+local yielding = require "hotpath.ngx"
+local ngx_context, ngx_await = yielding.context, yielding.await
 
 local json = {
   null = cj.null,            -- the NULL light userdata: identical to cjson.null and ngx.null
@@ -115,6 +118,20 @@ local function depth_of(opts, pos, fname)
 end
 
 local CHUNK = 100000
+
+-- yield = true: in a request or a timer of nginx's Lua module, ngx.sleep(0.001), which yields
+-- to the worker's other requests with or without OpenResty's delayed-events patch (ngx.sleep(0)
+-- needs it: Debian's nginx logs a warning on each call and runs nothing else); elsewhere
+-- nothing (the decode runs in steps, without yielding).
+local function yield_default()
+  local ngx = ngx_context()
+  if ngx then ngx.sleep(yielding.FIRST_SLEEP) end
+end
+
+-- A yielding decode in nginx of at least this many bytes runs its parse (simdjson's pass over
+-- the whole text, which cannot yield: 25-38 ms for 5 MB) on a thread of hotpath.pool.default(),
+-- awaited with ngx.sleep; the tables are then built in steps as usual.
+json.offload_bytes = 256 * 1024
 local DECODE_OPTS = { max_depth = true, array_mt = true, bigint = true, yield = true, chunk = true }
 local PARSE_OPTS = { max_depth = true, array_mt = true, parser = true }
 local ENCODE_OPTS = { sort_keys = true, indent = true, empty_table = true, max_depth = true, allow_nan = true }
@@ -127,8 +144,9 @@ local function decode_opts(opts, fname)
     argerror(2, fname, "bigint must be \"cdata\", \"string\" or \"float\"", 2)
   end
   local y, chunk = opts.yield, nil
+  if y == true then y = yield_default end
   if y ~= nil then
-    if type(y) ~= "function" then argerror(2, fname, "yield must be a function, got " .. typename(y), 2) end
+    if type(y) ~= "function" then argerror(2, fname, "yield must be a function or true, got " .. typename(y), 2) end
     chunk = opts.chunk == nil and CHUNK or checkint(opts.chunk, 2, fname, 1, 2 ^ 40, "chunk", 2)
   elseif opts.chunk ~= nil then
     argerror(2, fname, "chunk needs a yield function", 2)
@@ -141,8 +159,18 @@ end
 -- either runtime. The build has a parser of its own (a coroutine suspended here and never
 -- resumed holds only that one). Returns value | nil, msg, code.
 local function hooked(s, d, mt, bi, y, chunk)
-  local b, err, code = c_start(s, d, mt, bi)
-  if not b then return nil, err, code end
+  local b, err, code
+  local ngx = #s >= json.offload_bytes and ngx_context()
+  if ngx then
+    b, err, code = c_start_on(require("hotpath.pool").default()._h, s, d, mt, bi)
+    if not b then return nil, err, code end
+    ngx_await(ngx, function() return c_ready(b) end, -1)
+    local ok, ferr, fcode = c_finish(b)
+    if not ok then return nil, ferr, fcode end
+  else
+    b, err, code = c_start(s, d, mt, bi)
+    if not b then return nil, err, code end
+  end
   local spill = {}
   while true do
     local done, v, vcode = c_step(b, s, spill, chunk)
@@ -161,7 +189,8 @@ end
 -- opts: max_depth (default 1000), array_mt (arrays get json.array_mt),
 -- bigint ("cdata" | "string" | "float": LuaJIT integers beyond +-2^53),
 -- yield (a function called about every `chunk` values, default 100,000, while the tables are
--- built; it may yield the running coroutine, e.g. ngx.sleep(0) in OpenResty).
+-- built; it may yield the running coroutine; true: ngx.sleep(0.001) in nginx, see
+-- yield_default), in nginx with a text of json.offload_bytes or more, the parse on a pool thread.
 function json.decode(s, opts)
   if type(s) ~= "string" then argerror(1, "decode", "string expected, got " .. typename(s)) end
   local v, err

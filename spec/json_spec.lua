@@ -294,7 +294,8 @@ describe("hotpath.json.decode", function()
       assert.are.same(plain, json.decode(doc))
       local cases = {
         { "[1,2", { yield = print }, "unexpected end of input at byte 4" },
-        { doc, { yield = 5 }, "bad argument #2 to 'decode' (yield must be a function, got number)" },
+        { doc, { yield = 5 }, "bad argument #2 to 'decode' (yield must be a function or true, got number)" },
+        { doc, { yield = false }, "bad argument #2 to 'decode' (yield must be a function or true, got boolean)" },
         { doc, { chunk = 5 }, "bad argument #2 to 'decode' (chunk needs a yield function)" },
         { doc, { yield = print, chunk = 0 }, "bad argument #2 to 'decode' (chunk must be between 1 and 1099511627776, got 0)" },
         { doc, { yield = print, chunk = 1.5 }, "bad argument #2 to 'decode' (chunk: integer expected, got 1.5)" },
@@ -306,6 +307,65 @@ describe("hotpath.json.decode", function()
       end
       local v, msg, code = json.safe.decode("[1,2", { yield = print })
       assert.are.same({ nil, "unexpected end of input at byte 4", "parse" }, { v, msg, code })
+    end)
+  end)
+
+  -- yield = true outside nginx: the decode runs in steps without yielding. The parse of the
+  -- start on a pool thread (what a yielding decode in nginx does with a large text) through the
+  -- binding: ready, then finish, then the steps build the same tables; its errors are the
+  -- plain decode's.
+  describe("with yield = true and a parse on a pool thread", function()
+    local cj = require("hotpath.util").core.json
+    local parts = {}
+    for i = 1, 5000 do parts[i] = '{"id":' .. i .. ',"t":["a","b"]}' end
+    local doc = "[" .. table.concat(parts, ",") .. "]"
+    local plain = json.decode(doc)
+    local pool
+    before_each(function() pool = require("hotpath.pool").new { threads = 1 } end)
+    after_each(function() pool:close() end)
+
+    local function on_pool(s, depth)
+      local b, err, code = cj.decode_start_on(pool._h, s, depth or 1000, false, 0)
+      if not b then return nil, err, code end
+      while not cj.decode_ready(b) do end -- the parse runs on the pool thread
+      local ok, ferr, fcode = cj.decode_finish(b)
+      if not ok then return nil, ferr, fcode end
+      local spill = {}
+      while true do
+        local done, v, vcode = cj.decode_step(b, s, spill, 1000)
+        if done then return v end
+        if done == nil then return nil, v, vcode end
+      end
+    end
+
+    it("decodes like a plain decode", function()
+      assert.are.same(plain, json.decode(doc, { yield = true }))
+      assert.are.same(plain, json.decode(doc, { yield = true, chunk = 10 }))
+      assert.are.same(plain, on_pool(doc))
+      for _, bad in ipairs { "[1,2", "", "{\"a\":}", "[" .. ("["):rep(20) .. ("]"):rep(21) } do
+        assert.are.same({ json.safe.decode(bad, { max_depth = 10 }) }, { on_pool(bad, 10) }, bad)
+      end
+    end)
+
+    it("refuses steps before the parse is finished, and a closed pool", function()
+      local b = assert(cj.decode_start_on(pool._h, doc, 1000, false, 0))
+      local ok, err = pcall(cj.decode_step, b, doc, {}, 10)
+      assert.is_false(ok)
+      assert.truthy(err:find("JSON decode: the parse is not finished (decode_finish)", 1, true), err)
+      while not cj.decode_ready(b) do end -- the parse runs on the pool thread
+      assert.is_true(cj.decode_finish(b))
+      ok, err = pcall(cj.decode_finish, b)
+      assert.truthy(not ok and err:find("JSON decode already finished", 1, true), err)
+      local h = pool._h
+      pool:close()
+      ok, err = pcall(cj.decode_start_on, h, doc, 1000, false, 0)
+      assert.truthy(not ok and err:find("pool is closed", 1, true), err)
+      -- a build collected while its parse runs: the job frees it
+      pool = require("hotpath.pool").new { threads = 1 }
+      for _ = 1, 20 do cj.decode_start_on(pool._h, doc, 1000, false, 0) end
+      collectgarbage()
+      collectgarbage()
+      assert.are.same(plain, on_pool(doc))
     end)
   end)
 
@@ -443,17 +503,91 @@ describe("hotpath.json.parse (lazy)", function()
     assert.are.equal(canon(json.decode(src)), canon(doc:decode()))
   end)
 
-  it("raises a clear error when used after its parser was reused", function()
+  it("keeps each document valid across other parses (a lent parser each)", function()
     local doc = json.parse(src)
-    json.parse("[1]")
+    local other = json.parse("[1]")
+    json.decode("[3]")
+    assert.are.equal(256, doc:at("/total"))
+    assert.are.equal(1, other:at("/0"))
+    local items = doc:at("/items")
+    doc = nil
+    json.parse("[2]")
+    -- a node holds its document's parser as the root does
+    assert.are.equal("a", items:at("/0/name"))
+  end)
+
+  it("raises a clear error when a document of a given parser is used after that parser was reused", function()
+    local p = json.parser()
+    local doc = json.parse(src, { parser = p })
+    json.parse("[1]", { parser = p })
     local ok, err = pcall(doc.at, doc, "/total")
     assert.is_false(ok)
     assert.truthy(err:find("JSON document used after its parser parsed another document", 1, true))
-    local p = json.parser()
     local d1 = json.parse(src, { parser = p })
     json.parse("[2]")
     json.decode("[3]")
     assert.are.equal(256, d1:at("/total"))
+  end)
+
+  it("closes parsers: close(), __close and __gc are one idempotent function", function()
+    local p = json.parser()
+    local doc = json.parse(src, { parser = p })
+    assert.are.equal(256, doc:at("/total"))
+    p:close()
+    p:close()
+    for _, call in ipairs {
+      function() return doc:at("/total") end,
+      function() return json.parse("[1]", { parser = p }) end,
+      function() return doc:decode() end,
+    } do
+      local ok, err = pcall(call)
+      assert.is_false(ok)
+      assert.truthy(tostring(err):find("attempt to use a closed JSON parser", 1, true), err)
+    end
+    -- the same C function under each name (LuaJIT makes a closure object per name): on a
+    -- closed parser each does nothing; __close and __gc free an open one as close() does
+    local mt = getmetatable(p)
+    for _, name in ipairs { "__gc", "__close" } do
+      mt[name](p)
+      local q = json.parser()
+      local d = json.parse("[7]", { parser = q })
+      mt[name](q)
+      local ok, err = pcall(d.at, d, "/0")
+      assert.truthy(not ok and tostring(err):find("attempt to use a closed JSON parser", 1, true), name)
+    end
+  end)
+
+  it("returns the parsers of collected documents and keeps at most 64 idle", function()
+    collectgarbage()
+    collectgarbage()
+    local lent0, idle0 = json.parsers()
+    local docs = {}
+    for i = 1, 100 do docs[i] = json.parse("[" .. i .. "]") end
+    local lent, idle = json.parsers()
+    assert.are.same({ lent0 + 100, 0 }, { lent, idle })
+    for i = 1, 100 do assert.are.equal(i, docs[i]:at("/0")) end
+    docs = nil
+    collectgarbage()
+    collectgarbage()
+    lent, idle = json.parsers()
+    assert.are.same({ lent0, 64 }, { lent, idle })
+    -- a parser of a large document is closed when returned: the idle ones stay within 4 MB
+    local big = json.parse("[" .. ("1,"):rep(200000) .. "1]")
+    assert.are.same({ lent0 + 1, 63 }, { json.parsers() })
+    big = nil
+    collectgarbage()
+    collectgarbage()
+    assert.are.same({ lent0, 63 }, { json.parsers() })
+    -- 10,000 documents parsed and dropped: the parsers are returned as the collector goes
+    for i = 1, 10000 do json.parse('{"i":' .. i .. '}') end
+    lent = json.parsers()
+    assert.is_true(lent - lent0 < 1000, "lent: " .. lent)
+    -- a failed parse returns its parser at once
+    collectgarbage()
+    collectgarbage()
+    lent0 = json.parsers()
+    assert.is_nil((json.safe.parse("[1,")))
+    assert.are.equal(lent0, (json.parsers()))
   end)
 
   it("rejects node indices that are not values (raw core calls, forged nodes)", function()

@@ -300,6 +300,54 @@ describe("hotpath.pool", function()
       p1:close()
     end)
 
+    -- The function of a batch is loaded once per bytecode and worker state (loading it for
+    -- every batch grew LuaJIT's memory with the batches): the same function object runs
+    -- batch after batch, still with fresh globals each time; other bytecode is another one.
+    it("load a function once per bytecode and worker state, with fresh globals each batch", function()
+      local p1 = P.new { threads = 1 }
+      finally(function() p1:close() end)
+      local seen = function(tag)
+        local me = debug.getinfo(1, "f").func
+        local t = package.loaded.hp_seen or {}
+        package.loaded.hp_seen = t
+        t[me] = (t[me] or 0) + 1
+        local fresh = g == nil
+        g = 1
+        return tag .. " " .. t[me] .. " " .. tostring(fresh)
+      end
+      local other = function(tag)
+        local me = debug.getinfo(1, "f").func
+        local t = package.loaded.hp_seen
+        t[me] = (t[me] or 0) + 1
+        return tag .. " " .. t[me]
+      end
+      local got = {}
+      for _, c in ipairs { { seen, "a" }, { seen, "a" }, { other, "b" }, { seen, "a" }, { other, "b" } } do
+        got[#got + 1] = p1:map(c[1], { c[2] }):wait()[1]
+      end
+      assert.are.same({ "a 1 true", "a 2 true", "b 1", "a 3 true", "b 2" }, got)
+      -- more distinct functions than the state keeps (8): the least recently used is dropped
+      for i = 1, 9 do
+        local fn = load("return function() local me = debug.getinfo(1, 'f').func " ..
+          "local t = package.loaded.hp_seen t[me] = (t[me] or 0) + 1 return t[me] + " .. i .. " * 0 end")()
+        assert.are.same({ 1 }, p1:map(fn, { 0 }):wait())
+      end
+      assert.are.same({ "a 1 true" }, p1:map(seen, { "a" }):wait())
+    end)
+
+    -- A standalone check of the same: a process's RSS over 40,000 batches of a Lua function
+    -- after a warm-up stays within 2 MB (LuaJIT grew 4.5 MB when it was loaded per batch).
+    it("keep a process's memory flat over many batches of one function", function()
+      local r = assert(require("hotpath").proc.run { helper.lua, helper.root .. "/spec/fixtures/pool_task_rss.lua", "40000",
+        keep_stdout = true, keep_stderr = 65536, timeout = 120,
+        env = { LUA_PATH = helper.root .. "/lua/?.lua;" .. helper.root .. "/lua/?/init.lua;" .. helper.root .. "/build/lua/?.lua;;",
+          LUA_CPATH = helper.root .. (rawget(_G, "jit") and "/build/luajit/?.so;;" or "/build/lua54/?.so;;") } })
+      assert.is_true(r.ok, r.stderr)
+      local before, after = r.stdout:match("^(%d+) (%d+)\n$")
+      assert.truthy(before, r.stdout)
+      assert.is_true(tonumber(after) - tonumber(before) <= 2048, r.stdout)
+    end)
+
     it("report the lowest failing task with its index", function()
       local r, msg, index = pool:map(function(x)
         if x % 4 == 3 then error("bad " .. x, 0) end

@@ -2,10 +2,10 @@
  * that thread on its first Lua chunk, kept in its hp_worker_local across batches and closed by
  * the thread itself when the pool shuts down; never one per task or per batch.
  *
- * Isolation between batches: each batch's function is loaded afresh in each worker state with
- * a fresh global table: a copy of the standard library as it was when the state was created
- * (library tables copied one level), so globals and library fields set by one batch are not
- * seen by the next. Shared within a worker state across batches: package.loaded (modules a
+ * Isolation between batches: each batch's function gets, in each worker state, a fresh global
+ * table: a copy of the standard library as it was when the state was created (library tables
+ * copied one level), so globals and library fields set by one batch are not seen by the next.
+ * The function itself is loaded once per bytecode and state (the last HP_LWORKER_FNS kept). Shared within a worker state across batches: package.loaded (modules a
  * task requires stay loaded), the string metatable and the registry.
  *
  * Everything here runs on the thread that owns the state. */
@@ -29,7 +29,20 @@ void hp_lworker_close(hp_lworker *ws)
         return;
     if (ws->L)
         lua_close(ws->L);
+    for (int i = 0; i < HP_LWORKER_FNS; i++)
+        free(ws->fns[i].code);
     free(ws);
+}
+
+/* FNV-1a over the bytecode: picks the cache entry; the bytes are compared on a match. */
+static uint64_t code_hash(const char *p, size_t n)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)p[i];
+        h *= 1099511628211ull;
+    }
+    return h;
 }
 
 /* hp_lworker_close as an hp_worker_local destructor (the pool thread calls it at exit). */
@@ -93,21 +106,29 @@ static int init_state(lua_State *L)
     return 0;
 }
 
-/* What load_fn loads (the batch's bytecode) and where it keeps the reference. */
+/* What load_fn loads: the batch's bytecode, or the function already loaded from it (ref), and
+ * the reference it makes for a newly loaded one. */
 typedef struct {
     const char *code;
     size_t code_len;
-    hp_lworker *ws;
+    int ref;     /* the cached function, or LUA_NOREF: load code */
+    int new_ref; /* out: the reference of the function loaded */
 } load_arg;
 
-/* Runs in protected mode (argument 1: a load_arg): loads the batch's function with a fresh copy
- * of the pristine globals as its environment, and keeps a reference to it in ws->fn_ref. */
+/* Runs in protected mode (argument 1: a load_arg): the batch's function (the cached one, or
+ * loaded from its bytecode, then referenced in la->new_ref), with a fresh copy of the pristine
+ * globals as its environment. A function is loaded once per bytecode and state: loading it for
+ * every batch made LuaJIT compile it again each time, and its memory grew with the batches
+ * (doc/openresty.md). */
 static int load_fn(lua_State *L)
 {
-    const load_arg *la = lua_touserdata(L, 1);
+    load_arg *la = lua_touserdata(L, 1);
     lua_settop(L, 0);
-    if (luaL_loadbuffer(L, la->code, la->code_len, "=task") != 0)
+    if (la->ref != LUA_NOREF) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, la->ref);
+    } else if (luaL_loadbuffer(L, la->code, la->code_len, "=task") != 0) {
         return lua_error(L);
+    }
     int fn = lua_gettop(L);
     lua_getfield(L, LUA_REGISTRYINDEX, ENV0_KEY);
     copy_globals(L, -1, 1);
@@ -115,8 +136,38 @@ static int load_fn(lua_State *L)
     lua_setfield(L, -2, "_G");
     hp_lua_setenv(L, fn);
     lua_settop(L, fn);
-    la->ws->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    if (la->ref == LUA_NOREF)
+        la->new_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;
+}
+
+/* The cache entry of this bytecode, or NULL. */
+static hp_lfn *fn_find(hp_lworker *ws, uint64_t h, const char *code, size_t len)
+{
+    for (int i = 0; i < HP_LWORKER_FNS; i++) {
+        hp_lfn *e = &ws->fns[i];
+        if (e->code && e->hash == h && e->len == len && memcmp(e->code, code, len) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* The entry a new function goes to: a free one, else the least recently used (emptied: its
+ * function unreferenced, its bytecode freed). */
+static hp_lfn *fn_slot(hp_lworker *ws)
+{
+    hp_lfn *victim = &ws->fns[0];
+    for (int i = 0; i < HP_LWORKER_FNS; i++) {
+        hp_lfn *e = &ws->fns[i];
+        if (!e->code)
+            return e;
+        if (e->used < victim->used)
+            victim = e;
+    }
+    luaL_unref(ws->L, LUA_REGISTRYINDEX, victim->ref);
+    free(victim->code);
+    memset(victim, 0, sizeof *victim);
+    return victim;
 }
 
 /* The text of the error object (see lworker.h). */
@@ -153,6 +204,8 @@ hp_lworker *hp_lworker_get(hp_job *job, int w, const char *code, size_t code_len
             return NULL;
         }
         ws->fn_ref = ws->run_ref = LUA_NOREF;
+        for (int i = 0; i < HP_LWORKER_FNS; i++)
+            ws->fns[i].ref = LUA_NOREF;
         int rc = hp_lua_cpcall(ws->L, init_state, ws);
         if (rc != 0) {
             *errmsg = strdup(rc == LUA_ERRMEM ? "out of memory" : "cannot open the Lua libraries");
@@ -170,13 +223,34 @@ hp_lworker *hp_lworker_get(hp_job *job, int w, const char *code, size_t code_len
     if (ws->serial == serial)
         return ws;
     lua_State *L = ws->L;
-    luaL_unref(L, LUA_REGISTRYINDEX, ws->fn_ref);
-    ws->fn_ref = LUA_NOREF;
+    ws->fn_ref = LUA_NOREF; /* owned by its cache entry */
     ws->serial = 0;
     lua_settop(L, 0);
-    load_arg la = { code, code_len, ws };
+    uint64_t h = code_hash(code, code_len);
+    hp_lfn *e = fn_find(ws, h, code, code_len);
+    char *copy = NULL;
+    if (!e) {
+        copy = malloc(code_len ? code_len : 1);
+        if (!copy) {
+            *errmsg = strdup("out of memory");
+            if (*temp)
+                hp_lworker_close(ws);
+            *temp = NULL;
+            return NULL;
+        }
+        memcpy(copy, code, code_len);
+        e = fn_slot(ws);
+    }
+    load_arg la = { code, code_len, copy ? LUA_NOREF : e->ref, LUA_NOREF };
     int rc = hp_lua_cpcall(L, load_fn, &la);
+    if (rc == 0 && copy) {
+        e->hash = h;
+        e->len = code_len;
+        e->code = copy;
+        e->ref = la.new_ref;
+    }
     if (rc != 0) {
+        free(copy);
         char num[48];
         *errmsg = strdup(hp_lworker_error_text(L, rc, num, sizeof num));
         ws->fn_ref = LUA_NOREF;
@@ -186,6 +260,8 @@ hp_lworker *hp_lworker_get(hp_job *job, int w, const char *code, size_t code_len
         *temp = NULL;
         return NULL;
     }
+    e->used = ++ws->tick;
+    ws->fn_ref = e->ref;
     ws->serial = serial;
     return ws;
 }

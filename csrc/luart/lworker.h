@@ -9,18 +9,35 @@
 #include <stdint.h>
 #include "pool/pool.h"
 
-/* A worker thread's Lua state and what it holds: the pristine globals (in its registry) and the
- * function of the batch it last ran (fn_ref, that batch's job serial). */
+/* Functions a worker state keeps loaded, by bytecode (see hp_lworker_get). */
+#define HP_LWORKER_FNS 8
+
+/* A loaded task function: the FNV-1a hash of its bytecode, a copy of the bytecode (compared
+ * on a hash match), its registry reference, and when it was last used (for eviction). */
+typedef struct {
+    uint64_t hash;
+    size_t len;
+    char *code;
+    int ref;
+    uint64_t used;
+} hp_lfn;
+
+/* A worker thread's Lua state and what it holds: the pristine globals (in its registry), the
+ * function of the batch it last ran (fn_ref, that batch's job serial; a reference owned by
+ * fns) and the functions it loaded last (fns, at most HP_LWORKER_FNS). */
 typedef struct hp_lworker {
     lua_State *L;
     uint64_t serial;
     int fn_ref;
     int run_ref; /* run_task, made once in protected mode (pushing a C function may allocate) */
+    uint64_t tick;
+    hp_lfn fns[HP_LWORKER_FNS];
 } hp_lworker;
 
 /* The state of the thread running `job` as participant w (created on its first Lua chunk, kept
- * in its hp_worker_local), with the batch's function (code: its bytecode) loaded unless it
- * already is for this job; NULL with a malloc'd *errmsg on failure. A participant that is not
+ * in its hp_worker_local), with the batch's function (code: its bytecode) ready unless it
+ * already is for this job: the state's function of the same bytecode if it has one, else
+ * loaded; either way with fresh globals. NULL with a malloc'd *errmsg on failure. A participant that is not
  * a pool thread (no local) gets a state of its own for this chunk (*temp set: the caller closes
  * it with hp_lworker_close). Never raises. */
 hp_lworker *hp_lworker_get(hp_job *job, int w, const char *code, size_t code_len,

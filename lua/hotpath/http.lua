@@ -26,6 +26,7 @@ local util = require "hotpath.util"
 local machine = require "hotpath.machine"
 local core = util.core
 local K = require "hotpath.consts"
+local yielding = require "hotpath.ngx"
 
 local type, pairs, ipairs, tostring, tonumber = type, pairs, ipairs, tostring, tonumber
 local format, concat, sort, floor = string.format, table.concat, table.sort, math.floor
@@ -302,7 +303,17 @@ local function load_spec(o)
 end
 
 -- load(opts): see the top of this file.
+--
+-- In nginx's Lua module the generator runs on its own threads and a request handler or a timer
+-- awaits it, yielding between polls, so the worker keeps serving (its own requests included).
+-- In a phase that cannot yield (init_worker, set, header_filter, log, ...) it would block the
+-- worker for the whole run: load raises there, with a message that says so.
 function http.load(o)
+  local ngx, phase = yielding.context()
+  if not ngx and phase then
+    error(format("hotpath.http.load cannot run in nginx's %s phase: it would block the worker for the whole run; " ..
+      "call it from a request handler (content_by_lua*) or a timer (ngx.timer.at)", phase), 2)
+  end
   local ok, spec, desc, code = pcall(load_spec, o)
   if not ok then
     if type(spec) == "table" and spec[MISUSE] then error(format("bad argument #1 to 'load' (%s)", spec[MISUSE]), 2) end
@@ -316,8 +327,22 @@ function http.load(o)
   local run, err, ecode = core.http_load_start(spec)
   if not run then return nil, err, ecode end
   local on_tick, tick = desc.on_tick, desc.tick
+  local progress_now
+  if ngx then
+    -- a poll that never blocks, with the progress of this moment
+    progress_now = function() local d, p = run:wait(0) return d, p end
+  end
   while true do
-    local done, progress = run:wait(on_tick and tick or 1)
+    local done, progress
+    if ngx then
+      local waited = yielding.await(ngx, function()
+        done, progress = progress_now()
+        return done
+      end, on_tick and tick or 1)
+      done = waited
+    else
+      done, progress = run:wait(on_tick and tick or 1)
+    end
     if done then break end
     if on_tick then
       local ok, e = pcall(on_tick, progress)

@@ -6,9 +6,13 @@ local cj = util.core.json
 local K = require "hotpath.consts"
 
 local type, error, setmetatable, tostring, pcall, rawget = type, error, setmetatable, tostring, pcall, rawget
+local floor, collectgarbage = math.floor, collectgarbage
 local argerror, checkint, typename, checkkeys = util.argerror, util.checkint, util.typename, util.checkkeys
 local c_decode, c_start, c_step, c_parse, c_get, c_next, c_mat, c_encode =
   cj.decode, cj.decode_start, cj.decode_step, cj.parse, cj.get, cj.next, cj.materialize, cj.encode
+local c_start_on, c_ready, c_finish = cj.decode_start_on, cj.decode_ready, cj.decode_finish
+local yielding = require "hotpath.ngx"
+local ngx_context, ngx_await = yielding.context, yielding.await
 
 local json = {
   null = cj.null,            -- the NULL light userdata: identical to cjson.null and ngx.null
@@ -25,7 +29,83 @@ if rawget(_G, "jit") then
 end
 
 local decode_parser = cj.parser()      -- per Lua state (this module is loaded per state)
-local parse_parser = cj.default_parser
+
+-- ---- the parsers of documents ----------------------------------------------------------------
+-- json.parse without opts.parser gives each document a parser of its own, lent from a
+-- per-state pool and returned when the document (every node of it) is collected, so that a
+-- document stays valid across yields and other parses (two requests of one nginx worker, each
+-- parsing and then yielding). The collector cannot see a parser's C memory (about 12 bytes a
+-- byte of the largest document it parsed, plus some 16 kB), so a parser made or grown for a
+-- lease is reported to it as that much allocation (collectgarbage "step"): documents nobody
+-- holds are collected, and their parsers returned, at the pace their memory asks for. A
+-- collection finds all the documents dropped since the last one at once, so the pool keeps up
+-- to IDLE_MAX idle parsers of at most IDLE_BYTES together (more are closed when returned):
+-- with 4 idle parsers nearly every parse of a loop made a parser (2.4x the time of a parse
+-- with a given parser under LuaJIT); with 64 about one in ten (doc/json.md).
+local IDLE_MAX, IDLE_BYTES = 64, 4 * 1024 * 1024
+local idle, nidle, idle_bytes = {}, 0, 0 -- idle parsers
+local lent, nlent, next_slot = {}, 0, 0  -- slot -> parser lent to a live document
+local size = {}                          -- parser -> its estimated C memory (bytes)
+
+local function estimate(len) return 16384 + len * 12 end
+
+-- Runs as the finalizer of a document's anchor: the parser goes back (or is closed). Touches
+-- only these tables (a finalizer runs at any allocation of the state).
+local function give_back(slot)
+  local p = lent[slot]
+  if not p then return end
+  lent[slot] = nil
+  nlent = nlent - 1
+  local bytes = size[p]
+  if nidle < IDLE_MAX and idle_bytes + bytes <= IDLE_BYTES then
+    nidle = nidle + 1
+    idle[nidle] = p
+    idle_bytes = idle_bytes + bytes
+  else
+    size[p] = nil
+    p:close()
+  end
+end
+
+-- The anchor a document's nodes all hold: collected with the last of them.
+local new_anchor
+if rawget(_G, "jit") then
+  local ffi = require "ffi"
+  local ANCHOR, ffi_gc = ffi.typeof("double[1]"), ffi.gc
+  local function fin(a) give_back(a[0]) end
+  new_anchor = function(slot) return ffi_gc(ANCHOR(slot), fin) end
+else
+  local ANCHOR_MT = { __gc = function(a) give_back(a[1]) end }
+  new_anchor = function(slot) return setmetatable({ slot }, ANCHOR_MT) end
+end
+
+-- A parser for a document of s: an idle one, or a new one; what it grows by is reported to
+-- the collector. Returns parser, slot.
+local function lend(s)
+  local p, grew
+  local need = estimate(#s)
+  if nidle > 0 then
+    p = idle[nidle]
+    idle[nidle] = nil
+    nidle = nidle - 1
+    local had = size[p]
+    idle_bytes = idle_bytes - had
+    if need > had then
+      size[p], grew = need, need - had
+    end
+  else
+    p = cj.parser()
+    size[p], grew = need, need
+  end
+  next_slot = next_slot + 1
+  lent[next_slot] = p
+  nlent = nlent + 1
+  if grew then collectgarbage("step", floor(grew / 1024)) end
+  return p, next_slot
+end
+
+-- parsers() -> lent, idle: parsers lent to live documents, idle parsers kept (for the specs).
+function json.parsers() return nlent, nidle end
 
 local DEPTH = 1000
 local BIGINT = { cdata = 0, string = 1, float = 2 }
@@ -38,6 +118,20 @@ local function depth_of(opts, pos, fname)
 end
 
 local CHUNK = 100000
+
+-- yield = true: in a request or a timer of nginx's Lua module, ngx.sleep(0.001), which yields
+-- to the worker's other requests with or without OpenResty's delayed-events patch (ngx.sleep(0)
+-- needs it: Debian's nginx logs a warning on each call and runs nothing else); elsewhere
+-- nothing (the decode runs in steps, without yielding).
+local function yield_default()
+  local ngx = ngx_context()
+  if ngx then ngx.sleep(yielding.FIRST_SLEEP) end
+end
+
+-- A yielding decode in nginx of at least this many bytes runs its parse (simdjson's pass over
+-- the whole text, which cannot yield: 25-38 ms for 5 MB) on a thread of hotpath.pool.default(),
+-- awaited with ngx.sleep; the tables are then built in steps as usual.
+json.offload_bytes = 256 * 1024
 local DECODE_OPTS = { max_depth = true, array_mt = true, bigint = true, yield = true, chunk = true }
 local PARSE_OPTS = { max_depth = true, array_mt = true, parser = true }
 local ENCODE_OPTS = { sort_keys = true, indent = true, empty_table = true, max_depth = true, allow_nan = true }
@@ -50,8 +144,9 @@ local function decode_opts(opts, fname)
     argerror(2, fname, "bigint must be \"cdata\", \"string\" or \"float\"", 2)
   end
   local y, chunk = opts.yield, nil
+  if y == true then y = yield_default end
   if y ~= nil then
-    if type(y) ~= "function" then argerror(2, fname, "yield must be a function, got " .. typename(y), 2) end
+    if type(y) ~= "function" then argerror(2, fname, "yield must be a function or true, got " .. typename(y), 2) end
     chunk = opts.chunk == nil and CHUNK or checkint(opts.chunk, 2, fname, 1, 2 ^ 40, "chunk", 2)
   elseif opts.chunk ~= nil then
     argerror(2, fname, "chunk needs a yield function", 2)
@@ -64,8 +159,18 @@ end
 -- either runtime. The build has a parser of its own (a coroutine suspended here and never
 -- resumed holds only that one). Returns value | nil, msg, code.
 local function hooked(s, d, mt, bi, y, chunk)
-  local b, err, code = c_start(s, d, mt, bi)
-  if not b then return nil, err, code end
+  local b, err, code
+  local ngx = #s >= json.offload_bytes and ngx_context()
+  if ngx then
+    b, err, code = c_start_on(require("hotpath.pool").default()._h, s, d, mt, bi)
+    if not b then return nil, err, code end
+    ngx_await(ngx, function() return c_ready(b) end, -1)
+    local ok, ferr, fcode = c_finish(b)
+    if not ok then return nil, ferr, fcode end
+  else
+    b, err, code = c_start(s, d, mt, bi)
+    if not b then return nil, err, code end
+  end
   local spill = {}
   while true do
     local done, v, vcode = c_step(b, s, spill, chunk)
@@ -84,7 +189,8 @@ end
 -- opts: max_depth (default 1000), array_mt (arrays get json.array_mt),
 -- bigint ("cdata" | "string" | "float": LuaJIT integers beyond +-2^53),
 -- yield (a function called about every `chunk` values, default 100,000, while the tables are
--- built; it may yield the running coroutine, e.g. ngx.sleep(0) in OpenResty).
+-- built; it may yield the running coroutine; true: ngx.sleep(0.001) in nginx, see
+-- yield_default), in nginx with a text of json.offload_bytes or more, the parse on a pool thread.
 function json.decode(s, opts)
   if type(s) ~= "string" then argerror(1, "decode", "string expected, got " .. typename(s)) end
   local v, err
@@ -138,7 +244,7 @@ local KIND = {
 -- N is not a value of this document"). Private table keys would make nodes opaque, but cost
 -- 2.3x on doc:at() under LuaJIT (no table template, no constant-key field loads).
 local function node(parent, n)
-  return setmetatable({ _p = parent._p, _g = parent._g, _n = n, _src = parent._src, _mt = parent._mt }, Node)
+  return setmetatable({ _p = parent._p, _g = parent._g, _n = n, _src = parent._src, _mt = parent._mt, _a = parent._a }, Node)
 end
 
 -- The value of a kind/value pair: scalars as Lua values, containers as nodes.
@@ -212,7 +318,7 @@ Node.ipairs = Node.pairs
 
 local function parse(fname, s, opts)
   if type(s) ~= "string" then argerror(1, fname, "string expected, got " .. typename(s), 2) end
-  local p, d, mt = parse_parser, DEPTH, false
+  local p, d, mt = nil, DEPTH, false
   if opts ~= nil then
     if type(opts) ~= "table" then argerror(2, fname, "options table expected, got " .. typename(opts), 2) end
     checkkeys(opts, PARSE_OPTS, 2, fname, 2)
@@ -225,21 +331,35 @@ local function parse(fname, s, opts)
       end
     end
   end
+  local anchor
+  if p == nil then
+    local slot
+    p, slot = lend(s)
+    local g, err, code = c_parse(p, s, d)
+    if not g then
+      give_back(slot)
+      return nil, err, code
+    end
+    anchor = new_anchor(slot)
+    return setmetatable({ _p = p, _g = g, _n = 1, _src = s, _mt = mt, _a = anchor }, Node)
+  end
   local g, err, code = c_parse(p, s, d)
   if not g then return nil, err, code end
   return setmetatable({ _p = p, _g = g, _n = 1, _src = s, _mt = mt }, Node)
 end
 
 -- parse(s [, opts]) -> document (raises on malformed input). The document keeps s alive and
--- is valid until the next parse on the same parser: opts.parser = json.parser() gives
--- documents that live side by side.
+-- a parser of its own (lent, returned when the document is collected): it stays valid across
+-- yields and other parses. opts.parser = p parses with p instead (no lending): the document is
+-- then valid until the next parse on p, or p:close().
 function json.parse(s, opts)
   local doc, err = parse("parse", s, opts)
   if not doc then error(err, 0) end
   return doc
 end
 
--- A new parser, for documents that must stay valid across other parses.
+-- A new parser (opts.parser of parse). p:close() (also __close and __gc; idempotent) frees its
+-- C memory at once; its documents then raise "attempt to use a closed JSON parser".
 function json.parser() return cj.parser() end
 
 -- json.safe: the same functions returning nil, msg, code instead of raising on bad input.

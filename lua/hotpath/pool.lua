@@ -22,6 +22,8 @@ local M = { kinds = {} }
 for name in C.kinds:gmatch("[^,]+") do M.kinds[#M.kinds + 1] = name end
 
 local K = require "hotpath.consts"
+local yielding = require "hotpath.ngx"
+local ngx_context, ngx_await = yielding.context, yielding.await
 local REDUCE = { sum = K.HP_REDUCE_SUM, min = K.HP_REDUCE_MIN, max = K.HP_REDUCE_MAX }
 local MAX_THREADS = K.HP_POOL_MAX_THREADS
 local NEW_OPTS, CLOSE_OPTS = { threads = true }, { drain = true, timeout = true }
@@ -74,6 +76,26 @@ local function check_future(f, fname)
   return f._h, f._ops
 end
 
+-- In nginx, how long a wait after cancel() waits for tasks that do not stop (a native kind that
+-- never polls the cancelled flag, a JIT-compiled loop under LuaJIT) before it returns
+-- nil, "cancelled" and leaves the batch to its workers (the last one inside it frees it).
+M.CANCEL_GRACE = 0.1
+
+-- Waits for the batch of a future: true once done, false on timeout (seconds; -1: none). In a
+-- request or a timer of nginx's Lua module the request yields between polls of done() (the
+-- worker serves its other requests meanwhile) instead of blocking in C; elsewhere the caller
+-- blocks and helps run the batch. In nginx, a cancelled batch is waited for CANCEL_GRACE at
+-- most: returns "abandoned" when its tasks still run then.
+local function await(f, h, ops, timeout)
+  local ngx = ngx_context()
+  if not ngx then return ops.wait(h, timeout) end
+  if f._cancelled and (timeout < 0 or timeout > M.CANCEL_GRACE) then
+    if ngx_await(ngx, function() return ops.done(h) end, M.CANCEL_GRACE) then return true end
+    return "abandoned"
+  end
+  return ngx_await(ngx, function() return ops.done(h) end, timeout)
+end
+
 -- The outcome of a done batch: true, or nil, message, task index (nil when cancelled), code.
 local function outcome(ops, h)
   return ops.status(h)
@@ -88,7 +110,9 @@ function Future:wait(timeout)
   if timeout ~= nil and (type(timeout) ~= "number" or timeout ~= timeout or timeout < 0) then
     argerror(1, "wait", "timeout: non-negative number expected, got " .. (type(timeout) == "number" and tostring(timeout) or typename(timeout)))
   end
-  if not ops.wait(h, timeout or -1) then
+  local done = await(self, h, ops, timeout or -1)
+  if done == "abandoned" then return nil, "cancelled", nil, "canceled" end
+  if not done then
     return nil, format("timed out after %g s", timeout), nil, "timeout"
   end
   local ok, msg, index, code = outcome(ops, h)
@@ -105,6 +129,7 @@ end
 -- running Lua tasks are interrupted. wait() then returns nil, "cancelled".
 function Future:cancel()
   local h, ops = check_future(self, "cancel")
+  self._cancelled = true
   ops.cancel(h)
   return self
 end
@@ -113,7 +138,7 @@ local function reducer(name)
   local op = REDUCE[name]
   return function(self)
     local h, ops = check_future(self, name)
-    ops.wait(h, -1)
+    if await(self, h, ops, -1) == "abandoned" then return nil, "cancelled", nil, "canceled" end
     local ok, msg, index, code = outcome(ops, h)
     if not ok then return nil, msg, index, code end
     return ops.reduce(h, op)

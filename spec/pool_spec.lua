@@ -594,3 +594,44 @@ describe("hotpath.pool", function()
     assert.are.equal("bad argument #1 to 'wait' (future is released)", err)
   end)
 end)
+
+-- The steps of an array batch that LuaJIT's FFI fast path (lua/hotpath/ffi/pool.lua) takes
+-- from the C binding: batch_prepare makes an unstarted batch, batch_start submits it. Both
+-- runtimes have them; the core checks what they are given.
+describe("hotpath.pool's batch_prepare and batch_start", function()
+  local C = require("hotpath.util").core.pool
+  local K = require "hotpath.consts"
+  local pool = P.new { threads = 1 }
+  teardown(function() pool:close() end)
+
+  it("refuses what map refuses, with the same message and code", function()
+    assert.are.same({ C.pool_map(pool._h, "nope", { 1 }, 0, 0, 0) },
+      { C.batch_prepare(pool._h, "nope", K.HP_VAL_INT, 1, 0) })
+    assert.are.same({ nil, "pool: bad input type 9", "invalid" }, { C.batch_prepare(pool._h, "noop", 9, 1, 0) })
+    assert.are.same({ nil, "pool: bad input type 0", "invalid" }, { C.batch_prepare(pool._h, "noop", 0, 1, 0) })
+    local ok, err = pcall(C.batch_prepare, pool._h, "len", K.HP_VAL_STRING, 1, -1)
+    assert.is_false(ok)
+    assert.matches("bad argument #5 to '[%w_?]+' %(negative string_bytes%)", err)
+    local closed = P.new { threads = 1 }
+    local h = closed._h
+    closed:close()
+    ok, err = pcall(C.batch_prepare, h, "noop", K.HP_VAL_INT, 1, 0)
+    assert.is_false(ok)
+    assert.are.equal("pool is closed", err)
+  end)
+
+  it("starts a prepared batch once", function()
+    local b = assert(C.batch_prepare(pool._h, "len", K.HP_VAL_STRING, 2, 0))
+    assert.are.equal(b, C.batch_start(b))
+    assert.is_true(C.batch_wait(b, -1))
+    assert.is_true(C.batch_status(b))
+    assert.are.same({ 0, 0 }, C.batch_results(b))    -- no string was written: both empty
+    assert.are.same({ nil, "pool: batch already started", "invalid" }, { C.batch_start(b) })
+    local done = assert(C.pool_map(pool._h, "noop", { 1 }, 0, 0, 0))
+    assert.are.same({ nil, "pool: batch already started", "invalid" }, { C.batch_start(done) })
+    C.batch_free(b)
+    local ok, err = pcall(C.batch_start, b)
+    assert.is_false(ok)
+    assert.are.equal("future is released", err)
+  end)
+end)

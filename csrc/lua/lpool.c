@@ -158,20 +158,20 @@ static void batch_opts(lua_State *L, int idx, hp_batch_spec *sp)
     sp->keep_results = lua_isnoneornil(L, idx + 3) ? 1 : lua_toboolean(L, idx + 3);
 }
 
-/* A new, unstarted batch of sp as a userdata on the stack; or NULL with nil, msg, code pushed
- * (unknown kind, closed pool, bad spec). May raise only for memory, before any batch exists. */
-static lbatch *new_batch(lua_State *L, hp_pool *pool, const hp_batch_spec *sp)
+/* A new, unstarted batch of sp as a userdata on the stack, with above it the guard *msg of
+ * its error message (for hp_batch_start next); or NULL with nil, msg, code pushed (unknown
+ * kind, closed pool, bad spec). May raise only for memory, before any batch exists. */
+static lbatch *new_batch(lua_State *L, hp_pool *pool, const hp_batch_spec *sp, void ***msg)
 {
     lbatch *ud = lua_newuserdatauv(L, sizeof *ud, 0);
     ud->b = NULL;
     luaL_setmetatable(L, BATCH_MT);
-    void **msg = hp_lua_guard(L);
-    int rc = hp_batch_new(pool, sp, &ud->b, (char **)msg);
+    *msg = hp_lua_guard(L);
+    int rc = hp_batch_new(pool, sp, &ud->b, (char **)*msg);
     if (rc != HP_OK) {
-        hp_lua_fail(L, rc, msg);
+        hp_lua_fail(L, rc, *msg);
         return NULL;
     }
-    lua_pop(L, 1); /* the guard */
     return ud;
 }
 
@@ -203,13 +203,12 @@ static int l_pool_map(lua_State *L)
         sp.count = luaL_checkinteger(L, 5);
         sp.step = luaL_checkinteger(L, 6);
     }
-    lbatch *ud = new_batch(L, pool, &sp);
+    void **msg;
+    lbatch *ud = new_batch(L, pool, &sp, &msg);
     if (!ud)
         return 3;
-    int ud_idx = lua_gettop(L);
-    void **msg = hp_lua_guard(L);
+    int ud_idx = lua_gettop(L) - 1;
     hp_batch *b = ud->b;
-    int rc;
     if (has_table) {
         int64_t *ints = hp_batch_ints(b);
         double *floats = hp_batch_floats(b);
@@ -230,7 +229,7 @@ static int l_pool_map(lua_State *L)
             }
         }
     }
-    rc = hp_batch_start(b, (char **)msg);
+    int rc = hp_batch_start(b, (char **)msg);
     if (rc != HP_OK)
         return hp_lua_fail(L, rc, msg);
     lua_settop(L, ud_idx);
@@ -252,7 +251,11 @@ static int l_batch_prepare(lua_State *L)
     luaL_argcheck(L, bytes >= 0, 5, "negative string_bytes");
     sp.string_bytes = (size_t)bytes;
     batch_opts(L, 6, &sp);
-    return new_batch(L, pool, &sp) ? 1 : 3;
+    void **msg;
+    if (!new_batch(L, pool, &sp, &msg))
+        return 3;
+    lua_pop(L, 1); /* the guard */
+    return 1;
 }
 
 /* start(batch) of a prepared batch: the batch, or nil, msg, code (already started). */

@@ -664,7 +664,7 @@ describe("hotpath.pool under LuaJIT: the FFI fast path against the C binding", f
   local strs = { "", "a", "caf\195\169", "\0\1", ("x"):rep(300) }
   local function gen()
     local mode, t = rnd(5), {}
-    for i = 1, rnd(40) do
+    for i = 1, rnd(80) do   -- arrays shorter than 16 go to C
       if mode == 0 then t[i] = pick(ints)
       elseif mode == 1 then t[i] = rnd(2) == 0 and pick(ints) or pick(floats)
       elseif mode == 2 then t[i] = pick(strs)
@@ -709,12 +709,19 @@ describe("hotpath.pool under LuaJIT: the FFI fast path against the C binding", f
     assert.is_true(taken > 500 and declined > 200, taken .. " taken, " .. declined .. " declined")
   end)
 
+  -- the elements given, then as many 1 (or "s") as make 20 (16 and more take the fast path)
+  local function long(t, fill)
+    for i = #t + 1, 20 do t[i] = fill or 1 end
+    return t
+  end
   local cases = {   -- inputs, and whether the fast path takes them
-    { {}, true }, { { 1, 2, 3 }, true }, { { -0.0, 2 ^ 53 - 1 }, true }, { { 0.5, 1, -0.0 }, true },
-    { { 0 / 0 }, true }, { { "a", "", "b" }, true },
-    { { 1, "a" }, false }, { { "a", 1 }, false }, { { 1, {} }, false }, { { true }, false },
-    { { 2 ^ 53 }, false }, { { -2 ^ 53 }, false }, { { math.huge }, false }, { { 0.5, -math.huge }, false },
-    { setmetatable({ 1, 2 }, {}), false }, { { 1, nil, 3 }, nil },
+    { {}, false }, { { 1, 2, 3 }, false }, { { "a" }, false },   -- short: C
+    { long {}, true }, { long { -0.0, 2 ^ 53 - 1 }, true }, { long { 0.5, 1, -0.0 }, true },
+    { long { 0 / 0 }, true }, { long({ "a", "", "b" }, "s"), true },
+    { long { 1, "a" }, false }, { long({ "a", 1 }, "s"), false }, { long { 1, {} }, false },
+    { long { true }, false }, { long { 2 ^ 53 }, false }, { long { -2 ^ 53 }, false },
+    { long { math.huge }, false }, { long { 0.5, -math.huge }, false },
+    { setmetatable(long {}, {}), false }, { long { 1, nil, 3 }, nil },
   }
   for i, c in ipairs(cases) do
     it("takes or declines array " .. i, function()
@@ -733,7 +740,8 @@ describe("hotpath.pool under LuaJIT: the FFI fast path against the C binding", f
     assert.are.same({ 1, 0 }, { declined - d0, taken - t0 })
     C.batch_wait(b, -1)
     assert.are.same({ 5, 7, 9 }, fast.results(b))
-    b = assert(fast.map(pool._h, "identity", { 4 }, 0, 0, 0, 0, 0, false, false))
+    b = assert(fast.map(pool._h, "identity", long {}, 0, 0, 0, 0, 0, false, false))
+    assert.are.same({ 1, 1 }, { declined - d0, taken - t0 })
     C.batch_wait(b, -1)
     assert.is_nil(fast.results(b))
     C.batch_free(b)
@@ -745,7 +753,7 @@ describe("hotpath.pool under LuaJIT: the FFI fast path against the C binding", f
     local t0 = taken
     local real = require("hotpath.ffi.pool").fast(C, util.core.json.library)
     assert.are.equal(real, require("hotpath.ffi.pool").fast(C))   -- one per C binding
-    assert.are.same({ 1, 4, 9 }, pool:map("identity", { 1, 4, 9 }):wait())
+    assert.are.same(long { 1, 4, 9 }, pool:map("identity", long { 1, 4, 9 }):wait())
     assert.are.equal(t0, taken)   -- the counting copy above is not the one pool.lua made
   end)
 end)

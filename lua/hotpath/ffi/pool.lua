@@ -28,6 +28,10 @@ if not ok_new then new_table = function() return {} end end
 
 local VAL_INT, VAL_FLOAT, VAL_STRING = K.HP_VAL_INT, K.HP_VAL_FLOAT, K.HP_VAL_STRING
 local TWO53 = 9007199254740992
+-- Shorter arrays (inputs and results) go to C: the fast path's fixed cost (two calls into the C
+-- binding, FFI calls from code that may run interpreted) is ~1,000-2,000 instructions a batch
+-- against ~200 it saves an element (doc/pool.md).
+local SMALL = 16
 
 local M = {}
 
@@ -82,6 +86,7 @@ function M.fast(cp, path)
       return c_map(h, kind, inputs, first, count, step, chunk, threads, fail_fast, keep)
     end
     local n = #inputs
+    if n < SMALL then return c_map(h, kind, inputs, first, count, step, chunk, threads, fail_fast, keep) end
     local ty, bytes = scan(inputs, n)
     if not ty then return c_map(h, kind, inputs, first, count, step, chunk, threads, fail_fast, keep) end
     local ud, msg, code = c_prepare(h, kind, ty, n, bytes, chunk, threads, fail_fast, keep)
@@ -108,15 +113,15 @@ function M.fast(cp, path)
   local function results(ud)
     local b = getmetatable(ud) == batch_mt and cast(head, ud).b
     if b and b ~= nil then
-      local ir = int_results(b)
       local n = tonumber(batch_count(b))
-      if ir ~= nil then
+      local ir = n >= SMALL and int_results(b)
+      if ir and ir ~= nil then
         local t = new_table(n, 0)
         for k = 1, n do t[k] = tonumber(ir[k - 1]) end
         return t
       end
-      local dr = float_results(b)
-      if dr ~= nil then
+      local dr = n >= SMALL and float_results(b)
+      if dr and dr ~= nil then
         local t = new_table(n, 0)
         for k = 1, n do t[k] = dr[k - 1] end
         return t

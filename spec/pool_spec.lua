@@ -622,8 +622,33 @@ describe("hotpath.pool's batch_prepare and batch_start", function()
     assert.are.equal("pool is closed", err)
   end)
 
+  it("waits, polls, cancels and reads both kinds of batch through their jobs", function()
+    for _, c in ipairs {
+      { C, assert(C.pool_map(pool._h, "sleep", { 20000 }, 0, 0, 0)) },
+      { C.lua_ops, assert(C.lua_ops.map(pool._h, assert(C.lua_ops.prepare(busy_lua_task)), { 1 }, 0, 0, 0, 0, 0, false)) },
+    } do
+      local b = c[2]
+      assert.is_false(C.batch_wait(b, 0.01))
+      assert.is_false(C.lua_ops.done(b))
+      C.lua_ops.cancel(b)
+      assert.is_true(C.lua_ops.wait(b, 20))
+      assert.is_true(C.batch_done(b))
+      local ok, msg, index, code = C.batch_status(b)
+      assert.are.same({ nil, "cancelled", nil, "canceled" }, { ok, msg, index, code })
+      assert.are.same({ ok, msg, index, code }, { C.lua_ops.status(b) })
+      c[1][c[1] == C and "batch_free" or "free"](b)
+      local ok2, err = pcall(C.batch_wait, b)
+      assert.are.same({ false, "future is released" }, { ok2, err })
+    end
+  end)
+
   it("starts a prepared batch once", function()
     local b = assert(C.batch_prepare(pool._h, "len", K.HP_VAL_STRING, 2, 0))
+    for _, fn in ipairs { C.batch_wait, C.batch_done, C.batch_cancel, C.batch_status } do
+      local ok, err = pcall(fn, b)
+      assert.is_false(ok)
+      assert.matches("^bad argument #1 to '[%w_?]+' %(batch not started%)$", err)
+    end
     assert.are.equal(b, C.batch_start(b))
     assert.is_true(C.batch_wait(b, -1))
     assert.is_true(C.batch_status(b))

@@ -270,35 +270,54 @@ static int l_batch_start(lua_State *L)
     return 1;
 }
 
-/* wait(batch, timeout): true once done, false on timeout. The caller participates. */
-static int l_batch_wait(lua_State *L)
+/* ---- futures of both kinds: native batches and Lua-function batches (luart/ltasks.c) ------- */
+
+/* The job of the started batch at idx, native or Lua-function. Raises "bad argument #idx" for
+ * another value or a native batch not started (batch_prepare without batch_start), and
+ * "future is released" once it was released. */
+static hp_job *checkjob(lua_State *L, int idx)
 {
-    hp_batch *b = checkbatch(L, 1);
+    if (!luaL_testudata(L, idx, BATCH_MT))
+        return hp_lua_ltask_job(L, idx);
+    hp_job *job = hp_batch_job(checkbatch(L, idx));
+    if (!job)
+        luaL_argerror(L, idx, "batch not started");
+    return job;
+}
+
+/* wait(batch, timeout): true once done, false on timeout. The background workers run the
+ * batch (no help: a timeout is kept even when a task runs long). */
+static int l_job_wait(lua_State *L)
+{
+    hp_job *job = checkjob(L, 1);
     double timeout = luaL_optnumber(L, 2, -1);
-    lua_pushboolean(L, hp_batch_wait(b, timeout) == HP_OK);
+    lua_pushboolean(L, hp_job_wait(job, timeout, 0) == HP_OK);
     return 1;
 }
 
-static int l_batch_done(lua_State *L)
+static int l_job_done(lua_State *L)
 {
-    lua_pushboolean(L, hp_batch_done(checkbatch(L, 1)));
+    lua_pushboolean(L, hp_job_done(checkjob(L, 1)));
     return 1;
 }
 
-static int l_batch_cancel(lua_State *L)
+/* cancel(batch): running Lua tasks are interrupted too (the batch's hp_job_on_cancel). */
+static int l_job_cancel(lua_State *L)
 {
-    hp_batch_cancel(checkbatch(L, 1));
+    hp_job_cancel(checkjob(L, 1));
     return 0;
 }
 
 /* status(batch) of a done batch: true, or nil, msg, index (1-based), code. */
-static int l_batch_status(lua_State *L)
+static int l_job_status(lua_State *L)
 {
     int64_t index = 0;
     const char *msg = NULL;
-    int rc = hp_batch_status(checkbatch(L, 1), &index, &msg);
+    int rc = hp_job_status(checkjob(L, 1), &index, &msg);
     return hp_lua_push_job_status(L, rc, index, msg);
 }
+
+/* ---- native batches: results -------------------------------------------------------------- */
 
 /* results(batch) of a done, successful batch: the array (nil if results were not kept). */
 static int l_batch_results(lua_State *L)
@@ -339,8 +358,8 @@ void hp_lua_open_pool(lua_State *L)
     static const luaL_Reg fns[] = {
         { "pool_new", l_pool_new }, { "pool_close", l_pool_close }, { "pool_threads", l_pool_threads },
         { "pool_started", l_pool_started }, { "pool_map", l_pool_map },
-        { "batch_wait", l_batch_wait }, { "batch_done", l_batch_done },
-        { "batch_cancel", l_batch_cancel }, { "batch_status", l_batch_status },
+        { "batch_wait", l_job_wait }, { "batch_done", l_job_done },
+        { "batch_cancel", l_job_cancel }, { "batch_status", l_job_status },
         { "batch_results", l_batch_results }, { "batch_reduce", l_batch_reduce },
         { "batch_free", batch_gc }, { "batch_prepare", l_batch_prepare },
         { "batch_start", l_batch_start }, { NULL, NULL },
@@ -356,6 +375,13 @@ void hp_lua_open_pool(lua_State *L)
     lua_newtable(L);
     luaL_setfuncs(L, fns, 0);
     hp_lua_open_ltasks(L);
+    static const luaL_Reg job_fns[] = {
+        { "wait", l_job_wait }, { "done", l_job_done }, { "cancel", l_job_cancel },
+        { "status", l_job_status }, { NULL, NULL },
+    };
+    lua_getfield(L, -1, "lua_ops");
+    luaL_setfuncs(L, job_fns, 0);
+    lua_pop(L, 1);
     lua_pushstring(L, hp_task_kinds());
     lua_setfield(L, -2, "kinds");
     lua_setfield(L, -2, "pool");

@@ -13,7 +13,7 @@ description = {
   detailed = [[
 hotpath does the hot work in C (benchmark kernels, a simdjson-based JSON codec, a task pool,
 an HTTP load generator, process measurement) and lets you describe scenarios in Lua.
-Runs on Lua 5.4 (C module) and LuaJIT/OpenResty (FFI over libhotpath.so).]],
+Runs on Lua 5.4 and LuaJIT/OpenResty (one C module, built for the runtime luarocks targets).]],
   license = "MIT",
 }
 dependencies = { "lua >= 5.1" }

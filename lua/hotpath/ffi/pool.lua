@@ -5,7 +5,7 @@
 --
 -- A fast path with no rule of its own. The batch is made and started by the C binding
 -- (batch_prepare, batch_start: the core checks the kind, the spec and the pool); this module
--- only copies values. It takes an array of strings, or of numbers that are all integers
+-- only copies values. It takes an array of 16 elements or more (see SMALL) of strings, or of numbers that are all integers
 -- within +-2^53 (an int64 batch) or include a non-integral number (a float batch, as the C
 -- binding decides: one float makes every input a float); anything else (a table with a
 -- metatable, another type, a mix, an integral number beyond 2^53, infinities without a
@@ -14,13 +14,14 @@
 -- kept, a released future) goes to the C binding. spec/pool_spec.lua compares both paths on
 -- generated inputs.
 --
--- The module: pool.fast(cp) -> { map = ..., results = ... } with the signatures of cp.pool_map
--- and cp.batch_results (cp: core.pool of the C module; one per cp).
+-- The module: pool.fast(cp, path) -> { map = ..., results = ... } with the signatures of
+-- cp.pool_map and cp.batch_results (cp: core.pool of the C module, path: that module's file,
+-- core.json.library; one per cp). pool.lua calls it under LuaJIT.
 local ffi = require "ffi"
 local K = require "hotpath.consts"
 
-local cast, tonumber, type, getmetatable, floor, pcall, error =
-  ffi.cast, tonumber, type, getmetatable, math.floor, pcall, error
+local cast, tonumber, type, getmetatable, setmetatable, floor, pcall, error =
+  ffi.cast, tonumber, type, getmetatable, setmetatable, math.floor, pcall, error
 
 -- LuaJIT 2.1's preallocating constructor (the C binding's lua_createtable), if present
 local ok_new, new_table = pcall(require, "table.new")
@@ -28,9 +29,9 @@ if not ok_new then new_table = function() return {} end end
 
 local VAL_INT, VAL_FLOAT, VAL_STRING = K.HP_VAL_INT, K.HP_VAL_FLOAT, K.HP_VAL_STRING
 local TWO53 = 9007199254740992
--- Shorter arrays (inputs and results) go to C: the fast path's fixed cost (two calls into the C
--- binding, FFI calls from code that may run interpreted) is ~1,000-2,000 instructions a batch
--- against ~200 it saves an element (doc/pool.md).
+-- Shorter arrays (inputs and results) go to C: the fast path's fixed cost a batch (two calls
+-- into the C binding, FFI calls from code that may run interpreted) outweighs what it saves on
+-- a few elements (doc/pool.md).
 local SMALL = 16
 
 local M = {}

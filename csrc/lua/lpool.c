@@ -4,7 +4,11 @@
  *
  * Handles are born closed (NULL) and their __gc is idempotent. A bad input element is not
  * raised here but returned as (false, message) so that the Lua layer raises it against the
- * right argument, and so that no C memory is live when it does. */
+ * right argument, and so that no C memory is live when it does.
+ *
+ * Under LuaJIT an array batch of plain numbers or strings may instead be filled by the FFI fast
+ * path (lua/hotpath/ffi/pool.lua): batch_prepare makes the batch, FFI writes its inputs through
+ * the batch userdata's payload (layout asserted below), batch_start submits it. */
 #include "lhp.h"
 #include "luart/ltasks.h"
 #include "common/common.h"
@@ -12,6 +16,7 @@
 #include "pool/tasks.h"
 #include "workloads/workloads.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #define POOL_MT "hotpath.pool"
@@ -19,6 +24,10 @@
 
 typedef struct { hp_pool *pool; } lpool;
 typedef struct { hp_batch *b; } lbatch;
+
+/* ffi/pool.lua reads a batch userdata's payload as struct { hp_batch *b; }. */
+_Static_assert(offsetof(lbatch, b) == 0 && sizeof(lbatch) == sizeof(hp_batch *),
+               "a batch userdata is its hp_batch pointer");
 
 hp_pool *hp_lua_checkpool(lua_State *L, int idx)
 {
@@ -140,6 +149,32 @@ static int inputs_scan(lua_State *L, int t, lua_Integer n, num_slot *nums, size_
     return type;
 }
 
+/* The options at idx..idx+3 (chunk, threads, fail_fast, keep_results) into sp. May raise. */
+static void batch_opts(lua_State *L, int idx, hp_batch_spec *sp)
+{
+    sp->chunk = luaL_optinteger(L, idx, 0);
+    sp->threads = (int)luaL_optinteger(L, idx + 1, 0);
+    sp->fail_fast = lua_toboolean(L, idx + 2);
+    sp->keep_results = lua_isnoneornil(L, idx + 3) ? 1 : lua_toboolean(L, idx + 3);
+}
+
+/* A new, unstarted batch of sp as a userdata on the stack, with above it the guard *msg of
+ * its error message (for hp_batch_start next); or NULL with nil, msg, code pushed (unknown
+ * kind, closed pool, bad spec). May raise only for memory, before any batch exists. */
+static lbatch *new_batch(lua_State *L, hp_pool *pool, const hp_batch_spec *sp, void ***msg)
+{
+    lbatch *ud = lua_newuserdatauv(L, sizeof *ud, 0);
+    ud->b = NULL;
+    luaL_setmetatable(L, BATCH_MT);
+    *msg = hp_lua_guard(L);
+    int rc = hp_batch_new(pool, sp, &ud->b, (char **)*msg);
+    if (rc != HP_OK) {
+        hp_lua_fail(L, rc, *msg);
+        return NULL;
+    }
+    return ud;
+}
+
 /* map(pool, kind, inputs|nil, first, count, step, chunk, threads, fail_fast, keep_results):
  * a started batch, or nil, msg, code (unknown kind, closed pool), or false, msg (bad element). */
 static int l_pool_map(lua_State *L)
@@ -148,6 +183,7 @@ static int l_pool_map(lua_State *L)
     hp_batch_spec sp;
     memset(&sp, 0, sizeof sp);
     sp.kind = luaL_checkstring(L, 2);
+    batch_opts(L, 7, &sp); /* before anything is pushed above the arguments */
     int has_table = lua_istable(L, 3);
     num_slot *nums = NULL;
     if (has_table) {
@@ -167,19 +203,11 @@ static int l_pool_map(lua_State *L)
         sp.count = luaL_checkinteger(L, 5);
         sp.step = luaL_checkinteger(L, 6);
     }
-    sp.chunk = luaL_optinteger(L, 7, 0);
-    sp.threads = (int)luaL_optinteger(L, 8, 0);
-    sp.fail_fast = lua_toboolean(L, 9);
-    sp.keep_results = lua_isnoneornil(L, 10) ? 1 : lua_toboolean(L, 10);
-
-    lbatch *ud = lua_newuserdatauv(L, sizeof *ud, 0);
-    ud->b = NULL;
-    luaL_setmetatable(L, BATCH_MT);
-    int ud_idx = lua_gettop(L);
-    void **msg = hp_lua_guard(L);
-    int rc = hp_batch_new(pool, &sp, &ud->b, (char **)msg);
-    if (rc != HP_OK)
-        return hp_lua_fail(L, rc, msg);
+    void **msg;
+    lbatch *ud = new_batch(L, pool, &sp, &msg);
+    if (!ud)
+        return 3;
+    int ud_idx = lua_gettop(L) - 1;
     hp_batch *b = ud->b;
     if (has_table) {
         int64_t *ints = hp_batch_ints(b);
@@ -201,42 +229,95 @@ static int l_pool_map(lua_State *L)
             }
         }
     }
-    rc = hp_batch_start(b, (char **)msg);
+    int rc = hp_batch_start(b, (char **)msg);
     if (rc != HP_OK)
         return hp_lua_fail(L, rc, msg);
     lua_settop(L, ud_idx);
     return 1;
 }
 
-/* wait(batch, timeout): true once done, false on timeout. The caller participates. */
-static int l_batch_wait(lua_State *L)
+/* prepare(pool, kind, input_type, count, string_bytes, chunk, threads, fail_fast, keep_results):
+ * an unstarted array batch whose inputs the caller (LuaJIT's FFI fast path) writes, or nil, msg,
+ * code as map. The core checks the spec (type, count); writing the inputs is the caller's. */
+static int l_batch_prepare(lua_State *L)
+{
+    hp_pool *pool = hp_lua_checkpool(L, 1);
+    hp_batch_spec sp;
+    memset(&sp, 0, sizeof sp);
+    sp.kind = luaL_checkstring(L, 2);
+    sp.input_type = (int)luaL_checkinteger(L, 3);
+    sp.count = (int64_t)luaL_checkinteger(L, 4);
+    lua_Integer bytes = luaL_checkinteger(L, 5);
+    luaL_argcheck(L, bytes >= 0, 5, "negative string_bytes");
+    sp.string_bytes = (size_t)bytes;
+    batch_opts(L, 6, &sp);
+    void **msg;
+    if (!new_batch(L, pool, &sp, &msg))
+        return 3;
+    lua_pop(L, 1); /* the guard */
+    return 1;
+}
+
+/* start(batch) of a prepared batch: the batch, or nil, msg, code (already started). */
+static int l_batch_start(lua_State *L)
 {
     hp_batch *b = checkbatch(L, 1);
+    void **msg = hp_lua_guard(L);
+    int rc = hp_batch_start(b, (char **)msg);
+    if (rc != HP_OK)
+        return hp_lua_fail(L, rc, msg);
+    lua_settop(L, 1);
+    return 1;
+}
+
+/* ---- futures of both kinds: native batches and Lua-function batches (luart/ltasks.c) ------- */
+
+/* The job of the started batch at idx, native or Lua-function. Raises "bad argument #idx" for
+ * another value or a native batch not started (batch_prepare without batch_start), and
+ * "future is released" once it was released. */
+static hp_job *checkjob(lua_State *L, int idx)
+{
+    if (!luaL_testudata(L, idx, BATCH_MT))
+        return hp_lua_ltask_job(L, idx);
+    hp_job *job = hp_batch_job(checkbatch(L, idx));
+    if (!job)
+        luaL_argerror(L, idx, "batch not started");
+    return job;
+}
+
+/* wait(batch, timeout): true once done, false on timeout. The background workers run the
+ * batch (no help: a timeout is kept even when a task runs long). */
+static int l_job_wait(lua_State *L)
+{
+    hp_job *job = checkjob(L, 1);
     double timeout = luaL_optnumber(L, 2, -1);
-    lua_pushboolean(L, hp_batch_wait(b, timeout) == HP_OK);
+    lua_pushboolean(L, hp_job_wait(job, timeout, 0) == HP_OK);
     return 1;
 }
 
-static int l_batch_done(lua_State *L)
+static int l_job_done(lua_State *L)
 {
-    lua_pushboolean(L, hp_batch_done(checkbatch(L, 1)));
+    lua_pushboolean(L, hp_job_done(checkjob(L, 1)));
     return 1;
 }
 
-static int l_batch_cancel(lua_State *L)
+/* cancel(batch): running Lua tasks are interrupted too (the batch's hp_job_on_cancel). */
+static int l_job_cancel(lua_State *L)
 {
-    hp_batch_cancel(checkbatch(L, 1));
+    hp_job_cancel(checkjob(L, 1));
     return 0;
 }
 
 /* status(batch) of a done batch: true, or nil, msg, index (1-based), code. */
-static int l_batch_status(lua_State *L)
+static int l_job_status(lua_State *L)
 {
     int64_t index = 0;
     const char *msg = NULL;
-    int rc = hp_batch_status(checkbatch(L, 1), &index, &msg);
+    int rc = hp_job_status(checkjob(L, 1), &index, &msg);
     return hp_lua_push_job_status(L, rc, index, msg);
 }
+
+/* ---- native batches: results -------------------------------------------------------------- */
 
 /* results(batch) of a done, successful batch: the array (nil if results were not kept). */
 static int l_batch_results(lua_State *L)
@@ -277,10 +358,11 @@ void hp_lua_open_pool(lua_State *L)
     static const luaL_Reg fns[] = {
         { "pool_new", l_pool_new }, { "pool_close", l_pool_close }, { "pool_threads", l_pool_threads },
         { "pool_started", l_pool_started }, { "pool_map", l_pool_map },
-        { "batch_wait", l_batch_wait }, { "batch_done", l_batch_done },
-        { "batch_cancel", l_batch_cancel }, { "batch_status", l_batch_status },
+        { "batch_wait", l_job_wait }, { "batch_done", l_job_done },
+        { "batch_cancel", l_job_cancel }, { "batch_status", l_job_status },
         { "batch_results", l_batch_results }, { "batch_reduce", l_batch_reduce },
-        { "batch_free", batch_gc }, { NULL, NULL },
+        { "batch_free", batch_gc }, { "batch_prepare", l_batch_prepare },
+        { "batch_start", l_batch_start }, { NULL, NULL },
     };
     luaL_newmetatable(L, POOL_MT);
     lua_pushcfunction(L, pool_gc);
@@ -293,6 +375,13 @@ void hp_lua_open_pool(lua_State *L)
     lua_newtable(L);
     luaL_setfuncs(L, fns, 0);
     hp_lua_open_ltasks(L);
+    static const luaL_Reg job_fns[] = {
+        { "wait", l_job_wait }, { "done", l_job_done }, { "cancel", l_job_cancel },
+        { "status", l_job_status }, { NULL, NULL },
+    };
+    lua_getfield(L, -1, "lua_ops");
+    luaL_setfuncs(L, job_fns, 0);
+    lua_pop(L, 1);
     lua_pushstring(L, hp_task_kinds());
     lua_setfield(L, -2, "kinds");
     lua_setfield(L, -2, "pool");

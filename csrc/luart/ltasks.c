@@ -162,13 +162,6 @@ static void lbatch_interrupt(void *arg)
     pthread_mutex_unlock(&b->mu);
 }
 
-/* Stops the batch; running tasks are interrupted (lbatch_interrupt). */
-static void lbatch_cancel(lbatch *b)
-{
-    if (b->job)
-        hp_job_cancel(b->job);
-}
-
 /* Cancels and releases without waiting: a worker still inside a task frees the batch. */
 static void lbatch_free(lbatch *b)
 {
@@ -302,31 +295,9 @@ static int l_map(lua_State *L)
     return 1;
 }
 
-static int l_wait(lua_State *L)
+hp_job *hp_lua_ltask_job(lua_State *L, int idx)
 {
-    lbatch *b = checklb(L, 1);
-    lua_pushboolean(L, hp_job_wait(b->job, luaL_optnumber(L, 2, -1), 0) == HP_OK);
-    return 1;
-}
-
-static int l_done(lua_State *L)
-{
-    lua_pushboolean(L, hp_job_done(checklb(L, 1)->job));
-    return 1;
-}
-
-static int l_cancel(lua_State *L)
-{
-    lbatch_cancel(checklb(L, 1));
-    return 0;
-}
-
-static int l_status(lua_State *L)
-{
-    int64_t index = 0;
-    const char *msg = NULL;
-    int rc = hp_job_status(checklb(L, 1)->job, &index, &msg);
-    return hp_lua_push_job_status(L, rc, index, msg);
+    return checklb(L, idx)->job; /* set by l_map before the batch reaches Lua */
 }
 
 static int l_results(lua_State *L)
@@ -389,8 +360,7 @@ static int l_cancel_signal(lua_State *L)
 }
 
 static const luaL_Reg ops[] = {
-    { "prepare", l_prepare }, { "map", l_map }, { "wait", l_wait }, { "done", l_done },
-    { "cancel", l_cancel }, { "status", l_status }, { "results", l_results },
+    { "prepare", l_prepare }, { "map", l_map }, { "results", l_results },
     { "reduce", l_reduce }, { "free", lb_gc }, { "cancel_signal", l_cancel_signal },
     { NULL, NULL },
 };

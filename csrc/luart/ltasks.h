@@ -4,8 +4,14 @@
 #define HP_LTASKS_H
 #include <lua.h>
 
-/* Adds lua_ops (the Lua-function batch functions: prepare, map, wait, ...) to the table on top
+/* Adds lua_ops (the Lua-function batch functions: prepare, map, results, reduce, free; the pool
+ * binding adds wait, done, cancel and status, shared with native batches) to the table on top
  * of the stack. May raise (memory). */
 void hp_lua_open_ltasks(lua_State *L);
+
+/* The job of the Lua-function batch at idx (for the future functions that native and Lua
+ * batches share: hp_lua_checkjob in lpool.c). Raises "bad argument #idx" for another value
+ * and "future is released" once it was released. */
+struct hp_job *hp_lua_ltask_job(lua_State *L, int idx);
 
 #endif

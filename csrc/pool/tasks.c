@@ -212,6 +212,8 @@ int hp_batch_start(hp_batch *b, char **errmsg)
                           b->spec.fail_fast, batch_chunk, b, &b->job, errmsg);
 }
 
+hp_job *hp_batch_job(hp_batch *b) { return b->job; }
+
 int hp_batch_wait(hp_batch *b, double timeout)
 {
     return b->job ? hp_job_wait(b->job, timeout, 0) : HP_OK;

@@ -90,6 +90,11 @@ int hp_batch_set_string(hp_batch *b, int64_t k, const char *s, size_t len);
 /* Submits the batch to its pool; returns at once. */
 int hp_batch_start(hp_batch *b, char **errmsg);
 
+/* The batch's job once started, else NULL: a binding that also runs batches of its own on the
+ * pool (the Lua binding's Lua-function batches) waits, polls, cancels and reads the outcome of
+ * both through hp_job_wait (without help), hp_job_done, hp_job_cancel and hp_job_status. */
+hp_job *hp_batch_job(hp_batch *b);
+
 /* As hp_job_wait without help (the background workers run the batch, so a timeout is kept
  * even when a task runs long): HP_OK once done, HP_ETIMEDOUT. */
 int hp_batch_wait(hp_batch *b, double timeout);

@@ -13,7 +13,7 @@ local util = require "hotpath.util"
 local core = util.core
 local C = core.pool
 
-local type, error, setmetatable, getmetatable, format = type, error, setmetatable, getmetatable, string.format
+local type, error, setmetatable, getmetatable, format, rawget = type, error, setmetatable, getmetatable, string.format, rawget
 local checkint, checkopts, argerror, typename = util.checkint, util.checkopts, util.argerror, util.typename
 local floor = math.floor
 local pairs, clock = pairs, core.clock
@@ -251,6 +251,15 @@ local native_ops = {
   wait = C.batch_wait, done = C.batch_done, cancel = C.batch_cancel, status = C.batch_status,
   results = C.batch_results, reduce = C.batch_reduce, free = C.batch_free,
 }
+local c_map = C.pool_map
+
+-- LuaJIT: an array batch's inputs and results cross by FFI (lua/hotpath/ffi/pool.lua), over
+-- the same C binding, which makes and starts the batch and takes every case the fast path
+-- declines.
+if rawget(_G, "jit") then
+  local fast = require("hotpath.ffi.pool").fast(C, core.json.library)
+  c_map, native_ops.results = fast.map, fast.results
+end
 
 -- map(kind, inputs [, opts]): starts the tasks and returns a future at once.
 --   kind: a native kind's name (hotpath.pool.kinds) or a Lua function without upvalues
@@ -293,7 +302,7 @@ function Pool:map(kind, inputs, opts)
   elseif range then
     b, msg, code = C.pool_map(h, kind, nil, inputs.first, inputs.count, inputs.step, chunk, threads, fail_fast, keep)
   else
-    b, msg, code = C.pool_map(h, kind, inputs, 0, 0, 0, chunk, threads, fail_fast, keep)
+    b, msg, code = c_map(h, kind, inputs, 0, 0, 0, chunk, threads, fail_fast, keep)
   end
   if b == false then argerror(2, "map", msg) end
   if not b then

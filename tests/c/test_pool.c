@@ -308,6 +308,29 @@ static int identity_results(const hp_batch *b, int64_t first, int64_t count)
     return r != NULL;
 }
 
+/* A batch's job: none before the start; after it, the job's outcome is the batch's. */
+static void test_batch_job(void)
+{
+    hp_pool *pool = NULL;
+    hp_pool_new(&pool, 1, NULL);
+    hp_batch_spec sp = { .kind = "fib_iterative", .input_type = HP_VAL_INT, .is_range = 1,
+                         .first = 90, .step = 1, .count = 5, .keep_results = 1 };
+    hp_batch *b = NULL;
+    hp_batch_new(pool, &sp, &b, NULL);
+    CHECK(b && hp_batch_job(b) == NULL, "a batch not started has no job");
+    hp_batch_start(b, NULL);
+    hp_job *job = hp_batch_job(b);
+    CHECK(job != NULL && hp_job_wait(job, -1, 0) == HP_OK && hp_job_done(job),
+          "a started batch's job is waited on and done");
+    int64_t i1 = -1, i2 = -2;
+    const char *m1 = NULL, *m2 = NULL;
+    int r1 = hp_job_status(job, &i1, &m1), r2 = hp_batch_status(b, &i2, &m2);
+    CHECK(r1 == r2 && r1 != HP_OK && i1 == 3 && i1 == i2 && m1 == m2,
+          "the job's status is the batch's (task 4: fib_iterative(93) fails)");
+    hp_batch_free(b);
+    hp_pool_free(pool);
+}
+
 /* Results arrays are recycled through the pool, never while their batch is alive. */
 static void test_results_reuse(void)
 {
@@ -458,6 +481,7 @@ int main(void)
 
     test_shutdown();
     test_results_reuse();
+    test_batch_job();
     test_on_cancel();
     return tap_done();
 }

@@ -123,6 +123,23 @@ describe("hotpath merge", function()
     for _, k in ipairs(keys) do assert.equals(m2[k[1]], m[k[1]]) end
   end)
 
+  -- a JSON integer beyond 2^53 decodes as int64 cdata under LuaJIT: a large sum of squares
+  -- written as digits must merge as the same number, not count as unknown
+  it("merges histograms whose sum of squares decoded as a 64-bit integer", function()
+    local xs = samples(2000, 5)
+    local h = hist(xs)
+    local doc = require("hotpath.json").decode(string.format('{"sumsq":%d}', 2 ^ 60))
+    local want = assert(http.merge_histograms { hist(xs) })
+    h.sumsq = h.sumsq * 0 + 2 ^ 60
+    local plain = assert(http.merge_histograms { h })
+    h.sumsq = doc.sumsq
+    if rawget(_G, "jit") then assert.are.equal("cdata", type(h.sumsq)) end
+    local m = assert(http.merge_histograms { h })
+    assert.are.equal(plain.stdev, m.stdev)
+    assert.are.equal(want.p99, m.p99)
+    assert.are.equal(want.count, m.count)
+  end)
+
   it("sums the counts, takes RPS over the common window and names every source", function()
     local a, b = samples(3000, 7), samples(1000, 11)
     local fa = write("load.0.json", result(a, { rank = 0, count = 2, host = "n1" }))

@@ -121,6 +121,22 @@ function http.merge_histograms(list)
       end
     end
   end
+  -- Under LuaJIT, a JSON integer beyond 2^53 decodes as int64 cdata (exact), which the binding
+  -- would take for "unknown": a sum of squares can be that large, so it is read as the double
+  -- the core kept (a shallow copy; the caller's tables stay as they are).
+  local given = list
+  for i, h in ipairs(given) do
+    if type(h.sum) == "cdata" or type(h.sumsq) == "cdata" then
+      if list == given then
+        list = {}
+        for k, x in ipairs(given) do list[k] = x end
+      end
+      local c = {}
+      for k, v in pairs(h) do c[k] = v end
+      c.sum, c.sumsq = tonumber(h.sum), tonumber(h.sumsq)
+      list[i] = c
+    end
+  end
   -- the binding reads the buckets as they are ({ lo, hi, count } each) and checks their values
   local r, err, code, pos = core.http_hist_merge(list)
   if not r then return nil, err, code, pos end

@@ -236,9 +236,12 @@ tsan:
 # 3 counted runs a scenario (`bin/hotpath run bench` alone uses 5). The Lua JSON scenarios run
 # under LuaJIT first (hotpath, lua-cjson, dkjson: the runtime is the thing compared there; the
 # Rust and Go peers do not depend on it and run once, below), then everything under Lua 5.4,
-# whose summary table ends the run. The first run also builds the Rust and Go peers (cached
-# by source digest in build/peers/).
+# whose summary table ends the run. First the Rust and Go peers are built, as many at once as
+# there are cores (tools/build_peers.lua; cached by source digest in build/peers/, so a second
+# `make bench` builds nothing); a peer that fails to build fails its scenarios, which show why.
 bench: deps all
+	@$(LUA54) tools/build_peers.lua --list | xargs -r -P $$(nproc) -L 1 $(LUA54) tools/build_peers.lua --one \
+	  || echo "make bench: some peers did not build; their scenarios will say why"
 	@$(LUAJIT) bin/hotpath run bench/json.lua --runs 3 --filter 'hotpath$$' --filter 'cjson$$' --filter 'dkjson$$'
 	@$(LUA54) bin/hotpath run bench --runs 3
 

@@ -16,7 +16,8 @@ end
 
 return hp.suite "memory" {
   hp.scenario "web API at 1000 QPS (json server)" {
-    params = { steady = 10, burst = 3, connections = 32 },
+    params = memory.WEB_API_PARAMS,
+    warmup = 0, -- every run starts its own server: a warm-up run would warm nothing
     quick = { steady = 2, burst = 1 },
     setup = function()
       local s = assert(http.start { test = "json", duration = 300 })

@@ -53,6 +53,30 @@ describe("hotpath.http.seconds", function()
   end
 end)
 
+describe("hotpath.http.errors_text", function()
+  local function result(e, first)
+    local errors = { total = 0 }
+    for _, k in ipairs { "connect", "refused", "reset", "closed", "timeout", "parse" } do
+      errors[k] = e[k] or 0
+      errors.total = errors.total + errors[k]
+    end
+    return { errors = errors, first_error = first }
+  end
+  local cases = {
+    { {}, nil, nil, "0" },
+    { { timeout = 7 }, "timeout: no response", "timeout", "0" },
+    { { timeout = 7 }, "timeout: no response", nil, "7 (timeout 7; first: timeout: no response)" },
+    { { reset = 2, timeout = 10 }, "reset by peer", "timeout", "2 (reset 2; first: reset by peer)" },
+    { { connect = 1, refused = 2, reset = 3, closed = 4, timeout = 5, parse = 6 }, nil, nil,
+      "21 (connect 1, refused 2, reset 3, closed 4, timeout 5, parse 6)" },
+  }
+  for i, c in ipairs(cases) do
+    it("describes the errors of case " .. i, function()
+      assert.are.equal(c[4], http.errors_text(result(c[1], c[2]), c[3]))
+    end)
+  end
+end)
+
 describe("hotpath.http.load", function()
   local misuse = {
     { nil, "bad argument #1 to 'load' (options table expected, got nil)" },

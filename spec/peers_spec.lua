@@ -263,6 +263,55 @@ describe("hotpath.peers Rust builds", function()
   end
 end)
 
+describe("hotpath.peers.list", function()
+  it("lists Rust's workspace members, the most dependencies first, then by name", function()
+    local d = helper.tmpdir()
+    sh("mkdir -p '" .. d .. "/a' '" .. d .. "/b' '" .. d .. "/c' '" .. d .. "/not_a_member'")
+    helper.write(d .. "/Cargo.toml", '[workspace]\nmembers = [\n  "b",\n  "c",\n  "a",\n]\n')
+    helper.write(d .. "/a/Cargo.toml", '[package]\nname = "a"\n\n[dependencies]\nx = "1"\ny = { version = "1" }\n')
+    helper.write(d .. "/b/Cargo.toml", '[package]\nname = "b"\n')
+    helper.write(d .. "/c/Cargo.toml", '[package]\nname = "c"\n\n[dependencies]\nx = "1"\ny = "1"\n\n[features]\nz = []\n')
+    assert.are.same({ "a", "c", "b" }, peers.list("rust", { dir = d }))
+  end)
+
+  it("lists Go's folders with a .go file, the most non-standard imports first", function()
+    local d = helper.tmpdir()
+    sh("mkdir -p '" .. d .. "/plain' '" .. d .. "/web' '" .. d .. "/empty'")
+    helper.write(d .. "/plain/main.go", 'package main\nimport (\n\t"fmt"\n\t"encoding/json"\n)\n')
+    helper.write(d .. "/web/main.go", 'package main\nimport (\n\t"fmt"\n\t"github.com/valyala/fasthttp"\n)\n')
+    helper.write(d .. "/empty/README", "no Go here\n")
+    assert.are.same({ "web", "plain" }, peers.list("go", { dir = d }))
+  end)
+
+  it("lists the peers of the source tree: every program folder once", function()
+    local function folders(pattern)
+      local p = io.popen("cd '" .. helper.root .. "/bench/peers' && ls -d " .. pattern .. " | sed 's|^[^/]*/||; s|/.*||' | LC_ALL=C sort -u")
+      local t = {}
+      for line in p:read("*a"):gmatch("[^\n]+") do t[#t + 1] = line end
+      p:close()
+      return t
+    end
+    for lang, pattern in pairs { rust = "rust/*/Cargo.toml", go = "go/*/*.go" } do
+      local got = assert(peers.list(lang))
+      table.sort(got)
+      assert.are.same(folders(pattern), got)
+    end
+    assert.are.equal("web_pg", peers.list("rust")[1])
+  end)
+
+  it("refuses a workspace manifest without members, and raises on misuse", function()
+    local d = helper.tmpdir()
+    helper.write(d .. "/Cargo.toml", "[workspace]\n")
+    local r, msg, code = peers.list("rust", { dir = d })
+    assert.is_nil(r)
+    assert.are.equal(d .. "/Cargo.toml: a workspace manifest with a members list expected", msg)
+    assert.are.equal("notfound", code)
+    local ok, err = pcall(peers.list, "java")
+    assert.is_false(ok)
+    assert.are.equal("bad argument #1 to 'list' (\"rust\" or \"go\" expected, got \"java\")", err:gsub("^[^:]+:%d+: ", ""))
+  end)
+end)
+
 describe("hotpath.peers.go_tags", function()
   local CASES = {
     { nil, "" },

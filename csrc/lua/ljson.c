@@ -302,6 +302,20 @@ static int parse_chunk(void *ctx, hp_job *job, int64_t begin, int64_t end, int w
     return HP_OK;
 }
 
+/* Pushes a new, empty build userdata whose options are the arguments at opt (use_array_mt)
+ * and opt + 1 (bigint). Raises on a bad option or out of memory (nothing malloc'd is live). */
+static lbuild *push_build(lua_State *L, int opt)
+{
+    int use_mt = lua_toboolean(L, opt);
+    int bigint = (int)luaL_optinteger(L, opt + 1, 0);
+    lbuild *b = lua_newuserdatauv(L, sizeof *b, 0);
+    memset(b, 0, sizeof *b);
+    luaL_setmetatable(L, BUILD_MT);
+    b->use_mt = use_mt;
+    b->bigint = bigint;
+    return b;
+}
+
 /* Frees the build; a parse still running on a pool thread keeps its context until it returns
  * (the collector never waits for it). */
 static int build_gc(lua_State *L)
@@ -316,16 +330,15 @@ static int build_gc(lua_State *L)
     return 0;
 }
 
+/* decode_start(s, max_depth, use_array_mt, bigint) -> build | nil, msg, code: parses s into
+ * the build's tape at once; decode_step then builds the Lua value in slices. Raises on misuse
+ * and out of memory (the parser is the userdata's, so nothing malloc'd is live then). */
 static int l_decode_start(lua_State *L)
 {
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
     unsigned depth = (unsigned)luaL_optinteger(L, 2, 0);
-    lbuild *b = lua_newuserdatauv(L, sizeof *b, 0);
-    memset(b, 0, sizeof *b);
-    luaL_setmetatable(L, BUILD_MT);
-    b->use_mt = lua_toboolean(L, 3);
-    b->bigint = (int)luaL_optinteger(L, 4, 0);
+    lbuild *b = push_build(L, 3);
     b->d.p = hp_json_parser_new();
     if (!b->d.p)
         return luaL_error(L, "out of memory creating a JSON parser");
@@ -349,11 +362,7 @@ static int l_decode_start_on(lua_State *L)
     size_t len;
     const char *s = luaL_checklstring(L, 2, &len);
     unsigned depth = (unsigned)luaL_optinteger(L, 3, 0);
-    lbuild *b = lua_newuserdatauv(L, sizeof *b, 0);
-    memset(b, 0, sizeof *b);
-    luaL_setmetatable(L, BUILD_MT);
-    b->use_mt = lua_toboolean(L, 4);
-    b->bigint = (int)luaL_optinteger(L, 5, 0);
+    lbuild *b = push_build(L, 4);
     lparse_job *c = calloc(1, sizeof *c);
     if (c && (c->s = malloc(len ? len : 1)) && (c->p = hp_json_parser_new())) {
         memcpy(c->s, s, len);

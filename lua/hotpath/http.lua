@@ -514,6 +514,23 @@ function http.start(o)
 end
 
 -- free_port() -> a TCP port on 127.0.0.1 that was free a moment ago
+-- errors_text(r [, except]) -> "0", or the count of a load result's errors with their kinds and
+-- the first error: "12 (timeout 10, reset 2; first: ...)", for a scenario's output line. except
+-- names one kind left out of the count ("timeout": a figure of a slow server, not a broken one).
+local ERROR_KINDS = { "connect", "refused", "reset", "closed", "timeout", "parse" }
+function http.errors_text(r, except)
+  local e = r.errors
+  local total, parts = 0, {}
+  for _, k in ipairs(ERROR_KINDS) do
+    if k ~= except and (e[k] or 0) > 0 then
+      total = total + e[k]
+      parts[#parts + 1] = k .. " " .. e[k]
+    end
+  end
+  if total == 0 then return "0" end
+  return format("%d (%s%s)", total, concat(parts, ", "), r.first_error and ("; first: " .. r.first_error) or "")
+end
+
 function http.free_port() return core.http_free_port() end
 
 -- memory(pid) -> { rss_kb, hwm_kb, pss_kb } | nil, message, code

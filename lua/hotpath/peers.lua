@@ -7,6 +7,8 @@
 --   peers.build(lang, name [, opts])   -> { path, build_s, cached, digest, versions }
 --                                         or nil, msg, code ("missing", "notfound", "build", "io")
 --   peers.versions([opts])             -> every toolchain's versions in one table ({} when none)
+--   peers.list(lang [, opts])          -> the language's programs, heaviest build first
+--                                         ({ "web_pg", ... }; nil, msg, code)
 --
 -- opts: cargo, rustc, go (the programs; default /usr/bin/cargo, /usr/bin/rustc, and
 -- /usr/lib/go/bin/go or go from PATH; env HOTPATH_CARGO, HOTPATH_RUSTC, HOTPATH_GO), dir (the
@@ -221,6 +223,52 @@ local function plan(lang, name, opts)
   p.path = p.out .. "/" .. name
   p.stamp = p.out .. "/built"
   return p
+end
+
+-- The programs of lang's peers folder (opts.dir as for build): Rust's workspace members, Go's
+-- folders with a .go file. Ordered by their declared dependencies, most first (Rust: the
+-- lines of [dependencies]; Go: the imports outside the standard library), then by name, so
+-- that builds run in parallel start with the longest.
+function peers.list(lang, opts)
+  opts = check("list", lang, nil, opts, false)
+  local dir = opts.dir
+  if not dir then
+    local suites, serr = paths.suites()
+    if not suites then return nil, serr, "notfound" end
+    dir = suites .. "/peers/" .. lang
+  end
+  dir = absolute(dir)
+  local names, weight = {}, {}
+  if lang == "rust" then
+    local ws = read(dir .. "/Cargo.toml")
+    local members = ws and ws:match("members%s*=%s*(%b[])")
+    if not members then
+      return nil, format("%s/Cargo.toml: a workspace manifest with a members list expected", dir), "notfound"
+    end
+    for name in members:gmatch('"([%w_]+)"') do
+      local manifest = read(dir .. "/" .. name .. "/Cargo.toml") or ""
+      local deps = manifest:match("%[dependencies%]\n(.-)\n%[") or manifest:match("%[dependencies%]\n(.*)$") or ""
+      local n = 0
+      for line in deps:gmatch("[^\n]+") do
+        if line:match("^%s*[%w_-]+%s*=") then n = n + 1 end
+      end
+      names[#names + 1], weight[name] = name, n
+    end
+  else
+    local r, err = run { "find", dir, "-mindepth", "2", "-maxdepth", "2", "-name", "*.go" }
+    if not r then return nil, err, "io" end
+    for file in r.stdout:gmatch("[^\n]+") do
+      local name = file:sub(#dir + 2):match("^([%w_]+)/")
+      if name and not weight[name] then names[#names + 1], weight[name] = name, 0 end
+      local text = name and read(file) or ""
+      for _ in text:gmatch('"[%w_.-]+%.[%w_.-]+/[^"]+"') do weight[name] = weight[name] + 1 end
+    end
+  end
+  sort(names, function(a, b)
+    if weight[a] ~= weight[b] then return weight[a] > weight[b] end
+    return a < b
+  end)
+  return names
 end
 
 function peers.digest(lang, name, opts)

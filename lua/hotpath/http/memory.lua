@@ -79,6 +79,11 @@ M.WEB_API_REFERENCE = {
   { name = "Go, published", startup_mb = 18, steady_mb = 45, peak_mb = 128, swing_mb = 35 },
 }
 
+-- The rate profile's lengths (seconds) and connections, the same for every server: 5 s at each
+-- 1000 QPS phase is 50 samples, enough for a steady median and the swing, and keeps the six
+-- profiles of `make bench` (json server, three database servers) within its time.
+M.WEB_API_PARAMS = { steady = 5, burst = 3, connections = 32 }
+
 -- Samples server s (http.start's) at start-up, then every 100 ms while url is loaded at
 -- 1000 QPS for p.steady seconds, 5000 QPS for p.burst, 1000 QPS for p.steady (p.connections),
 -- and once after. Returns the load result (or nil, message, code) and the memory summary.

@@ -13,7 +13,7 @@ local pg = require "hotpath.pg"
 local dbcheck = require "hotpath.http.dbcheck"
 local dbservers = require "hotpath.http.dbservers"
 
-local SECONDS, QUICK = 5, 1
+local SECONDS, QUICK = 3, 1
 -- No warm-up run: every run starts its own cluster and server in setup (untimed), so a warm-up
 -- run would warm nothing the counted runs share.
 local WARMUP = 0

@@ -14,7 +14,7 @@ local http = hp.http
 local te = require "hotpath.http.techempower"
 local peers = require "hotpath.peers"
 
-local SECONDS, QUICK = 5, 1
+local SECONDS, QUICK = 3, 1
 -- No warm-up run: every run starts its own server in setup (untimed) and loads it from cold, as
 -- the counted runs do, so a warm-up run would warm nothing they share.
 local WARMUP = 0

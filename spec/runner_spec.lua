@@ -199,6 +199,10 @@ describe("report.summary", function()
         reference = { { name = "Rust, published", ms = 246 }, { name = "Go, published", ms = 2666 } },
         summary = { run_s = { best = 0.05 } } },
       result { suite = "cpu", name = "mb Go", headline = { dimension = "CPU", workload = "mb", peer = "Go" }, skipped = "install golang-go" },
+      -- a row whose claim another row carries: shown, no multipliers
+      result { suite = "cpu", name = "mb2", headline = { dimension = "CPU", workload = "mb2", claim = false },
+        reference = { { name = "Rust, published", ms = 246 }, { name = "Go, published", ms = 2666 } },
+        summary = { run_s = { best = 0.05 } } },
     } }
     assert.are.equal(table.concat({
       "Summary: hotpath on this machine (CPU X, 2 cores, Lua 5.4), Rust and Go measured in the same run, next to the published figures",
@@ -206,6 +210,7 @@ describe("report.summary", function()
       "dimension  workload  hotpath, here    Rust, here                      Go, here                         Rust, published                  Go, published",
       "CPU        bt 18     100 ms, 10.0 MB  1,000 ms, 20.0 MB (time 0.10x)  1,500 ms, 40.0 MB (time 0.067x)  1,259 ms, 33.8 MB (time 0.079x)  2,343 ms, 41.9 MB (time 0.043x)",
       "CPU        mb        50 ms            -                               skipped: install golang-go       246 ms (time 0.20x)              2,666 ms (time 0.019x)",
+      "CPU        mb2       50 ms            -                               -                                246 ms (time 0.20x)              2,666 ms (time 0.019x)",
       "",
       "The published multipliers, recomputed here (how many times better Rust is than Go; holds: within 25 %)",
       "claim               published  here   verdict",
@@ -214,7 +219,8 @@ describe("report.summary", function()
       "mb: time            10.84x     -      cannot hold: Rust and Go not measured here",
     }, "\n"), summary.render(run, info))
     local rows = summary.rows(run)
-    assert.are.equal(2, #rows)
+    assert.are.equal(3, #rows)
+    assert.are.same({}, rows[3].claims)
     assert.are.same({ ms = 1000, mb = 20 }, rows[1].rust)
     assert.are.same({ ms = 2343, mb = 41.9 }, rows[1].published.go)
     assert.are.equal("holds", rows[1].claims[1].verdict)

@@ -170,17 +170,21 @@ local function rust_manifest(text, name)
   return out
 end
 
+-- The language's peers folder, absolute: opts.dir, else peers/<lang> in the default suites'
+-- folder; or nil, msg.
+local function peers_dir(lang, opts)
+  if opts.dir then return absolute(opts.dir) end
+  local suites, err = paths.suites()
+  if not suites then return nil, err end
+  return absolute(suites .. "/peers/" .. lang)
+end
+
 -- Everything a build needs: source folder, program folder, digest, versions, toolchain.
 local function plan(lang, name, opts)
   local tc, err, code = probe(lang, opts)
   if not tc then return nil, err, code end
-  local dir = opts.dir
-  if not dir then
-    local suites, serr = paths.suites()
-    if not suites then return nil, serr, "notfound" end
-    dir = suites .. "/peers/" .. lang
-  end
-  dir = absolute(dir)
+  local dir, derr = peers_dir(lang, opts)
+  if not dir then return nil, derr, "notfound" end
   local src = dir .. "/" .. name
   local p = { lang = lang, name = name, dir = dir, src = src, tc = tc, versions = tc.versions }
   local parts = { KEY_VERSION, lang, name }
@@ -231,13 +235,8 @@ end
 -- that builds run in parallel start with the longest.
 function peers.list(lang, opts)
   opts = check("list", lang, nil, opts, false)
-  local dir = opts.dir
-  if not dir then
-    local suites, serr = paths.suites()
-    if not suites then return nil, serr, "notfound" end
-    dir = suites .. "/peers/" .. lang
-  end
-  dir = absolute(dir)
+  local dir, derr = peers_dir(lang, opts)
+  if not dir then return nil, derr, "notfound" end
   local names, weight = {}, {}
   if lang == "rust" then
     local ws = read(dir .. "/Cargo.toml")

@@ -15,7 +15,8 @@
 --       baseline = "other scenario of the suite",  -- also show the ratio of medians to it
 --       headline = { dimension = "CPU", workload = "mandelbrot 5000", show = { "ms", "mb" },
 --                    langs = { "Rust", "Go" } },
---                                                  -- a row of the summary table (report/summary.lua)
+--                                                  -- a row of the summary table (report/summary.lua);
+--                                                  -- claim = false: no recomputed multipliers for it
 --     },
 --     hp.scenario "mandelbrot, plain Lua" {           -- an external command instead of run
 --       command = function(p, ctx, state) return { "luajit", ctx.dir .. "/prog.lua", p.n }, stdin end,

@@ -130,9 +130,11 @@ end
 
 -- The claims of a row: for each shown key that both published Rust and Go figures have, the
 -- published multiplier (Go / Rust for time and memory, Rust / Go for throughput: how many
--- times better Rust is), the same multiplier measured here, and the verdict.
+-- times better Rust is), the same multiplier measured here, and the verdict. A headline with
+-- claim = false makes none (a row beside another that carries the claim with its peers).
 local function claims(row, h)
   local out = {}
+  if h.claim == false then return out end
   local pr, pg = row.published.rust, row.published.go
   for _, k in ipairs(row.show) do
     local published = h.claim and h.claim.published

@@ -513,7 +513,6 @@ function http.start(o)
   return s
 end
 
--- free_port() -> a TCP port on 127.0.0.1 that was free a moment ago
 -- errors_text(r [, except]) -> "0", or the count of a load result's errors with their kinds and
 -- the first error: "12 (timeout 10, reset 2; first: ...)", for a scenario's output line. except
 -- names one kind left out of the count ("timeout": a figure of a slow server, not a broken one).
@@ -531,6 +530,7 @@ function http.errors_text(r, except)
   return format("%d (%s%s)", total, concat(parts, ", "), r.first_error and ("; first: " .. r.first_error) or "")
 end
 
+-- free_port() -> a TCP port on 127.0.0.1 that was free a moment ago
 function http.free_port() return core.http_free_port() end
 
 -- memory(pid) -> { rss_kb, hwm_kb, pss_kb } | nil, message, code

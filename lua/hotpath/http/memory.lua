@@ -80,7 +80,7 @@ M.WEB_API_REFERENCE = {
 }
 
 -- The rate profile's lengths (seconds) and connections, the same for every server: 5 s at each
--- 1000 QPS phase is 50 samples, enough for a steady median and the swing, and keeps the six
+-- 1000 QPS phase is 50 samples, enough for a steady median and the swing, and keeps the four
 -- profiles of `make bench` (json server, three database servers) within its time.
 M.WEB_API_PARAMS = { steady = 5, burst = 3, connections = 32 }
 

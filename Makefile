@@ -179,7 +179,7 @@ $(CONSTS): $(ABI_H) $(ABI_LIST) tools/gen_consts.sh
 	$(call say,GEN,$@)
 	$(Q)sh tools/gen_consts.sh $(ABI_H) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/tests/%: tests/c/%.c $(CORE_O) tests/c/tap.h | $(LAUNCH)
+$(BUILD)/tests/%: tests/c/%.c $(CORE_O) tests/c/tap.h tests/c/dial.h | $(LAUNCH)
 	@mkdir -p $(@D)
 	$(call say,TEST,$@)
 	$(Q)$(LINKER) $(filter-out -MMD -MP,$(HP_CFLAGS)) -Itests/c -o $@ -x c $< -x none $(CORE_O) $(LDLIBS)

@@ -10,11 +10,7 @@ local proc = hp.proc
 local is_jit = rawget(_G, "jit") ~= nil
 local MODULES = { "/usr/lib/nginx/modules/ndk_http_module.so", "/usr/lib/nginx/modules/ngx_http_lua_module.so" }
 
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
+local exists = require("hotpath.machine").exists
 
 local function sh(script, timeout)
   return assert(proc.run { "sh", "-c", script, keep_stdout = true, keep_stderr = 65536, timeout = timeout or 300 })

@@ -20,11 +20,7 @@ local function sh(cmd)
   assert(os.execute(cmd), cmd)
 end
 
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
+local exists = require("hotpath.machine").exists
 
 local function run(argv, env)
   return assert(hp.proc.run { argv = argv, keep_stdout = true, timeout = 120, env = env })

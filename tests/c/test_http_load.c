@@ -2,6 +2,7 @@
  * pipelining, constant-rate accuracy, error classes (closed port, reset, stall), server
  * compliance (headers, Date, keep-alive, pipelining). Every run is bounded in time. */
 #include "tap.h"
+#include "dial.h"
 #include "http/child.h"
 #include "http/load.h"
 #include "http/request.h"
@@ -53,13 +54,9 @@ static hp_load_spec spec_for(int port, const char *req, hp_load_phase *ph)
  * or 2 s; returns what came back (malloc'd). */
 static char *exchange(int port, const char *req, int want)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(fd);
+    int fd = dial(port);
+    if (fd < 0)
         return strdup("");
-    }
     (void)!write(fd, req, strlen(req));
     char *buf = calloc(1, 65536);
     size_t n = 0;

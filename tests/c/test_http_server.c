@@ -5,6 +5,7 @@
  * connections; slowloris and idle connections time out (short timeouts set in the spec);
  * accept failing with EMFILE does not spin. After each, the server still answers. */
 #include "tap.h"
+#include "dial.h"
 #include "http/child.h"
 #include "http/server.h"
 #include "proc/spawn.h"
@@ -40,18 +41,6 @@ static int start(int test, double idle, double request, int *port)
         hp_free(err);
     }
     return -1;
-}
-
-static int dial(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
 }
 
 typedef struct {

@@ -8,6 +8,7 @@
  * gone with requests pending is freed with the last of them, and an incomplete request with
  * nothing pending gets 408. */
 #include "tap.h"
+#include "dial.h"
 #include "http/srvcore.h"
 #include "http/reqparse.h"
 #include "http/child.h"
@@ -154,18 +155,6 @@ static void *serve(void *arg)
         printf("# server: %s\n", err);
     hp_free(err);
     return NULL;
-}
-
-static int dial(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
 }
 
 /* Reads into buf until `want` bytes, the server's close (*eof = 1) or `secs` pass. */

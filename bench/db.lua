@@ -62,22 +62,11 @@ local function loaded(target)
     state.server:stop()
     state.db:stop()
     if not r then error(err, 0) end
-    local other = r.requests - (r.status["200"] or 0)
-    -- timeouts (no response within 5 s) are a figure of a slow server; any other error fails
-    local output = string.format("status 200 only: %s; errors: %s", other == 0 and r.requests > 0 and "yes" or "no",
-      http.errors_text(r, "timeout"))
-    return output, {
-      rps = r.rps, timeouts = r.errors.timeout,
-      p50_ms = r.latency.p50 / 1e3, p99_ms = r.latency.p99 / 1e3, max_ms = r.latency.max / 1e3,
-      server_mb = mem and mem.rss_kb / 1024 or nil, server_pss_mb = mem and mem.pss_kb and mem.pss_kb / 1024 or nil,
-    }
+    return http.scenario_figures(r, mem) -- timeouts (5 s) are a figure, not a failure
   end
 end
 
-local function verify(output)
-  if output == "status 200 only: yes; errors: 0" then return true end
-  return false, output
-end
+local verify = http.scenario_verify
 
 local NOTES = {
   hotpath = "hotpath's C server: one epoll loop and one libpq connection in pipeline mode per thread (2 threads)",

@@ -44,23 +44,12 @@ local function loaded(p, state)
   local mem = state.server and state.server.pid and state.server:memory()
   if state.server then state.server:stop() end
   if not r then error(err, 0) end
-  local other = r.requests - (r.status["200"] or 0)
-  -- a request unanswered after 2 s is a figure (timeouts: the server starved a connection that
-  -- long), not a broken server; any other error fails the run
-  local output = string.format("status 200 only: %s; errors: %s", other == 0 and r.requests > 0 and "yes" or "no",
-    http.errors_text(r, "timeout"))
-  return output, {
-    rps = r.rps, timeouts = r.errors.timeout,
-    p50_ms = r.latency.p50 / 1e3, p99_ms = r.latency.p99 / 1e3, max_ms = r.latency.max / 1e3,
-    generator_cpu_us_per_request = r.cpu.us_per_request,
-    server_mb = mem and mem.rss_kb / 1024 or nil, server_pss_mb = mem and mem.pss_kb and mem.pss_kb / 1024 or nil,
-  }, state.record
+  local output, figures = http.scenario_figures(r, mem) -- timeouts (2 s) are a figure, not a failure
+  figures.generator_cpu_us_per_request = r.cpu.us_per_request
+  return output, figures, state.record
 end
 
-local function verify(output)
-  if output == "status 200 only: yes; errors: 0" then return true end
-  return false, output
-end
+local verify = http.scenario_verify
 
 -- A started server, checked against the TechEmpower rules for test before it is loaded: the
 -- state of `loaded`, or an error naming the broken rule (the server is stopped first).

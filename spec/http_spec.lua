@@ -53,7 +53,7 @@ describe("hotpath.http.seconds", function()
   end
 end)
 
-describe("hotpath.http.errors_text", function()
+describe("hotpath.http.errors_text, scenario_figures, scenario_verify", function()
   local function result(e, first)
     local errors = { total = 0 }
     for _, k in ipairs { "connect", "refused", "reset", "closed", "timeout", "parse" } do
@@ -75,6 +75,36 @@ describe("hotpath.http.errors_text", function()
       assert.are.equal(c[4], http.errors_text(result(c[1], c[2]), c[3]))
     end)
   end
+
+  -- a load scenario's output and figures: timeouts are a figure, anything else fails it
+  local function loaded(e, status, first)
+    local r = result(e, first)
+    r.requests, r.status, r.rps = 100, status, 50
+    r.latency = { p50 = 1000, p99 = 2500, max = 4000 }
+    return r
+  end
+  local scenario_cases = {
+    { {}, { ["200"] = 100 }, nil, "status 200 only: yes; errors: 0", true },
+    { { timeout = 3 }, { ["200"] = 100 }, "timeout: no response", "status 200 only: yes; errors: 0", true },
+    { { reset = 1 }, { ["200"] = 100 }, "reset by peer", "status 200 only: yes; errors: 1 (reset 1; first: reset by peer)", false },
+    { {}, { ["200"] = 99, ["500"] = 1 }, nil, "status 200 only: no; errors: 0", false },
+  }
+  for i, c in ipairs(scenario_cases) do
+    it("gives a load scenario's output and verdict, case " .. i, function()
+      local out, fig = http.scenario_figures(loaded(c[1], c[2], c[3]), { rss_kb = 2048, pss_kb = 1024 })
+      assert.are.equal(c[4], out)
+      assert.are.same({ rps = 50, timeouts = c[1].timeout or 0, p50_ms = 1, p99_ms = 2.5, max_ms = 4,
+        server_mb = 2, server_pss_mb = 1 }, fig)
+      local ok, msg = http.scenario_verify(out)
+      assert.are.equal(c[5], ok)
+      assert.are.equal(not c[5] and out or nil, msg)
+    end)
+  end
+  it("leaves the server's memory out when there is none", function()
+    local _, fig = http.scenario_figures(loaded({}, { ["200"] = 100 }), nil)
+    assert.is_nil(fig.server_mb)
+    assert.is_nil(fig.server_pss_mb)
+  end)
 end)
 
 describe("hotpath.http.load", function()

@@ -530,6 +530,28 @@ function http.errors_text(r, except)
   return format("%d (%s%s)", total, concat(parts, ", "), r.first_error and ("; first: " .. r.first_error) or "")
 end
 
+-- For the load scenarios of bench/ (http.lua, db.lua): scenario_figures(r, mem) -> the run's
+-- output line and its figures, from a load result and the server's memory (http.memory's, or
+-- nil). Every response must be a 200 and no request may fail, except by timing out: a request
+-- unanswered within the load's timeout is a figure (timeouts: the server starved a connection
+-- that long), not a broken server. scenario_verify(output) -> true | false, output.
+local SCENARIO_OK = "status 200 only: yes; errors: 0"
+function http.scenario_figures(r, mem)
+  local other = r.requests - (r.status["200"] or 0)
+  local output = format("status 200 only: %s; errors: %s", other == 0 and r.requests > 0 and "yes" or "no",
+    http.errors_text(r, "timeout"))
+  return output, {
+    rps = r.rps, timeouts = r.errors.timeout,
+    p50_ms = r.latency.p50 / 1e3, p99_ms = r.latency.p99 / 1e3, max_ms = r.latency.max / 1e3,
+    server_mb = mem and mem.rss_kb / 1024 or nil, server_pss_mb = mem and mem.pss_kb and mem.pss_kb / 1024 or nil,
+  }
+end
+
+function http.scenario_verify(output)
+  if output == SCENARIO_OK then return true end
+  return false, output
+end
+
 -- free_port() -> a TCP port on 127.0.0.1 that was free a moment ago
 function http.free_port() return core.http_free_port() end
 
